@@ -1,0 +1,157 @@
+//! Feilian (飞连) envelopes and its department events.
+//!
+//! `{"schema":"1.0","header":{...},"data":{"events":[...]}}`: one request can carry
+//! several changes, one message each (seed 002, PROTOCOL.md "Feilian").
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::Rejection;
+use super::envelope::{
+    Change, Envelope, Event, Header, ParseError, URL_VERIFICATION, parse_object,
+};
+use super::message::{Action, Entity, Message, Source};
+use super::receive::Verified;
+use super::snapshot::{changed_keys, is_object};
+
+const SHAPE: &str = "expected {\"header\", \"data\"} or a url_verification object";
+
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    challenge: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    token: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    header: Option<Header<'a>>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// Reads a decrypted or plaintext Feilian body.
+pub(crate) fn parse(text: &str) -> Result<Envelope<'_>, ParseError> {
+    let wire: Wire = parse_object(text, SHAPE)?;
+    if wire.kind.as_deref() == Some(URL_VERIFICATION) {
+        let challenge = wire
+            .challenge
+            .ok_or(ParseError::Shape("url_verification without a challenge"))?;
+        return Ok(Envelope::Challenge {
+            challenge,
+            token: wire.token,
+        });
+    }
+    let header = wire.header.ok_or(ParseError::Shape(SHAPE))?;
+    Ok(Envelope::Event(Event {
+        token: header.token,
+        event_type: header
+            .event_type
+            .ok_or(ParseError::Shape("header.event_type is missing"))?,
+        event_id: header
+            .event_id
+            .ok_or(ParseError::Shape("header.event_id is missing"))?,
+        create_time: header.create_time,
+        app_id: header.app_id,
+        tenant_key: header.tenant_key,
+        payload: wire.data.ok_or(ParseError::Shape("no `data` object"))?,
+    }))
+}
+
+#[derive(Deserialize)]
+struct Data<'a> {
+    #[serde(borrow)]
+    events: Vec<Entry<'a>>,
+}
+
+/// One change in `data.events`.
+#[derive(Deserialize)]
+struct Entry<'a> {
+    #[serde(borrow)]
+    object: Option<&'a RawValue>,
+    #[serde(borrow)]
+    old_object: Option<&'a RawValue>,
+    /// The doc's table spells the list `update_fields`, its JSON example
+    /// `updated_fields` (seed 002): both are accepted.
+    update_fields: Option<Vec<Cow<'a, str>>>,
+    updated_fields: Option<Vec<Cow<'a, str>>>,
+}
+
+/// The department record (`object` / `old_object`); only its id matters here.
+#[derive(Deserialize)]
+struct Department<'a> {
+    #[serde(borrow)]
+    open_id: Option<Cow<'a, str>>,
+}
+
+/// The messages of a verified Feilian event; `None` for an event type we do not relay.
+pub(crate) fn normalize<'a>(
+    event: &Verified<Event<'a>>,
+) -> Result<Option<Vec<Message<'a>>>, Rejection> {
+    let action = match event.event_type.as_ref() {
+        "department.v1.create" => Action::Created,
+        "department.v1.update" => Action::Updated,
+        "department.v1.delete" => Action::Deleted,
+        _ => return Ok(None),
+    };
+    let malformed = |detail| Rejection::MalformedEvent {
+        event_type: event.event_type.clone().into_owned(),
+        detail,
+    };
+    let data: Data<'a> = serde_json::from_str(event.payload.get()).map_err(|_| {
+        malformed("`data.events` must be a list of {object, old_object, updated_fields} objects")
+    })?;
+    data.events
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let change = change(event, index, action, entry).map_err(malformed)?;
+            Ok(event.message(Source::Feilian, change))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+fn change<'a>(
+    event: &Event<'a>,
+    index: usize,
+    action: Action,
+    entry: Entry<'a>,
+) -> Result<Change<'a>, &'static str> {
+    let snapshot = |raw: Option<&'a RawValue>, name| match raw {
+        Some(raw) if !is_object(raw) => Err(name),
+        raw => Ok(raw),
+    };
+    let after = snapshot(entry.object, "data.events[].object must be an object")?;
+    let before = snapshot(
+        entry.old_object,
+        "data.events[].old_object must be an object",
+    )?;
+    // A deletion's `object` is partial (`open_id`, `parent_id`, `delete_time`); fall back
+    // to `old_object` so that an entry without `object` still names its department.
+    let entity_id = [after, before]
+        .into_iter()
+        .flatten()
+        .map(|raw| serde_json::from_str::<Department<'a>>(raw.get()))
+        .find_map(|department| department.ok().and_then(|d| d.open_id))
+        .ok_or("data.events[] has no object.open_id")?;
+    let changed_fields = match (entry.update_fields.or(entry.updated_fields), before, after) {
+        (Some(fields), _, _) => fields,
+        (None, Some(before), Some(after)) => {
+            changed_keys(before, after).map_err(|_| "data.events[] snapshots must be objects")?
+        }
+        (None, _, _) => Vec::new(),
+    };
+    Ok(Change {
+        id: format!("feilian:{}:{index}", event.event_id),
+        entity: Entity::Department,
+        action,
+        entity_id,
+        object_api_name: None,
+        changed_fields,
+        before,
+        after,
+    })
+}

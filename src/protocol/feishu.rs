@@ -1,0 +1,227 @@
+//! Feishu (Lark) envelopes and the Feishu People (CoreHR) and contact events we relay.
+//!
+//! Envelopes (PROTOCOL.md, "Envelopes"): schema 2.0 `{"schema","header","event"}`,
+//! legacy schema 1.0 `{"uuid","token","ts","type":"event_callback","event"}`, and
+//! the URL verification `{"challenge","token","type":"url_verification"}`.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::Rejection;
+use super::envelope::{
+    Change, Envelope, Event, Header, ParseError, URL_VERIFICATION, parse_object,
+};
+use super::message::{Action, Entity, Message, Source};
+use super::receive::Verified;
+use super::snapshot::{changed_keys, is_object};
+
+const SHAPE: &str = "expected a schema 2.0 {\"header\", \"event\"}, a schema 1.0 {\"type\": \"event_callback\"} or a url_verification object";
+
+/// Every field any Feishu envelope may carry; which ones are set tells the schema.
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    challenge: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    token: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    header: Option<Header<'a>>,
+    #[serde(borrow)]
+    uuid: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ts: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event: Option<&'a RawValue>,
+}
+
+/// The fields of a schema 1.0 `event` that schema 2.0 keeps in its header.
+#[derive(Deserialize)]
+struct LegacyEventHeader<'a> {
+    #[serde(borrow, rename = "type")]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    app_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tenant_key: Option<Cow<'a, str>>,
+}
+
+/// Reads a decrypted or plaintext Feishu body.
+pub(crate) fn parse(text: &str) -> Result<Envelope<'_>, ParseError> {
+    let wire: Wire = parse_object(text, SHAPE)?;
+    if wire.kind.as_deref() == Some(URL_VERIFICATION) {
+        let challenge = wire
+            .challenge
+            .ok_or(ParseError::Shape("url_verification without a challenge"))?;
+        return Ok(Envelope::Challenge {
+            challenge,
+            token: wire.token,
+        });
+    }
+    let payload = wire.event.ok_or(ParseError::Shape("no `event` object"))?;
+    if let Some(header) = wire.header {
+        // Schema 2.0, including every corehr.* event.
+        return Ok(Envelope::Event(Event {
+            token: header.token,
+            event_type: header
+                .event_type
+                .ok_or(ParseError::Shape("header.event_type is missing"))?,
+            event_id: header
+                .event_id
+                .ok_or(ParseError::Shape("header.event_id is missing"))?,
+            create_time: header.create_time,
+            app_id: header.app_id,
+            tenant_key: header.tenant_key,
+            payload,
+        }));
+    }
+    if wire.kind.as_deref() == Some("event_callback") {
+        let legacy: LegacyEventHeader = serde_json::from_str(payload.get())
+            .map_err(|_| ParseError::Shape("schema 1.0 `event` must be an object with a `type`"))?;
+        return Ok(Envelope::Event(Event {
+            token: wire.token,
+            event_type: legacy
+                .event_type
+                .ok_or(ParseError::Shape("schema 1.0 event.type is missing"))?,
+            event_id: wire
+                .uuid
+                .ok_or(ParseError::Shape("schema 1.0 `uuid` is missing"))?,
+            create_time: wire.ts,
+            app_id: legacy.app_id,
+            tenant_key: legacy.tenant_key,
+            payload,
+        }));
+    }
+    Err(ParseError::Shape(SHAPE))
+}
+
+/// The body of every corehr department and custom-org event (seeds 000 and 003).
+#[derive(Deserialize)]
+struct CorehrEvent<'a> {
+    #[serde(borrow)]
+    department_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    org_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    object_api_name: Option<Cow<'a, str>>,
+    field_changes: Option<Vec<Cow<'a, str>>>,
+}
+
+/// `contact.department.updated_v3`: full snapshots, no field list.
+#[derive(Deserialize)]
+struct ContactDepartmentEvent<'a> {
+    #[serde(borrow)]
+    object: Option<&'a RawValue>,
+    #[serde(borrow)]
+    old_object: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ContactDepartment<'a> {
+    #[serde(borrow)]
+    open_department_id: Option<Cow<'a, str>>,
+}
+
+/// The messages of a verified Feishu event; `None` for an event type we do not relay.
+pub(crate) fn normalize<'a>(
+    event: &Verified<Event<'a>>,
+) -> Result<Option<Vec<Message<'a>>>, Rejection> {
+    use Action::*;
+    use Entity::*;
+    let change = match event.event_type.as_ref() {
+        "corehr.department.created_v1" | "corehr.department.created_v2" => {
+            corehr(event, Department, Created)?
+        }
+        "corehr.department.updated_v1" | "corehr.department.updated_v2" => {
+            corehr(event, Department, Updated)?
+        }
+        // There is no `deleted_v2` (PROTOCOL.md, "The events in scope").
+        "corehr.department.deleted_v1" => corehr(event, Department, Deleted)?,
+        "corehr.custom_org.created_v2" => corehr(event, CustomOrg, Created)?,
+        "corehr.custom_org.updated_v2" => corehr(event, CustomOrg, Updated)?,
+        "corehr.custom_org.deleted_v2" => corehr(event, CustomOrg, Deleted)?,
+        "contact.department.updated_v3" => contact_department(event)?,
+        _ => return Ok(None),
+    };
+    Ok(Some(vec![event.message(Source::Feishu, change)]))
+}
+
+fn message_id(event: &Event<'_>) -> String {
+    format!("feishu:{}", event.event_id)
+}
+
+fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Change<'a>, Rejection> {
+    let malformed = |detail| Rejection::MalformedEvent {
+        event_type: event.event_type.clone().into_owned(),
+        detail,
+    };
+    let body: CorehrEvent<'a> = serde_json::from_str(event.payload.get()).map_err(|_| {
+        malformed(
+            "`event` must be an object with string ids and `field_changes` as a list of strings",
+        )
+    })?;
+    let (entity_id, object_api_name) = match entity {
+        Entity::Department => (
+            body.department_id
+                .ok_or_else(|| malformed("event.department_id is missing"))?,
+            None,
+        ),
+        Entity::CustomOrg => (
+            body.org_id
+                .ok_or_else(|| malformed("event.org_id is missing"))?,
+            body.object_api_name,
+        ),
+    };
+    Ok(Change {
+        id: message_id(event),
+        entity,
+        action,
+        entity_id,
+        object_api_name,
+        changed_fields: body.field_changes.unwrap_or_default(),
+        before: None,
+        after: None,
+    })
+}
+
+fn contact_department<'a>(event: &Event<'a>) -> Result<Change<'a>, Rejection> {
+    let malformed = |detail| Rejection::MalformedEvent {
+        event_type: event.event_type.clone().into_owned(),
+        detail,
+    };
+    let body: ContactDepartmentEvent<'a> = serde_json::from_str(event.payload.get())
+        .map_err(|_| malformed("`event` must be an object with `object` and `old_object`"))?;
+    let after = body
+        .object
+        .filter(|raw| is_object(raw))
+        .ok_or_else(|| malformed("event.object must be an object"))?;
+    let before = match body.old_object {
+        Some(raw) if !is_object(raw) => {
+            return Err(malformed("event.old_object must be an object"));
+        }
+        before => before,
+    };
+    let department: ContactDepartment<'a> = serde_json::from_str(after.get())
+        .map_err(|_| malformed("event.object.open_department_id must be a string"))?;
+    let entity_id = department
+        .open_department_id
+        .ok_or_else(|| malformed("event.object.open_department_id is missing"))?;
+    let changed_fields = match before {
+        Some(before) => changed_keys(before, after)
+            .map_err(|_| malformed("event.object and event.old_object must be objects"))?,
+        None => Vec::new(),
+    };
+    Ok(Change {
+        id: message_id(event),
+        entity: Entity::Department,
+        action: Action::Updated,
+        entity_id,
+        object_api_name: None,
+        changed_fields,
+        before,
+        after: Some(after),
+    })
+}
