@@ -7,4 +7,7 @@
 //! [`queue`] (publish every message, or answer 503).
 //! [`config`] reads the environment once, at start.
 
+pub mod config;
+pub mod http;
 pub mod protocol;
+pub mod queue;

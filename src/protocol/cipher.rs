@@ -35,7 +35,7 @@ pub fn decrypt(key: &EncryptKey, encrypted: &str) -> Result<Vec<u8>, DecryptErro
     let mut data = STANDARD
         .decode(encrypted)
         .map_err(|_| DecryptError::Base64)?;
-    if data.len() < IV_LEN + BLOCK_LEN || (data.len() - IV_LEN) % BLOCK_LEN != 0 {
+    if data.len() < IV_LEN + BLOCK_LEN || !(data.len() - IV_LEN).is_multiple_of(BLOCK_LEN) {
         return Err(DecryptError::Length);
     }
     let (iv, ciphertext) = data.split_at_mut(IV_LEN);

@@ -1,0 +1,368 @@
+//! The function's configuration: read from the environment once, at start, and
+//! validated completely so that a bad setting stops the function before it takes a
+//! request, with one line that names the variable.
+
+use std::time::Duration;
+
+use lambda_http::http::Uri;
+
+use crate::protocol::{EncryptKey, Endpoint, Source, VerificationToken};
+
+/// The request size limit when `MAX_BODY_BYTES` is not set.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// SQS's limit on `DelaySeconds` (15 minutes).
+pub const MAX_QUEUE_DELAY_SECONDS: u32 = 900;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub queue: QueueConfig,
+    pub feishu: Option<Endpoint>,
+    pub feilian: Option<Endpoint>,
+    pub feilian_challenge_reply: ChallengeReply,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    pub url: String,
+    /// A queue URL ending in `.fifo` is a FIFO queue.
+    pub fifo: bool,
+    /// `DelaySeconds` for every message (standard queues only).
+    pub delay: Option<Duration>,
+}
+
+/// How Feilian's URL verification is answered; its doc is ambiguous
+/// (PROTOCOL.md, "Feilian").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeReply {
+    /// `{"challenge": "..."}` as `application/json`, like Feishu.
+    Json,
+    /// The bare value as `text/plain`.
+    Plain,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var} is required: {hint}")]
+    Missing {
+        var: &'static str,
+        hint: &'static str,
+    },
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+    #[error(
+        "no source is enabled: set FEISHU_VERIFICATION_TOKEN, FEILIAN_VERIFICATION_TOKEN or both"
+    )]
+    NoSource,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`; an empty value counts as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let url = get("QUEUE_URL").ok_or(ConfigError::Missing {
+            var: "QUEUE_URL",
+            hint: "the URL of the SQS queue to publish to, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/org-changes",
+        })?;
+        let fifo = queue_name(&url)?.ends_with(".fifo");
+        let delay = get("QUEUE_DELAY_SECONDS")
+            .map(|value| parse_delay(&value, fifo))
+            .transpose()?;
+
+        let feishu = endpoint(Source::Feishu, &get)?;
+        let feilian = endpoint(Source::Feilian, &get)?;
+        if feishu.is_none() && feilian.is_none() {
+            return Err(ConfigError::NoSource);
+        }
+
+        let feilian_challenge_reply = match get("FEILIAN_CHALLENGE_REPLY").as_deref().map(str::trim)
+        {
+            None | Some("json") => ChallengeReply::Json,
+            Some("plain") => ChallengeReply::Plain,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    var: "FEILIAN_CHALLENGE_REPLY",
+                    reason: format!("{other:?} is neither \"json\" nor \"plain\""),
+                });
+            }
+        };
+
+        let max_body_bytes = match get("MAX_BODY_BYTES") {
+            None => DEFAULT_MAX_BODY_BYTES,
+            Some(value) => match value.trim().parse::<usize>() {
+                Ok(bytes) if bytes > 0 => bytes,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        var: "MAX_BODY_BYTES",
+                        reason: format!("{value:?} is not a positive whole number of bytes"),
+                    });
+                }
+            },
+        };
+
+        Ok(Self {
+            queue: QueueConfig { url, fifo, delay },
+            feishu,
+            feilian,
+            feilian_challenge_reply,
+            max_body_bytes,
+        })
+    }
+
+    /// The endpoint of a source, if that source is enabled.
+    pub fn endpoint(&self, source: Source) -> Option<&Endpoint> {
+        match source {
+            Source::Feishu => self.feishu.as_ref(),
+            Source::Feilian => self.feilian.as_ref(),
+        }
+    }
+}
+
+/// A source is enabled when its token is set; a key without a token is a mistake.
+fn endpoint(
+    source: Source,
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<Endpoint>, ConfigError> {
+    let key = get(source.key_var()).map(|key| EncryptKey::new(&key));
+    match get(source.token_var()) {
+        Some(token) => Ok(Some(Endpoint::new(
+            source,
+            VerificationToken::new(&token),
+            key,
+        ))),
+        None if key.is_some() => Err(ConfigError::Invalid {
+            var: source.key_var(),
+            reason: format!(
+                "it is set but {} is not; set both from the console",
+                source.token_var()
+            ),
+        }),
+        None => Ok(None),
+    }
+}
+
+/// The queue name at the end of an SQS queue URL (`https://host/<account>/<name>`).
+fn queue_name(url: &str) -> Result<&str, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid {
+        var: "QUEUE_URL",
+        reason: format!("{url:?} {reason}"),
+    };
+    let uri: Uri = url.parse().map_err(|_| invalid("is not a URL"))?;
+    if !matches!(uri.scheme_str(), Some("https" | "http")) || uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("must be an http(s) URL with a host"));
+    }
+    if uri.query().is_some() {
+        return Err(invalid("must not have a query string"));
+    }
+    let name = url
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    let path_segments = uri.path().split('/').filter(|s| !s.is_empty()).count();
+    let stem = name.strip_suffix(".fifo").unwrap_or(name);
+    let valid_name = !stem.is_empty()
+        && name.len() <= 80
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if path_segments < 2 || !valid_name {
+        return Err(invalid(
+            "must end in /<account-id>/<queue-name>, the name being 1-80 letters, digits, - or _ (plus .fifo)",
+        ));
+    }
+    Ok(name)
+}
+
+fn parse_delay(value: &str, fifo: bool) -> Result<Duration, ConfigError> {
+    let var = "QUEUE_DELAY_SECONDS";
+    if fifo {
+        return Err(ConfigError::Invalid {
+            var,
+            reason:
+                "FIFO queues do not support a per-message delay; set the delay on the queue instead"
+                    .into(),
+        });
+    }
+    match value.trim().parse::<u32>() {
+        Ok(seconds) if seconds <= MAX_QUEUE_DELAY_SECONDS => {
+            Ok(Duration::from_secs(seconds.into()))
+        }
+        _ => Err(ConfigError::Invalid {
+            var,
+            reason: format!(
+                "{value:?} is not a whole number of seconds from 0 to {MAX_QUEUE_DELAY_SECONDS}"
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const QUEUE: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/org-changes";
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    fn invalid_var(result: Result<Config, ConfigError>) -> &'static str {
+        match result {
+            Err(ConfigError::Invalid { var, .. } | ConfigError::Missing { var, .. }) => var,
+            other => panic!("expected an invalid variable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_feishu_configuration_has_the_defaults() {
+        let config = config(&[("QUEUE_URL", QUEUE), ("FEISHU_VERIFICATION_TOKEN", "t")]).unwrap();
+        assert!(config.feishu.is_some() && config.feilian.is_none());
+        assert_eq!(
+            config.queue,
+            QueueConfig {
+                url: QUEUE.into(),
+                fifo: false,
+                delay: None
+            }
+        );
+        assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        assert_eq!(config.feilian_challenge_reply, ChallengeReply::Json);
+    }
+
+    #[test]
+    fn full_configuration_is_read() {
+        let config = config(&[
+            (
+                "QUEUE_URL",
+                "http://127.0.0.1:5000/123456789012/changes.fifo",
+            ),
+            ("FEISHU_VERIFICATION_TOKEN", "t"),
+            ("FEISHU_ENCRYPT_KEY", "k"),
+            ("FEILIAN_VERIFICATION_TOKEN", "t2"),
+            ("FEILIAN_CHALLENGE_REPLY", "plain"),
+            ("MAX_BODY_BYTES", "4096"),
+        ])
+        .unwrap();
+        assert!(config.queue.fifo);
+        assert!(
+            config.endpoint(Source::Feishu).is_some() && config.endpoint(Source::Feilian).is_some()
+        );
+        assert_eq!(config.feilian_challenge_reply, ChallengeReply::Plain);
+        assert_eq!(config.max_body_bytes, 4096);
+    }
+
+    #[test]
+    fn queue_url_is_required_and_must_be_a_queue_url() {
+        assert_eq!(
+            invalid_var(config(&[("FEISHU_VERIFICATION_TOKEN", "t")])),
+            "QUEUE_URL"
+        );
+        for bad in [
+            "sqs-queue",
+            "ftp://host/1/q",
+            "https:///1/q",
+            "https://host/q",
+            "https://host/1/bad name",
+            "https://host/1/q?x=1",
+            "https://host/1/.fifo",
+        ] {
+            assert_eq!(
+                invalid_var(config(&[
+                    ("QUEUE_URL", bad),
+                    ("FEISHU_VERIFICATION_TOKEN", "t")
+                ])),
+                "QUEUE_URL",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn at_least_one_source_must_be_enabled() {
+        assert_eq!(
+            config(&[("QUEUE_URL", QUEUE)]).unwrap_err(),
+            ConfigError::NoSource
+        );
+        assert_eq!(
+            config(&[("QUEUE_URL", QUEUE), ("FEISHU_VERIFICATION_TOKEN", "")]).unwrap_err(),
+            ConfigError::NoSource
+        );
+    }
+
+    #[test]
+    fn an_encrypt_key_without_its_token_is_refused() {
+        let result = config(&[
+            ("QUEUE_URL", QUEUE),
+            ("FEISHU_VERIFICATION_TOKEN", "t"),
+            ("FEILIAN_ENCRYPT_KEY", "k"),
+        ]);
+        assert_eq!(invalid_var(result), "FEILIAN_ENCRYPT_KEY");
+    }
+
+    #[test]
+    fn delay_must_be_0_to_900_and_only_on_standard_queues() {
+        let with_delay = |queue: &str, delay: &str| {
+            config(&[
+                ("QUEUE_URL", queue),
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                ("QUEUE_DELAY_SECONDS", delay),
+            ])
+        };
+        assert_eq!(
+            with_delay(QUEUE, "900").unwrap().queue.delay,
+            Some(Duration::from_secs(900))
+        );
+        for bad in ["901", "-1", "1.5", "soon"] {
+            assert_eq!(
+                invalid_var(with_delay(QUEUE, bad)),
+                "QUEUE_DELAY_SECONDS",
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            invalid_var(with_delay("https://h/1/q.fifo", "0")),
+            "QUEUE_DELAY_SECONDS"
+        );
+    }
+
+    #[test]
+    fn numbers_and_choices_are_validated() {
+        let with = |var, value| {
+            config(&[
+                ("QUEUE_URL", QUEUE),
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                (var, value),
+            ])
+        };
+        for bad in ["0", "-5", "1MB"] {
+            assert_eq!(invalid_var(with("MAX_BODY_BYTES", bad)), "MAX_BODY_BYTES");
+        }
+        assert_eq!(
+            invalid_var(with("FEILIAN_CHALLENGE_REPLY", "xml")),
+            "FEILIAN_CHALLENGE_REPLY"
+        );
+    }
+
+    #[test]
+    fn errors_never_repeat_a_secret() {
+        let err = config(&[
+            ("QUEUE_URL", QUEUE),
+            ("FEISHU_ENCRYPT_KEY", "super-secret-key"),
+        ])
+        .unwrap_err();
+        assert!(!err.to_string().contains("super-secret-key"), "{err}");
+    }
+}

@@ -1,0 +1,182 @@
+//! The Lambda HTTP adapter: an API Gateway (REST or HTTP API) or Function URL
+//! request in, a response out. It routes, applies the size limit, hands the raw
+//! body to the protocol core, publishes what the core verified, and logs one line.
+
+pub mod reply;
+pub mod route;
+
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
+
+use lambda_http::tracing;
+use lambda_http::{Body, Request, Response};
+
+use crate::config::{ChallengeReply, Config};
+use crate::protocol::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use crate::protocol::{Delivery, Inbound, Rejection, SignatureHeaders, Source, receive};
+use crate::queue::{Queue, RetryPolicy, publish};
+use reply::{Failure, Handled};
+
+/// How long the relay waits for SQS before answering 503: inside the platforms'
+/// 3-second deadline, whatever the SDK is doing (PROTOCOL.md, "Delivery").
+pub const ENQUEUE_DEADLINE: Duration = Duration::from_millis(2_500);
+
+/// Everything a request needs, built once at start.
+pub struct App<Q> {
+    pub config: Config,
+    pub queue: Q,
+    pub retry: RetryPolicy,
+}
+
+impl<Q: Queue> App<Q> {
+    pub fn new(config: Config, queue: Q) -> Self {
+        Self {
+            config,
+            queue,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// The Lambda handler. It never fails: every outcome is a response.
+pub async fn handle<Q: Queue>(
+    app: &App<Q>,
+    request: Request,
+) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    let routed = route::route(request.method(), request.uri().path());
+    let outcome = match &routed {
+        Ok(source) => process(app, *source, &request).await,
+        Err(err) => Err(Failure::Route(err.clone())),
+    };
+    let response = reply::respond(&outcome);
+    log(
+        routed.ok(),
+        &outcome,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    Ok(response)
+}
+
+async fn process<Q: Queue>(
+    app: &App<Q>,
+    source: Source,
+    request: &Request,
+) -> Result<Handled, Failure> {
+    let endpoint = app
+        .config
+        .endpoint(source)
+        .ok_or(Failure::SourceDisabled(source))?;
+    let body: &[u8] = request.body().as_ref();
+    if body.len() > app.config.max_body_bytes {
+        return Err(Failure::Rejected(Rejection::BodyTooLarge {
+            size: body.len(),
+            limit: app.config.max_body_bytes,
+        }));
+    }
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    let signature = match (
+        header(TIMESTAMP_HEADER),
+        header(NONCE_HEADER),
+        header(SIGNATURE_HEADER),
+    ) {
+        (Some(timestamp), Some(nonce), Some(signature)) => Some(SignatureHeaders {
+            timestamp,
+            nonce,
+            signature,
+        }),
+        _ => None,
+    };
+
+    match receive(endpoint, Inbound { body, signature }).map_err(Failure::Rejected)? {
+        Delivery::Challenge(value) => Ok(Handled::Challenge {
+            value,
+            reply: match source {
+                Source::Feishu => ChallengeReply::Json,
+                Source::Feilian => app.config.feilian_challenge_reply,
+            },
+        }),
+        Delivery::Ignored(event) => Ok(Handled::Ignored(event)),
+        Delivery::Changes(batch) => {
+            let event = batch.event().clone();
+            let total = batch.messages().len();
+            match tokio::time::timeout(ENQUEUE_DEADLINE, publish(&app.queue, &batch, app.retry))
+                .await
+            {
+                Ok(Ok(count)) => Ok(Handled::Enqueued { event, count }),
+                Ok(Err(error)) => Err(Failure::Enqueue { event, error }),
+                Err(_elapsed) => Err(Failure::EnqueueTimeout { event, total }),
+            }
+        }
+    }
+}
+
+/// One structured line per request. It names the event but never carries a secret
+/// or any decrypted content: error messages are written so that they cannot.
+fn log(source: Option<Source>, outcome: &Result<Handled, Failure>, status: u16, elapsed: Duration) {
+    let source = source.map(Source::as_str);
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    let (outcome, event, enqueued) = match outcome {
+        Ok(Handled::Challenge { .. }) => ("challenge", None, 0),
+        Ok(Handled::Enqueued { event, count }) => ("enqueued", Some(event), *count),
+        Ok(Handled::Ignored(event)) => ("ignored", Some(event), 0),
+        Err(failure) => {
+            let event = failure.event();
+            let enqueued = match failure {
+                Failure::Enqueue { error, .. } => error.enqueued,
+                _ => 0,
+            };
+            let (error, message) = (failure.code(), failure.message());
+            let (event_type, event_id) = (
+                event.map(|e| e.event_type.as_str()),
+                event.map(|e| e.event_id.as_str()),
+            );
+            if status >= 500 {
+                tracing::error!(
+                    source,
+                    event_type,
+                    event_id,
+                    outcome = "failed",
+                    error,
+                    message,
+                    status,
+                    enqueued,
+                    duration_ms,
+                    "not enqueued"
+                );
+            } else {
+                tracing::warn!(
+                    source,
+                    outcome = "rejected",
+                    error,
+                    message,
+                    status,
+                    enqueued,
+                    duration_ms,
+                    "request rejected"
+                );
+            }
+            return;
+        }
+    };
+    let (event_type, event_id) = (
+        event.map(|e| e.event_type.as_str()),
+        event.map(|e| e.event_id.as_str()),
+    );
+    tracing::info!(
+        source,
+        event_type,
+        event_id,
+        outcome,
+        status,
+        enqueued,
+        duration_ms,
+        "request handled"
+    );
+}

@@ -1,0 +1,195 @@
+//! The one place where outcomes and errors become HTTP responses.
+//!
+//! The platforms read only the status: 200 is an acknowledgement, anything else is
+//! retried later (about 15 s, 5 min, 1 h and 6 h; PROTOCOL.md, "Delivery"). So 200
+//! means every message is on the queue, 4xx means the request itself is wrong, and
+//! 503 means "not enqueued, send it again".
+
+use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use super::route::RouteError;
+use crate::config::ChallengeReply;
+use crate::protocol::{EventRef, Rejection, Source};
+use crate::queue::PublishError;
+
+/// A request that was handled.
+#[derive(Debug)]
+pub enum Handled {
+    Challenge {
+        value: String,
+        reply: ChallengeReply,
+    },
+    Enqueued {
+        event: EventRef,
+        count: usize,
+    },
+    Ignored(EventRef),
+}
+
+/// A request that was not.
+#[derive(Debug)]
+pub enum Failure {
+    Route(RouteError),
+    SourceDisabled(Source),
+    Rejected(Rejection),
+    Enqueue {
+        event: EventRef,
+        error: PublishError,
+    },
+    EnqueueTimeout {
+        event: EventRef,
+        total: usize,
+    },
+}
+
+impl Failure {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Failure::Route(RouteError::NotFound) | Failure::SourceDisabled(_) => {
+                StatusCode::NOT_FOUND
+            }
+            Failure::Route(RouteError::MethodNotAllowed) => StatusCode::METHOD_NOT_ALLOWED,
+            Failure::Rejected(rejection) => match rejection {
+                Rejection::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                Rejection::InvalidJson
+                | Rejection::EncryptKeyMissing { .. }
+                | Rejection::Undecryptable { .. }
+                | Rejection::MalformedEnvelope { .. }
+                | Rejection::MalformedEvent { .. } => StatusCode::BAD_REQUEST,
+                Rejection::PlaintextRefused { .. }
+                | Rejection::MissingSignature
+                | Rejection::BadSignature
+                | Rejection::BadToken { .. } => StatusCode::UNAUTHORIZED,
+            },
+            Failure::Enqueue { .. } | Failure::EnqueueTimeout { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Route(RouteError::NotFound) => "not_found",
+            Failure::Route(RouteError::MethodNotAllowed) => "method_not_allowed",
+            Failure::SourceDisabled(_) => "source_disabled",
+            Failure::Rejected(rejection) => rejection.code(),
+            Failure::Enqueue { .. } => "enqueue_failed",
+            Failure::EnqueueTimeout { .. } => "enqueue_timeout",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Route(RouteError::NotFound) => {
+                "no such route: POST to a path ending in /feishu or /feilian".into()
+            }
+            Failure::Route(RouteError::MethodNotAllowed) => "only POST is allowed".into(),
+            Failure::SourceDisabled(source) => {
+                format!(
+                    "the {} route is disabled: {} is not set",
+                    source.as_str(),
+                    source.token_var()
+                )
+            }
+            Failure::Rejected(rejection) => rejection.to_string(),
+            Failure::Enqueue { error, .. } => {
+                format!("not enqueued, the platform will retry: {error}")
+            }
+            Failure::EnqueueTimeout { total, .. } => {
+                format!(
+                    "SQS did not confirm all {total} message(s) in time; the platform will retry"
+                )
+            }
+        }
+    }
+
+    /// The event the request carried, when it got far enough to tell.
+    pub fn event(&self) -> Option<&EventRef> {
+        match self {
+            Failure::Enqueue { event, .. } | Failure::EnqueueTimeout { event, .. } => Some(event),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct ChallengeBody<'a> {
+    challenge: &'a str,
+}
+
+#[derive(Serialize)]
+struct AckBody<'a> {
+    ok: bool,
+    enqueued: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored_event_type: Option<&'a str>,
+}
+
+pub fn respond(outcome: &Result<Handled, Failure>) -> Response<Body> {
+    match outcome {
+        Ok(Handled::Challenge {
+            value,
+            reply: ChallengeReply::Plain,
+        }) => response(StatusCode::OK, "text/plain; charset=utf-8", value.clone()),
+        Ok(Handled::Challenge {
+            value,
+            reply: ChallengeReply::Json,
+        }) => json(StatusCode::OK, &ChallengeBody { challenge: value }),
+        Ok(Handled::Enqueued { count, .. }) => json(
+            StatusCode::OK,
+            &AckBody {
+                ok: true,
+                enqueued: *count,
+                ignored_event_type: None,
+            },
+        ),
+        Ok(Handled::Ignored(event)) => json(
+            StatusCode::OK,
+            &AckBody {
+                ok: true,
+                enqueued: 0,
+                ignored_event_type: Some(&event.event_type),
+            },
+        ),
+        Err(failure) => {
+            let message = failure.message();
+            let mut response = json(
+                failure.status(),
+                &ErrorBody {
+                    error: failure.code(),
+                    message: &message,
+                },
+            );
+            if matches!(failure, Failure::Route(RouteError::MethodNotAllowed)) {
+                response
+                    .headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static("POST"));
+            }
+            response
+        }
+    }
+}
+
+fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+    // Serializing these plain structs of strings and numbers cannot fail.
+    let text = serde_json::to_string(body).unwrap_or_else(|_| r#"{"error":"internal"}"#.to_owned());
+    response(status, "application/json", text)
+}
+
+fn response(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
