@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need into this checkout: a Python
+# virtualenv in .venv (moto's SQS server, cargo-lambda, zig, cfn-lint) and the Rust
+# components. Safe to run again; it only installs what is missing or changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v cargo >/dev/null || { echo "setup: cargo is not installed (https://rustup.rs)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "setup: python3 is not installed" >&2; exit 1; }
+
+if command -v rustup >/dev/null; then
+  rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  echo "$want" > "$stamp"
+fi

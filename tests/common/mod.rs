@@ -1,0 +1,384 @@
+//! The integration-test harness: a real moto SQS server (started by
+//! `scripts/with-moto.sh`), the real `lambda_http` adapter fed with AWS's own
+//! sample events, and requests built the way the platforms build them.
+#![allow(dead_code)] // each test file uses its own part of the harness
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::config::{Credentials, Region};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use lambda_http::request::LambdaRequest;
+use lambda_http::tower::{Service, ServiceExt};
+use lambda_http::{Adapter, Context, LambdaEvent, service_fn};
+use org_change_relay::config::Config;
+use org_change_relay::http::{App, handle};
+use org_change_relay::protocol::{EncryptKey, cipher, signature};
+use org_change_relay::queue::sqs::{SqsQueue, with_deadlines};
+use serde_json::{Value, json};
+
+pub const FEISHU_TOKEN: &str = "rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV";
+pub const FEISHU_KEY: &str = "feishu-encrypt-key";
+pub const FEILIAN_TOKEN: &str = "token-test";
+pub const FEILIAN_KEY: &str = "testkey";
+
+/// The moto server of this test run.
+pub fn moto_endpoint() -> String {
+    std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
+        panic!("MOTO_ENDPOINT is not set: run the integration tests with `make test` (scripts/with-moto.sh starts the SQS server)")
+    })
+}
+
+/// An SQS client for `endpoint`, with the relay's own deadlines.
+pub async fn sqs_client(endpoint: &str) -> Client {
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
+    Client::new(&with_deadlines(loader).load().await)
+}
+
+static QUEUES: AtomicUsize = AtomicUsize::new(0);
+
+/// A new, empty queue on the moto server; its URL.
+pub async fn create_queue(client: &Client, fifo: bool) -> String {
+    let n = QUEUES.fetch_add(1, Ordering::Relaxed);
+    let name = format!(
+        "relay-test-{}-{n}{}",
+        std::process::id(),
+        if fifo { ".fifo" } else { "" }
+    );
+    let mut request = client.create_queue().queue_name(name);
+    if fifo {
+        request = request.attributes(QueueAttributeName::FifoQueue, "true");
+    }
+    let output = request.send().await.expect("moto creates the queue");
+    output.queue_url().expect("a queue URL").to_owned()
+}
+
+/// A message read back from the queue.
+#[derive(Debug)]
+pub struct Received {
+    pub body: Value,
+    pub attributes: HashMap<String, String>,
+    pub group_id: Option<String>,
+    pub dedup_id: Option<String>,
+}
+
+/// Every message now on the queue, in order, deleted as read.
+pub async fn drain(client: &Client, queue_url: &str) -> Vec<Received> {
+    let mut received = Vec::new();
+    loop {
+        let output = client
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .visibility_timeout(30)
+            .send()
+            .await
+            .expect("moto answers ReceiveMessage");
+        let messages = output.messages();
+        if messages.is_empty() {
+            return received;
+        }
+        for message in messages {
+            let system = message.attributes();
+            received.push(Received {
+                body: serde_json::from_str(message.body().expect("a body"))
+                    .expect("the body is JSON"),
+                attributes: message
+                    .message_attributes()
+                    .map(|attrs| {
+                        attrs
+                            .iter()
+                            .map(|(k, v)| {
+                                (k.clone(), v.string_value().unwrap_or_default().to_owned())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                group_id: system
+                    .and_then(|a| a.get(&MessageSystemAttributeName::MessageGroupId))
+                    .cloned(),
+                dedup_id: system
+                    .and_then(|a| a.get(&MessageSystemAttributeName::MessageDeduplicationId))
+                    .cloned(),
+            });
+            client
+                .delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(message.receipt_handle().expect("a receipt handle"))
+                .send()
+                .await
+                .expect("moto deletes the message");
+        }
+    }
+}
+
+/// The relay, configured by `vars` (QUEUE_URL included), publishing through `client`.
+pub fn app(client: &Client, vars: &[(&str, &str)]) -> App<SqsQueue> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let config =
+        Config::from_lookup(|name| vars.get(name).cloned()).expect("a valid test configuration");
+    let queue = SqsQueue::new(client.clone(), &config.queue);
+    App::new(config, queue)
+}
+
+/// Both sources, encrypted, publishing to `queue_url`.
+pub fn encrypted_app(client: &Client, queue_url: &str) -> App<SqsQueue> {
+    app(
+        client,
+        &[
+            ("QUEUE_URL", queue_url),
+            ("FEISHU_VERIFICATION_TOKEN", FEISHU_TOKEN),
+            ("FEISHU_ENCRYPT_KEY", FEISHU_KEY),
+            ("FEILIAN_VERIFICATION_TOKEN", FEILIAN_TOKEN),
+            ("FEILIAN_ENCRYPT_KEY", FEILIAN_KEY),
+        ],
+    )
+}
+
+/// The API Gateway payload formats the function is invoked with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    RestV1,
+    HttpV2,
+    FunctionUrl,
+}
+
+/// An HTTP request as a platform sends it.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    pub fn post(path: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            method: "POST",
+            path: path.to_owned(),
+            headers: vec![(
+                "Content-Type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
+            body: body.into(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The Lambda event API Gateway would deliver, from AWS's own sample events.
+    pub fn event(&self, format: Format, base64: bool) -> Value {
+        let fixture = match format {
+            Format::RestV1 => include_str!("../fixtures/apigw-rest-v1-request.json"),
+            Format::HttpV2 => include_str!("../fixtures/apigw-http-v2-request.json"),
+            Format::FunctionUrl => include_str!("../fixtures/function-url-request.json"),
+        };
+        let mut event: Value = serde_json::from_str(fixture).expect("the fixture is JSON");
+        let body = if base64 {
+            STANDARD.encode(&self.body)
+        } else {
+            String::from_utf8(self.body.clone()).expect("a text body unless base64")
+        };
+        match format {
+            Format::RestV1 => {
+                let headers: serde_json::Map<String, Value> = self
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect();
+                let multi: serde_json::Map<String, Value> = self
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!([v])))
+                    .collect();
+                event["path"] = json!(self.path);
+                event["httpMethod"] = json!(self.method);
+                event["requestContext"]["path"] = json!(format!("/testStage{}", self.path));
+                event["requestContext"]["httpMethod"] = json!(self.method);
+                event["headers"] = Value::Object(headers);
+                event["multiValueHeaders"] = Value::Object(multi);
+            }
+            Format::HttpV2 | Format::FunctionUrl => {
+                // HTTP APIs and Function URLs deliver header names in lower case.
+                let headers: serde_json::Map<String, Value> = self
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.to_lowercase(), json!(v)))
+                    .collect();
+                event["rawPath"] = json!(self.path);
+                event["requestContext"]["http"]["method"] = json!(self.method);
+                event["requestContext"]["http"]["path"] = json!(self.path);
+                event["headers"] = Value::Object(headers);
+            }
+        }
+        event["body"] = json!(body);
+        event["isBase64Encoded"] = json!(base64);
+        event
+    }
+}
+
+/// What the function answered, read from the Lambda response it returned.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|_| panic!("a JSON body, got {:?}", self.body))
+    }
+
+    pub fn error_code(&self) -> String {
+        self.json()["error"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// Invokes the handler exactly as `lambda_http::run` does: the event JSON is
+/// deserialized into a `LambdaRequest`, passed through lambda_http's adapter, and
+/// the response serialized back into what API Gateway would receive.
+pub async fn invoke(app: &App<SqsQueue>, event: Value) -> Answer {
+    let payload: LambdaRequest =
+        serde_json::from_value(event).expect("lambda_http reads the event");
+    let mut adapter = Adapter::from(service_fn(|request| handle(app, request)));
+    let response = adapter
+        .ready()
+        .await
+        .expect("ready")
+        .call(LambdaEvent::new(payload, Context::default()))
+        .await
+        .expect("the handler never fails");
+    let response = serde_json::to_value(&response).expect("the response serializes");
+    let body = response["body"].as_str().unwrap_or_default();
+    let body = if response["isBase64Encoded"] == json!(true) {
+        String::from_utf8(STANDARD.decode(body).expect("base64")).expect("utf-8")
+    } else {
+        body.to_owned()
+    };
+    let headers = &response["headers"];
+    let content_type = headers
+        .as_object()
+        .and_then(|h| {
+            h.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        })
+        .and_then(|(_, v)| v.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    Answer {
+        status: response["statusCode"].as_u64().expect("a status code") as u16,
+        content_type,
+        body,
+    }
+}
+
+/// Sends a request in the HTTP API (v2) format with a plain-text body.
+pub async fn send(app: &App<SqsQueue>, request: &HttpRequest) -> Answer {
+    invoke(app, request.event(Format::HttpV2, false)).await
+}
+
+/// `{"encrypt": ...}` around `plaintext`, the way both platforms encrypt.
+pub fn encrypt(key: &str, plaintext: &str) -> String {
+    let sealed = cipher::encrypt(
+        &EncryptKey::new(key),
+        plaintext.as_bytes(),
+        *b"0123456789abcdef",
+    );
+    json!({ "encrypt": sealed }).to_string()
+}
+
+/// A Feishu request: `body` sent as is, signed with `key` like Feishu signs.
+pub fn feishu_signed(body: &str, key: &str) -> HttpRequest {
+    let (timestamp, nonce) = ("1700000000", "nonce-42");
+    let signature = signature::sign(timestamp, nonce, &EncryptKey::new(key), body.as_bytes());
+    HttpRequest::post("/feishu", body)
+        .header("X-Lark-Request-Timestamp", timestamp)
+        .header("X-Lark-Request-Nonce", nonce)
+        .header("X-Lark-Signature", &signature)
+}
+
+/// A Feishu event, encrypted and signed with the test key.
+pub fn feishu_event(plaintext: &str) -> HttpRequest {
+    feishu_signed(&encrypt(FEISHU_KEY, plaintext), FEISHU_KEY)
+}
+
+/// A Feilian event, encrypted with the test key (Feilian signs nothing).
+pub fn feilian_event(plaintext: &str) -> HttpRequest {
+    HttpRequest::post("/feilian", encrypt(FEILIAN_KEY, plaintext))
+}
+
+/// A sample body from `events/`, with its token replaced by `token`.
+pub fn sample(path: &str) -> String {
+    let file = format!("{}/events/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&file).unwrap_or_else(|err| panic!("{file}: {err}"))
+}
+
+/// A moto server of a test's own, to be stopped mid-test.
+pub struct MotoServer {
+    pub endpoint: String,
+    child: std::process::Child,
+}
+
+impl MotoServer {
+    pub async fn start() -> Self {
+        let executable = std::env::var("MOTO_SERVER")
+            .unwrap_or_else(|_| panic!("MOTO_SERVER is not set: run the tests with `make test`"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = std::process::Command::new(executable)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let server = Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("moto_server did not start on port {port}");
+    }
+
+    /// Kills the server and waits until it is gone.
+    pub fn stop(mut self) {
+        self.kill();
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
