@@ -1,0 +1,11 @@
+# The two commands of the README, and their parts.
+.PHONY: demo test setup
+
+demo:   ## Run the local demo: SQS (moto) + the relay under cargo lambda watch + every sample event
+	scripts/demo.sh
+
+test:   ## Run every check and test
+	scripts/test.sh
+
+setup:  ## Install the tools into .venv (both targets above do this first)
+	scripts/setup.sh

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every check: formatting, lints, unit tests, and the integration tests against a
+# real (moto) SQS server through the real lambda_http adapter.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo "==> cargo fmt --check"
+cargo fmt --check
+echo "==> cargo clippy --all-targets -- -D warnings"
+cargo clippy --quiet --all-targets -- -D warnings
+echo "==> cargo test (unit and integration, next to a moto SQS server)"
+scripts/with-moto.sh cargo test --all-targets

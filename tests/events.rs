@@ -1,0 +1,99 @@
+//! The API Gateway events in `events/apigw/`, for `cargo lambda invoke --data-file`:
+//! each one is invoked here through the real adapter, with the demo's secrets, and
+//! must be accepted. `REGENERATE_EVENTS=1 make test` writes them anew.
+
+mod common;
+
+use common::*;
+use org_change_relay::protocol::{EncryptKey, cipher, signature};
+use serde_json::{Value, json};
+
+/// The secrets `make demo` configures (scripts/demo-run.sh).
+const DEMO: [(&str, &str); 4] = [
+    ("FEISHU_VERIFICATION_TOKEN", "demo-feishu-token"),
+    ("FEISHU_ENCRYPT_KEY", "demo-feishu-key"),
+    ("FEILIAN_VERIFICATION_TOKEN", "demo-feilian-token"),
+    ("FEILIAN_ENCRYPT_KEY", "demo-feilian-key"),
+];
+
+fn demo(name: &str) -> &'static str {
+    DEMO.iter().find(|(var, _)| *var == name).map(|(_, value)| *value).expect("a demo variable")
+}
+
+/// A request as the platform would send `envelope` with the demo secrets.
+fn platform_request(path: &str, mut envelope: Value) -> HttpRequest {
+    let feishu = path.ends_with("feishu");
+    let (token, key) = if feishu {
+        (demo("FEISHU_VERIFICATION_TOKEN"), demo("FEISHU_ENCRYPT_KEY"))
+    } else {
+        (demo("FEILIAN_VERIFICATION_TOKEN"), demo("FEILIAN_ENCRYPT_KEY"))
+    };
+    match envelope.get_mut("header") {
+        Some(header) => header["token"] = json!(token),
+        None => envelope["token"] = json!(token),
+    }
+    let key = EncryptKey::new(key);
+    let sealed = cipher::encrypt(&key, envelope.to_string().as_bytes(), *b"fixed-iv-for-doc");
+    let body = json!({ "encrypt": sealed }).to_string();
+    let request = HttpRequest::post(path, body.clone());
+    if feishu && envelope["type"] != "url_verification" {
+        let (timestamp, nonce) = ("1732147200", "b1f3c2d4");
+        let signature = signature::sign(timestamp, nonce, &key, body.as_bytes());
+        return request
+            .header("X-Lark-Request-Timestamp", timestamp)
+            .header("X-Lark-Request-Nonce", nonce)
+            .header("X-Lark-Signature", &signature);
+    }
+    request
+}
+
+fn challenge(value: &str) -> Value {
+    json!({"challenge": value, "type": "url_verification"})
+}
+
+fn events() -> Vec<(&'static str, Value, u16)> {
+    let envelope = |path: &str| serde_json::from_str::<Value>(&sample(path)).expect("a JSON sample");
+    vec![
+        (
+            "rest-v1-feishu-department-updated.json",
+            platform_request("/prod/feishu", envelope("feishu/corehr.department.updated_v2.json")).event(Format::RestV1, true),
+            200,
+        ),
+        ("http-v2-feishu-challenge.json", platform_request("/feishu", challenge("demo-challenge")).event(Format::HttpV2, false), 200),
+        (
+            "http-v2-feilian-department-update.json",
+            platform_request("/feilian", envelope("feilian/department.v1.update.json")).event(Format::HttpV2, true),
+            200,
+        ),
+        (
+            "function-url-feilian-challenge.json",
+            platform_request("/feilian", challenge("demo-challenge")).event(Format::FunctionUrl, false),
+            200,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn the_committed_api_gateway_events_are_accepted_with_the_demo_secrets() {
+    let dir = format!("{}/events/apigw", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var("REGENERATE_EVENTS").is_ok() {
+        for (name, event, _) in events() {
+            let text = serde_json::to_string_pretty(&event).expect("JSON") + "\n";
+            std::fs::write(format!("{dir}/{name}"), text).expect("events/apigw is writable");
+        }
+    }
+    let client = sqs_client(&moto_endpoint()).await;
+    let queue = create_queue(&client, false).await;
+    let mut vars = vec![("QUEUE_URL", queue.as_str())];
+    vars.extend(DEMO);
+    let app = app(&client, &vars);
+    for (name, expected, status) in events() {
+        let file = format!("{dir}/{name}");
+        let committed: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("the event file exists"))
+            .expect("the event file is JSON");
+        assert_eq!(committed, expected, "{name} is out of date: run REGENERATE_EVENTS=1 make test");
+        let answer = invoke(&app, committed).await;
+        assert_eq!(answer.status, status, "{name}: {}", answer.body);
+    }
+    assert_eq!(drain(&client, &queue).await.len(), 2, "the two events were enqueued");
+}
