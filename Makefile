@@ -1,5 +1,5 @@
 # The two commands of the README, and their parts.
-.PHONY: demo test setup
+.PHONY: demo test setup build-arm64
 
 demo:   ## Run the local demo: SQS (moto) + the relay under cargo lambda watch + every sample event
 	scripts/demo.sh
@@ -9,3 +9,7 @@ test:   ## Run every check and test
 
 setup:  ## Install the tools into .venv (both targets above do this first)
 	scripts/setup.sh
+
+build-arm64:  ## The Lambda zip for arm64 (cargo lambda build --release --arm64)
+	scripts/setup.sh
+	scripts/build-arm64.sh

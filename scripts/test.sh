@@ -8,7 +8,7 @@ echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --quiet --all-targets -- -D warnings
-echo "==> cfn-lint template.yaml"
-.venv/bin/cfn-lint template.yaml
+echo "==> cfn-lint and sam validate --lint on template.yaml"
+scripts/lint-template.sh template.yaml
 echo "==> cargo test (unit and integration, next to a moto SQS server)"
 scripts/with-moto.sh cargo test --all-targets
