@@ -17,16 +17,25 @@ const DEMO: [(&str, &str); 4] = [
 ];
 
 fn demo(name: &str) -> &'static str {
-    DEMO.iter().find(|(var, _)| *var == name).map(|(_, value)| *value).expect("a demo variable")
+    DEMO.iter()
+        .find(|(var, _)| *var == name)
+        .map(|(_, value)| *value)
+        .expect("a demo variable")
 }
 
 /// A request as the platform would send `envelope` with the demo secrets.
 fn platform_request(path: &str, mut envelope: Value) -> HttpRequest {
     let feishu = path.ends_with("feishu");
     let (token, key) = if feishu {
-        (demo("FEISHU_VERIFICATION_TOKEN"), demo("FEISHU_ENCRYPT_KEY"))
+        (
+            demo("FEISHU_VERIFICATION_TOKEN"),
+            demo("FEISHU_ENCRYPT_KEY"),
+        )
     } else {
-        (demo("FEILIAN_VERIFICATION_TOKEN"), demo("FEILIAN_ENCRYPT_KEY"))
+        (
+            demo("FEILIAN_VERIFICATION_TOKEN"),
+            demo("FEILIAN_ENCRYPT_KEY"),
+        )
     };
     match envelope.get_mut("header") {
         Some(header) => header["token"] = json!(token),
@@ -52,22 +61,33 @@ fn challenge(value: &str) -> Value {
 }
 
 fn events() -> Vec<(&'static str, Value, u16)> {
-    let envelope = |path: &str| serde_json::from_str::<Value>(&sample(path)).expect("a JSON sample");
+    let envelope =
+        |path: &str| serde_json::from_str::<Value>(&sample(path)).expect("a JSON sample");
     vec![
         (
             "rest-v1-feishu-department-updated.json",
-            platform_request("/prod/feishu", envelope("feishu/corehr.department.updated_v2.json")).event(Format::RestV1, true),
+            platform_request(
+                "/prod/feishu",
+                envelope("feishu/corehr.department.updated_v2.json"),
+            )
+            .event(Format::RestV1, true),
             200,
         ),
-        ("http-v2-feishu-challenge.json", platform_request("/feishu", challenge("demo-challenge")).event(Format::HttpV2, false), 200),
+        (
+            "http-v2-feishu-challenge.json",
+            platform_request("/feishu", challenge("demo-challenge")).event(Format::HttpV2, false),
+            200,
+        ),
         (
             "http-v2-feilian-department-update.json",
-            platform_request("/feilian", envelope("feilian/department.v1.update.json")).event(Format::HttpV2, true),
+            platform_request("/feilian", envelope("feilian/department.v1.update.json"))
+                .event(Format::HttpV2, true),
             200,
         ),
         (
             "function-url-feilian-challenge.json",
-            platform_request("/feilian", challenge("demo-challenge")).event(Format::FunctionUrl, false),
+            platform_request("/feilian", challenge("demo-challenge"))
+                .event(Format::FunctionUrl, false),
             200,
         ),
     ]
@@ -89,11 +109,19 @@ async fn the_committed_api_gateway_events_are_accepted_with_the_demo_secrets() {
     let app = app(&client, &vars);
     for (name, expected, status) in events() {
         let file = format!("{dir}/{name}");
-        let committed: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("the event file exists"))
-            .expect("the event file is JSON");
-        assert_eq!(committed, expected, "{name} is out of date: run REGENERATE_EVENTS=1 make test");
+        let committed: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).expect("the event file exists"))
+                .expect("the event file is JSON");
+        assert_eq!(
+            committed, expected,
+            "{name} is out of date: run REGENERATE_EVENTS=1 make test"
+        );
         let answer = invoke(&app, committed).await;
         assert_eq!(answer.status, status, "{name}: {}", answer.body);
     }
-    assert_eq!(drain(&client, &queue).await.len(), 2, "the two events were enqueued");
+    assert_eq!(
+        drain(&client, &queue).await.len(),
+        2,
+        "the two events were enqueued"
+    );
 }

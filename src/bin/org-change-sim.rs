@@ -20,7 +20,10 @@ use org_change_relay::protocol::{EncryptKey, Source, cipher, signature};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
-#[command(version, about = "Send Feishu and Feilian org-change webhooks to a relay, encrypted and signed like the platforms")]
+#[command(
+    version,
+    about = "Send Feishu and Feilian org-change webhooks to a relay, encrypted and signed like the platforms"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -80,8 +83,18 @@ impl Sender {
         let source = match target.source {
             Some(source) => source,
             None => {
-                let last = target.url.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
-                parse_source(last).map_err(|_| format!("{} does not end in /feishu or /feilian: pass --source", target.url))?
+                let last = target
+                    .url
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default();
+                parse_source(last).map_err(|_| {
+                    format!(
+                        "{} does not end in /feishu or /feilian: pass --source",
+                        target.url
+                    )
+                })?
             }
         };
         let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
@@ -94,7 +107,13 @@ impl Sender {
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
             .build();
-        Ok(Self { url: target.url, source, token, key, agent: config.into() })
+        Ok(Self {
+            url: target.url,
+            source,
+            token,
+            key,
+            agent: config.into(),
+        })
     }
 
     /// Sends one envelope the way the platform would; returns the status and body.
@@ -103,19 +122,27 @@ impl Sender {
         let body = match &self.key {
             Some(key) => {
                 let mut iv = [0u8; 16];
-                getrandom::fill(&mut iv).map_err(|err| format!("no randomness for the IV: {err}"))?;
+                getrandom::fill(&mut iv)
+                    .map_err(|err| format!("no randomness for the IV: {err}"))?;
                 json!({ "encrypt": cipher::encrypt(&EncryptKey::new(key), plaintext.as_bytes(), iv) }).to_string()
             }
             None => plaintext,
         };
-        let mut request = self.agent.post(&self.url).header("Content-Type", "application/json; charset=utf-8");
+        let mut request = self
+            .agent
+            .post(&self.url)
+            .header("Content-Type", "application/json; charset=utf-8");
         // Feishu signs every request but the challenge, with an empty key when none is set.
         let is_challenge = envelope["type"] == "url_verification";
         if self.source.signs_requests() && !is_challenge {
-            let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+            let timestamp = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
             let timestamp = timestamp.to_string();
             let mut nonce = [0u8; 8];
-            getrandom::fill(&mut nonce).map_err(|err| format!("no randomness for the nonce: {err}"))?;
+            getrandom::fill(&mut nonce)
+                .map_err(|err| format!("no randomness for the nonce: {err}"))?;
             let nonce = hex::encode(nonce);
             let key = EncryptKey::new(self.key.as_deref().unwrap_or_default());
             let signature = signature::sign(&timestamp, &nonce, &key, body.as_bytes());
@@ -124,7 +151,9 @@ impl Sender {
                 .header("X-Lark-Request-Nonce", &nonce)
                 .header("X-Lark-Signature", &signature);
         }
-        let mut response = request.send(&body).map_err(|err| format!("POST {}: {err}", self.url))?;
+        let mut response = request
+            .send(&body)
+            .map_err(|err| format!("POST {}: {err}", self.url))?;
         let text = response.body_mut().read_to_string().unwrap_or_default();
         Ok((response.status().as_u16(), text))
     }
@@ -152,19 +181,29 @@ fn run(cli: Cli) -> Result<bool, String> {
             let mut nonce = [0u8; 8];
             getrandom::fill(&mut nonce).map_err(|err| err.to_string())?;
             let challenge = format!("sim-{}", hex::encode(nonce));
-            let envelope = sender.with_token(json!({ "challenge": challenge, "type": "url_verification" }));
+            let envelope =
+                sender.with_token(json!({ "challenge": challenge, "type": "url_verification" }));
             let (status, body) = sender.send(&envelope)?;
             let echoed = body.contains(&challenge);
             println!("{} challenge → {status} {body}", sender.source.as_str());
-            println!("{}", if status == 200 && echoed { "ok: the challenge came back" } else { "FAILED: the challenge did not come back" });
+            println!(
+                "{}",
+                if status == 200 && echoed {
+                    "ok: the challenge came back"
+                } else {
+                    "FAILED: the challenge did not come back"
+                }
+            );
             Ok(status == 200 && echoed)
         }
         Command::Send { target, files } => {
             let sender = Sender::new(target)?;
             let mut all_ok = true;
             for file in files {
-                let text = std::fs::read_to_string(&file).map_err(|err| format!("{}: {err}", file.display()))?;
-                let envelope: Value = serde_json::from_str(&text).map_err(|err| format!("{}: not JSON: {err}", file.display()))?;
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|err| format!("{}: {err}", file.display()))?;
+                let envelope: Value = serde_json::from_str(&text)
+                    .map_err(|err| format!("{}: not JSON: {err}", file.display()))?;
                 let (status, body) = sender.send(&sender.with_token(envelope))?;
                 println!("{} → {status} {body}", file.display());
                 all_ok &= (200..300).contains(&status);

@@ -1,0 +1,81 @@
+//! A bad configuration stops the real binary before it takes a request: a non-zero
+//! exit and one line on stderr naming the variable, without a panic.
+
+use std::process::Command;
+
+fn start(vars: &[(&str, &str)]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_org-change-relay"))
+        .env_clear()
+        .envs(vars.iter().copied())
+        // Were the configuration accepted, the runtime would try this address and fail
+        // differently; the tests below must stop before that.
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const QUEUE: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/org-changes";
+
+#[test]
+fn each_bad_setting_stops_the_function_with_one_line_naming_it() {
+    for (vars, variable) in [
+        (vec![("FEISHU_VERIFICATION_TOKEN", "t")], "QUEUE_URL"),
+        (
+            vec![
+                ("QUEUE_URL", "not a url"),
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+            ],
+            "QUEUE_URL",
+        ),
+        (vec![("QUEUE_URL", QUEUE)], "FEILIAN_VERIFICATION_TOKEN"),
+        (
+            vec![
+                ("QUEUE_URL", QUEUE),
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                ("FEILIAN_ENCRYPT_KEY", "k"),
+            ],
+            "FEILIAN_ENCRYPT_KEY",
+        ),
+        (
+            vec![
+                ("QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/q.fifo"),
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                ("QUEUE_DELAY_SECONDS", "5"),
+            ],
+            "QUEUE_DELAY_SECONDS",
+        ),
+        (
+            vec![
+                ("QUEUE_URL", QUEUE),
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                ("MAX_BODY_BYTES", "lots"),
+            ],
+            "MAX_BODY_BYTES",
+        ),
+    ] {
+        let (code, stderr) = start(&vars);
+        assert_eq!(code, Some(2), "{variable}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{variable}: {stderr}");
+        assert!(
+            lines[0].starts_with("org-change-relay: configuration error:")
+                && lines[0].contains(variable),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn secrets_are_not_repeated_in_the_error() {
+    let (code, stderr) = start(&[
+        ("QUEUE_URL", QUEUE),
+        ("FEISHU_ENCRYPT_KEY", "k3y-that-must-not-leak"),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(!stderr.contains("k3y-that-must-not-leak"), "{stderr}");
+}
