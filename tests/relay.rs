@@ -108,9 +108,18 @@ async fn feilian_challenges_are_answered_plain_and_encrypted_in_both_reply_style
     assert!(drain(&client, &queue).await.is_empty());
 }
 
-/// What each Feishu sample in `events/feishu/` must become.
-const FEISHU_EXPECTED: &[(&str, &str, &str, &str, Option<&str>, &[&str])] = &[
-    // (event type, entity, action, entity_id, object_api_name, changed_fields)
+/// What a Feishu sample in `events/feishu/` must become: (event type, entity, action,
+/// entity_id, object_api_name, changed_fields).
+type Expected = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+);
+
+const FEISHU_EXPECTED: &[Expected] = &[
     (
         "corehr.department.updated_v2",
         "department",
