@@ -121,9 +121,7 @@ impl Sender {
         let plaintext = envelope.to_string();
         let body = match &self.key {
             Some(key) => {
-                let mut iv = [0u8; 16];
-                getrandom::fill(&mut iv)
-                    .map_err(|err| format!("no randomness for the IV: {err}"))?;
+                let iv = random::<16>()?;
                 json!({ "encrypt": cipher::encrypt(&EncryptKey::new(key), plaintext.as_bytes(), iv) }).to_string()
             }
             None => plaintext,
@@ -140,10 +138,7 @@ impl Sender {
                 .map(|d| d.as_secs())
                 .unwrap_or_default();
             let timestamp = timestamp.to_string();
-            let mut nonce = [0u8; 8];
-            getrandom::fill(&mut nonce)
-                .map_err(|err| format!("no randomness for the nonce: {err}"))?;
-            let nonce = hex::encode(nonce);
+            let nonce = hex::encode(random::<8>()?);
             let key = EncryptKey::new(self.key.as_deref().unwrap_or_default());
             let signature = signature::sign(&timestamp, &nonce, &key, body.as_bytes());
             request = request
@@ -174,13 +169,18 @@ impl Sender {
     }
 }
 
+/// `N` random bytes (IVs, nonces, challenge values).
+fn random<const N: usize>() -> Result<[u8; N], String> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|err| format!("no randomness: {err}"))?;
+    Ok(bytes)
+}
+
 fn run(cli: Cli) -> Result<bool, String> {
     match cli.command {
         Command::Challenge { target } => {
             let sender = Sender::new(target)?;
-            let mut nonce = [0u8; 8];
-            getrandom::fill(&mut nonce).map_err(|err| err.to_string())?;
-            let challenge = format!("sim-{}", hex::encode(nonce));
+            let challenge = format!("sim-{}", hex::encode(random::<8>()?));
             let envelope =
                 sender.with_token(json!({ "challenge": challenge, "type": "url_verification" }));
             let (status, body) = sender.send(&envelope)?;

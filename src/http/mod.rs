@@ -122,21 +122,35 @@ async fn process<Q: Queue>(
 fn log(source: Option<Source>, outcome: &Result<Handled, Failure>, status: u16, elapsed: Duration) {
     let source = source.map(Source::as_str);
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
-    let (outcome, event, enqueued) = match outcome {
-        Ok(Handled::Challenge { .. }) => ("challenge", None, 0),
-        Ok(Handled::Enqueued { event, count }) => ("enqueued", Some(event), *count),
-        Ok(Handled::Ignored(event)) => ("ignored", Some(event), 0),
-        Err(failure) => {
-            let event = failure.event();
-            let enqueued = match failure {
-                Failure::Enqueue { error, .. } => error.enqueued,
-                _ => 0,
+    let (event, enqueued) = match outcome {
+        Ok(Handled::Challenge { .. }) => (None, 0),
+        Ok(Handled::Enqueued { event, count }) => (Some(event), *count),
+        Ok(Handled::Ignored(event)) => (Some(event), 0),
+        Err(Failure::Enqueue { event, error }) => (Some(event), error.enqueued),
+        Err(failure) => (failure.event(), 0),
+    };
+    let event_type = event.map(|e| e.event_type.as_str());
+    let event_id = event.map(|e| e.event_id.as_str());
+    match outcome {
+        Ok(handled) => {
+            let outcome = match handled {
+                Handled::Challenge { .. } => "challenge",
+                Handled::Enqueued { .. } => "enqueued",
+                Handled::Ignored(_) => "ignored",
             };
-            let (error, message) = (failure.code(), failure.message());
-            let (event_type, event_id) = (
-                event.map(|e| e.event_type.as_str()),
-                event.map(|e| e.event_id.as_str()),
+            tracing::info!(
+                source,
+                event_type,
+                event_id,
+                outcome,
+                status,
+                enqueued,
+                duration_ms,
+                "request handled"
             );
+        }
+        Err(failure) => {
+            let (error, message) = (failure.code(), failure.message());
             if status >= 500 {
                 tracing::error!(
                     source,
@@ -162,21 +176,6 @@ fn log(source: Option<Source>, outcome: &Result<Handled, Failure>, status: u16, 
                     "request rejected"
                 );
             }
-            return;
         }
-    };
-    let (event_type, event_id) = (
-        event.map(|e| e.event_type.as_str()),
-        event.map(|e| e.event_id.as_str()),
-    );
-    tracing::info!(
-        source,
-        event_type,
-        event_id,
-        outcome,
-        status,
-        enqueued,
-        duration_ms,
-        "request handled"
-    );
+    }
 }

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::Rejection;
 use super::message::{Action, Entity, Message, SCHEMA_VERSION, Source};
 use super::timestamp::occurred_at;
 
@@ -66,6 +67,14 @@ pub struct Change<'a> {
 }
 
 impl<'a> Event<'a> {
+    /// The refusal for a relayed event type whose body does not say what it must.
+    pub fn malformed(&self, detail: &'static str) -> Rejection {
+        Rejection::MalformedEvent {
+            event_type: self.event_type.clone().into_owned(),
+            detail,
+        }
+    }
+
     /// The normalized message for one change carried by this event.
     pub fn message(&self, source: Source, change: Change<'a>) -> Message<'a> {
         Message {

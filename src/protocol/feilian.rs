@@ -96,18 +96,17 @@ pub(crate) fn normalize<'a>(
         "department.v1.delete" => Action::Deleted,
         _ => return Ok(None),
     };
-    let malformed = |detail| Rejection::MalformedEvent {
-        event_type: event.event_type.clone().into_owned(),
-        detail,
-    };
     let data: Data<'a> = serde_json::from_str(event.payload.get()).map_err(|_| {
-        malformed("`data.events` must be a list of {object, old_object, updated_fields} objects")
+        event.malformed(
+            "`data.events` must be a list of {object, old_object, updated_fields} objects",
+        )
     })?;
     data.events
         .into_iter()
         .enumerate()
         .map(|(index, entry)| {
-            let change = change(event, index, action, entry).map_err(malformed)?;
+            let change =
+                change(event, index, action, entry).map_err(|detail| event.malformed(detail))?;
             Ok(event.message(Source::Feilian, change))
         })
         .collect::<Result<Vec<_>, _>>()

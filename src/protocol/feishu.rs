@@ -154,24 +154,20 @@ fn message_id(event: &Event<'_>) -> String {
 }
 
 fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Change<'a>, Rejection> {
-    let malformed = |detail| Rejection::MalformedEvent {
-        event_type: event.event_type.clone().into_owned(),
-        detail,
-    };
     let body: CorehrEvent<'a> = serde_json::from_str(event.payload.get()).map_err(|_| {
-        malformed(
+        event.malformed(
             "`event` must be an object with string ids and `field_changes` as a list of strings",
         )
     })?;
     let (entity_id, object_api_name) = match entity {
         Entity::Department => (
             body.department_id
-                .ok_or_else(|| malformed("event.department_id is missing"))?,
+                .ok_or_else(|| event.malformed("event.department_id is missing"))?,
             None,
         ),
         Entity::CustomOrg => (
             body.org_id
-                .ok_or_else(|| malformed("event.org_id is missing"))?,
+                .ok_or_else(|| event.malformed("event.org_id is missing"))?,
             body.object_api_name,
         ),
     };
@@ -188,30 +184,26 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
 }
 
 fn contact_department<'a>(event: &Event<'a>) -> Result<Change<'a>, Rejection> {
-    let malformed = |detail| Rejection::MalformedEvent {
-        event_type: event.event_type.clone().into_owned(),
-        detail,
-    };
     let body: ContactDepartmentEvent<'a> = serde_json::from_str(event.payload.get())
-        .map_err(|_| malformed("`event` must be an object with `object` and `old_object`"))?;
+        .map_err(|_| event.malformed("`event` must be an object with `object` and `old_object`"))?;
     let after = body
         .object
         .filter(|raw| is_object(raw))
-        .ok_or_else(|| malformed("event.object must be an object"))?;
+        .ok_or_else(|| event.malformed("event.object must be an object"))?;
     let before = match body.old_object {
         Some(raw) if !is_object(raw) => {
-            return Err(malformed("event.old_object must be an object"));
+            return Err(event.malformed("event.old_object must be an object"));
         }
         before => before,
     };
     let department: ContactDepartment<'a> = serde_json::from_str(after.get())
-        .map_err(|_| malformed("event.object.open_department_id must be a string"))?;
+        .map_err(|_| event.malformed("event.object.open_department_id must be a string"))?;
     let entity_id = department
         .open_department_id
-        .ok_or_else(|| malformed("event.object.open_department_id is missing"))?;
+        .ok_or_else(|| event.malformed("event.object.open_department_id is missing"))?;
     let changed_fields = match before {
         Some(before) => changed_keys(before, after)
-            .map_err(|_| malformed("event.object and event.old_object must be objects"))?,
+            .map_err(|_| event.malformed("event.object and event.old_object must be objects"))?,
         None => Vec::new(),
     };
     Ok(Change {

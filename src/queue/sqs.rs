@@ -129,36 +129,36 @@ impl Queue for SqsQueue {
                 .ok()
                 .filter(|index| *index < messages.len())
         };
-        let mut confirmed = vec![false; messages.len()];
-        for entry in output.successful() {
-            if let Some(index) = index_of(entry.id()) {
-                confirmed[index] = true;
+        let mut reported = vec![false; messages.len()];
+        for id in output.successful().iter().map(|entry| entry.id()) {
+            if let Some(index) = index_of(id) {
+                reported[index] = true;
             }
         }
-        let mut refusals: Vec<Refusal> = output
-            .failed()
-            .iter()
-            .filter_map(|failure| {
-                let index = index_of(failure.id())?;
-                confirmed[index] = false;
-                Some(Refusal {
+        let mut refusals: Vec<Refusal> = Vec::new();
+        for failure in output.failed() {
+            if let Some(index) = index_of(failure.id()) {
+                reported[index] = true;
+                refusals.push(Refusal {
                     index,
                     retryable: !failure.sender_fault(),
                     code: failure.code().to_owned(),
                     message: failure.message().unwrap_or_default().to_owned(),
-                })
-            })
-            .collect();
-        // An entry SQS reported on neither way is not known to be on the queue.
-        for (index, _) in confirmed.iter().enumerate().filter(|(_, ok)| !**ok) {
-            if !refusals.iter().any(|refusal| refusal.index == index) {
-                refusals.push(Refusal {
-                    index,
-                    retryable: true,
-                    code: "NotReported".into(),
-                    message: "SQS did not report on this entry".into(),
                 });
             }
+        }
+        // An entry SQS reported on neither way is not known to be on the queue.
+        for (index, _) in reported
+            .iter()
+            .enumerate()
+            .filter(|(_, reported)| !**reported)
+        {
+            refusals.push(Refusal {
+                index,
+                retryable: true,
+                code: "NotReported".into(),
+                message: "SQS did not report on this entry".into(),
+            });
         }
         refusals.sort_by_key(|refusal| refusal.index);
         Ok(refusals)
