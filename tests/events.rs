@@ -102,8 +102,7 @@ async fn the_committed_api_gateway_events_are_accepted_with_the_demo_secrets() {
             std::fs::write(format!("{dir}/{name}"), text).expect("events/apigw is writable");
         }
     }
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, false).await;
+    let Setup { client, queue } = setup(false).await;
     let mut vars = vec![("QUEUE_URL", queue.as_str())];
     vars.extend(DEMO);
     let app = app(&client, &vars);

@@ -3,22 +3,10 @@
 
 mod common;
 
-use aws_sdk_sqs::Client;
 use common::*;
 use org_change_relay::http::App;
 use org_change_relay::queue::sqs::SqsQueue;
 use serde_json::json;
-
-struct Setup {
-    client: Client,
-    queue: String,
-}
-
-async fn setup() -> Setup {
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, false).await;
-    Setup { client, queue }
-}
 
 /// Sends `request` and checks the refusal, its JSON error body, and an empty queue.
 async fn assert_refused(
@@ -54,7 +42,7 @@ fn department_event() -> String {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_413() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = app(
         &setup.client,
         &[
@@ -76,7 +64,7 @@ async fn a_body_over_the_limit_is_413() {
 
 #[tokio::test]
 async fn a_body_that_is_not_a_json_object_is_400() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = encrypted_app(&setup.client, &setup.queue);
     for body in ["", "not json", "[1,2]", "\"encrypt\"", "{\"encrypt\": "] {
         assert_refused(
@@ -98,7 +86,7 @@ async fn a_body_that_is_not_a_json_object_is_400() {
 
 #[tokio::test]
 async fn an_encrypted_body_without_a_configured_key_is_400_naming_the_variable() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = app(
         &setup.client,
         &[
@@ -113,7 +101,7 @@ async fn an_encrypted_body_without_a_configured_key_is_400_naming_the_variable()
 
 #[tokio::test]
 async fn a_body_that_cannot_be_decrypted_is_400_whatever_the_cause() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = encrypted_app(&setup.client, &setup.queue);
     let undecryptable = [
         json!({"encrypt": "%%% not base64 %%%"}).to_string(),
@@ -140,7 +128,7 @@ async fn a_body_that_cannot_be_decrypted_is_400_whatever_the_cause() {
 
 #[tokio::test]
 async fn a_plaintext_body_when_a_key_is_configured_is_401_even_the_challenge() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = encrypted_app(&setup.client, &setup.queue);
     let challenge =
         json!({"challenge": "c", "token": FEISHU_TOKEN, "type": "url_verification"}).to_string();
@@ -167,7 +155,7 @@ async fn a_plaintext_body_when_a_key_is_configured_is_401_even_the_challenge() {
 
 #[tokio::test]
 async fn a_feishu_event_without_signature_headers_is_401() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = encrypted_app(&setup.client, &setup.queue);
     let unsigned = HttpRequest::post("/feishu", encrypt(FEISHU_KEY, &department_event()));
     assert_refused(&setup, &app, &unsigned, 401, "missing_signature").await;
@@ -181,7 +169,7 @@ async fn a_feishu_event_without_signature_headers_is_401() {
 
 #[tokio::test]
 async fn a_wrong_signature_is_401_checked_before_decrypting() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = encrypted_app(&setup.client, &setup.queue);
     let body = encrypt(FEISHU_KEY, &department_event());
     assert_refused(
@@ -210,7 +198,7 @@ async fn a_wrong_signature_is_401_checked_before_decrypting() {
 
 #[tokio::test]
 async fn a_wrong_or_missing_token_is_401() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = encrypted_app(&setup.client, &setup.queue);
     let wrong = department_event().replace(FEISHU_TOKEN, "not-the-token");
     let message = assert_refused(&setup, &app, &feishu_event(&wrong), 401, "bad_token").await;
@@ -253,7 +241,7 @@ async fn a_wrong_or_missing_token_is_401() {
 
 #[tokio::test]
 async fn an_envelope_of_the_wrong_shape_is_400() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = encrypted_app(&setup.client, &setup.queue);
     let no_header = json!({"schema": "2.0", "event": {"department_id": "1"}}).to_string();
     assert_refused(
@@ -286,7 +274,7 @@ async fn an_envelope_of_the_wrong_shape_is_400() {
 
 #[tokio::test]
 async fn a_known_event_type_with_a_malformed_body_is_400() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = encrypted_app(&setup.client, &setup.queue);
     let no_department = department_event().replace("\"department_id\"", "\"dept\"");
     let message = assert_refused(
@@ -341,7 +329,7 @@ async fn a_known_event_type_with_a_malformed_body_is_400() {
 
 #[tokio::test]
 async fn unknown_routes_disabled_sources_and_other_methods_are_404_and_405() {
-    let setup = setup().await;
+    let setup = setup(false).await;
     let app = app(
         &setup.client,
         &[

@@ -10,8 +10,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn feishu_challenge_is_answered_in_plaintext_mode() {
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, false).await;
+    let Setup { client, queue } = setup(false).await;
     let app = app(
         &client,
         &[
@@ -29,8 +28,7 @@ async fn feishu_challenge_is_answered_in_plaintext_mode() {
 
 #[tokio::test]
 async fn feishu_encrypted_challenge_needs_no_signature_headers() {
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, false).await;
+    let Setup { client, queue } = setup(false).await;
     let app = encrypted_app(&client, &queue);
     let challenge =
         json!({"challenge": "c-123", "token": FEISHU_TOKEN, "type": "url_verification"})
@@ -51,8 +49,7 @@ const FEILIAN_VECTOR: &str = "byxnrhs61Lk8dOCd7WEOoDA6ypOpFsM4zYahSGTKOYv2CFrRyA
 
 #[tokio::test]
 async fn feilian_challenges_are_answered_plain_and_encrypted_in_both_reply_styles() {
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, false).await;
+    let Setup { client, queue } = setup(false).await;
 
     let plain_mode = app(
         &client,
@@ -196,8 +193,7 @@ const FEISHU_EXPECTED: &[Expected] = &[
 
 #[tokio::test]
 async fn every_feishu_event_type_lands_on_the_queue_as_the_contract_says() {
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, false).await;
+    let Setup { client, queue } = setup(false).await;
     let app = encrypted_app(&client, &queue);
     for (event_type, entity, action, entity_id, object_api_name, changed_fields) in FEISHU_EXPECTED
     {
@@ -246,8 +242,7 @@ async fn every_feishu_event_type_lands_on_the_queue_as_the_contract_says() {
 
 #[tokio::test]
 async fn every_feilian_event_type_lands_on_the_queue_one_message_per_entry() {
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, false).await;
+    let Setup { client, queue } = setup(false).await;
     let app = encrypted_app(&client, &queue);
     for (event_type, action, entity_ids, changed_fields) in [
         (
@@ -322,8 +317,7 @@ async fn every_feilian_event_type_lands_on_the_queue_one_message_per_entry() {
 
 #[tokio::test]
 async fn a_feilian_request_with_several_entries_enqueues_each_in_order() {
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, false).await;
+    let Setup { client, queue } = setup(false).await;
     let app = encrypted_app(&client, &queue);
     let entries: Vec<Value> = (0..13)
         .map(|i| json!({"object": {"open_id": format!("od_{i}"), "name": format!("n{i}")}, "update_fields": ["name"]}))
@@ -359,8 +353,7 @@ async fn a_feilian_request_with_several_entries_enqueues_each_in_order() {
 
 #[tokio::test]
 async fn fifo_groups_by_unit_and_drops_a_retried_event() {
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, true).await;
+    let Setup { client, queue } = setup(true).await;
     let app = encrypted_app(&client, &queue);
     let plaintext = sample("feishu/corehr.department.updated_v2.json");
     // The platform retries with the same event_id, possibly with a fresh signature.
@@ -397,8 +390,7 @@ async fn fifo_groups_by_unit_and_drops_a_retried_event() {
 
 #[tokio::test]
 async fn an_unknown_event_type_is_acknowledged_and_nothing_is_enqueued() {
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, false).await;
+    let Setup { client, queue } = setup(false).await;
     let app = encrypted_app(&client, &queue);
     let plaintext = sample("feishu/corehr.department.updated_v2.json")
         .replace("corehr.department.updated_v2", "im.message.receive_v1");
@@ -413,8 +405,7 @@ async fn an_unknown_event_type_is_acknowledged_and_nothing_is_enqueued() {
 
 #[tokio::test]
 async fn rest_v1_http_v2_and_function_url_events_with_base64_bodies_all_work() {
-    let client = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&client, false).await;
+    let Setup { client, queue } = setup(false).await;
     let app = encrypted_app(&client, &queue);
     let plaintext = sample("feishu/corehr.department.updated_v2.json");
     for (format, base64, path) in [

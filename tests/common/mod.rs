@@ -59,6 +59,18 @@ pub async fn create_queue(client: &Client, fifo: bool) -> String {
     output.queue_url().expect("a queue URL").to_owned()
 }
 
+/// A client of this run's moto server and a new queue on it.
+pub struct Setup {
+    pub client: Client,
+    pub queue: String,
+}
+
+pub async fn setup(fifo: bool) -> Setup {
+    let client = sqs_client(&moto_endpoint()).await;
+    let queue = create_queue(&client, fifo).await;
+    Setup { client, queue }
+}
+
 /// A message read back from the queue.
 #[derive(Debug)]
 pub struct Received {
