@@ -1,7 +1,9 @@
-//! The function's configuration: read from the environment once, at start, and
-//! validated completely so that a bad setting stops the function before it takes a
-//! request, with one line that names the variable.
+//! The function's configuration: read from the environment (and, in production,
+//! the secrets from one Secrets Manager secret) once, at start, and validated
+//! completely so that a bad setting stops the function before it takes a request,
+//! with one line that names the variable.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use lambda_http::http::Uri;
@@ -12,6 +14,18 @@ use crate::protocol::{EncryptKey, Endpoint, Source, VerificationToken};
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// SQS's limit on `DelaySeconds` (15 minutes).
 pub const MAX_QUEUE_DELAY_SECONDS: u32 = 900;
+/// The variable naming the Secrets Manager secret (its ARN or name) that holds the
+/// tokens and keys.
+pub const SECRET_ID_VAR: &str = "SECRET_ID";
+/// The settings that are secrets. With `SECRET_ID` set they come from the secret, a
+/// JSON object with exactly these keys (any may be left out or empty), and the
+/// environment must not carry them.
+pub const SECRET_VARS: [&str; 4] = [
+    "FEISHU_VERIFICATION_TOKEN",
+    "FEISHU_ENCRYPT_KEY",
+    "FEILIAN_VERIFICATION_TOKEN",
+    "FEILIAN_ENCRYPT_KEY",
+];
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -54,12 +68,35 @@ pub enum ConfigError {
         "no source is enabled: set FEISHU_VERIFICATION_TOKEN, FEILIAN_VERIFICATION_TOKEN or both"
     )]
     NoSource,
+    /// The secret's text is not what [`SECRET_VARS`] describes. The reason never
+    /// quotes the secret's content.
+    #[error("the secret named by SECRET_ID {reason}")]
+    Secret { reason: String },
 }
 
 impl Config {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+    /// Reads the environment through `env` and the secrets from `secret`, the text of
+    /// the Secrets Manager secret; each secret setting has exactly one home.
+    pub fn from_env_and_secret(
+        env: impl Fn(&str) -> Option<String>,
+        secret: &str,
+    ) -> Result<Self, ConfigError> {
+        let secrets = parse_secret(secret)?;
+        if let Some(var) = SECRET_VARS
+            .into_iter()
+            .find(|var| env(var).is_some_and(|value| !value.trim().is_empty()))
+        {
+            return Err(ConfigError::Invalid {
+                var,
+                reason: format!(
+                    "it is set in the environment although {SECRET_ID_VAR} is; keep secrets in the secret only"
+                ),
+            });
+        }
+        Self::from_lookup(|name| match secrets.get(name) {
+            Some(value) => Some(value.clone()),
+            None => env(name),
+        })
     }
 
     /// Reads the configuration through `lookup`; an empty value counts as unset.
@@ -122,6 +159,33 @@ impl Config {
             Source::Feilian => self.feilian.as_ref(),
         }
     }
+}
+
+/// The secret's text: a JSON object whose keys are among [`SECRET_VARS`] and whose
+/// values are strings.
+fn parse_secret(text: &str) -> Result<HashMap<String, String>, ConfigError> {
+    let values: HashMap<String, String> =
+        serde_json::from_str(text).map_err(|err| ConfigError::Secret {
+            // serde's message may quote a value; the position is enough to find it.
+            reason: format!(
+                "is not a JSON object of strings (line {}, column {}); expected keys: {}",
+                err.line(),
+                err.column(),
+                SECRET_VARS.join(", ")
+            ),
+        })?;
+    if let Some(key) = values
+        .keys()
+        .find(|key| !SECRET_VARS.contains(&key.as_str()))
+    {
+        return Err(ConfigError::Secret {
+            reason: format!(
+                "has an unknown key {key:?}; expected keys: {}",
+                SECRET_VARS.join(", ")
+            ),
+        });
+    }
+    Ok(values)
 }
 
 /// A source is enabled when its token is set; a key without a token is a mistake.
@@ -354,6 +418,69 @@ mod tests {
             invalid_var(with("FEILIAN_CHALLENGE_REPLY", "xml")),
             "FEILIAN_CHALLENGE_REPLY"
         );
+    }
+
+    fn from_secret(env: &[(&str, &str)], secret: &str) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_env_and_secret(|name| env.get(name).cloned(), secret)
+    }
+
+    #[test]
+    fn secrets_come_from_the_secret_and_the_rest_from_the_environment() {
+        let config = from_secret(
+            &[("QUEUE_URL", QUEUE), ("MAX_BODY_BYTES", "2048")],
+            r#"{"FEILIAN_VERIFICATION_TOKEN": "t", "FEILIAN_ENCRYPT_KEY": "k", "FEISHU_VERIFICATION_TOKEN": ""}"#,
+        )
+        .unwrap();
+        assert!(config.feilian.is_some() && config.feishu.is_none());
+        assert_eq!(config.max_body_bytes, 2048);
+        assert_eq!(
+            from_secret(&[("QUEUE_URL", QUEUE)], "{}").unwrap_err(),
+            ConfigError::NoSource
+        );
+    }
+
+    #[test]
+    fn a_secret_setting_in_the_environment_beside_the_secret_is_refused() {
+        let result = from_secret(
+            &[
+                ("QUEUE_URL", QUEUE),
+                ("FEISHU_ENCRYPT_KEY", "plain-text-key"),
+            ],
+            r#"{"FEISHU_VERIFICATION_TOKEN": "t"}"#,
+        );
+        assert_eq!(invalid_var(result), "FEISHU_ENCRYPT_KEY");
+    }
+
+    #[test]
+    fn a_malformed_secret_is_refused_without_quoting_it() {
+        for (secret, expected) in [
+            ("not json at all", "not a JSON object of strings"),
+            (r#"["s3cr3t-value"]"#, "not a JSON object of strings"),
+            (
+                r#"{"FEISHU_VERIFICATION_TOKEN": 12345678}"#,
+                "not a JSON object of strings",
+            ),
+            (
+                r#"{"FEISHU_TOKEN": "s3cr3t-value"}"#,
+                "unknown key \"FEISHU_TOKEN\"",
+            ),
+        ] {
+            let err = from_secret(&[("QUEUE_URL", QUEUE)], secret).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Secret { .. }),
+                "{secret}: {err:?}"
+            );
+            let text = err.to_string();
+            assert!(text.contains(expected), "{secret}: {text}");
+            assert!(
+                !text.contains("s3cr3t") && !text.contains("12345678"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -1,17 +1,22 @@
-//! The Lambda function. `main` does four things, in order: logging, configuration,
-//! clients, and the runtime loop. Everything expensive happens here, once.
+//! The Lambda function. `main` does four things, in order: logging, configuration
+//! (environment and secret), clients, and the runtime loop. Everything expensive happens here, once.
 
 use lambda_http::{Error, service_fn};
-use org_change_relay::config::Config;
 use org_change_relay::http::{App, handle};
 use org_change_relay::queue::sqs::{SqsQueue, load_sdk_config};
+use org_change_relay::secrets::load_config;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // JSON lines when the function's log format is JSON (AWS_LAMBDA_LOG_FORMAT).
     lambda_http::tracing::init_default_subscriber();
 
-    let config = match Config::from_env() {
+    // The SDK configuration is read here, once. With SECRET_ID set, the secret is
+    // read now, before the first request: one TLS connection to Secrets Manager
+    // during init. SQS is first connected by the first event, so the URL
+    // verification (which never touches SQS) does not wait for it.
+    let sdk = load_sdk_config().await;
+    let config = match load_config(&sdk, |name| std::env::var(name).ok()).await {
         Ok(config) => config,
         Err(err) => {
             // One clear line, then a non-zero exit: Lambda reports an init error and
@@ -20,11 +25,6 @@ async fn main() -> Result<(), Error> {
             std::process::exit(2);
         }
     };
-
-    // The SDK configuration is read here, once; credentials are resolved lazily and
-    // the first connection is made by the first event, so the URL verification
-    // (which never touches SQS) is answered without waiting for either.
-    let sdk = load_sdk_config().await;
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), &config.queue);
     let app = App::new(config, queue);
 

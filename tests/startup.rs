@@ -10,6 +10,8 @@ fn start(vars: &[(&str, &str)]) -> (Option<i32>, String) {
         // Were the configuration accepted, the runtime would try this address and fail
         // differently; the tests below must stop before that.
         .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        // As in Lambda, where the region is always set (else the SDK asks IMDS).
+        .env("AWS_REGION", "us-east-1")
         .output()
         .expect("the binary runs");
     (
@@ -78,4 +80,28 @@ fn secrets_are_not_repeated_in_the_error() {
     ]);
     assert_eq!(code, Some(2));
     assert!(!stderr.contains("k3y-that-must-not-leak"), "{stderr}");
+}
+
+#[test]
+fn an_unreadable_secret_stops_the_function_naming_the_secret() {
+    let endpoint = std::env::var("MOTO_ENDPOINT")
+        .expect("MOTO_ENDPOINT is not set: run the tests with `make test`");
+    let id = "org-change-relay/no-such-secret";
+    let (code, stderr) = start(&[
+        ("QUEUE_URL", QUEUE),
+        ("SECRET_ID", id),
+        ("AWS_ENDPOINT_URL", &endpoint),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0]
+            .starts_with("org-change-relay: configuration error: SECRET_ID: cannot read secret")
+            && lines[0].contains(id)
+            && lines[0].contains("ResourceNotFoundException"),
+        "{stderr}"
+    );
 }

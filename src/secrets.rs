@@ -1,0 +1,55 @@
+//! The webhook secrets from AWS Secrets Manager, read once, before the first request.
+//!
+//! The tokens and keys never sit in the template or in the function's configuration:
+//! the function is told only where the secret is (`SECRET_ID`), and may only read
+//! that one secret. Reading it is one `GetSecretValue` call at start; after that no
+//! request waits on Secrets Manager, so the 1-second URL verification holds.
+
+use aws_config::SdkConfig;
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::error::DisplayErrorContext;
+
+use crate::config::{Config, ConfigError, SECRET_ID_VAR};
+
+/// Why the function cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The error says which secret and why, never what it holds.
+    #[error("{SECRET_ID_VAR}: cannot read secret {id}: {reason}")]
+    Secret { id: String, reason: String },
+}
+
+/// The configuration: from the environment through `env` and, when `SECRET_ID` is
+/// set, the secrets from that Secrets Manager secret.
+pub async fn load_config(
+    sdk: &SdkConfig,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Config, StartError> {
+    match env(SECRET_ID_VAR).filter(|id| !id.trim().is_empty()) {
+        None => Ok(Config::from_lookup(env)?),
+        Some(id) => {
+            let secret = fetch(&Client::new(sdk), id.trim()).await?;
+            Ok(Config::from_env_and_secret(env, &secret)?)
+        }
+    }
+}
+
+/// The text of a secret (its `SecretString`).
+async fn fetch(client: &Client, id: &str) -> Result<String, StartError> {
+    let failed = |reason: String| StartError::Secret {
+        id: id.to_owned(),
+        reason,
+    };
+    let output = client
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|err| failed(DisplayErrorContext(&err).to_string()))?;
+    output
+        .secret_string()
+        .map(str::to_owned)
+        .ok_or_else(|| failed("it has no SecretString (binary secrets are not supported)".into()))
+}
