@@ -12,6 +12,8 @@ use crate::protocol::{EncryptKey, Endpoint, Source, VerificationToken};
 
 /// The request size limit when `MAX_BODY_BYTES` is not set.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The CloudWatch namespace when `METRICS_NAMESPACE` is not set.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "OrgChangeRelay";
 /// SQS's limit on `DelaySeconds` (15 minutes).
 pub const MAX_QUEUE_DELAY_SECONDS: u32 = 900;
 /// The variable naming the Secrets Manager secret (its ARN or name) that holds the
@@ -34,6 +36,8 @@ pub struct Config {
     pub feilian: Option<Endpoint>,
     pub feilian_challenge_reply: ChallengeReply,
     pub max_body_bytes: usize,
+    /// The CloudWatch namespace of the metrics lines (`http::metrics`).
+    pub metrics_namespace: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,12 +147,34 @@ impl Config {
             },
         };
 
+        let metrics_namespace = match get("METRICS_NAMESPACE") {
+            None => DEFAULT_METRICS_NAMESPACE.to_owned(),
+            Some(value) => {
+                let value = value.trim();
+                let valid = value.len() <= 255
+                    && !value.starts_with("AWS/")
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b" .-_/#:".contains(&b));
+                if !valid {
+                    return Err(ConfigError::Invalid {
+                        var: "METRICS_NAMESPACE",
+                        reason: format!(
+                            "{value:?} is not a CloudWatch namespace: up to 255 letters, digits, spaces and . - _ / # :, not starting with AWS/"
+                        ),
+                    });
+                }
+                value.to_owned()
+            }
+        };
+
         Ok(Self {
             queue: QueueConfig { url, fifo, delay },
             feishu,
             feilian,
             feilian_challenge_reply,
             max_body_bytes,
+            metrics_namespace,
         })
     }
 
@@ -304,6 +330,7 @@ mod tests {
         );
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert_eq!(config.feilian_challenge_reply, ChallengeReply::Json);
+        assert_eq!(config.metrics_namespace, DEFAULT_METRICS_NAMESPACE);
     }
 
     #[test]
@@ -417,6 +444,19 @@ mod tests {
         assert_eq!(
             invalid_var(with("FEILIAN_CHALLENGE_REPLY", "xml")),
             "FEILIAN_CHALLENGE_REPLY"
+        );
+        let too_long = "n".repeat(256);
+        for bad in ["AWS/Lambda", "org{changes}", too_long.as_str()] {
+            assert_eq!(
+                invalid_var(with("METRICS_NAMESPACE", bad)),
+                "METRICS_NAMESPACE"
+            );
+        }
+        assert_eq!(
+            with("METRICS_NAMESPACE", "Platform/OrgChanges")
+                .unwrap()
+                .metrics_namespace,
+            "Platform/OrgChanges"
         );
     }
 

@@ -1,7 +1,9 @@
 //! The Lambda HTTP adapter: an API Gateway (REST or HTTP API) or Function URL
 //! request in, a response out. It routes, applies the size limit, hands the raw
-//! body to the protocol core, publishes what the core verified, and logs one line.
+//! body to the protocol core, publishes what the core verified, and writes one log
+//! line and one metrics line.
 
+pub mod metrics;
 pub mod reply;
 pub mod route;
 
@@ -15,6 +17,7 @@ use crate::config::{ChallengeReply, Config};
 use crate::protocol::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::protocol::{Delivery, Inbound, Rejection, SignatureHeaders, Source, receive};
 use crate::queue::{Queue, RetryPolicy, publish};
+use metrics::{Counts, Outcome};
 use reply::{Failure, Handled};
 
 /// How long the relay waits for SQS before answering 503: inside the platforms'
@@ -50,7 +53,8 @@ pub async fn handle<Q: Queue>(
         Err(err) => Err(Failure::Route(err.clone())),
     };
     let response = reply::respond(&outcome);
-    log(
+    record(
+        &app.config.metrics_namespace,
         routed.ok(),
         &outcome,
         response.status().as_u16(),
@@ -117,11 +121,15 @@ async fn process<Q: Queue>(
     }
 }
 
-/// One structured line per request. It names the event but never carries a secret
-/// or any decrypted content: error messages are written so that they cannot.
-fn log(source: Option<Source>, outcome: &Result<Handled, Failure>, status: u16, elapsed: Duration) {
-    let source = source.map(Source::as_str);
-    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+/// One structured log line and one metrics line per request. Neither carries a
+/// secret or any decrypted content: error messages are written so that they cannot.
+fn record(
+    namespace: &str,
+    source: Option<Source>,
+    outcome: &Result<Handled, Failure>,
+    status: u16,
+    elapsed: Duration,
+) {
     let (event, enqueued) = match outcome {
         Ok(Handled::Challenge { .. }) => (None, 0),
         Ok(Handled::Enqueued { event, count }) => (Some(event), *count),
@@ -129,20 +137,32 @@ fn log(source: Option<Source>, outcome: &Result<Handled, Failure>, status: u16, 
         Err(Failure::Enqueue { event, error }) => (Some(event), error.enqueued),
         Err(failure) => (failure.event(), 0),
     };
+    let counts = Counts {
+        source,
+        outcome: match outcome {
+            Ok(Handled::Challenge { .. }) => Outcome::Challenge,
+            Ok(Handled::Enqueued { .. }) => Outcome::Enqueued,
+            Ok(Handled::Ignored(_)) => Outcome::Ignored,
+            Err(_) if status >= 500 => Outcome::Failed,
+            Err(_) => Outcome::Rejected,
+        },
+        reason: outcome.as_ref().err().map(Failure::code),
+        enqueued,
+    };
+    metrics::emit(namespace, &counts);
+
+    let source = source.map(Source::as_str);
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
     let event_type = event.map(|e| e.event_type.as_str());
     let event_id = event.map(|e| e.event_id.as_str());
+    let outcome_name = counts.outcome.as_str();
     match outcome {
-        Ok(handled) => {
-            let outcome = match handled {
-                Handled::Challenge { .. } => "challenge",
-                Handled::Enqueued { .. } => "enqueued",
-                Handled::Ignored(_) => "ignored",
-            };
+        Ok(_) => {
             tracing::info!(
                 source,
                 event_type,
                 event_id,
-                outcome,
+                outcome = outcome_name,
                 status,
                 enqueued,
                 duration_ms,
@@ -151,12 +171,12 @@ fn log(source: Option<Source>, outcome: &Result<Handled, Failure>, status: u16, 
         }
         Err(failure) => {
             let (error, message) = (failure.code(), failure.message());
-            if status >= 500 {
+            if counts.outcome == Outcome::Failed {
                 tracing::error!(
                     source,
                     event_type,
                     event_id,
-                    outcome = "failed",
+                    outcome = outcome_name,
                     error,
                     message,
                     status,
@@ -167,7 +187,7 @@ fn log(source: Option<Source>, outcome: &Result<Handled, Failure>, status: u16, 
             } else {
                 tracing::warn!(
                     source,
-                    outcome = "rejected",
+                    outcome = outcome_name,
                     error,
                     message,
                     status,

@@ -1,0 +1,277 @@
+//! CloudWatch metrics as Embedded Metric Format (EMF) lines: one JSON line per
+//! request on stdout, which CloudWatch Logs turns into metrics. No API call is made
+//! on the request path, and a line that cannot be written never fails a request.
+//!
+//! In the namespace `METRICS_NAMESPACE` (default `OrgChangeRelay`):
+//!
+//! | metric             | dimensions                    | per request                        |
+//! |--------------------|-------------------------------|------------------------------------|
+//! | `Requests`         | `Source`, `Outcome`           | 1                                  |
+//! | `MessagesEnqueued` | none; `Source`                | messages put on the queue          |
+//! | `EnqueueFailures`  | none; `Source`                | 1 when answered 503, else 0        |
+//! | `Rejections`       | `Source`, `Reason`            | 1, only on rejected requests (4xx) |
+//!
+//! `Outcome` is `challenge`, `enqueued`, `ignored`, `rejected` or `failed`; `Reason`
+//! is the error code of the JSON reply (`bad_signature`, ...); `Source` is `feishu`,
+//! `feilian`, or `none` for a path that names neither.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::protocol::Source;
+
+/// How a request ended, as the `Outcome` dimension names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Challenge,
+    Enqueued,
+    Ignored,
+    /// A 4xx: the request itself is wrong.
+    Rejected,
+    /// A 5xx: not enqueued, the platform retries.
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Challenge => "challenge",
+            Outcome::Enqueued => "enqueued",
+            Outcome::Ignored => "ignored",
+            Outcome::Rejected => "rejected",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// What the metrics of one request are made of.
+#[derive(Debug, Clone, Copy)]
+pub struct Counts {
+    pub source: Option<Source>,
+    pub outcome: Outcome,
+    /// The error code, for rejected and failed requests.
+    pub reason: Option<&'static str>,
+    pub enqueued: usize,
+}
+
+/// Writes the EMF line of one request to stdout.
+pub fn emit(namespace: &str, counts: &Counts) {
+    let timestamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    println!("{}", line(namespace, counts, timestamp));
+}
+
+/// The EMF line of one request, `timestamp` after the Unix epoch.
+pub fn line(namespace: &str, counts: &Counts, timestamp: Duration) -> String {
+    let rejected = counts.outcome == Outcome::Rejected;
+    let directive = |dimensions, metrics| Directive {
+        namespace,
+        dimensions,
+        metrics,
+    };
+    let all = [
+        directive(&[&["Source", "Outcome"]], &[REQUESTS]),
+        directive(&[&[], &["Source"]], &[MESSAGES_ENQUEUED, ENQUEUE_FAILURES]),
+        directive(&[&["Source", "Reason"]], &[REJECTIONS]),
+    ];
+    let directives = if rejected { &all[..] } else { &all[..2] };
+    let record = Record {
+        aws: Metadata {
+            timestamp: u64::try_from(timestamp.as_millis()).unwrap_or(u64::MAX),
+            cloud_watch_metrics: directives,
+        },
+        source: counts.source.map_or("none", Source::as_str),
+        outcome: counts.outcome.as_str(),
+        reason: counts.reason,
+        requests: 1,
+        messages_enqueued: counts.enqueued,
+        enqueue_failures: u8::from(counts.outcome == Outcome::Failed),
+        rejections: rejected.then_some(1),
+    };
+    // Only strings and numbers: serializing cannot fail.
+    serde_json::to_string(&record).unwrap_or_default()
+}
+
+const REQUESTS: Metric = Metric::count("Requests");
+const MESSAGES_ENQUEUED: Metric = Metric::count("MessagesEnqueued");
+const ENQUEUE_FAILURES: Metric = Metric::count("EnqueueFailures");
+const REJECTIONS: Metric = Metric::count("Rejections");
+
+/// The root of an EMF line: the `_aws` metadata, then the dimension and metric
+/// values it refers to by name.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Record<'a> {
+    #[serde(rename = "_aws")]
+    aws: Metadata<'a>,
+    source: &'a str,
+    outcome: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    requests: u8,
+    messages_enqueued: usize,
+    enqueue_failures: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejections: Option<u8>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Metadata<'a> {
+    /// Milliseconds since the Unix epoch.
+    timestamp: u64,
+    cloud_watch_metrics: &'a [Directive<'a>],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Directive<'a> {
+    namespace: &'a str,
+    dimensions: &'static [&'static [&'static str]],
+    metrics: &'static [Metric],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Metric {
+    name: &'static str,
+    unit: &'static str,
+}
+
+impl Metric {
+    const fn count(name: &'static str) -> Self {
+        Self {
+            name,
+            unit: "Count",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn parse(counts: Counts) -> Value {
+        let text = line(
+            "OrgChangeRelay",
+            &counts,
+            Duration::from_millis(1_700_000_000_123),
+        );
+        assert!(!text.contains('\n'), "one line: {text}");
+        serde_json::from_str(&text).expect("JSON")
+    }
+
+    /// What the EMF specification requires of a document: every directive's
+    /// dimensions are string members of the root, and its metrics number members.
+    fn assert_valid_emf(document: &Value) {
+        let root = document.as_object().expect("an object");
+        let aws = &root["_aws"];
+        assert!(aws["Timestamp"].is_u64(), "{document}");
+        let directives = aws["CloudWatchMetrics"].as_array().expect("directives");
+        assert!(!directives.is_empty());
+        for directive in directives {
+            assert!(directive["Namespace"].is_string());
+            for set in directive["Dimensions"].as_array().expect("dimension sets") {
+                for dimension in set.as_array().expect("a dimension set") {
+                    let name = dimension.as_str().expect("a dimension name");
+                    assert!(root[name].is_string(), "dimension {name} in {document}");
+                }
+            }
+            for metric in directive["Metrics"].as_array().expect("metrics") {
+                let name = metric["Name"].as_str().expect("a metric name");
+                assert!(root[name].is_number(), "metric {name} in {document}");
+                assert_eq!(metric["Unit"], "Count");
+            }
+        }
+    }
+
+    fn metric_names(document: &Value) -> Vec<&str> {
+        document["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|directive| directive["Metrics"].as_array().into_iter().flatten())
+            .filter_map(|metric| metric["Name"].as_str())
+            .collect()
+    }
+
+    #[test]
+    fn an_enqueued_event_counts_its_messages() {
+        let document = parse(Counts {
+            source: Some(Source::Feilian),
+            outcome: Outcome::Enqueued,
+            reason: None,
+            enqueued: 13,
+        });
+        assert_valid_emf(&document);
+        assert_eq!(document["_aws"]["Timestamp"], 1_700_000_000_123u64);
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][0],
+            json!({
+                "Namespace": "OrgChangeRelay",
+                "Dimensions": [["Source", "Outcome"]],
+                "Metrics": [{"Name": "Requests", "Unit": "Count"}],
+            })
+        );
+        assert_eq!(document["Source"], "feilian");
+        assert_eq!(document["Outcome"], "enqueued");
+        assert_eq!(document["MessagesEnqueued"], 13);
+        assert_eq!(document["EnqueueFailures"], 0);
+        assert_eq!(
+            metric_names(&document),
+            ["Requests", "MessagesEnqueued", "EnqueueFailures"]
+        );
+        assert!(document.get("Reason").is_none());
+    }
+
+    #[test]
+    fn a_rejection_is_counted_by_reason() {
+        let document = parse(Counts {
+            source: Some(Source::Feishu),
+            outcome: Outcome::Rejected,
+            reason: Some("bad_signature"),
+            enqueued: 0,
+        });
+        assert_valid_emf(&document);
+        assert_eq!(document["Reason"], "bad_signature");
+        assert_eq!(document["Rejections"], 1);
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][2]["Dimensions"],
+            json!([["Source", "Reason"]])
+        );
+    }
+
+    #[test]
+    fn an_enqueue_failure_is_counted_without_dimensions_for_the_alarm() {
+        let document = parse(Counts {
+            source: Some(Source::Feishu),
+            outcome: Outcome::Failed,
+            reason: Some("enqueue_failed"),
+            enqueued: 2,
+        });
+        assert_valid_emf(&document);
+        assert_eq!(document["EnqueueFailures"], 1);
+        assert_eq!(document["MessagesEnqueued"], 2);
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][1]["Dimensions"],
+            json!([[], ["Source"]])
+        );
+        assert!(!metric_names(&document).contains(&"Rejections"));
+    }
+
+    #[test]
+    fn a_request_to_no_source_is_counted_under_none() {
+        let document = parse(Counts {
+            source: None,
+            outcome: Outcome::Rejected,
+            reason: Some("not_found"),
+            enqueued: 0,
+        });
+        assert_valid_emf(&document);
+        assert_eq!(document["Source"], "none");
+    }
+}
