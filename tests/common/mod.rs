@@ -410,7 +410,8 @@ fn log_file(name: &str) -> (PathBuf, File) {
     (path, file)
 }
 
-/// A child process that is killed, and waited for, when this is dropped.
+/// A child process that is killed, and waited for, when this is dropped; its log is
+/// printed if the test is failing, else removed.
 struct Process {
     name: &'static str,
     child: Child,
@@ -453,6 +454,8 @@ impl Drop for Process {
                 self.log.display(),
                 self.log_text()
             );
+        } else {
+            let _ = std::fs::remove_file(&self.log);
         }
     }
 }
