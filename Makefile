@@ -1,7 +1,7 @@
 # The two commands of the README, and their parts.
 .PHONY: demo test setup build-arm64
 
-demo:   ## Run the local demo: SQS (moto) + the relay under cargo lambda watch + every sample event
+demo:   ## Run the local demo: SQS (moto) + the relay under cargo lambda watch + a triggered event of every type
 	scripts/demo.sh
 
 test:   ## Run every check and test

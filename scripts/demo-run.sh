@@ -37,9 +37,12 @@ done
 cat .demo/challenge.out
 "$sim" challenge --url "$base/feilian"
 
-echo "==> sending every sample in events/, encrypted (and signed for Feishu)"
-"$sim" send --url "$base/feishu" events/feishu/*.json
-"$sim" send --url "$base/feilian" events/feilian/*.json
+echo "==> the event types the simulator can trigger"
+"$sim" trigger --list
+
+echo "==> triggering a fresh event of every type, encrypted (and signed for Feishu)"
+"$sim" trigger --url "$base/feishu" all
+"$sim" trigger --url "$base/feilian" all
 
 echo "==> the normalized messages on the queue"
 .venv/bin/python scripts/sqs.py drain "$queue_url"

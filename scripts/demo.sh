@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The local demo: a real SQS server (moto), the relay under cargo-lambda's Lambda
-# emulator, every sample in events/ sent the way the platforms send it (encrypted,
-# and signed for Feishu) by the simulator, and the messages read back from the queue.
+# emulator, a fresh event of every type triggered by the simulator the way the
+# platforms send it (encrypted, and signed for Feishu), and the messages read back
+# from the queue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -86,15 +86,22 @@ struct Department<'a> {
     open_id: Option<Cow<'a, str>>,
 }
 
+/// Every Feilian event type the relay relays, and the change it reports.
+pub const EVENT_TYPES: [(&str, Entity, Action); 3] = [
+    ("department.v1.create", Entity::Department, Action::Created),
+    ("department.v1.update", Entity::Department, Action::Updated),
+    ("department.v1.delete", Entity::Department, Action::Deleted),
+];
+
 /// The messages of a verified Feilian event; `None` for an event type we do not relay.
 pub(crate) fn normalize<'a>(
     event: &Verified<Event<'a>>,
 ) -> Result<Option<Vec<Message<'a>>>, Rejection> {
-    let action = match event.event_type.as_ref() {
-        "department.v1.create" => Action::Created,
-        "department.v1.update" => Action::Updated,
-        "department.v1.delete" => Action::Deleted,
-        _ => return Ok(None),
+    let Some(&(_, entity, action)) = EVENT_TYPES
+        .iter()
+        .find(|(event_type, ..)| *event_type == event.event_type)
+    else {
+        return Ok(None);
     };
     let data: Data<'a> = serde_json::from_str(event.payload.get()).map_err(|_| {
         event.malformed(
@@ -105,8 +112,8 @@ pub(crate) fn normalize<'a>(
         .into_iter()
         .enumerate()
         .map(|(index, entry)| {
-            let change =
-                change(event, index, action, entry).map_err(|detail| event.malformed(detail))?;
+            let change = change(event, index, entity, action, entry)
+                .map_err(|detail| event.malformed(detail))?;
             Ok(event.message(Source::Feilian, change))
         })
         .collect::<Result<Vec<_>, _>>()
@@ -116,6 +123,7 @@ pub(crate) fn normalize<'a>(
 fn change<'a>(
     event: &Event<'a>,
     index: usize,
+    entity: Entity,
     action: Action,
     entry: Entry<'a>,
 ) -> Result<Change<'a>, &'static str> {
@@ -145,7 +153,7 @@ fn change<'a>(
     };
     Ok(Change {
         id: format!("feilian:{}:{index}", event.event_id),
-        entity: Entity::Department,
+        entity,
         action,
         entity_id,
         object_api_name: None,

@@ -125,26 +125,40 @@ struct ContactDepartment<'a> {
     open_department_id: Option<Cow<'a, str>>,
 }
 
+/// Every Feishu event type the relay relays, and the change it reports. There is no
+/// `corehr.department.deleted_v2` (PROTOCOL.md, "The events in scope").
+pub const EVENT_TYPES: [(&str, Entity, Action); 9] = {
+    use Action::*;
+    use Entity::*;
+    [
+        ("corehr.department.created_v1", Department, Created),
+        ("corehr.department.created_v2", Department, Created),
+        ("corehr.department.updated_v1", Department, Updated),
+        ("corehr.department.updated_v2", Department, Updated),
+        ("corehr.department.deleted_v1", Department, Deleted),
+        ("corehr.custom_org.created_v2", CustomOrg, Created),
+        ("corehr.custom_org.updated_v2", CustomOrg, Updated),
+        ("corehr.custom_org.deleted_v2", CustomOrg, Deleted),
+        (CONTACT_DEPARTMENT_UPDATED, Department, Updated),
+    ]
+};
+
+/// The one relayed type whose body is full snapshots rather than corehr ids.
+const CONTACT_DEPARTMENT_UPDATED: &str = "contact.department.updated_v3";
+
 /// The messages of a verified Feishu event; `None` for an event type we do not relay.
 pub(crate) fn normalize<'a>(
     event: &Verified<Event<'a>>,
 ) -> Result<Option<Vec<Message<'a>>>, Rejection> {
-    use Action::*;
-    use Entity::*;
-    let change = match event.event_type.as_ref() {
-        "corehr.department.created_v1" | "corehr.department.created_v2" => {
-            corehr(event, Department, Created)?
-        }
-        "corehr.department.updated_v1" | "corehr.department.updated_v2" => {
-            corehr(event, Department, Updated)?
-        }
-        // There is no `deleted_v2` (PROTOCOL.md, "The events in scope").
-        "corehr.department.deleted_v1" => corehr(event, Department, Deleted)?,
-        "corehr.custom_org.created_v2" => corehr(event, CustomOrg, Created)?,
-        "corehr.custom_org.updated_v2" => corehr(event, CustomOrg, Updated)?,
-        "corehr.custom_org.deleted_v2" => corehr(event, CustomOrg, Deleted)?,
-        "contact.department.updated_v3" => contact_department(event)?,
-        _ => return Ok(None),
+    let Some(&(event_type, entity, action)) = EVENT_TYPES
+        .iter()
+        .find(|(event_type, ..)| *event_type == event.event_type)
+    else {
+        return Ok(None);
+    };
+    let change = match event_type {
+        CONTACT_DEPARTMENT_UPDATED => contact_department(event, entity, action)?,
+        _ => corehr(event, entity, action)?,
     };
     Ok(Some(vec![event.message(Source::Feishu, change)]))
 }
@@ -183,7 +197,11 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
     })
 }
 
-fn contact_department<'a>(event: &Event<'a>) -> Result<Change<'a>, Rejection> {
+fn contact_department<'a>(
+    event: &Event<'a>,
+    entity: Entity,
+    action: Action,
+) -> Result<Change<'a>, Rejection> {
     let body: ContactDepartmentEvent<'a> = serde_json::from_str(event.payload.get())
         .map_err(|_| event.malformed("`event` must be an object with `object` and `old_object`"))?;
     let after = body
@@ -208,8 +226,8 @@ fn contact_department<'a>(event: &Event<'a>) -> Result<Change<'a>, Rejection> {
     };
     Ok(Change {
         id: message_id(event),
-        entity: Entity::Department,
-        action: Action::Updated,
+        entity,
+        action,
         entity_id,
         object_api_name: None,
         changed_fields,

@@ -1,10 +1,17 @@
 //! The integration-test harness: a real moto SQS server (started by
 //! `scripts/with-moto.sh`), the real `lambda_http` adapter fed with AWS's own
-//! sample events, and requests built the way the platforms build them.
+//! sample events, requests built the way the platforms build them, and the real
+//! binaries under cargo-lambda's Lambda emulator ([`LocalStack`]).
 #![allow(dead_code)] // each test file uses its own part of the harness
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::fs::File;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::config::{Credentials, Region};
@@ -16,7 +23,7 @@ use lambda_http::tower::{Service, ServiceExt};
 use lambda_http::{Adapter, Context, LambdaEvent, service_fn};
 use org_change_relay::config::Config;
 use org_change_relay::http::{App, handle};
-use org_change_relay::protocol::{EncryptKey, cipher, signature};
+use org_change_relay::protocol::{EncryptKey, Source, cipher, signature};
 use org_change_relay::queue::sqs::{SqsQueue, with_deadlines};
 use serde_json::{Value, json};
 
@@ -144,18 +151,19 @@ pub fn app(client: &Client, vars: &[(&str, &str)]) -> App<SqsQueue> {
     App::new(config, queue)
 }
 
+/// Both sources enabled and encrypted, with the test secrets.
+pub const SECRETS: [(&str, &str); 4] = [
+    ("FEISHU_VERIFICATION_TOKEN", FEISHU_TOKEN),
+    ("FEISHU_ENCRYPT_KEY", FEISHU_KEY),
+    ("FEILIAN_VERIFICATION_TOKEN", FEILIAN_TOKEN),
+    ("FEILIAN_ENCRYPT_KEY", FEILIAN_KEY),
+];
+
 /// Both sources, encrypted, publishing to `queue_url`.
 pub fn encrypted_app(client: &Client, queue_url: &str) -> App<SqsQueue> {
-    app(
-        client,
-        &[
-            ("QUEUE_URL", queue_url),
-            ("FEISHU_VERIFICATION_TOKEN", FEISHU_TOKEN),
-            ("FEISHU_ENCRYPT_KEY", FEISHU_KEY),
-            ("FEILIAN_VERIFICATION_TOKEN", FEILIAN_TOKEN),
-            ("FEILIAN_ENCRYPT_KEY", FEILIAN_KEY),
-        ],
-    )
+    let mut vars = vec![("QUEUE_URL", queue_url)];
+    vars.extend(SECRETS);
+    app(client, &vars)
 }
 
 /// The API Gateway payload formats the function is invoked with.
@@ -352,10 +360,7 @@ impl MotoServer {
     pub async fn start() -> Self {
         let executable = std::env::var("MOTO_SERVER")
             .unwrap_or_else(|_| panic!("MOTO_SERVER is not set: run the tests with `make test`"));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let child = std::process::Command::new(executable)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(std::process::Stdio::null())
@@ -393,4 +398,204 @@ impl Drop for MotoServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A file for a child process's output, under cargo's scratch folder for tests.
+fn log_file(name: &str) -> (PathBuf, File) {
+    static LOGS: AtomicUsize = AtomicUsize::new(0);
+    let n = LOGS.fetch_add(1, Ordering::Relaxed);
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}-{n}.log", std::process::id()));
+    let file = File::create(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    (path, file)
+}
+
+/// A child process that is killed, and waited for, when this is dropped; its log is
+/// printed if the test is failing, else removed.
+struct Process {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    fn spawn(name: &'static str, mut command: Command) -> Self {
+        let (log, file) = log_file(name);
+        let stderr = file.try_clone().expect("a second handle on the log file");
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|err| panic!("{name} does not start: {err}"));
+        Self { name, child, log }
+    }
+
+    /// Panics, with the log, if the process has exited.
+    fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("{} exited ({status}):\n{}", self.name, self.log_text());
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- {} log ({}):\n{}",
+                self.name,
+                self.log.display(),
+                self.log_text()
+            );
+        } else {
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+}
+
+/// cargo-lambda's Lambda emulator, `cargo lambda watch --only-lambda-apis`: the Lambda
+/// Runtime API that a function process polls, and function URLs on the same port. It
+/// starts no function itself. Killed when dropped.
+pub struct Emulator {
+    pub port: u16,
+    process: Process,
+}
+
+impl Emulator {
+    /// The name the relay is run under; any binary name of this package is accepted.
+    pub const FUNCTION: &str = "org-change-relay";
+
+    /// Starts the emulator on a free loopback port and waits until it accepts connections.
+    pub fn start() -> Self {
+        let executable = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/cargo-lambda");
+        assert!(
+            executable.is_file(),
+            "{} not found: run scripts/setup.sh (make test does) to install cargo-lambda",
+            executable.display()
+        );
+        let port = free_port();
+        let mut command = Command::new(executable);
+        command
+            .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes"])
+            .args(["-A", "127.0.0.1", "-P", &port.to_string()])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        let mut emulator = Self {
+            port,
+            process: Process::spawn("cargo-lambda", command),
+        };
+        emulator.until(Duration::from_secs(30), || {
+            TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()
+        });
+        emulator
+    }
+
+    /// `AWS_LAMBDA_RUNTIME_API` for a function named `function`: the emulator routes
+    /// `<this>/2018-06-01/runtime/invocation/next` to the invocations of that name.
+    pub fn runtime_api(&self, function: &str) -> String {
+        format!("http://127.0.0.1:{}/.rt/{function}", self.port)
+    }
+
+    /// The function URL of `function`: a request to `<this>/feishu` reaches it as an
+    /// HTTP API (v2) event with the path `/feishu`.
+    pub fn function_url(&self, function: &str) -> String {
+        format!("http://127.0.0.1:{}/lambda-url/{function}", self.port)
+    }
+
+    /// Calls `attempt` every 50 ms until it returns a value; panics, with the log, if
+    /// the emulator exits or `timeout` passes first.
+    pub fn until<T>(&mut self, timeout: Duration, mut attempt: impl FnMut() -> Option<T>) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.process.assert_running();
+            if let Some(value) = attempt() {
+                return value;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not ready after {timeout:?}; emulator log:\n{}",
+                self.process.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The real relay binary under the emulator, as Lambda runs it: a process that polls
+/// the Runtime API. Both processes are killed when this is dropped, the relay first.
+pub struct LocalStack {
+    /// The relay's function URL: POST `<base_url>/feishu` or `<base_url>/feilian`.
+    pub base_url: String,
+    /// When the relay process was spawned, the emulator already listening: the start
+    /// of a cold start.
+    pub relay_spawned_at: Instant,
+    relay: Process,
+    pub emulator: Emulator,
+}
+
+impl LocalStack {
+    /// Starts the emulator, then the relay with only `vars` (QUEUE_URL and the sources'
+    /// secrets; AWS_ENDPOINT_URL_SQS for moto) and what Lambda itself sets: the Runtime
+    /// API, the function's name, version and memory, a region and (dummy) credentials.
+    pub fn start(vars: &[(&str, &str)]) -> Self {
+        let emulator = Emulator::start();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_org-change-relay"));
+        command
+            .env_clear()
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                emulator.runtime_api(Emulator::FUNCTION),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", Emulator::FUNCTION)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .envs(vars.iter().copied());
+        let relay_spawned_at = Instant::now();
+        let relay = Process::spawn("org-change-relay", command);
+        Self {
+            base_url: emulator.function_url(Emulator::FUNCTION),
+            relay_spawned_at,
+            relay,
+            emulator,
+        }
+    }
+
+    /// The URL the platform posts `source`'s webhooks to.
+    pub fn url(&self, source: Source) -> String {
+        format!("{}/{}", self.base_url, source.as_str())
+    }
+
+    /// Like [`Emulator::until`], and panics too if the relay exits.
+    pub fn until<T>(&mut self, timeout: Duration, mut attempt: impl FnMut() -> Option<T>) -> T {
+        let relay = &mut self.relay;
+        self.emulator.until(timeout, || {
+            relay.assert_running();
+            attempt()
+        })
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Runs `org-change-sim` with `args` and nothing from this process's environment.
+pub fn simulator(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_org-change-sim"))
+        .env_clear()
+        .args(args)
+        .output()
+        .expect("org-change-sim runs")
 }

@@ -4,20 +4,28 @@
 //!
 //! ```text
 //! org-change-sim challenge --url https://.../feishu
+//! org-change-sim trigger --url https://.../feishu corehr.department.updated_v2
+//! org-change-sim trigger --url https://.../feilian --id od_mytest all
+//! org-change-sim trigger --list
 //! org-change-sim send --url https://.../feilian events/feilian/department.v1.update.json
 //! ```
 //!
 //! The token and key come from the flags or from the same variables the relay reads
 //! (`FEISHU_VERIFICATION_TOKEN`, `FEISHU_ENCRYPT_KEY`, `FEILIAN_...`). With a key the
 //! body is encrypted; Feishu requests are also signed, as Feishu signs them.
+//! `trigger` builds its events from the samples in `events/` (see [`templates`]).
+
+mod templates;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, Parser, Subcommand};
 use org_change_relay::protocol::{EncryptKey, Source, cipher, signature};
 use serde_json::{Value, json};
+use templates::{Template, new_event_id};
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +44,16 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Send a fresh event of each given type, like `stripe trigger`.
+    ///
+    /// Each event is the type's sample from events/ with a new event id, the current
+    /// time as create_time, a new entity id (or --id) and your token; encrypted and
+    /// signed like the platform does. Feilian events carry one change (data.events[0]).
+    #[command(
+        override_usage = "org-change-sim trigger --url <URL> [OPTIONS] <EVENT_TYPE|all>...\n       org-change-sim trigger --list",
+        after_help = "Run `org-change-sim trigger --list` for the event types."
+    )]
+    Trigger(Trigger),
     /// Send event bodies (JSON files, e.g. from events/), one request each.
     Send {
         #[command(flatten)]
@@ -45,6 +63,27 @@ enum Command {
         files: Vec<PathBuf>,
     },
 }
+
+#[derive(Args)]
+// `--list` needs no URL; the other commands always do.
+#[command(mut_arg("url", |url| url.required(false).required_unless_present("list")))]
+struct Trigger {
+    /// Print the event types of each source, and exit.
+    #[arg(long, conflicts_with_all = ["id", "event_types"])]
+    list: bool,
+    #[command(flatten)]
+    target: Option<Target>,
+    /// The entity id to put in every event (department_id, org_id, open_department_id
+    /// or open_id), to find your test event downstream [default: a new one per event].
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
+    id: Option<String>,
+    /// Event types of the URL's source, or `all` for every one of them.
+    #[arg(value_name = "EVENT_TYPE", required_unless_present = "list")]
+    event_types: Vec<String>,
+}
+
+/// The word for every event type of a source.
+const ALL: &str = "all";
 
 #[derive(Args)]
 struct Target {
@@ -133,11 +172,7 @@ impl Sender {
         // Feishu signs every request but the challenge, with an empty key when none is set.
         let is_challenge = envelope["type"] == "url_verification";
         if self.source.signs_requests() && !is_challenge {
-            let timestamp = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default();
-            let timestamp = timestamp.to_string();
+            let timestamp = now().as_secs().to_string();
             let nonce = hex::encode(random::<8>()?);
             let key = EncryptKey::new(self.key.as_deref().unwrap_or_default());
             let signature = signature::sign(&timestamp, &nonce, &key, body.as_bytes());
@@ -169,11 +204,102 @@ impl Sender {
     }
 }
 
-/// `N` random bytes (IVs, nonces, challenge values).
+/// `N` random bytes (IVs, nonces, challenge values, event ids).
 fn random<const N: usize>() -> Result<[u8; N], String> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|err| format!("no randomness: {err}"))?;
     Ok(bytes)
+}
+
+/// The time since the Unix epoch.
+fn now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// `trigger --list`: the event types of each source.
+fn list(templates: &[Template]) {
+    for source in Source::ALL {
+        println!(
+            "{} (a URL ending in /{}):",
+            source.as_str(),
+            source.as_str()
+        );
+        for template in templates.iter().filter(|t| t.source == source) {
+            println!(
+                "  {:<32} {} {}",
+                template.event_type,
+                template.entity.as_str(),
+                template.action.as_str()
+            );
+        }
+    }
+    println!("{ALL}: every event type of the URL's source");
+}
+
+/// The templates `names` ask for, in order; an unknown name is an error that lists
+/// the valid ones.
+fn select<'a>(
+    templates: &'a [Template],
+    source: Source,
+    names: &[String],
+) -> Result<Vec<&'a Template>, String> {
+    let of_source: Vec<&Template> = templates.iter().filter(|t| t.source == source).collect();
+    let mut selected = Vec::new();
+    for name in names {
+        if name == ALL {
+            selected.extend(&of_source);
+            continue;
+        }
+        match of_source.iter().find(|t| t.event_type == *name) {
+            Some(template) => selected.push(*template),
+            None => {
+                let valid: Vec<&str> = of_source.iter().map(|t| t.event_type.as_str()).collect();
+                let elsewhere = templates
+                    .iter()
+                    .find(|t| t.event_type == *name)
+                    .map(|t| format!(" (it is a {} event type)", t.source.as_str()))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "{name:?} is not a {} event type{elsewhere}; the {} types are: {}, or {ALL}",
+                    source.as_str(),
+                    source.as_str(),
+                    valid.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(selected)
+}
+
+fn trigger(trigger: Trigger) -> Result<bool, String> {
+    let templates = Template::all()?;
+    if trigger.list {
+        list(&templates);
+        return Ok(true);
+    }
+    let target = trigger
+        .target
+        .ok_or("trigger needs --url (or RELAY_URL); `trigger --list` shows the event types")?;
+    let sender = Sender::new(target)?;
+    let selected = select(&templates, sender.source, &trigger.event_types)?;
+    let mut all_ok = true;
+    for template in selected {
+        let event_id = new_event_id(sender.source, random::<16>()?);
+        let entity_id = match &trigger.id {
+            Some(id) => id.clone(),
+            None => template.new_entity_id(&random::<64>()?),
+        };
+        let event = template.event(&event_id, &entity_id, now().as_millis());
+        let (status, body) = sender.send(&sender.with_token(event))?;
+        println!(
+            "{} event_id={event_id} entity_id={entity_id} → {status} {body}",
+            template.event_type
+        );
+        all_ok &= (200..300).contains(&status);
+    }
+    Ok(all_ok)
 }
 
 fn run(cli: Cli) -> Result<bool, String> {
@@ -196,6 +322,7 @@ fn run(cli: Cli) -> Result<bool, String> {
             );
             Ok(status == 200 && echoed)
         }
+        Command::Trigger(options) => trigger(options),
         Command::Send { target, files } => {
             let sender = Sender::new(target)?;
             let mut all_ok = true;
@@ -221,5 +348,67 @@ fn main() -> ExitCode {
             eprintln!("org-change-sim: {err}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn names(selected: &[&Template]) -> Vec<String> {
+        selected.iter().map(|t| t.event_type.clone()).collect()
+    }
+
+    #[test]
+    fn all_selects_every_type_of_the_source_and_only_those() {
+        let templates = Template::all().unwrap();
+        let feilian = select(&templates, Source::Feilian, &[ALL.into()]).unwrap();
+        assert_eq!(
+            names(&feilian),
+            [
+                "department.v1.create",
+                "department.v1.update",
+                "department.v1.delete"
+            ]
+        );
+        let feishu = select(&templates, Source::Feishu, &[ALL.into()]).unwrap();
+        assert_eq!(feishu.len(), 9);
+        assert!(feishu.iter().all(|t| t.source == Source::Feishu));
+    }
+
+    #[test]
+    fn types_are_selected_in_the_order_given() {
+        let templates = Template::all().unwrap();
+        let asked = [
+            "department.v1.delete".to_owned(),
+            "department.v1.create".to_owned(),
+        ];
+        let selected = select(&templates, Source::Feilian, &asked).unwrap();
+        assert_eq!(names(&selected), asked);
+    }
+
+    #[test]
+    fn an_unknown_type_is_refused_with_the_valid_ones() {
+        let templates = Template::all().unwrap();
+        let err = select(&templates, Source::Feilian, &["department.v2.move".into()]).unwrap_err();
+        assert_eq!(
+            err,
+            "\"department.v2.move\" is not a feilian event type; the feilian types are: \
+             department.v1.create, department.v1.update, department.v1.delete, or all"
+        );
+        let err = select(
+            &templates,
+            Source::Feilian,
+            &["corehr.department.created_v1".into()],
+        )
+        .unwrap_err();
+        assert!(err.contains("(it is a feishu event type)"), "{err}");
     }
 }
