@@ -569,6 +569,11 @@ impl LocalStack {
         }
     }
 
+    /// Everything the relay has written so far (stdout and stderr).
+    pub fn relay_output(&self) -> String {
+        self.relay.log_text()
+    }
+
     /// The URL the platform posts `source`'s webhooks to.
     pub fn url(&self, source: Source) -> String {
         format!("{}/{}", self.base_url, source.as_str())

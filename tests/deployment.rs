@@ -1,0 +1,143 @@
+//! The relay binary configured as template.yaml configures it: the tokens and keys
+//! only in a Secrets Manager secret (moto's), Lambda's JSON log format, and the
+//! metrics as Embedded Metric Format lines. Driven through cargo-lambda's emulator
+//! by the simulator; its output is read back line by line.
+
+mod common;
+
+use std::time::Duration;
+
+use aws_sdk_secretsmanager::config::{Credentials, Region};
+use common::*;
+use org_change_relay::protocol::Source;
+use serde_json::{Value, json};
+
+async fn create_secret(text: &str) -> String {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version_latest()
+        .endpoint_url(moto_endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .build();
+    let client = aws_sdk_secretsmanager::Client::from_conf(config);
+    let name = format!("relay-deployment-{}", std::process::id());
+    let output = client
+        .create_secret()
+        .name(name)
+        .secret_string(text)
+        .send()
+        .await
+        .expect("moto creates the secret");
+    output.arn().expect("an ARN").to_owned()
+}
+
+/// Runs `org-change-sim <command> --url <url> --token <token> --key <key> <extra>`;
+/// what it printed.
+fn sim(command: &str, url: &str, token: &str, key: &str, extra: &[&str]) -> String {
+    let output = simulator(
+        [command, "--url", url, "--token", token, "--key", key]
+            .iter()
+            .chain(extra),
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn configured_like_the_template_it_reads_the_secret_logs_json_and_emits_metrics() {
+    let Setup { client, queue } = setup(false).await;
+    let secret = json!({
+        "FEISHU_VERIFICATION_TOKEN": FEISHU_TOKEN,
+        "FEISHU_ENCRYPT_KEY": FEISHU_KEY,
+        "FEILIAN_VERIFICATION_TOKEN": FEILIAN_TOKEN,
+        "FEILIAN_ENCRYPT_KEY": FEILIAN_KEY,
+    });
+    let arn = create_secret(&secret.to_string()).await;
+    let endpoint = moto_endpoint();
+    let mut stack = LocalStack::start(&[
+        ("QUEUE_URL", &queue),
+        ("SECRET_ID", &arn),
+        // One endpoint for every AWS service: moto serves SQS and Secrets Manager.
+        ("AWS_ENDPOINT_URL", &endpoint),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("METRICS_NAMESPACE", "RelayTest"),
+    ]);
+
+    let (feishu, feilian) = (stack.url(Source::Feishu), stack.url(Source::Feilian));
+    let answer = stack.until(Duration::from_secs(60), || {
+        let out = sim("challenge", &feishu, FEISHU_TOKEN, FEISHU_KEY, &[]);
+        out.contains("ok: the challenge came back").then_some(out)
+    });
+    assert!(answer.contains("200"), "{answer}");
+    let triggered = sim(
+        "trigger",
+        &feilian,
+        FEILIAN_TOKEN,
+        FEILIAN_KEY,
+        &["department.v1.update"],
+    );
+    assert!(triggered.contains("→ 200"), "{triggered}");
+    let forged = sim(
+        "trigger",
+        &feishu,
+        "not-the-token",
+        FEISHU_KEY,
+        &["corehr.department.updated_v2"],
+    );
+    assert!(
+        forged.contains("→ 401") && forged.contains("bad_token"),
+        "{forged}"
+    );
+
+    let messages = drain(&client, &queue).await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].body["source"], "feilian");
+
+    // The relay's output: every line JSON, no secret anywhere.
+    let output = stack.relay_output();
+    for secret in [FEISHU_TOKEN, FEISHU_KEY, FEILIAN_TOKEN, FEILIAN_KEY] {
+        assert!(
+            !output.contains(secret),
+            "a secret in the output:\n{output}"
+        );
+    }
+    let lines: Vec<Value> = output
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"))
+        })
+        .collect();
+
+    let logged = |message: &str, outcome: &str| {
+        lines.iter().any(|line| {
+            line["fields"]["message"] == message && line["fields"]["outcome"] == outcome
+        })
+    };
+    assert!(logged("request handled", "challenge"), "{output}");
+    assert!(logged("request handled", "enqueued"), "{output}");
+    assert!(logged("request rejected", "rejected"), "{output}");
+
+    let metrics: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line.get("_aws").is_some())
+        .collect();
+    assert_eq!(metrics.len(), 3, "one metrics line per request:\n{output}");
+    for line in &metrics {
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "RelayTest"
+        );
+        assert_eq!(line["Requests"], 1);
+    }
+    let outcome = |name: &str| {
+        metrics
+            .iter()
+            .find(|line| line["Outcome"] == name)
+            .unwrap_or_else(|| panic!("no {name} metrics line:\n{output}"))
+    };
+    assert_eq!(outcome("challenge")["Source"], "feishu");
+    assert_eq!(outcome("enqueued")["Source"], "feilian");
+    assert_eq!(outcome("enqueued")["MessagesEnqueued"], 1);
+    assert_eq!(outcome("rejected")["Reason"], "bad_token");
+    assert_eq!(outcome("rejected")["Rejections"], 1);
+}
