@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Build the org-change-relay Lambda for arm64 (Graviton, provided.al2023) as a zip.
+# Build the org-change-relay Lambda for arm64 (Graviton, provided.al2023) the way a
+# deployment does, `sam build --beta-features` on template.yaml (SAM runs
+# `cargo lambda build --release --arm64`; its Rust support is a beta feature), then
+# package the same binary as a zip with cargo lambda and print its size.
 #
 # Cross-compiles with cargo-lambda + zig, both from the project virtualenv
 # (.venv, created by another script: pip packages cargo-lambda and ziglang).
@@ -12,7 +15,7 @@
 # the host C toolchain (gcc, libc6-dev) that links build scripts.
 #
 # Idempotent: installs the rustup target / apt packages only when missing.
-# Extra arguments are passed through to `cargo lambda build`.
+# Extra arguments are passed through to `sam build`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,8 +63,11 @@ fi
 log "cargo-lambda: $(cargo lambda --version 2>/dev/null || echo '?'); zig: $zig_version"
 
 # --- build ------------------------------------------------------------------
-cargo lambda build --release --arm64 --bin "$BIN" --output-format zip \
-  --lambda-dir "$LAMBDA_DIR" "$@"
+export SAM_CLI_TELEMETRY=0
+sam build --beta-features --build-dir "$ROOT/target/sam-build" "$@"
+test -x "$ROOT/target/sam-build/RelayFunction/bootstrap" || { log "error: sam build produced no bootstrap"; exit 1; }
+# The same build (nothing is recompiled), zipped as Lambda takes it.
+cargo lambda build --release --arm64 --bin "$BIN" --output-format zip --lambda-dir "$LAMBDA_DIR"
 
 ZIP="$LAMBDA_DIR/$BIN/bootstrap.zip"
 if [[ ! -f "$ZIP" ]]; then
