@@ -7,7 +7,8 @@
 //! 1. [`receive`] — the pipeline: unwrap, authenticate, decrypt, parse, check the token;
 //! 2. [`signature`] and [`cipher`] — Feishu's request signature and the AES envelope;
 //! 3. [`feishu`] / [`feilian`] — each platform's envelopes, in the platform's vocabulary;
-//! 4. [`message`] — the normalized message consumers read (the public contract).
+//! 4. [`message`] — the normalized message consumers read (the public contract);
+//!    with the `schema` feature, `schema` generates its JSON Schema.
 
 pub mod cipher;
 mod envelope;
@@ -16,6 +17,8 @@ pub mod feilian;
 pub mod feishu;
 pub mod message;
 mod receive;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod secret;
 pub mod signature;
 mod snapshot;

@@ -1,7 +1,8 @@
 //! The integration-test harness: a real moto SQS server (started by
 //! `scripts/with-moto.sh`), the real `lambda_http` adapter fed with AWS's own
 //! sample events, requests built the way the platforms build them, and the real
-//! binaries under cargo-lambda's Lambda emulator ([`LocalStack`]).
+//! binaries under cargo-lambda's Lambda emulator ([`LocalStack`]). Every message
+//! read back from the queue is checked against the committed JSON Schema.
 #![allow(dead_code)] // each test file uses its own part of the harness
 
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ use lambda_http::tower::{Service, ServiceExt};
 use lambda_http::{Adapter, Context, LambdaEvent, service_fn};
 use org_change_relay::config::Config;
 use org_change_relay::http::{App, handle};
-use org_change_relay::protocol::{EncryptKey, Source, cipher, signature};
+use org_change_relay::protocol::{EncryptKey, Source, cipher, schema, signature};
 use org_change_relay::queue::sqs::{SqsQueue, with_deadlines};
 use serde_json::{Value, json};
 
@@ -87,8 +88,31 @@ pub struct Received {
     pub dedup_id: Option<String>,
 }
 
-/// Every message now on the queue, in order, deleted as read.
+/// A validator for the committed `schema/message.schema.json`: the file consumers
+/// read, not the schema the types would generate now (`tests/schema.rs` checks that
+/// the two are the same).
+pub fn message_validator() -> jsonschema::Validator {
+    let file = format!("{}/{}", env!("CARGO_MANIFEST_DIR"), schema::PATH);
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|err| panic!("{file}: {err}"));
+    let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|err| panic!("{file} is not a valid draft 2020-12 schema: {err}"))
+}
+
+/// How `body` breaks the message schema, one line per violation; empty if it does not.
+pub fn schema_violations(validator: &jsonschema::Validator, body: &Value) -> Vec<String> {
+    validator
+        .iter_errors(body)
+        .map(|error| format!("at {:?}: {error}", error.instance_path().as_str()))
+        .collect()
+}
+
+/// Every message now on the queue, in order, deleted as read. Each body must match
+/// the committed message schema.
 pub async fn drain(client: &Client, queue_url: &str) -> Vec<Received> {
+    let validator = message_validator();
     let mut received = Vec::new();
     loop {
         let output = client
@@ -107,9 +131,16 @@ pub async fn drain(client: &Client, queue_url: &str) -> Vec<Received> {
         }
         for message in messages {
             let system = message.attributes();
+            let body: Value =
+                serde_json::from_str(message.body().expect("a body")).expect("the body is JSON");
+            let violations = schema_violations(&validator, &body);
+            assert!(
+                violations.is_empty(),
+                "a message on the queue breaks {}: {violations:#?}\n{body:#}",
+                schema::PATH
+            );
             received.push(Received {
-                body: serde_json::from_str(message.body().expect("a body"))
-                    .expect("the body is JSON"),
+                body,
                 attributes: message
                     .message_attributes()
                     .map(|attrs| {

@@ -1,0 +1,46 @@
+//! The message contract as a JSON Schema (draft 2020-12), generated from the types in
+//! [`message`](super::message), so that it cannot drift from what the relay sends.
+//!
+//! `schema/message.schema.json` is this schema, committed for consumers;
+//! `tests/schema.rs` fails when the two differ (`REGENERATE_SCHEMA=1` rewrites it),
+//! and the integration tests validate every message they read from the queue
+//! against the committed file.
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Value, json};
+
+use super::message::{Message, SCHEMA_VERSION};
+
+/// Where the schema lives in this repository.
+pub const PATH: &str = "schema/message.schema.json";
+
+/// The schema's `$id`: a name, not a download address (the file is in the repository
+/// at [`PATH`]); it changes with [`SCHEMA_VERSION`].
+pub fn id() -> String {
+    format!("urn:org-change-relay:message:v{SCHEMA_VERSION}")
+}
+
+/// The JSON Schema of a message body as the relay writes it: every field is
+/// required, because the relay always writes every field (`null` when it has no
+/// value).
+pub fn message_schema() -> Value {
+    let generator = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<Message<'static>>();
+    // The type's own doc comment speaks to Rust readers; the root speaks to consumers.
+    schema.insert("$id".to_owned(), json!(id()));
+    schema.insert("title".to_owned(), json!("org-change-relay message"));
+    schema.insert(
+        "description".to_owned(),
+        json!(
+            "One change to one organization unit (a department, or a Feishu People custom \
+             organization) in Feishu or Feilian, as org-change-relay puts it on Amazon SQS: \
+             the body of each SQS message, as JSON. Every field is always present; the \
+             optional ones are null. Fields may be added without a new schema_version: \
+             ignore the ones you do not know. Messages are delivered at least once: \
+             deduplicate on `id`."
+        ),
+    );
+    schema.to_value()
+}
