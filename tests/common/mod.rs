@@ -435,8 +435,10 @@ impl Drop for MotoServer {
 fn log_file(name: &str) -> (PathBuf, File) {
     static LOGS: AtomicUsize = AtomicUsize::new(0);
     let n = LOGS.fetch_add(1, Ordering::Relaxed);
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("{name}-{}-{n}.log", std::process::id()));
+    // Cargo's scratch folder for integration tests; examples that share this harness
+    // are not given one.
+    let folder = option_env!("CARGO_TARGET_TMPDIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let path = folder.join(format!("{name}-{}-{n}.log", std::process::id()));
     let file = File::create(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
     (path, file)
 }
@@ -576,7 +578,7 @@ impl LocalStack {
     /// API, the function's name, version and memory, a region and (dummy) credentials.
     pub fn start(vars: &[(&str, &str)]) -> Self {
         let emulator = Emulator::start();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_org-change-relay"));
+        let mut command = Command::new(binary(option_env!("CARGO_BIN_EXE_org-change-relay")));
         command
             .env_clear()
             .env(
@@ -627,9 +629,15 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A binary of this package, as cargo builds it for integration tests (examples that
+/// share this harness cannot start the binaries).
+fn binary(path: Option<&'static str>) -> &'static str {
+    path.expect("the package's binaries are built for integration tests only")
+}
+
 /// Runs `org-change-sim` with `args` and nothing from this process's environment.
 pub fn simulator(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_org-change-sim"))
+    Command::new(binary(option_env!("CARGO_BIN_EXE_org-change-sim")))
         .env_clear()
         .args(args)
         .output()
