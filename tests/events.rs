@@ -124,3 +124,53 @@ async fn the_committed_api_gateway_events_are_accepted_with_the_demo_secrets() {
         "the two events were enqueued"
     );
 }
+
+/// The README's command, as written there: `cargo lambda invoke --data-file` with each
+/// committed event, against the relay binary running under cargo-lambda's emulator.
+#[tokio::test]
+async fn cargo_lambda_invoke_with_each_event_file_gets_a_200() {
+    let Setup { client, queue } = setup(false).await;
+    let endpoint = moto_endpoint();
+    let mut vars = vec![
+        ("QUEUE_URL", queue.as_str()),
+        ("AWS_ENDPOINT_URL_SQS", endpoint.as_str()),
+    ];
+    vars.extend(DEMO);
+    let mut stack = LocalStack::start(&vars);
+    let port = stack.emulator.port.to_string();
+    let cargo_lambda = format!("{}/.venv/bin/cargo-lambda", env!("CARGO_MANIFEST_DIR"));
+    let invoke = |name: &str| {
+        std::process::Command::new(&cargo_lambda)
+            .args([
+                "lambda",
+                "invoke",
+                "org-change-relay",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port,
+            ])
+            .args(["--data-file", &format!("events/apigw/{name}")])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo-lambda runs")
+    };
+    for (name, _, status) in events() {
+        let output = stack.until(std::time::Duration::from_secs(60), || {
+            let output = invoke(name);
+            output.status.success().then_some(output)
+        });
+        let response: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+            panic!(
+                "{name}: not a JSON response ({err}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
+        });
+        assert_eq!(response["statusCode"], status, "{name}: {response}");
+    }
+    assert_eq!(
+        drain(&client, &queue).await.len(),
+        2,
+        "the two events were enqueued"
+    );
+}
