@@ -1,5 +1,5 @@
 # The two commands of the README, and their parts.
-.PHONY: demo test setup build-arm64
+.PHONY: demo test setup build-arm64 bench-cold-start
 
 demo:   ## Run the local demo: SQS (moto) + the relay under cargo lambda watch + a triggered event of every type
 	scripts/demo.sh
@@ -10,6 +10,9 @@ test:   ## Run every check and test
 setup:  ## Install the tools into .venv (both targets above do this first)
 	scripts/setup.sh
 
-build-arm64:  ## The Lambda zip for arm64 (cargo lambda build --release --arm64)
+build-arm64:  ## sam build --beta-features (cargo lambda build --release --arm64), then the Lambda zip and its size
 	scripts/setup.sh
 	scripts/build-arm64.sh
+
+bench-cold-start:  ## Cold-start figures: exec -> challenge answered, secret read over TLS, at Lambda CPU shares
+	scripts/bench-cold-start.sh

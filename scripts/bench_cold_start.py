@@ -81,26 +81,37 @@ class TlsTerminator:
 
     def __init__(self, workdir: Path, upstream: tuple[str, int]):
         self.upstream = upstream
-        cert, key = workdir / "cert.pem", workdir / "key.pem"
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-             "-keyout", str(key), "-out", str(cert)],
-            check=True, capture_output=True,
-        )
+        ca, ca_key = workdir / "ca.pem", workdir / "ca-key.pem"
+        cert, key, csr = workdir / "cert.pem", workdir / "key.pem", workdir / "cert.csr"
+        extensions = workdir / "leaf.ext"
+        extensions.write_text("subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                              "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
+        for command in (
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=bench CA",
+             "-keyout", ca_key, "-out", ca],
+            ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key, "-out", csr],
+            ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-days", "2",
+             "-extfile", extensions, "-out", cert],
+        ):
+            subprocess.run(["openssl", *map(str, command)], check=True, capture_output=True)
         # The system's CA bundle plus ours: loading it is part of the SDK's init.
         self.ca_bundle = workdir / "ca-bundle.pem"
         system = Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")
-        self.ca_bundle.write_bytes((system.read_bytes() if system.exists() else b"") + cert.read_bytes())
+        self.ca_bundle.write_bytes((system.read_bytes() if system.exists() else b"") + ca.read_bytes())
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert, key)
-        self.port = free_port()
-        self.server = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self.serve, daemon=True).start()
 
-    def serve(self) -> None:
+    def listen(self) -> str:
+        """A new HTTPS endpoint (its own port, so its own TLS connection, as each AWS
+        service has its own host); its URL."""
+        port = free_port()
+        server = socket.create_server(("127.0.0.1", port))
+        threading.Thread(target=self.serve, args=(server,), daemon=True).start()
+        return f"https://localhost:{port}"
+
+    def serve(self, server: socket.socket) -> None:
         while True:
-            client, _ = self.server.accept()
+            client, _ = server.accept()
             threading.Thread(target=self.relay, args=(client,), daemon=True).start()
 
     def relay(self, client: socket.socket) -> None:
@@ -142,7 +153,7 @@ def post(url: str, body: str, headers: dict[str, str] | None = None) -> tuple[in
     request = urllib.request.Request(url, data=body.encode(), method="POST",
                                      headers={"Content-Type": "application/json", **(headers or {})})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=15) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
@@ -165,18 +176,27 @@ def one_run(env: dict[str, str], base: str, memory: int | None, throttled: bool)
     event["header"]["event_id"] = pysecrets.token_hex(16)
     event_body = encrypt(json.dumps(event))
 
+    log = tempfile.TemporaryFile()
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+
+    def failed(what: str) -> SystemExit:
+        log.seek(0)
+        return SystemExit(f"{what}; the relay said:\n{log.read().decode(errors='replace')}")
+
     try:
-        status, text = post(f"{base}/feishu", body)
+        try:
+            status, text = post(f"{base}/feishu", body)
+        except OSError as err:
+            raise failed(f"challenge: {err}") from err
         answered = time.perf_counter()
         if status != 200 or challenge not in text:
-            raise SystemExit(f"challenge failed: {status} {text}\n{process.stderr and b''}")
+            raise failed(f"challenge failed: {status} {text}")
         cpu_challenge = int((CGROUP_ACCT / "cpuacct.usage").read_text()) if throttled else 0
         status, text = post(f"{base}/feishu", event_body, signed_headers(event_body))
         done = time.perf_counter()
         if status != 200:
-            raise SystemExit(f"first event failed: {status} {text}")
+            raise failed(f"first event failed: {status} {text}")
         cpu_event = int((CGROUP_ACCT / "cpuacct.usage").read_text()) if throttled else 0
     finally:
         process.kill()
@@ -196,7 +216,6 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="relay-bench-"))
     host, port = moto.removeprefix("http://").split(":")
     tls = TlsTerminator(workdir, (host, int(port)))
-    endpoint = f"https://localhost:{tls.port}"
 
     aws = dict(endpoint_url=moto, region_name="us-east-1")
     queue = boto3.client("sqs", **aws).create_queue(QueueName="bench")["QueueUrl"]
@@ -225,10 +244,16 @@ def main() -> None:
             "AWS_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": tls.listen(),
+            "AWS_ENDPOINT_URL_SQS": tls.listen(),
             "SSL_CERT_FILE": str(tls.ca_bundle),
             "QUEUE_URL": queue,
-            "SECRET_ID": secret,
+        }
+        # As deployed: the tokens and keys from Secrets Manager. For comparison: from
+        # the environment, no call at init.
+        modes = {
+            "secret": {**env, "SECRET_ID": secret},
+            "env": {**env, "FEISHU_VERIFICATION_TOKEN": TOKEN, "FEISHU_ENCRYPT_KEY": KEY},
         }
         base = f"http://127.0.0.1:{emulator_port}/lambda-url/{FUNCTION}"
         throttled = cgroups_available()
@@ -237,11 +262,12 @@ def main() -> None:
         print(f"CPU: {os.cpu_count()} cores of this machine ({platform_cpu()}), "
               + ("quota = memory / 1769 MB of one core" if throttled else "no cgroup: unthrottled only"))
         print()
-        print("| Lambda memory (CPU share) | exec → challenge answered, ms (median / max) | CPU ms | first event enqueued, ms (median / max) | CPU ms |")
-        print("|---|---|---|---|---|")
-        for memory in sizes:
-            runs = [one_run(env, base, memory, throttled) for _ in range(RUNS)]
+        print("| Lambda memory (CPU share) | secrets from | exec → challenge answered, ms (median / max) | CPU ms | first event enqueued, ms (median / max) | CPU ms |")
+        print("|---|---|---|---|---|---|")
+        for memory, mode in [(memory, mode) for memory in sizes for mode in modes]:
+            runs = [one_run(modes[mode], base, memory, throttled) for _ in range(RUNS)]
             label = "unthrottled" if memory is None else f"{memory} MB ({memory / 1769:.0%} vCPU)"
+            source = "Secrets Manager" if mode == "secret" else "environment"
 
             def cell(key):
                 values = [run[key] for run in runs]
@@ -250,7 +276,7 @@ def main() -> None:
             def cpu(key):
                 return f"{statistics.median(run[key] for run in runs):.1f}" if throttled else "—"
 
-            print(f"| {label} | {cell('challenge_ms')} | {cpu('cpu_challenge_ms')} | {cell('event_ms')} | {cpu('cpu_event_ms')} |")
+            print(f"| {label} | {source} | {cell('challenge_ms')} | {cpu('cpu_challenge_ms')} | {cell('event_ms')} | {cpu('cpu_event_ms')} |")
     finally:
         os.killpg(emulator.pid, 9)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -44,5 +44,8 @@ echo "==> triggering a fresh event of every type, encrypted (and signed for Feis
 "$sim" trigger --url "$base/feishu" all
 "$sim" trigger --url "$base/feilian" all
 
+echo "==> sending the Feilian sample files as they are (send: any JSON body, token replaced)"
+"$sim" send --url "$base/feilian" events/feilian/*.json
+
 echo "==> the normalized messages on the queue"
 .venv/bin/python scripts/sqs.py drain "$queue_url"
