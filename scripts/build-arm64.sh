@@ -47,7 +47,12 @@ fi
 # --- rust target ------------------------------------------------------------
 if ! rustup target list --installed | grep -qx "$TARGET"; then
   log "installing rustup target $TARGET"
-  rustup target add "$TARGET"
+  if ! rustup target add "$TARGET"; then
+    # Exit 3 (not 1) so that CI can tell "the standard library for arm64 could not be
+    # downloaded from static.rust-lang.org" from a failed build.
+    log "error: could not install the rustup target $TARGET"
+    exit 3
+  fi
 fi
 
 # --- virtualenv tools -------------------------------------------------------
