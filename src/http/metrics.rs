@@ -15,6 +15,7 @@
 //! is the error code of the JSON reply (`bad_signature`, ...); `Source` is `feishu`,
 //! `feilian`, or `none` for a path that names neither.
 
+use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -55,12 +56,15 @@ pub struct Counts {
     pub enqueued: usize,
 }
 
-/// Writes the EMF line of one request to stdout.
+/// Writes the EMF line of one request to stdout. A failed write is ignored (unlike
+/// `println!`, which would panic): metrics never fail a request.
 pub fn emit(namespace: &str, counts: &Counts) {
     let timestamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
-    println!("{}", line(namespace, counts, timestamp));
+    let mut text = line(namespace, counts, timestamp);
+    text.push('\n');
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// The EMF line of one request, `timestamp` after the Unix epoch.
