@@ -301,12 +301,17 @@ mod tests {
 
     const QUEUE: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/org-changes";
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    /// `vars` as the environment.
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::from_lookup(|name| vars.get(name).cloned())
+        move |name| vars.get(name).cloned()
+    }
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(lookup(vars))
     }
 
     fn invalid_var(result: Result<Config, ConfigError>) -> &'static str {
@@ -461,11 +466,7 @@ mod tests {
     }
 
     fn from_secret(env: &[(&str, &str)], secret: &str) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_env_and_secret(|name| env.get(name).cloned(), secret)
+        Config::from_env_and_secret(lookup(env), secret)
     }
 
     #[test]

@@ -7,29 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use aws_sdk_secretsmanager::config::{Credentials, Region};
 use common::*;
 use org_change_relay::protocol::Source;
-use serde_json::{Value, json};
-
-async fn create_secret(text: &str) -> String {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version_latest()
-        .endpoint_url(moto_endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .build();
-    let client = aws_sdk_secretsmanager::Client::from_conf(config);
-    let name = format!("relay-deployment-{}", std::process::id());
-    let output = client
-        .create_secret()
-        .name(name)
-        .secret_string(text)
-        .send()
-        .await
-        .expect("moto creates the secret");
-    output.arn().expect("an ARN").to_owned()
-}
+use serde_json::Value;
 
 /// Runs `org-change-sim <command> --url <url> --token <token> --key <key> <extra>`;
 /// what it printed.
@@ -45,22 +25,15 @@ fn sim(command: &str, url: &str, token: &str, key: &str, extra: &[&str]) -> Stri
 #[tokio::test]
 async fn configured_like_the_template_it_reads_the_secret_logs_json_and_emits_metrics() {
     let Setup { client, queue } = setup(false).await;
-    let secret = json!({
-        "FEISHU_VERIFICATION_TOKEN": FEISHU_TOKEN,
-        "FEISHU_ENCRYPT_KEY": FEISHU_KEY,
-        "FEILIAN_VERIFICATION_TOKEN": FEILIAN_TOKEN,
-        "FEILIAN_ENCRYPT_KEY": FEILIAN_KEY,
-    });
-    let arn = create_secret(&secret.to_string()).await;
-    let endpoint = moto_endpoint();
-    let mut stack = LocalStack::start(&[
-        ("QUEUE_URL", &queue),
-        ("SECRET_ID", &arn),
-        // One endpoint for every AWS service: moto serves SQS and Secrets Manager.
-        ("AWS_ENDPOINT_URL", &endpoint),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-        ("METRICS_NAMESPACE", "RelayTest"),
-    ]);
+    let arn = create_secret(Some(&secrets_json())).await;
+    let mut stack = LocalStack::start(
+        &queue,
+        &[
+            ("SECRET_ID", &arn),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ("METRICS_NAMESPACE", "RelayTest"),
+        ],
+    );
 
     let (feishu, feilian) = (stack.url(Source::Feishu), stack.url(Source::Feilian));
     let answer = stack.until(Duration::from_secs(60), || {

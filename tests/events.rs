@@ -130,13 +130,7 @@ async fn the_committed_api_gateway_events_are_accepted_with_the_demo_secrets() {
 #[tokio::test]
 async fn cargo_lambda_invoke_with_each_event_file_gets_a_200() {
     let Setup { client, queue } = setup(false).await;
-    let endpoint = moto_endpoint();
-    let mut vars = vec![
-        ("QUEUE_URL", queue.as_str()),
-        ("AWS_ENDPOINT_URL_SQS", endpoint.as_str()),
-    ];
-    vars.extend(DEMO);
-    let mut stack = LocalStack::start(&vars);
+    let mut stack = LocalStack::start(&queue, &DEMO);
     let port = stack.emulator.port.to_string();
     let cargo_lambda = format!("{}/.venv/bin/cargo-lambda", env!("CARGO_MANIFEST_DIR"));
     let invoke = |name: &str| {

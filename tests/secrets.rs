@@ -4,59 +4,18 @@
 
 mod common;
 
-use std::collections::HashMap;
-
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_secretsmanager::config::{Credentials, Region};
-use aws_sdk_secretsmanager::primitives::Blob;
 use common::*;
 use org_change_relay::http::App;
-use org_change_relay::queue::sqs::{SqsQueue, with_deadlines};
+use org_change_relay::queue::sqs::SqsQueue;
 use org_change_relay::secrets::{StartError, load_config};
-use serde_json::json;
-
-async fn sdk() -> SdkConfig {
-    let loader = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto_endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
-    with_deadlines(loader).load().await
-}
-
-/// A new secret on moto holding `text`; its ARN.
-async fn create_secret(sdk: &SdkConfig, name: &str, text: Option<&str>) -> String {
-    let client = aws_sdk_secretsmanager::Client::new(sdk);
-    let name = format!("relay-test-{}-{name}", std::process::id());
-    let request = client.create_secret().name(name);
-    let request = match text {
-        Some(text) => request.secret_string(text),
-        None => request.secret_binary(Blob::new(b"\x00binary".to_vec())),
-    };
-    let output = request.send().await.expect("moto creates the secret");
-    output.arn().expect("an ARN").to_owned()
-}
-
-fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let vars: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    move |name| vars.get(name).cloned()
-}
 
 #[tokio::test]
 async fn the_relay_verifies_with_the_tokens_and_keys_of_the_secret() {
     let Setup { client, queue } = setup(false).await;
-    let sdk = sdk().await;
-    let secret = json!({
-        "FEISHU_VERIFICATION_TOKEN": FEISHU_TOKEN,
-        "FEISHU_ENCRYPT_KEY": FEISHU_KEY,
-        "FEILIAN_VERIFICATION_TOKEN": FEILIAN_TOKEN,
-        "FEILIAN_ENCRYPT_KEY": FEILIAN_KEY,
-    });
-    let arn = create_secret(&sdk, "good", Some(&secret.to_string())).await;
+    let sdk = sdk_config(&moto_endpoint()).await;
+    let arn = create_secret(Some(&secrets_json())).await;
 
-    let config = load_config(&sdk, env(&[("QUEUE_URL", &queue), ("SECRET_ID", &arn)]))
+    let config = load_config(&sdk, lookup(&[("QUEUE_URL", &queue), ("SECRET_ID", &arn)]))
         .await
         .expect("the configuration loads from the secret");
     let queue_client = SqsQueue::new(client.clone(), &config.queue);
@@ -104,11 +63,11 @@ async fn the_relay_verifies_with_the_tokens_and_keys_of_the_secret() {
 #[tokio::test]
 async fn a_secret_that_cannot_be_used_stops_the_start_with_one_clear_error() {
     let Setup { queue, .. } = setup(false).await;
-    let sdk = sdk().await;
+    let sdk = sdk_config(&moto_endpoint()).await;
     let missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:no-such-secret-AbCdEf";
-    let binary = create_secret(&sdk, "binary", None).await;
-    let malformed = create_secret(&sdk, "malformed", Some(r#"{"FEISHU_TOKEN": "s3cr3t"}"#)).await;
-    let empty = create_secret(&sdk, "empty", Some(r#"{"FEISHU_VERIFICATION_TOKEN": ""}"#)).await;
+    let binary = create_secret(None).await;
+    let malformed = create_secret(Some(r#"{"FEISHU_TOKEN": "s3cr3t"}"#)).await;
+    let empty = create_secret(Some(r#"{"FEISHU_VERIFICATION_TOKEN": ""}"#)).await;
 
     for (id, expected) in [
         (missing, "ResourceNotFoundException"),
@@ -116,7 +75,7 @@ async fn a_secret_that_cannot_be_used_stops_the_start_with_one_clear_error() {
         (malformed.as_str(), "unknown key \"FEISHU_TOKEN\""),
         (empty.as_str(), "no source is enabled"),
     ] {
-        let err = load_config(&sdk, env(&[("QUEUE_URL", &queue), ("SECRET_ID", id)]))
+        let err = load_config(&sdk, lookup(&[("QUEUE_URL", &queue), ("SECRET_ID", id)]))
             .await
             .expect_err("the start is refused");
         let text = err.to_string();
@@ -134,16 +93,11 @@ async fn a_secret_that_cannot_be_used_stops_the_start_with_one_clear_error() {
 #[tokio::test]
 async fn a_secret_setting_may_not_also_sit_in_the_environment() {
     let Setup { queue, .. } = setup(false).await;
-    let sdk = sdk().await;
-    let arn = create_secret(
-        &sdk,
-        "doubled",
-        Some(r#"{"FEISHU_VERIFICATION_TOKEN": "t"}"#),
-    )
-    .await;
+    let sdk = sdk_config(&moto_endpoint()).await;
+    let arn = create_secret(Some(r#"{"FEISHU_VERIFICATION_TOKEN": "t"}"#)).await;
     let err = load_config(
         &sdk,
-        env(&[
+        lookup(&[
             ("QUEUE_URL", &queue),
             ("SECRET_ID", &arn),
             ("FEISHU_VERIFICATION_TOKEN", "t"),

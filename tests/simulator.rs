@@ -101,13 +101,7 @@ fn is_hex(text: &str) -> bool {
 #[tokio::test]
 async fn every_triggered_event_type_of_both_sources_lands_once_as_the_contract_says() {
     let Setup { client, queue } = setup(false).await;
-    let moto = moto_endpoint();
-    let mut vars = vec![
-        ("QUEUE_URL", queue.as_str()),
-        ("AWS_ENDPOINT_URL_SQS", &moto),
-    ];
-    vars.extend(SECRETS);
-    let mut stack = LocalStack::start(&vars);
+    let mut stack = LocalStack::start(&queue, &SECRETS);
 
     // Ready when the relay answers the URL verification through the emulator: until
     // then the emulator refuses the connection or holds the request for the relay.

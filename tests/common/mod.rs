@@ -14,6 +14,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use aws_config::SdkConfig;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::config::{Credentials, Region};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
@@ -40,13 +41,48 @@ pub fn moto_endpoint() -> String {
     })
 }
 
-/// An SQS client for `endpoint`, with the relay's own deadlines.
-pub async fn sqs_client(endpoint: &str) -> Client {
+/// The SDK configuration for every AWS client of a moto server at `endpoint`, with
+/// the relay's own deadlines.
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
-    Client::new(&with_deadlines(loader).load().await)
+    with_deadlines(loader).load().await
+}
+
+/// An SQS client for `endpoint`, with the relay's own deadlines.
+pub async fn sqs_client(endpoint: &str) -> Client {
+    Client::new(&sdk_config(endpoint).await)
+}
+
+static SECRETS_CREATED: AtomicUsize = AtomicUsize::new(0);
+
+/// A new Secrets Manager secret on this run's moto server holding `text` (`None`: a
+/// binary secret); its ARN.
+pub async fn create_secret(text: Option<&str>) -> String {
+    let client = aws_sdk_secretsmanager::Client::new(&sdk_config(&moto_endpoint()).await);
+    let n = SECRETS_CREATED.fetch_add(1, Ordering::Relaxed);
+    let request = client
+        .create_secret()
+        .name(format!("relay-test-{}-{n}", std::process::id()));
+    let request = match text {
+        Some(text) => request.secret_string(text),
+        None => request.secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(
+            b"\x00binary".to_vec(),
+        )),
+    };
+    let output = request.send().await.expect("moto creates the secret");
+    output.arn().expect("an ARN").to_owned()
+}
+
+/// `vars` as a configuration lookup, the way the relay reads its environment.
+pub fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |name| vars.get(name).cloned()
 }
 
 static QUEUES: AtomicUsize = AtomicUsize::new(0);
@@ -172,12 +208,7 @@ pub async fn drain(client: &Client, queue_url: &str) -> Vec<Received> {
 
 /// The relay, configured by `vars` (QUEUE_URL included), publishing through `client`.
 pub fn app(client: &Client, vars: &[(&str, &str)]) -> App<SqsQueue> {
-    let vars: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let config =
-        Config::from_lookup(|name| vars.get(name).cloned()).expect("a valid test configuration");
+    let config = Config::from_lookup(lookup(vars)).expect("a valid test configuration");
     let queue = SqsQueue::new(client.clone(), &config.queue);
     App::new(config, queue)
 }
@@ -189,6 +220,15 @@ pub const SECRETS: [(&str, &str); 4] = [
     ("FEILIAN_VERIFICATION_TOKEN", FEILIAN_TOKEN),
     ("FEILIAN_ENCRYPT_KEY", FEILIAN_KEY),
 ];
+
+/// [`SECRETS`] as the JSON object a Secrets Manager secret of the relay holds.
+pub fn secrets_json() -> String {
+    let object: serde_json::Map<String, Value> = SECRETS
+        .iter()
+        .map(|(key, value)| (key.to_string(), json!(value)))
+        .collect();
+    Value::Object(object).to_string()
+}
 
 /// Both sources, encrypted, publishing to `queue_url`.
 pub fn encrypted_app(client: &Client, queue_url: &str) -> App<SqsQueue> {
@@ -565,18 +605,16 @@ impl Emulator {
 pub struct LocalStack {
     /// The relay's function URL: POST `<base_url>/feishu` or `<base_url>/feilian`.
     pub base_url: String,
-    /// When the relay process was spawned, the emulator already listening: the start
-    /// of a cold start.
-    pub relay_spawned_at: Instant,
     relay: Process,
     pub emulator: Emulator,
 }
 
 impl LocalStack {
-    /// Starts the emulator, then the relay with only `vars` (QUEUE_URL and the sources'
-    /// secrets; AWS_ENDPOINT_URL_SQS for moto) and what Lambda itself sets: the Runtime
-    /// API, the function's name, version and memory, a region and (dummy) credentials.
-    pub fn start(vars: &[(&str, &str)]) -> Self {
+    /// Starts the emulator, then the relay publishing to `queue`, with every AWS
+    /// client pointed at this run's moto server, `vars` (the sources' secrets, or
+    /// SECRET_ID, ...) and what Lambda itself sets: the Runtime API, the function's
+    /// name, version and memory, a region and (dummy) credentials.
+    pub fn start(queue: &str, vars: &[(&str, &str)]) -> Self {
         let emulator = Emulator::start();
         let mut command = Command::new(binary(option_env!("CARGO_BIN_EXE_org-change-relay")));
         command
@@ -591,12 +629,12 @@ impl LocalStack {
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ENDPOINT_URL", moto_endpoint())
+            .env("QUEUE_URL", queue)
             .envs(vars.iter().copied());
-        let relay_spawned_at = Instant::now();
         let relay = Process::spawn("org-change-relay", command);
         Self {
             base_url: emulator.function_url(Emulator::FUNCTION),
-            relay_spawned_at,
             relay,
             emulator,
         }
