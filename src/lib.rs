@@ -8,6 +8,7 @@
 //! [`config`] reads the environment once, at start, and [`secrets`] the tokens and
 //! keys from Secrets Manager.
 
+pub mod aws;
 pub mod config;
 pub mod http;
 pub mod protocol;

@@ -2,8 +2,9 @@
 //! (environment and secret), clients, and the runtime loop. Everything expensive happens here, once.
 
 use lambda_http::{Error, service_fn};
+use org_change_relay::aws::load_sdk_config;
 use org_change_relay::http::{App, handle};
-use org_change_relay::queue::sqs::{SqsQueue, load_sdk_config};
+use org_change_relay::queue::sqs::SqsQueue;
 use org_change_relay::secrets::load_config;
 
 #[tokio::main(flavor = "current_thread")]

@@ -1,11 +1,7 @@
 //! The real queue: Amazon SQS `SendMessageBatch`.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
@@ -14,35 +10,6 @@ use sha2::{Digest, Sha256};
 use super::{Queue, Refusal, SendError};
 use crate::config::QueueConfig;
 use crate::protocol::Outgoing;
-
-/// The platforms give up on a request after 3 seconds and retry it later
-/// (PROTOCOL.md, "Delivery"). These limits keep one SQS call, retries included,
-/// well inside that, so that even a dead endpoint gets its 503 in time; the
-/// handler's own deadline (`http::ENQUEUE_DEADLINE`) is the backstop.
-pub fn with_deadlines(loader: ConfigLoader) -> ConfigLoader {
-    loader
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_millis(500))
-                .operation_attempt_timeout(Duration::from_millis(900))
-                .operation_timeout(Duration::from_millis(2_000))
-                .build(),
-        )
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(50))
-                .with_max_backoff(Duration::from_millis(300)),
-        )
-}
-
-/// The SDK configuration from the standard AWS variables (`AWS_REGION`,
-/// credentials, `AWS_ENDPOINT_URL_SQS`, ...), with the deadlines above.
-pub async fn load_sdk_config() -> SdkConfig {
-    with_deadlines(aws_config::defaults(BehaviorVersion::latest()))
-        .load()
-        .await
-}
 
 /// An SQS queue, standard or FIFO.
 #[derive(Debug, Clone)]

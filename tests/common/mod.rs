@@ -23,10 +23,11 @@ use base64::engine::general_purpose::STANDARD;
 use lambda_http::request::LambdaRequest;
 use lambda_http::tower::{Service, ServiceExt};
 use lambda_http::{Adapter, Context, LambdaEvent, service_fn};
+use org_change_relay::aws::with_deadlines;
 use org_change_relay::config::Config;
 use org_change_relay::http::{App, handle};
 use org_change_relay::protocol::{EncryptKey, Source, cipher, schema, signature};
-use org_change_relay::queue::sqs::{SqsQueue, with_deadlines};
+use org_change_relay::queue::sqs::SqsQueue;
 use serde_json::{Value, json};
 
 pub const FEISHU_TOKEN: &str = "rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV";
