@@ -48,7 +48,7 @@ enum Command {
     ///
     /// Each event is the type's sample from events/ with a new event id, the current
     /// time as create_time, a new entity id (or --id) and your token; encrypted and
-    /// signed like the platform does. Feilian events carry one change (data.events[0]).
+    /// signed like the platform does. Feilian events carry one change (the first of data.events).
     #[command(
         override_usage = "org-change-sim trigger --url <URL> [OPTIONS] <EVENT_TYPE|all>...\n       org-change-sim trigger --list",
         after_help = "Run `org-change-sim trigger --list` for the event types."
