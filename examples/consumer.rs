@@ -13,8 +13,8 @@
 //! The same change reaches a consumer more than once, for three reasons:
 //! - the platforms deliver at least once: Feishu retries a request that was not
 //!   answered with 200 within 3 s after about 15 s, 5 min, 1 h and 6 h (~7 h in all),
-//!   with the same `event_id`, and duplicates arrive even after a 200 (PROTOCOL.md,
-//!   "Delivery"). Every delivery the relay accepts becomes a message;
+//!   with the same `event_id`, and duplicates arrive even after a 200 (`docs/protocol.md`,
+//!   "Delivery and retries"). Every delivery the relay accepts becomes a message;
 //! - an SQS standard queue delivers every message at least once, sometimes twice;
 //! - a FIFO queue drops a message whose deduplication id (the relay uses `id`) it has
 //!   seen in the last 5 minutes only: the retries after 5 min, 1 h and 6 h get through.
@@ -29,8 +29,8 @@
 //! changes in order (`corehr.department.updated_v1` is unordered, `_v2` "mostly" in
 //! order, a standard queue reorders, a retry arrives hours late). Reading the unit's
 //! current state, rather than applying each message as a delta, makes the order
-//! irrelevant. The platforms' query APIs lag behind the events (PROTOCOL.md; seeds 000
-//! and 003), so the read waits for the documented lag: [`Api::lag`].
+//! irrelevant. The platforms' query APIs lag behind the events (`docs/protocol.md`,
+//! "Events in scope"), so the read waits for the documented lag: [`Api::lag`].
 //!
 //! An SQS-triggered Lambda function does the same per record of its event (read,
 //! claim, handle, then complete or release: [`handle_one`]), and reports the records
@@ -47,8 +47,7 @@ use aws_config::BehaviorVersion;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::Message as SqsMessage;
-use org_change_relay::protocol::message::SCHEMA_VERSION;
-use org_change_relay::protocol::{Action, Message};
+use org_change_contract::{Action, Message, SCHEMA_VERSION};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -316,7 +315,7 @@ fn read(body: Option<&str>) -> Result<Message<'static>, ReadError> {
 
 /// A Feishu People query API that returns the current state of a unit.
 ///
-/// The seeds name these APIs by their titles; the paths below are the ones the
+/// The event pages name these APIs by their titles; the paths below are the ones the
 /// official Lark SDKs call for them (e.g. the Java SDK's samples
 /// `BatchGetDepartmentSample` and `QueryCustomOrgSample`). Check the request fields
 /// against the API's documentation before relying on them.
@@ -328,7 +327,7 @@ enum Api {
     /// query parameter the events' `department_id` needs; our sources do not say.
     CorehrDepartments,
     /// 批量查询当前版本的自定义组织信息 ("query the current version of custom
-    /// organizations", seed 003):
+    /// organizations", named by the `corehr.custom_org.updated_v2` page):
     /// `POST https://open.feishu.cn/open-apis/corehr/v2/custom_orgs/query`, body
     /// `{"object_api_name": object_api_name, "org_ids": [entity_id]}`.
     CorehrCustomOrgs,
@@ -521,7 +520,7 @@ mod tests {
         let relay = encrypted_app(&client, &queue);
         let feishu = sample("feishu/corehr.department.updated_v2.json");
         let feilian = sample("feilian/department.v1.create.json");
-        // Each platform sends its event twice (a retry, PROTOCOL.md "Delivery"); the
+        // Each platform sends its event twice (a retry, `docs/protocol.md`, "Delivery and retries"); the
         // relay acknowledges both, so a standard queue holds every change twice.
         for _ in 0..2 {
             assert_eq!(send(&relay, &feishu_event(&feishu)).await.status, 200);

@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 echo "==> cargo fmt --check"
 cargo fmt --check
-echo "==> cargo clippy --all-targets -- -D warnings"
-cargo clippy --quiet --all-targets -- -D warnings
+echo "==> cargo clippy --workspace --all-targets --all-features -- -D warnings"
+cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
 echo "==> cfn-lint and sam validate --lint on template.yaml"
 scripts/lint-template.sh template.yaml
 echo "==> cargo test (unit and integration, next to a moto SQS server)"
-scripts/with-moto.sh cargo test --all-targets
+scripts/with-moto.sh cargo test --workspace --all-targets --features integration
+echo "==> cargo test --workspace --doc (the compile_fail proofs among them)"
+cargo test --quiet --workspace --doc

@@ -8,7 +8,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 
 /// The platforms give up on a request after 3 seconds and retry it later
-/// (PROTOCOL.md, "Delivery"). These limits keep one SQS call, retries included,
+/// (`docs/protocol.md`, "Delivery and retries"). These limits keep one SQS call, retries included,
 /// well inside that, so that even a dead endpoint gets its 503 in time; the
 /// handler's own deadline (`http::ENQUEUE_DEADLINE`) is the backstop. The secret's
 /// one read at start is held to the same limits.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use lambda_http::http::Uri;
 
-use crate::protocol::{EncryptKey, Endpoint, Source, VerificationToken};
+use org_change_core::{EncryptKey, Endpoint, Setting, Source, VerificationToken};
 
 /// The request size limit when `MAX_BODY_BYTES` is not set.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -19,6 +19,16 @@ pub const MAX_QUEUE_DELAY_SECONDS: u32 = 900;
 /// The variable naming the Secrets Manager secret (its ARN or name) that holds the
 /// tokens and keys.
 pub const SECRET_ID_VAR: &str = "SECRET_ID";
+/// The environment variable (or secret key) holding a default endpoint's setting.
+pub fn secret_var(source: Source, setting: Setting) -> &'static str {
+    match (source, setting) {
+        (Source::Feilian, Setting::VerificationToken) => "FEILIAN_VERIFICATION_TOKEN",
+        (Source::Feilian, Setting::EncryptKey) => "FEILIAN_ENCRYPT_KEY",
+        (_, Setting::VerificationToken) => "FEISHU_VERIFICATION_TOKEN",
+        (_, Setting::EncryptKey) => "FEISHU_ENCRYPT_KEY",
+    }
+}
+
 /// The settings that are secrets. With `SECRET_ID` set they come from the secret, a
 /// JSON object with exactly these keys (any may be left out or empty), and the
 /// environment must not carry them.
@@ -50,7 +60,7 @@ pub struct QueueConfig {
 }
 
 /// How Feilian's URL verification is answered; its doc is ambiguous
-/// (PROTOCOL.md, "Feilian").
+/// (`docs/protocol.md`, "Challenge replies").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChallengeReply {
     /// `{"challenge": "..."}` as `application/json`, like Feishu.
@@ -183,6 +193,7 @@ impl Config {
         match source {
             Source::Feishu => self.feishu.as_ref(),
             Source::Feilian => self.feilian.as_ref(),
+            _ => None,
         }
     }
 }
@@ -219,19 +230,20 @@ fn endpoint(
     source: Source,
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<Endpoint>, ConfigError> {
-    let key = get(source.key_var()).map(|key| EncryptKey::new(&key));
-    match get(source.token_var()) {
+    let (token_var, key_var) = (
+        secret_var(source, Setting::VerificationToken),
+        secret_var(source, Setting::EncryptKey),
+    );
+    let key = get(key_var).map(|key| EncryptKey::new(&key));
+    match get(token_var) {
         Some(token) => Ok(Some(Endpoint::new(
             source,
             VerificationToken::new(&token),
             key,
         ))),
         None if key.is_some() => Err(ConfigError::Invalid {
-            var: source.key_var(),
-            reason: format!(
-                "it is set but {} is not; set both from the console",
-                source.token_var()
-            ),
+            var: key_var,
+            reason: format!("it is set but {token_var} is not; set both from the console"),
         }),
         None => Ok(None),
     }

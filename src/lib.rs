@@ -3,14 +3,14 @@
 //!
 //! The path of a webhook, module by module:
 //! [`http`] (the Lambda adapter: route, size limit, reply) →
-//! [`protocol`] (verify, decrypt, parse, normalize; no I/O) →
+//! [`org_change_core`] (verify, decrypt, parse, normalize; no I/O, its own crate) →
 //! [`queue`] (publish every message, or answer 503).
+//! The message consumers read is [`org_change_contract::Message`].
 //! [`config`] reads the environment once, at start, and [`secrets`] the tokens and
 //! keys from Secrets Manager.
 
 pub mod aws;
 pub mod config;
 pub mod http;
-pub mod protocol;
 pub mod queue;
 pub mod secrets;

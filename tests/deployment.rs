@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use org_change_relay::protocol::Source;
+use org_change_core::Source;
 use serde_json::Value;
 
 /// Runs `org-change-sim <command> --url <url> --token <token> --key <key> <extra>`;

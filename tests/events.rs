@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use org_change_relay::protocol::{EncryptKey, cipher, signature};
+use org_change_core::{EncryptKey, cipher, signature};
 use serde_json::{Value, json};
 
 /// The secrets `make demo` configures (scripts/demo-run.sh).

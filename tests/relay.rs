@@ -44,7 +44,7 @@ async fn feishu_encrypted_challenge_needs_no_signature_headers() {
     );
 }
 
-/// The official Feilian vector (PROTOCOL.md): key `testkey`, token `self-test`.
+/// The official Feilian vector (`docs/protocol.md`, "Feilian"): key `testkey`, token `self-test`.
 const FEILIAN_VECTOR: &str = "byxnrhs61Lk8dOCd7WEOoDA6ypOpFsM4zYahSGTKOYv2CFrRyAuHm2CB162eI2vFvn/RX3IJpwMgMTwADgjiLuEXzsvW70skf1RD5Ex2dyMOhbE70Np7m7u6ks/YxF1fSkHewOCW82IV5K+SBCqkMKntWOmSsU4m7h5PnQUuOsU=";
 
 #[tokio::test]

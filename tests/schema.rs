@@ -9,8 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use common::{message_validator, schema_violations};
-use org_change_relay::protocol::message::SCHEMA_VERSION;
-use org_change_relay::protocol::{Action, Entity, Message, Source, schema};
+use org_change_contract::{Action, Entity, Message, SCHEMA_VERSION, Source, schema};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
@@ -26,7 +25,7 @@ fn the_committed_schema_is_the_one_the_message_type_generates() {
     assert_eq!(
         committed,
         generated,
-        "{} is out of date with src/protocol/message.rs: run `REGENERATE_SCHEMA=1 cargo test --test schema` and commit the file",
+        "{} is out of date with crates/contract/src/lib.rs: run `REGENERATE_SCHEMA=1 cargo test --test schema` and commit the file",
         schema::PATH
     );
 }

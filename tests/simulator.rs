@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, SystemTime};
 
 use common::*;
-use org_change_relay::protocol::Source;
+use org_change_core::Source;
 use serde_json::json;
 
 /// Every relayed event type, and the change it must become (README, "Event types
@@ -35,6 +35,7 @@ fn types(source: Source) -> &'static [(&'static str, &'static str, &'static str)
     match source {
         Source::Feishu => &FEISHU_TYPES,
         Source::Feilian => &FEILIAN_TYPES,
+        other => panic!("no event types for {other:?}"),
     }
 }
 
@@ -43,6 +44,7 @@ fn args(command: &str, stack: &LocalStack, source: Source, extra: &[&str]) -> Ve
     let (token, key) = match source {
         Source::Feishu => (FEISHU_TOKEN, FEISHU_KEY),
         Source::Feilian => (FEILIAN_TOKEN, FEILIAN_KEY),
+        other => panic!("no secrets for {other:?}"),
     };
     let url = stack.url(source);
     [command, "--url", &url, "--token", token, "--key", key]
@@ -169,6 +171,7 @@ async fn every_triggered_event_type_of_both_sources_lands_once_as_the_contract_s
                     assert!(parts.iter().all(|part| is_hex(part)), "{event:?}");
                     format!("feilian:{}:0", event.event_id)
                 }
+                other => panic!("unexpected source {other:?}"),
             };
             (id, event.clone())
         })

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::protocol::Source;
+use org_change_core::Source;
 
 /// How a request ended, as the `Outcome` dimension names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

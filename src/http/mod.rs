@@ -14,14 +14,14 @@ use lambda_http::tracing;
 use lambda_http::{Body, Request, Response};
 
 use crate::config::{ChallengeReply, Config};
-use crate::protocol::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::protocol::{Delivery, Inbound, Rejection, SignatureHeaders, Source, receive};
 use crate::queue::{Queue, RetryPolicy, publish};
 use metrics::{Counts, Outcome};
+use org_change_core::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use org_change_core::{Delivery, Inbound, Rejection, SignatureHeaders, Source, receive};
 use reply::{Failure, Handled};
 
 /// How long the relay waits for SQS before answering 503: inside the platforms'
-/// 3-second deadline, whatever the SDK is doing (PROTOCOL.md, "Delivery").
+/// 3-second deadline, whatever the SDK is doing (`docs/protocol.md`, "Delivery and retries").
 pub const ENQUEUE_DEADLINE: Duration = Duration::from_millis(2_500);
 
 /// Everything a request needs, built once at start.
@@ -102,8 +102,8 @@ async fn process<Q: Queue>(
         Delivery::Challenge(value) => Ok(Handled::Challenge {
             value,
             reply: match source {
-                Source::Feishu => ChallengeReply::Json,
                 Source::Feilian => app.config.feilian_challenge_reply,
+                _ => ChallengeReply::Json,
             },
         }),
         Delivery::Ignored(event) => Ok(Handled::Ignored(event)),

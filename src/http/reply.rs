@@ -1,7 +1,7 @@
 //! The one place where outcomes and errors become HTTP responses.
 //!
 //! The platforms read only the status: 200 is an acknowledgement, anything else is
-//! retried later (about 15 s, 5 min, 1 h and 6 h; PROTOCOL.md, "Delivery"). So 200
+//! retried later (about 15 s, 5 min, 1 h and 6 h; `docs/protocol.md`, "Delivery and retries"). So 200
 //! means every message is on the queue, 4xx means the request itself is wrong, and
 //! 503 means "not enqueued, send it again".
 
@@ -11,9 +11,9 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use super::route::RouteError;
-use crate::config::ChallengeReply;
-use crate::protocol::{EventRef, Rejection, Source};
+use crate::config::{ChallengeReply, secret_var};
 use crate::queue::PublishError;
+use org_change_core::{EventRef, Rejection, Setting, Source};
 
 /// A request that was handled.
 #[derive(Debug)]
@@ -91,10 +91,16 @@ impl Failure {
                 format!(
                     "the {} route is disabled: {} is not set",
                     source.as_str(),
-                    source.token_var()
+                    secret_var(*source, Setting::VerificationToken)
                 )
             }
-            Failure::Rejected(rejection) => rejection.to_string(),
+            // The core names the endpoint's setting; where it is configured is ours.
+            Failure::Rejected(rejection) => match rejection.setting() {
+                Some((source, setting)) => {
+                    format!("{rejection} (set by {})", secret_var(source, setting))
+                }
+                None => rejection.to_string(),
+            },
             Failure::Enqueue { error, .. } => {
                 format!("not enqueued, the platform will retry: {error}")
             }

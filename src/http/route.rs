@@ -3,7 +3,7 @@
 
 use lambda_http::http::Method;
 
-use crate::protocol::Source;
+use org_change_core::Source;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteError {

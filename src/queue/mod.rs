@@ -8,7 +8,7 @@ pub mod sqs;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::protocol::{Batch, Outgoing};
+use org_change_core::{Batch, Outgoing};
 
 /// SQS accepts at most ten entries per `SendMessageBatch`.
 pub const MAX_BATCH: usize = 10;
@@ -111,7 +111,9 @@ pub async fn publish<Q: Queue>(
             {
                 let reason = format!(
                     "SQS refused {} with {}: {}",
-                    message.id, refusal.code, refusal.message
+                    message.id(),
+                    refusal.code,
+                    refusal.message
                 );
                 return Err(fail(enqueued, reason));
             }
@@ -122,7 +124,7 @@ pub async fn publish<Q: Queue>(
                 let reason = format!(
                     "SQS still refused {} message(s) after {attempt} attempts, e.g. {} with {}: {}",
                     refused.len(),
-                    first.id,
+                    first.id(),
                     refusal.code,
                     refusal.message
                 );
@@ -142,7 +144,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::protocol::{Delivery, Endpoint, Inbound, Source, VerificationToken, receive};
+    use org_change_core::{Delivery, Endpoint, Inbound, Source, VerificationToken, receive};
 
     /// A Feilian update carrying `entries` changes, received for real.
     fn batch(entries: usize) -> Batch {
@@ -191,7 +193,7 @@ mod tests {
             self.calls
                 .lock()
                 .unwrap()
-                .push(messages.iter().map(|m| m.id.clone()).collect());
+                .push(messages.iter().map(|m| m.id().to_owned()).collect());
             self.script
                 .lock()
                 .unwrap()

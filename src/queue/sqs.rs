@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Queue, Refusal, SendError};
 use crate::config::QueueConfig;
-use crate::protocol::Outgoing;
+use org_change_core::Outgoing;
 
 /// An SQS queue, standard or FIFO.
 #[derive(Debug, Clone)]
@@ -46,21 +46,21 @@ impl SqsQueue {
                 .map_err(|err| SendError(format!("building a message attribute: {err}")))
         };
         let attributes = HashMap::from([
-            ("source".to_owned(), attribute(message.source.as_str())?),
-            ("event_type".to_owned(), attribute(&message.event_type)?),
-            ("entity".to_owned(), attribute(message.entity.as_str())?),
-            ("action".to_owned(), attribute(message.action.as_str())?),
+            ("source".to_owned(), attribute(message.source().as_str())?),
+            ("event_type".to_owned(), attribute(message.event_type())?),
+            ("entity".to_owned(), attribute(message.entity().as_str())?),
+            ("action".to_owned(), attribute(message.action().as_str())?),
         ]);
         let mut entry = SendMessageBatchRequestEntry::builder()
             .id(index.to_string())
-            .message_body(&message.body)
+            .message_body(message.body())
             .set_message_attributes(Some(attributes));
         if self.fifo {
             // Changes to one unit stay in order; a retried webhook within SQS's
             // five-minute deduplication window is not enqueued twice.
             entry = entry
-                .message_group_id(sqs_token(&message.ordering_key))
-                .message_deduplication_id(sqs_token(&message.id));
+                .message_group_id(sqs_token(message.ordering_key()))
+                .message_deduplication_id(sqs_token(message.id()));
         } else {
             entry = entry.set_delay_seconds(self.delay_seconds);
         }

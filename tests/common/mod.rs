@@ -23,10 +23,11 @@ use base64::engine::general_purpose::STANDARD;
 use lambda_http::request::LambdaRequest;
 use lambda_http::tower::{Service, ServiceExt};
 use lambda_http::{Adapter, Context, LambdaEvent, service_fn};
+use org_change_contract::schema;
+use org_change_core::{EncryptKey, Source, cipher, signature};
 use org_change_relay::aws::with_deadlines;
 use org_change_relay::config::Config;
 use org_change_relay::http::{App, handle};
-use org_change_relay::protocol::{EncryptKey, Source, cipher, schema, signature};
 use org_change_relay::queue::sqs::SqsQueue;
 use serde_json::{Value, json};
 

@@ -1,63 +1,59 @@
 //! Feilian (飞连) envelopes and its department events.
 //!
 //! `{"schema":"1.0","header":{...},"data":{"events":[...]}}`: one request can carry
-//! several changes, one message each (seed 002, PROTOCOL.md "Feilian").
+//! several changes, one message each (`docs/protocol.md`, "Feilian").
 
 use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::Rejection;
-use super::envelope::{
-    Change, Envelope, Event, Header, ParseError, URL_VERIFICATION, parse_object,
-};
-use super::message::{Action, Entity, Message, Source};
-use super::receive::Verified;
-use super::snapshot::{changed_keys, is_object};
+use crate::envelope::{Change, Envelope, Event, ParseError, Wire};
+use crate::platform::Platform;
+use crate::snapshot::{changed_keys, is_object};
+use crate::verified::Verified;
+use crate::{Action, Entity, Message, Rejection, Source};
 
 const SHAPE: &str = "expected {\"header\", \"data\"} or a url_verification object";
 
-#[derive(Deserialize)]
-struct Wire<'a> {
-    #[serde(borrow, rename = "type")]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    challenge: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    token: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    header: Option<Header<'a>>,
-    #[serde(borrow)]
-    data: Option<&'a RawValue>,
-}
+/// Feilian (飞连).
+pub(crate) struct Feilian;
 
-/// Reads a decrypted or plaintext Feilian body.
-pub(crate) fn parse(text: &str) -> Result<Envelope<'_>, ParseError> {
-    let wire: Wire = parse_object(text, SHAPE)?;
-    if wire.kind.as_deref() == Some(URL_VERIFICATION) {
-        let challenge = wire
-            .challenge
-            .ok_or(ParseError::Shape("url_verification without a challenge"))?;
-        return Ok(Envelope::Challenge {
-            challenge,
-            token: wire.token,
-        });
+impl Platform for Feilian {
+    const SOURCE: Source = Source::Feilian;
+
+    fn parse(text: &str) -> Result<Envelope<'_>, ParseError> {
+        let mut wire = Wire::parse(text, SHAPE)?;
+        if let Some(challenge) = wire.challenge() {
+            return challenge;
+        }
+        let header = wire.header.ok_or(ParseError::Shape(SHAPE))?;
+        Wire::header_event(header, wire.data, "no `data` object")
     }
-    let header = wire.header.ok_or(ParseError::Shape(SHAPE))?;
-    Ok(Envelope::Event(Event {
-        token: header.token,
-        event_type: header
-            .event_type
-            .ok_or(ParseError::Shape("header.event_type is missing"))?,
-        event_id: header
-            .event_id
-            .ok_or(ParseError::Shape("header.event_id is missing"))?,
-        create_time: header.create_time,
-        app_id: header.app_id,
-        tenant_key: header.tenant_key,
-        payload: wire.data.ok_or(ParseError::Shape("no `data` object"))?,
-    }))
+
+    fn normalize<'a>(event: &Verified<Event<'a>>) -> Result<Option<Vec<Message<'a>>>, Rejection> {
+        let Some(&(_, entity, action)) = EVENT_TYPES
+            .iter()
+            .find(|(event_type, ..)| *event_type == event.event_type)
+        else {
+            return Ok(None);
+        };
+        let data: Data<'a> = serde_json::from_str(event.payload.get()).map_err(|_| {
+            event.malformed(
+                "`data.events` must be a list of {object, old_object, updated_fields} objects",
+            )
+        })?;
+        data.events
+            .into_iter()
+            .enumerate()
+            .map(|(index, entry)| {
+                let change = change(event, index, entity, action, entry)
+                    .map_err(|detail| event.malformed(detail))?;
+                Ok(event.message(Source::Feilian, change))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
 }
 
 #[derive(Deserialize)]
@@ -74,7 +70,7 @@ struct Entry<'a> {
     #[serde(borrow)]
     old_object: Option<&'a RawValue>,
     /// The doc's table spells the list `update_fields`, its JSON example
-    /// `updated_fields` (seed 002): both are accepted.
+    /// `updated_fields` (`docs/protocol.md`, "Feilian"): both are accepted.
     update_fields: Option<Vec<Cow<'a, str>>>,
     updated_fields: Option<Vec<Cow<'a, str>>>,
 }
@@ -92,33 +88,6 @@ pub const EVENT_TYPES: [(&str, Entity, Action); 3] = [
     ("department.v1.update", Entity::Department, Action::Updated),
     ("department.v1.delete", Entity::Department, Action::Deleted),
 ];
-
-/// The messages of a verified Feilian event; `None` for an event type we do not relay.
-pub(crate) fn normalize<'a>(
-    event: &Verified<Event<'a>>,
-) -> Result<Option<Vec<Message<'a>>>, Rejection> {
-    let Some(&(_, entity, action)) = EVENT_TYPES
-        .iter()
-        .find(|(event_type, ..)| *event_type == event.event_type)
-    else {
-        return Ok(None);
-    };
-    let data: Data<'a> = serde_json::from_str(event.payload.get()).map_err(|_| {
-        event.malformed(
-            "`data.events` must be a list of {object, old_object, updated_fields} objects",
-        )
-    })?;
-    data.events
-        .into_iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let change = change(event, index, entity, action, entry)
-                .map_err(|detail| event.malformed(detail))?;
-            Ok(event.message(Source::Feilian, change))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
-}
 
 fn change<'a>(
     event: &Event<'a>,

@@ -1,7 +1,7 @@
 //! The `{"encrypt": "<base64>"}` envelope shared by Feishu and Feilian.
 //!
 //! base64 (standard, padded) of `IV (16 bytes) || AES-256-CBC ciphertext`, with the
-//! key = SHA-256 of the Encrypt Key string and strict PKCS#7 padding (PROTOCOL.md,
+//! key = SHA-256 of the Encrypt Key string and strict PKCS#7 padding (`docs/protocol.md`,
 //! "Encryption"). The official SDKs disagree on padding; strict PKCS#7 is right for
 //! every known payload, and it is what makes the `1212121212` vector, whose last
 //! block is all padding, come out exactly.
@@ -22,15 +22,22 @@ const BLOCK_LEN: usize = 16;
 /// debug logs and tests only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecryptError {
+    /// The `encrypt` value is not standard, padded base64.
     #[error("not valid base64")]
     Base64,
+    /// Shorter than an IV and one block, or not a whole number of blocks.
     #[error("not an IV followed by whole cipher blocks")]
     Length,
+    /// The padding is not PKCS#7 after decrypting: a wrong key or altered data.
     #[error("wrong key or corrupted data (bad PKCS#7 padding)")]
     Padding,
 }
 
 /// Decrypts the value of an `encrypt` field into the plaintext bytes.
+///
+/// # Errors
+///
+/// [`DecryptError`] says why; callers must answer every cause alike (no oracle).
 pub fn decrypt(key: &EncryptKey, encrypted: &str) -> Result<Vec<u8>, DecryptError> {
     let mut data = STANDARD
         .decode(encrypted)
@@ -65,7 +72,7 @@ pub fn encrypt(key: &EncryptKey, plaintext: &[u8], iv: [u8; IV_LEN]) -> String {
 mod tests {
     use super::*;
 
-    /// Feishu's documentation vector (PROTOCOL.md, "Official vectors").
+    /// Feishu's documentation vector (`docs/protocol.md`, "Encryption").
     #[test]
     fn feishu_doc_vector_decrypts_to_hello_world() {
         let key = EncryptKey::new("test key");
@@ -118,7 +125,7 @@ mod tests {
         );
     }
 
-    /// The Feilian vector (PROTOCOL.md, "Feilian").
+    /// The Feilian vector (`docs/protocol.md`, "Feilian").
     #[test]
     fn feilian_vector_decrypts_to_its_challenge() {
         let plain = decrypt(

@@ -1,6 +1,6 @@
 //! Feishu (Lark) envelopes and the Feishu People (CoreHR) and contact events we relay.
 //!
-//! Envelopes (PROTOCOL.md, "Envelopes"): schema 2.0 `{"schema","header","event"}`,
+//! Envelopes (`docs/protocol.md`, "Envelopes"): schema 2.0 `{"schema","header","event"}`,
 //! legacy schema 1.0 `{"uuid","token","ts","type":"event_callback","event"}`, and
 //! the URL verification `{"challenge","token","type":"url_verification"}`.
 
@@ -9,34 +9,13 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::Rejection;
-use super::envelope::{
-    Change, Envelope, Event, Header, ParseError, URL_VERIFICATION, parse_object,
-};
-use super::message::{Action, Entity, Message, Source};
-use super::receive::Verified;
-use super::snapshot::{changed_keys, is_object};
+use crate::envelope::{Change, Envelope, Event, ParseError, Wire};
+use crate::platform::Platform;
+use crate::snapshot::{changed_keys, is_object};
+use crate::verified::Verified;
+use crate::{Action, Entity, Message, Rejection, Source};
 
 const SHAPE: &str = "expected a schema 2.0 {\"header\", \"event\"}, a schema 1.0 {\"type\": \"event_callback\"} or a url_verification object";
-
-/// Every field any Feishu envelope may carry; which ones are set tells the schema.
-#[derive(Deserialize)]
-struct Wire<'a> {
-    #[serde(borrow, rename = "type")]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    challenge: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    token: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    header: Option<Header<'a>>,
-    #[serde(borrow)]
-    uuid: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    ts: Option<&'a RawValue>,
-    #[serde(borrow)]
-    event: Option<&'a RawValue>,
-}
 
 /// The fields of a schema 1.0 `event` that schema 2.0 keeps in its header.
 #[derive(Deserialize)]
@@ -49,56 +28,59 @@ struct LegacyEventHeader<'a> {
     tenant_key: Option<Cow<'a, str>>,
 }
 
-/// Reads a decrypted or plaintext Feishu body.
-pub(crate) fn parse(text: &str) -> Result<Envelope<'_>, ParseError> {
-    let wire: Wire = parse_object(text, SHAPE)?;
-    if wire.kind.as_deref() == Some(URL_VERIFICATION) {
-        let challenge = wire
-            .challenge
-            .ok_or(ParseError::Shape("url_verification without a challenge"))?;
-        return Ok(Envelope::Challenge {
-            challenge,
-            token: wire.token,
-        });
+/// Feishu (Lark).
+pub(crate) struct Feishu;
+
+impl Platform for Feishu {
+    const SOURCE: Source = Source::Feishu;
+
+    fn parse(text: &str) -> Result<Envelope<'_>, ParseError> {
+        let mut wire = Wire::parse(text, SHAPE)?;
+        if let Some(challenge) = wire.challenge() {
+            return challenge;
+        }
+        if let Some(header) = wire.header {
+            // Schema 2.0, including every corehr.* event.
+            return Wire::header_event(header, wire.event, "no `event` object");
+        }
+        if wire.kind.as_deref() == Some("event_callback") {
+            let payload = wire.event.ok_or(ParseError::Shape("no `event` object"))?;
+            let legacy: LegacyEventHeader = serde_json::from_str(payload.get()).map_err(|_| {
+                ParseError::Shape("schema 1.0 `event` must be an object with a `type`")
+            })?;
+            return Ok(Envelope::Event(Event {
+                token: wire.token,
+                event_type: legacy
+                    .event_type
+                    .ok_or(ParseError::Shape("schema 1.0 event.type is missing"))?,
+                event_id: wire
+                    .uuid
+                    .ok_or(ParseError::Shape("schema 1.0 `uuid` is missing"))?,
+                create_time: wire.ts,
+                app_id: legacy.app_id,
+                tenant_key: legacy.tenant_key,
+                payload,
+            }));
+        }
+        Err(ParseError::Shape(SHAPE))
     }
-    let payload = wire.event.ok_or(ParseError::Shape("no `event` object"))?;
-    if let Some(header) = wire.header {
-        // Schema 2.0, including every corehr.* event.
-        return Ok(Envelope::Event(Event {
-            token: header.token,
-            event_type: header
-                .event_type
-                .ok_or(ParseError::Shape("header.event_type is missing"))?,
-            event_id: header
-                .event_id
-                .ok_or(ParseError::Shape("header.event_id is missing"))?,
-            create_time: header.create_time,
-            app_id: header.app_id,
-            tenant_key: header.tenant_key,
-            payload,
-        }));
+
+    fn normalize<'a>(event: &Verified<Event<'a>>) -> Result<Option<Vec<Message<'a>>>, Rejection> {
+        let Some(&(event_type, entity, action)) = EVENT_TYPES
+            .iter()
+            .find(|(event_type, ..)| *event_type == event.event_type)
+        else {
+            return Ok(None);
+        };
+        let change = match event_type {
+            CONTACT_DEPARTMENT_UPDATED => contact_department(event, entity, action)?,
+            _ => corehr(event, entity, action)?,
+        };
+        Ok(Some(vec![event.message(Source::Feishu, change)]))
     }
-    if wire.kind.as_deref() == Some("event_callback") {
-        let legacy: LegacyEventHeader = serde_json::from_str(payload.get())
-            .map_err(|_| ParseError::Shape("schema 1.0 `event` must be an object with a `type`"))?;
-        return Ok(Envelope::Event(Event {
-            token: wire.token,
-            event_type: legacy
-                .event_type
-                .ok_or(ParseError::Shape("schema 1.0 event.type is missing"))?,
-            event_id: wire
-                .uuid
-                .ok_or(ParseError::Shape("schema 1.0 `uuid` is missing"))?,
-            create_time: wire.ts,
-            app_id: legacy.app_id,
-            tenant_key: legacy.tenant_key,
-            payload,
-        }));
-    }
-    Err(ParseError::Shape(SHAPE))
 }
 
-/// The body of every corehr department and custom-org event (seeds 000 and 003).
+/// The body of every corehr department and custom-org event (`docs/protocol.md`, "Events in scope").
 #[derive(Deserialize)]
 struct CorehrEvent<'a> {
     #[serde(borrow)]
@@ -126,7 +108,7 @@ struct ContactDepartment<'a> {
 }
 
 /// Every Feishu event type the relay relays, and the change it reports. There is no
-/// `corehr.department.deleted_v2` (PROTOCOL.md, "The events in scope").
+/// `corehr.department.deleted_v2` (`docs/protocol.md`, "Events in scope").
 pub const EVENT_TYPES: [(&str, Entity, Action); 9] = {
     use Action::*;
     use Entity::*;
@@ -146,23 +128,6 @@ pub const EVENT_TYPES: [(&str, Entity, Action); 9] = {
 /// The one relayed type whose body is full snapshots rather than corehr ids.
 const CONTACT_DEPARTMENT_UPDATED: &str = "contact.department.updated_v3";
 
-/// The messages of a verified Feishu event; `None` for an event type we do not relay.
-pub(crate) fn normalize<'a>(
-    event: &Verified<Event<'a>>,
-) -> Result<Option<Vec<Message<'a>>>, Rejection> {
-    let Some(&(event_type, entity, action)) = EVENT_TYPES
-        .iter()
-        .find(|(event_type, ..)| *event_type == event.event_type)
-    else {
-        return Ok(None);
-    };
-    let change = match event_type {
-        CONTACT_DEPARTMENT_UPDATED => contact_department(event, entity, action)?,
-        _ => corehr(event, entity, action)?,
-    };
-    Ok(Some(vec![event.message(Source::Feishu, change)]))
-}
-
 fn message_id(event: &Event<'_>) -> String {
     format!("feishu:{}", event.event_id)
 }
@@ -174,15 +139,16 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
         )
     })?;
     let (entity_id, object_api_name) = match entity {
-        Entity::Department => (
-            body.department_id
-                .ok_or_else(|| event.malformed("event.department_id is missing"))?,
-            None,
-        ),
         Entity::CustomOrg => (
             body.org_id
                 .ok_or_else(|| event.malformed("event.org_id is missing"))?,
             body.object_api_name,
+        ),
+        // Every other corehr type in `EVENT_TYPES` is a department.
+        _ => (
+            body.department_id
+                .ok_or_else(|| event.malformed("event.department_id is missing"))?,
+            None,
         ),
     };
     Ok(Change {

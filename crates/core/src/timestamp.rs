@@ -4,7 +4,7 @@
 //! Feishu sample, and the Go/Java SDK test event, have 16 digits: microseconds).
 //! Schema 1.0: `ts`, a string of seconds with a fraction (`"1502199207.7171419"`).
 //! We read all of them leniently and never fail a request over a timestamp: an
-//! unreadable one becomes `null` (PROTOCOL.md, "Envelopes").
+//! unreadable one becomes `null` (`docs/protocol.md`, "Envelopes").
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn reads_the_documented_milliseconds() {
-        // The seeds' `create_time`.
+        // The documentation samples' `create_time`.
         assert_eq!(
             at(r#""1608725989000""#).as_deref(),
             Some("2020-12-23T12:19:49.000Z")

@@ -13,7 +13,12 @@
 //! The token and key come from the flags or from the same variables the relay reads
 //! (`FEISHU_VERIFICATION_TOKEN`, `FEISHU_ENCRYPT_KEY`, `FEILIAN_...`). With a key the
 //! body is encrypted; Feishu requests are also signed, as Feishu signs them.
-//! `trigger` builds its events from the samples in `events/` (see [`templates`]).
+//! `trigger` builds its events from the samples in `events/` (see `templates`).
+//!
+//! The binary is `org-change-sim` of the relay's package (`src/bin/org-change-sim.rs`),
+//! a thin wrapper around [`main`].
+
+#![warn(missing_docs)]
 
 mod templates;
 
@@ -23,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, Parser, Subcommand};
-use org_change_relay::protocol::{EncryptKey, Source, cipher, signature};
+use org_change_core::{EncryptKey, Source, cipher, signature};
 use serde_json::{Value, json};
 use templates::{Template, new_event_id};
 
@@ -139,9 +144,16 @@ impl Sender {
         let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
         let token = target
             .token
-            .or_else(|| env(source.token_var()))
-            .ok_or_else(|| format!("no token: pass --token or set {}", source.token_var()))?;
-        let key = target.key.or_else(|| env(source.key_var()));
+            .or_else(|| env(&relay_var(source, "VERIFICATION_TOKEN")))
+            .ok_or_else(|| {
+                format!(
+                    "no token: pass --token or set {}",
+                    relay_var(source, "VERIFICATION_TOKEN")
+                )
+            })?;
+        let key = target
+            .key
+            .or_else(|| env(&relay_var(source, "ENCRYPT_KEY")));
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
@@ -171,7 +183,7 @@ impl Sender {
             .header("Content-Type", "application/json; charset=utf-8");
         // Feishu signs every request but the challenge, with an empty key when none is set.
         let is_challenge = envelope["type"] == "url_verification";
-        if self.source.signs_requests() && !is_challenge {
+        if self.source == Source::Feishu && !is_challenge {
             let timestamp = now().as_secs().to_string();
             let nonce = hex::encode(random::<8>()?);
             let key = EncryptKey::new(self.key.as_deref().unwrap_or_default());
@@ -202,6 +214,12 @@ impl Sender {
         }
         envelope
     }
+}
+
+/// The relay's variable for a default endpoint's setting (`FEISHU_ENCRYPT_KEY`, ...),
+/// which the simulator reads too, so one shell can drive the local relay.
+fn relay_var(source: Source, setting: &str) -> String {
+    format!("{}_{setting}", source.as_str().to_uppercase())
 }
 
 /// `N` random bytes (IVs, nonces, challenge values, event ids).
@@ -340,7 +358,9 @@ fn run(cli: Cli) -> Result<bool, String> {
     }
 }
 
-fn main() -> ExitCode {
+/// Parses the command line and runs the command: exit code 0 when every request got
+/// a 2xx (and the challenge came back), 1 when one did not, 2 on a usage error.
+pub fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

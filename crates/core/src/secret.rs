@@ -15,6 +15,7 @@ pub struct VerificationToken {
 }
 
 impl VerificationToken {
+    /// The token as the console shows it, exactly (no trimming).
     pub fn new(token: &str) -> Self {
         Self {
             digest: Sha256::digest(token.as_bytes()).into(),
@@ -36,7 +37,7 @@ impl std::fmt::Debug for VerificationToken {
 
 /// The Encrypt Key from the console.
 ///
-/// Both platforms derive the AES-256 key as SHA-256 of the key string (PROTOCOL.md,
+/// Both platforms derive the AES-256 key as SHA-256 of the key string (`docs/protocol.md`,
 /// "Encryption"); Feishu also hashes the raw string into every request signature, so
 /// both forms are kept. The AES key schedule is computed once, at start.
 #[derive(Clone)]
@@ -46,6 +47,7 @@ pub struct EncryptKey {
 }
 
 impl EncryptKey {
+    /// The Encrypt Key as the console shows it, exactly (no trimming).
     pub fn new(key: &str) -> Self {
         let aes_key: [u8; 32] = Sha256::digest(key.as_bytes()).into();
         Self {

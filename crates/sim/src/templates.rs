@@ -3,11 +3,11 @@
 //! The samples are the one description of what each platform sends, and the relay
 //! itself reads each sample to say which change it reports and which string is the
 //! entity's id. So nothing here repeats where a type keeps its ids: a fresh event is
-//! its sample with a new `header.event_id` (both platforms' dedupe key, PROTOCOL.md
-//! "Envelopes" and "Feilian"), `header.create_time` = now, and the sample's entity id
+//! its sample with a new `header.event_id` (both platforms' dedupe key,
+//! `docs/protocol.md`, "Envelopes" and "Feilian"), `header.create_time` = now, and the sample's entity id
 //! replaced wherever the body has it.
 
-use org_change_relay::protocol::{
+use org_change_core::{
     Action, Delivery, Endpoint, Entity, Inbound, Source, VerificationToken, receive,
 };
 use serde_json::{Value, json};
@@ -93,13 +93,13 @@ impl Template {
         let [message] = batch.messages() else {
             return Err(format!("the sample of {event_type} is not one change"));
         };
-        let body: Value = serde_json::from_str(&message.body)
+        let body: Value = serde_json::from_str(message.body())
             .map_err(|err| format!("the relay's message is not JSON: {err}"))?;
         Ok(Template {
             source,
-            event_type: message.event_type.clone(),
-            entity: message.entity,
-            action: message.action,
+            event_type: message.event_type().to_owned(),
+            entity: message.entity(),
+            action: message.action(),
             sample,
             entity_id: body["entity_id"].as_str().unwrap_or_default().to_owned(),
         })
@@ -130,10 +130,9 @@ impl Template {
 }
 
 /// A new event id in the platform's format: Feishu's 32 lower-case hex digits, or
-/// Feilian's UUID (as in the samples and seeds; a version 4, random one).
+/// Feilian's UUID (as in the samples and the documentation; a version 4, random one).
 pub fn new_event_id(source: Source, mut random: [u8; 16]) -> String {
     match source {
-        Source::Feishu => hex::encode(random),
         Source::Feilian => {
             random[6] = (random[6] & 0x0f) | 0x40; // version 4
             random[8] = (random[8] & 0x3f) | 0x80; // RFC 4122 variant
@@ -147,6 +146,7 @@ pub fn new_event_id(source: Source, mut random: [u8; 16]) -> String {
                 &hex[20..]
             )
         }
+        _ => hex::encode(random),
     }
 }
 
@@ -186,16 +186,11 @@ fn replace_string(value: &mut Value, from: &str, to: &str) {
 mod tests {
     use std::collections::BTreeSet;
 
-    use org_change_relay::protocol::{feilian, feishu};
-
     use super::*;
 
     /// The event types the relay relays for `source`, with the change each reports.
     pub fn relayed(source: Source) -> &'static [(&'static str, Entity, Action)] {
-        match source {
-            Source::Feishu => &feishu::EVENT_TYPES,
-            Source::Feilian => &feilian::EVENT_TYPES,
-        }
+        org_change_core::event_types(source)
     }
 
     fn templates() -> Vec<Template> {
@@ -220,7 +215,11 @@ mod tests {
     fn every_sample_in_events_is_a_template() {
         let templates = templates();
         for source in Source::ALL {
-            let folder = format!("{}/events/{}", env!("CARGO_MANIFEST_DIR"), source.as_str());
+            let folder = format!(
+                "{}/../../events/{}",
+                env!("CARGO_MANIFEST_DIR"),
+                source.as_str()
+            );
             let files: BTreeSet<String> = std::fs::read_dir(&folder)
                 .expect("the samples folder")
                 .map(|entry| entry.expect("a folder entry").file_name())
@@ -247,7 +246,7 @@ mod tests {
             Ok(Delivery::Changes(batch)) => batch
                 .messages()
                 .iter()
-                .map(|message| serde_json::from_str(&message.body).unwrap())
+                .map(|message| serde_json::from_str(message.body()).unwrap())
                 .collect(),
             other => panic!("not relayed: {other:?}"),
         }
@@ -262,8 +261,8 @@ mod tests {
             assert_eq!(messages.len(), 1, "{}", template.event_type);
             let message = &messages[0];
             let id = match template.source {
-                Source::Feishu => format!("feishu:{event_id}"),
                 Source::Feilian => format!("feilian:{event_id}:0"),
+                _ => format!("feishu:{event_id}"),
             };
             assert_eq!(message["id"], json!(id));
             assert_eq!(message["event_id"], json!(event_id));

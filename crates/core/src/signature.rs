@@ -1,7 +1,7 @@
 //! Feishu's request signature, `X-Lark-Signature`.
 //!
 //! Lower-case hex of plain SHA-256 (not HMAC) over `timestamp + nonce + encrypt_key`
-//! followed by the raw body bytes exactly as received (PROTOCOL.md, "Signature").
+//! followed by the raw body bytes exactly as received (`docs/protocol.md`, "Signature").
 //! Hashing a re-serialized body instead of the raw bytes is the bug users report
 //! most, so this module only ever sees `&[u8]`.
 
@@ -10,16 +10,22 @@ use subtle::ConstantTimeEq;
 
 use super::EncryptKey;
 
-/// The header names, looked up case-insensitively by the adapter.
+/// `X-Lark-Request-Timestamp`: Unix seconds, as decimal digits. Header names are
+/// lower case here; the adapter looks them up case-insensitively.
 pub const TIMESTAMP_HEADER: &str = "x-lark-request-timestamp";
+/// `X-Lark-Request-Nonce`: any string chosen by the platform.
 pub const NONCE_HEADER: &str = "x-lark-request-nonce";
+/// `X-Lark-Signature`: 64 hex digits.
 pub const SIGNATURE_HEADER: &str = "x-lark-signature";
 
 /// The three `X-Lark-*` headers of a signed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignatureHeaders<'a> {
+    /// [`TIMESTAMP_HEADER`]'s value.
     pub timestamp: &'a str,
+    /// [`NONCE_HEADER`]'s value.
     pub nonce: &'a str,
+    /// [`SIGNATURE_HEADER`]'s value.
     pub signature: &'a str,
 }
 

@@ -1,5 +1,5 @@
 //! The message contract as a JSON Schema (draft 2020-12), generated from the types in
-//! [`message`](super::message), so that it cannot drift from what the relay sends.
+//! [`Message`](crate::Message), so that it cannot drift from what the relay sends.
 //!
 //! `schema/message.schema.json` is this schema, committed for consumers;
 //! `tests/schema.rs` fails when the two differ (`REGENERATE_SCHEMA=1` rewrites it),
@@ -9,7 +9,7 @@
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
-use super::message::{Message, SCHEMA_VERSION};
+use crate::{Message, SCHEMA_VERSION};
 
 /// Where the schema lives in this repository.
 pub const PATH: &str = "schema/message.schema.json";
@@ -37,8 +37,8 @@ pub fn message_schema() -> Value {
             "One change to one organization unit (a department, or a Feishu People custom \
              organization) in Feishu or Feilian, as org-change-relay puts it on Amazon SQS: \
              the body of each SQS message, as JSON. Every field is always present; the \
-             optional ones are null. Fields may be added without a new schema_version: \
-             ignore the ones you do not know. Messages are delivered at least once: \
+             optional ones are null. Fields, and values of source, entity and action, may \
+             be added without a new schema_version: ignore the ones you do not know. Messages are delivered at least once: \
              deduplicate on `id`."
         ),
     );

@@ -5,22 +5,21 @@
 //!    encrypted one when none is;
 //! 3. Feishu: check the signature over the raw body *before* decrypting;
 //! 4. decrypt and parse the envelope;
-//! 5. check the verification token, in constant time, on every request;
+//! 5. check the verification token, in constant time, on every request
+//!    ([`verified`](crate::verified));
 //! 6. answer the challenge, or normalize the event into messages.
-//!
-//! Only step 5 produces a [`Verified`] envelope, only a verified envelope can be
-//! normalized, and only normalization produces a [`Batch`]: publishing a request
-//! that was not verified does not compile.
 
 use std::borrow::Cow;
-use std::ops::Deref;
 
 use serde::Deserialize;
 
-use super::cipher;
-use super::envelope::{Envelope, Event, ParseError, parse_object};
-use super::message::{Message, Outgoing, Source};
-use super::{EncryptKey, Rejection, SignatureHeaders, VerificationToken, feilian, feishu};
+use crate::envelope::{Envelope, EventRef, ParseError, parse_object};
+use crate::feilian::Feilian;
+use crate::feishu::Feishu;
+use crate::outgoing::Outgoing;
+use crate::platform::Platform;
+use crate::verified::{Signature, Verified, token_matches, verify_event};
+use crate::{EncryptKey, Rejection, SignatureHeaders, Source, VerificationToken, cipher};
 
 /// One webhook endpoint: a source with its console secrets.
 #[derive(Debug, Clone)]
@@ -31,10 +30,13 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// An endpoint of `source` with the console's Verification Token and, if the
+    /// console has one, its Encrypt Key (then only encrypted requests are accepted).
     pub fn new(source: Source, token: VerificationToken, key: Option<EncryptKey>) -> Self {
         Self { source, token, key }
     }
 
+    /// The platform this endpoint receives from.
     pub fn source(&self) -> Source {
         self.source
     }
@@ -44,15 +46,11 @@ impl Endpoint {
 /// three were sent.
 #[derive(Debug, Clone, Copy)]
 pub struct Inbound<'a> {
+    /// The body exactly as received (the signature covers these bytes).
     pub body: &'a [u8],
+    /// `X-Lark-Request-Timestamp`, `X-Lark-Request-Nonce` and `X-Lark-Signature`,
+    /// when all three are present.
     pub signature: Option<SignatureHeaders<'a>>,
-}
-
-/// Which event a request carried, for logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventRef {
-    pub event_type: String,
-    pub event_id: String,
 }
 
 /// What to do with an authenticated request.
@@ -76,46 +74,47 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// The event the messages come from.
     pub fn event(&self) -> &EventRef {
         &self.event
     }
 
+    /// The messages, in the order the platform listed the changes.
     pub fn messages(&self) -> &[Outgoing] {
         &self.messages
     }
 }
 
-/// An envelope whose token has been checked. The field is private to this module,
-/// so nothing else can vouch for an envelope.
-pub struct Verified<T>(T);
-
-impl<T> Deref for Verified<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
+/// Runs the whole pipeline on one request.
+///
+/// # Errors
+///
+/// A [`Rejection`] says why the request is refused; its [`code`](Rejection::code) is
+/// stable. Nothing is published for a rejected request.
+pub fn receive(endpoint: &Endpoint, inbound: Inbound<'_>) -> Result<Delivery, Rejection> {
+    match endpoint.source {
+        Source::Feishu => receive_from::<Feishu>(endpoint, inbound),
+        Source::Feilian => receive_from::<Feilian>(endpoint, inbound),
+        // An endpoint is only ever made for a source this crate knows.
+        _ => Err(Rejection::InvalidJson),
     }
 }
 
-/// Runs the whole pipeline on one request.
-pub fn receive(endpoint: &Endpoint, inbound: Inbound<'_>) -> Result<Delivery, Rejection> {
-    let source = endpoint.source;
+fn receive_from<P: Platform>(
+    endpoint: &Endpoint,
+    inbound: Inbound<'_>,
+) -> Result<Delivery, Rejection> {
+    let source = P::SOURCE;
     let text = std::str::from_utf8(inbound.body).map_err(|_| Rejection::InvalidJson)?;
     let outer: Outer = parse_object(text, "").map_err(|_| Rejection::InvalidJson)?;
     match (outer.encrypt, &endpoint.key) {
         (None, Some(_)) => Err(Rejection::PlaintextRefused { platform: source }),
         (Some(_), None) => Err(Rejection::EncryptKeyMissing { platform: source }),
         (None, None) => {
-            let envelope = parse(source, text).map_err(|err| match err {
-                ParseError::NotJson => Rejection::InvalidJson,
-                ParseError::Shape(detail) => Rejection::MalformedEnvelope {
-                    platform: source,
-                    detail,
-                },
-            })?;
+            let envelope = P::parse(text).map_err(|err| parse_rejection(source, err, false))?;
             // Without an Encrypt Key a signature proves nothing (Feishu signs with an
             // empty key then): the token is the only check.
-            open(endpoint, envelope, Signature::NotApplicable)
+            open::<P>(endpoint, envelope, Signature::NotApplicable)
         }
         (Some(encrypted), Some(key)) => {
             let signature = check_signature(source, inbound, key)?;
@@ -123,16 +122,22 @@ pub fn receive(endpoint: &Endpoint, inbound: Inbound<'_>) -> Result<Delivery, Re
                 .map_err(|_| Rejection::Undecryptable { platform: source })?;
             let text = std::str::from_utf8(&plaintext)
                 .map_err(|_| Rejection::Undecryptable { platform: source })?;
-            let envelope = parse(source, text).map_err(|err| match err {
-                // Same answer as bad padding: see `Rejection::Undecryptable`.
-                ParseError::NotJson => Rejection::Undecryptable { platform: source },
-                ParseError::Shape(detail) => Rejection::MalformedEnvelope {
-                    platform: source,
-                    detail,
-                },
-            })?;
-            open(endpoint, envelope, signature)
+            let envelope = P::parse(text).map_err(|err| parse_rejection(source, err, true))?;
+            open::<P>(endpoint, envelope, signature)
         }
+    }
+}
+
+/// The rejection for a body that could not be read as the platform's envelope.
+fn parse_rejection(source: Source, err: ParseError, decrypted: bool) -> Rejection {
+    match err {
+        // Same answer as bad padding: see `Rejection::Undecryptable`.
+        ParseError::NotJson if decrypted => Rejection::Undecryptable { platform: source },
+        ParseError::NotJson => Rejection::InvalidJson,
+        ParseError::Shape(detail) => Rejection::MalformedEnvelope {
+            platform: source,
+            detail,
+        },
     }
 }
 
@@ -143,26 +148,17 @@ struct Outer<'a> {
     encrypt: Option<Cow<'a, str>>,
 }
 
-/// What the signature headers proved about a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Signature {
-    /// Present and matching the raw body.
-    Valid,
-    /// Absent: only a URL verification may arrive like this.
-    Absent,
-    /// The platform signs nothing (Feilian), or no key is configured.
-    NotApplicable,
-}
-
 /// Checks a Feishu signature over the raw body, before anything is decrypted: a
 /// receiver that decrypts unauthenticated data and answers bad padding differently
-/// is a padding oracle (PROTOCOL.md, "Signature").
+/// is a padding oracle (`docs/protocol.md`, "Signature").
 fn check_signature(
     source: Source,
     inbound: Inbound<'_>,
     key: &EncryptKey,
 ) -> Result<Signature, Rejection> {
-    if !source.signs_requests() {
+    // Feilian documents no signature: its only proof of origin is the token inside
+    // the encrypted body (`docs/protocol.md`, "Feilian").
+    if source != Source::Feishu {
         return Ok(Signature::NotApplicable);
     }
     match inbound.signature {
@@ -172,62 +168,41 @@ fn check_signature(
     }
 }
 
-fn parse(source: Source, text: &str) -> Result<Envelope<'_>, ParseError> {
-    match source {
-        Source::Feishu => feishu::parse(text),
-        Source::Feilian => feilian::parse(text),
-    }
-}
-
 /// Authenticates a parsed envelope and turns it into what to do.
-fn open(
+fn open<P: Platform>(
     endpoint: &Endpoint,
     envelope: Envelope<'_>,
     signature: Signature,
 ) -> Result<Delivery, Rejection> {
-    let source = endpoint.source;
-    let token_matches =
-        |token: Option<&str>| token.is_some_and(|token| endpoint.token.matches(token));
     match envelope {
         // The URL verification carries no signature headers: the token is its proof.
         Envelope::Challenge { challenge, token } => {
-            if !token_matches(token.as_deref()) {
-                return Err(Rejection::BadToken { platform: source });
+            if !token_matches(&endpoint.token, token.as_deref()) {
+                return Err(Rejection::BadToken {
+                    platform: P::SOURCE,
+                });
             }
             Ok(Delivery::Challenge(challenge.into_owned()))
         }
         Envelope::Event(event) => {
-            if signature == Signature::Absent {
-                return Err(Rejection::MissingSignature);
-            }
-            if !token_matches(event.token.as_deref()) {
-                return Err(Rejection::BadToken { platform: source });
-            }
-            deliver(source, &Verified(event))
+            let event = verify_event(P::SOURCE, &endpoint.token, event, signature)?;
+            deliver::<P>(&event)
         }
     }
 }
 
-fn deliver(source: Source, event: &Verified<Event<'_>>) -> Result<Delivery, Rejection> {
-    let event_ref = EventRef {
-        event_type: event.event_type.clone().into_owned(),
-        event_id: event.event_id.clone().into_owned(),
-    };
-    let messages: Option<Vec<Message<'_>>> = match source {
-        Source::Feishu => feishu::normalize(event)?,
-        Source::Feilian => feilian::normalize(event)?,
-    };
-    let Some(messages) = messages else {
+fn deliver<P: Platform>(
+    event: &Verified<crate::envelope::Event<'_>>,
+) -> Result<Delivery, Rejection> {
+    let event_ref = event.event_ref();
+    let Some(messages) = P::normalize(event)? else {
         return Ok(Delivery::Ignored(event_ref));
     };
     let messages = messages
         .iter()
         .map(Outgoing::new)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| Rejection::MalformedEvent {
-            event_type: event_ref.event_type.clone(),
-            detail: "the event could not be serialized",
-        })?;
+        .map_err(|_| event.malformed("the event could not be serialized"))?;
     Ok(Delivery::Changes(Batch {
         event: event_ref,
         messages,

@@ -1,0 +1,185 @@
+//! What both platforms' envelopes have in common once parsed: a URL-verification
+//! challenge, or an event with a header and a platform-specific payload
+//! (`docs/protocol.md`, "Envelopes" and "Feilian").
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::{Action, Entity, Rejection};
+
+/// A parsed, not yet authenticated, request.
+#[derive(Debug)]
+pub(crate) enum Envelope<'a> {
+    /// `{"challenge", "token", "type": "url_verification"}`.
+    Challenge {
+        challenge: Cow<'a, str>,
+        token: Option<Cow<'a, str>>,
+    },
+    Event(Event<'a>),
+}
+
+/// An event: the header fields both platforms send, and the payload (`event` for
+/// Feishu, `data` for Feilian) left raw until the event type says how to read it.
+#[derive(Debug)]
+pub(crate) struct Event<'a> {
+    pub token: Option<Cow<'a, str>>,
+    pub event_type: Cow<'a, str>,
+    pub event_id: Cow<'a, str>,
+    pub create_time: Option<&'a RawValue>,
+    pub app_id: Option<Cow<'a, str>>,
+    pub tenant_key: Option<Cow<'a, str>>,
+    pub payload: &'a RawValue,
+}
+
+/// Which event a request carried, for logs and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRef {
+    /// The platform's event type, e.g. `corehr.department.updated_v2`.
+    pub event_type: String,
+    /// The platform's event id (`header.event_id`; Feishu schema 1.0: `uuid`).
+    pub event_id: String,
+}
+
+impl Event<'_> {
+    /// The refusal for a relayed event type whose body does not say what it must.
+    pub fn malformed(&self, detail: &'static str) -> Rejection {
+        Rejection::MalformedEvent {
+            event_type: self.event_type.clone().into_owned(),
+            detail,
+        }
+    }
+
+    /// The event's type and id, owned.
+    pub fn event_ref(&self) -> EventRef {
+        EventRef {
+            event_type: self.event_type.clone().into_owned(),
+            event_id: self.event_id.clone().into_owned(),
+        }
+    }
+}
+
+/// Every top-level field either platform's envelope may carry; which ones are set
+/// tells what the body is. Feishu schema 2.0 and Feilian share `header`; Feishu puts
+/// its payload in `event`, Feilian in `data`; Feishu schema 1.0 has `uuid`, `ts` and
+/// the event type inside `event`.
+#[derive(Deserialize)]
+pub(crate) struct Wire<'a> {
+    #[serde(borrow, rename = "type")]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub challenge: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub token: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub header: Option<Header<'a>>,
+    #[serde(borrow)]
+    pub uuid: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub ts: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub event: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub data: Option<&'a RawValue>,
+}
+
+/// The `header` object of Feishu schema 2.0 and of Feilian.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Header<'a> {
+    #[serde(borrow)]
+    pub event_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub event_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub create_time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub token: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub app_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub tenant_key: Option<Cow<'a, str>>,
+}
+
+/// The type of every URL-verification request.
+const URL_VERIFICATION: &str = "url_verification";
+
+impl<'a> Wire<'a> {
+    /// Reads `text` as a JSON object of either platform; `shape` describes what was
+    /// expected, for the error.
+    pub fn parse(text: &'a str, shape: &'static str) -> Result<Self, ParseError> {
+        parse_object(text, shape)
+    }
+
+    /// The URL verification, if this is one (the same shape on both platforms).
+    pub fn challenge(&mut self) -> Option<Result<Envelope<'a>, ParseError>> {
+        if self.kind.as_deref() != Some(URL_VERIFICATION) {
+            return None;
+        }
+        Some(match self.challenge.take() {
+            Some(challenge) => Ok(Envelope::Challenge {
+                challenge,
+                token: self.token.take(),
+            }),
+            None => Err(ParseError::Shape("url_verification without a challenge")),
+        })
+    }
+
+    /// The event of a body with a `header` (Feishu schema 2.0, Feilian), its payload
+    /// being `payload`.
+    pub fn header_event(
+        header: Header<'a>,
+        payload: Option<&'a RawValue>,
+        missing_payload: &'static str,
+    ) -> Result<Envelope<'a>, ParseError> {
+        Ok(Envelope::Event(Event {
+            token: header.token,
+            event_type: header
+                .event_type
+                .ok_or(ParseError::Shape("header.event_type is missing"))?,
+            event_id: header
+                .event_id
+                .ok_or(ParseError::Shape("header.event_id is missing"))?,
+            create_time: header.create_time,
+            app_id: header.app_id,
+            tenant_key: header.tenant_key,
+            payload: payload.ok_or(ParseError::Shape(missing_payload))?,
+        }))
+    }
+}
+
+/// What one change says, in our vocabulary; the header fields are added by
+/// [`Verified::message`](crate::Verified).
+pub(crate) struct Change<'a> {
+    pub id: String,
+    pub entity: Entity,
+    pub action: Action,
+    pub entity_id: Cow<'a, str>,
+    pub object_api_name: Option<Cow<'a, str>>,
+    pub changed_fields: Vec<Cow<'a, str>>,
+    pub before: Option<&'a RawValue>,
+    pub after: Option<&'a RawValue>,
+}
+
+/// Why a body could not be read as an envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParseError {
+    /// Not a JSON object at all.
+    NotJson,
+    /// A JSON object, but not shaped like the platform's envelope.
+    Shape(&'static str),
+}
+
+/// Parses a JSON object into `T`, telling malformed JSON from a wrong shape.
+pub(crate) fn parse_object<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    shape: &'static str,
+) -> Result<T, ParseError> {
+    if !text.trim_start().starts_with('{') {
+        return Err(ParseError::NotJson);
+    }
+    serde_json::from_str(text).map_err(|err| match err.classify() {
+        serde_json::error::Category::Data => ParseError::Shape(shape),
+        _ => ParseError::NotJson,
+    })
+}

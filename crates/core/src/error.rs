@@ -1,0 +1,137 @@
+//! Why a request was refused. Each variant has one stable error code; the adapter
+//! maps each to one HTTP status in one place (the relay's `http::reply`).
+
+use crate::Source;
+
+/// A request the relay refuses. The message says what went wrong and what to do,
+/// and never contains a secret or decrypted content. It names the endpoint whose
+/// setting is involved; where that setting lives (an environment variable, a key of
+/// a secret) is the adapter's to add, through [`Rejection::setting`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The body is longer than the adapter's limit.
+    #[error(
+        "the request body is {size} bytes, over the {limit}-byte limit; raise MAX_BODY_BYTES if this is a real event"
+    )]
+    BodyTooLarge {
+        /// The body's length, in bytes.
+        size: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+
+    /// The body is not UTF-8 text holding one JSON object.
+    #[error("the request body is not a JSON object")]
+    InvalidJson,
+
+    /// `{"encrypt": ...}` arrived at an endpoint that has no Encrypt Key.
+    #[error(
+        "the body is encrypted but the {} endpoint has no Encrypt Key; configure the Encrypt Key shown in the console",
+        .platform.as_str()
+    )]
+    EncryptKeyMissing {
+        /// The endpoint's platform.
+        platform: Source,
+    },
+
+    /// Every failure to decrypt, or to parse what was decrypted, gets this one answer:
+    /// telling bad padding apart from other failures would be a padding oracle.
+    #[error(
+        "the encrypted body could not be decrypted; check that the {} endpoint's Encrypt Key matches the one in the console",
+        .platform.as_str()
+    )]
+    Undecryptable {
+        /// The endpoint's platform.
+        platform: Source,
+    },
+
+    /// A plaintext body at an endpoint that has an Encrypt Key (no downgrade).
+    #[error(
+        "the body is not encrypted but the {} endpoint has an Encrypt Key; unencrypted requests are refused so that encryption cannot be bypassed",
+        .platform.as_str()
+    )]
+    PlaintextRefused {
+        /// The endpoint's platform.
+        platform: Source,
+    },
+
+    /// A Feishu event without the three `X-Lark-*` signature headers.
+    #[error(
+        "the X-Lark-Request-Timestamp, X-Lark-Request-Nonce and X-Lark-Signature headers are required on every request but the URL verification"
+    )]
+    MissingSignature,
+
+    /// `X-Lark-Signature` does not match the raw body.
+    #[error(
+        "X-Lark-Signature does not match the body; check that the feishu endpoint's Encrypt Key matches the one in the console"
+    )]
+    BadSignature,
+
+    /// The verification token is absent or not the endpoint's.
+    #[error(
+        "the verification token is missing or does not match the {} endpoint's",
+        .platform.as_str()
+    )]
+    BadToken {
+        /// The endpoint's platform.
+        platform: Source,
+    },
+
+    /// A body that is JSON but not the platform's envelope.
+    #[error("the request is not a {} event envelope: {detail}", .platform.as_str())]
+    MalformedEnvelope {
+        /// The endpoint's platform.
+        platform: Source,
+        /// What was expected.
+        detail: &'static str,
+    },
+
+    /// A relayed event type whose body lacks what a message needs.
+    #[error("the {event_type} event is malformed: {detail}")]
+    MalformedEvent {
+        /// The platform's event type.
+        event_type: String,
+        /// What is missing or wrong.
+        detail: &'static str,
+    },
+}
+
+/// A setting of an endpoint that a rejection points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// The Verification Token.
+    VerificationToken,
+    /// The Encrypt Key.
+    EncryptKey,
+}
+
+impl Rejection {
+    /// The stable, machine-readable error code of the JSON error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::BodyTooLarge { .. } => "body_too_large",
+            Rejection::InvalidJson => "invalid_json",
+            Rejection::EncryptKeyMissing { .. } => "encrypt_key_missing",
+            Rejection::Undecryptable { .. } => "undecryptable",
+            Rejection::PlaintextRefused { .. } => "plaintext_refused",
+            Rejection::MissingSignature => "missing_signature",
+            Rejection::BadSignature => "bad_signature",
+            Rejection::BadToken { .. } => "bad_token",
+            Rejection::MalformedEnvelope { .. } => "malformed_envelope",
+            Rejection::MalformedEvent { .. } => "malformed_event",
+        }
+    }
+
+    /// The endpoint setting to check, when the rejection is likely a configuration
+    /// mismatch: the adapter names where that setting is configured.
+    pub fn setting(&self) -> Option<(Source, Setting)> {
+        match self {
+            Rejection::EncryptKeyMissing { platform }
+            | Rejection::Undecryptable { platform }
+            | Rejection::PlaintextRefused { platform } => Some((*platform, Setting::EncryptKey)),
+            Rejection::BadSignature => Some((Source::Feishu, Setting::EncryptKey)),
+            Rejection::BadToken { platform } => Some((*platform, Setting::VerificationToken)),
+            _ => None,
+        }
+    }
+}

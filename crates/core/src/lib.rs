@@ -1,0 +1,77 @@
+//! The org-change-relay protocol core: the raw body and signature headers of a
+//! Feishu (Lark) or Feilian webhook in, a verified [`Delivery`] or a [`Rejection`] out.
+//!
+//! Nothing in here does I/O or knows about AWS, Lambda, HTTP or an async runtime, so
+//! every step can be unit-tested, fuzzed (`fuzz/`) and benchmarked (`benches/`) on its
+//! own. The path a request takes:
+//!
+//! 1. [`receive`] — the pipeline: unwrap, authenticate, decrypt, parse, check the token;
+//! 2. [`signature`] and [`cipher`] — Feishu's request signature and the AES envelope
+//!    both platforms share;
+//! 3. `envelope`, then `feishu` / `feilian` — each platform's envelopes, in the
+//!    platform's vocabulary (`event_id`, `field_changes`, `old_object`);
+//! 4. `verified` — the only place that vouches for an envelope;
+//! 5. [`Outgoing`] — each message serialized for a queue, in our vocabulary
+//!    ([`org_change_contract::Message`]: `entity`, `action`, `changed_fields`).
+//!
+//! The platform facts each module relies on are in `docs/protocol.md` of the
+//! repository, with the official pages they come from.
+//!
+//! # Only a verified request can be published
+//!
+//! A sink (a queue) sends [`Outgoing`] messages, and the only way to get one is a
+//! [`Batch`] from [`receive`], after every check has passed. Neither can be built
+//! outside this crate:
+//!
+//! ```compile_fail
+//! use org_change_core::Outgoing;
+//! // error: cannot construct `Outgoing` with a struct literal: its fields are private.
+//! let forged = Outgoing { id: "feishu:x".into(), body: "{}".into() };
+//! ```
+//!
+//! ```compile_fail
+//! use org_change_core::Batch;
+//! // error: `Batch` has no public constructor and private fields.
+//! let forged = Batch { event: todo!(), messages: Vec::new() };
+//! ```
+//!
+//! ```compile_fail
+//! use org_change_core::Verified;
+//! // error: the tuple field is private; only the token check creates a `Verified`.
+//! let forged = Verified(());
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod cipher;
+mod envelope;
+mod error;
+mod feilian;
+mod feishu;
+mod outgoing;
+mod platform;
+mod receive;
+mod secret;
+pub mod signature;
+mod snapshot;
+mod timestamp;
+mod verified;
+
+pub use envelope::EventRef;
+pub use error::{Rejection, Setting};
+pub use org_change_contract::{Action, Entity, Message, SCHEMA_VERSION, Source};
+pub use outgoing::Outgoing;
+pub use receive::{Batch, Delivery, Endpoint, Inbound, receive};
+pub use secret::{EncryptKey, VerificationToken};
+pub use signature::SignatureHeaders;
+pub use timestamp::occurred_at;
+pub use verified::Verified;
+
+/// Every event type the relay relays, per source, with the change it reports.
+pub fn event_types(source: Source) -> &'static [(&'static str, Entity, Action)] {
+    match source {
+        Source::Feishu => &feishu::EVENT_TYPES,
+        Source::Feilian => &feilian::EVENT_TYPES,
+        _ => &[],
+    }
+}

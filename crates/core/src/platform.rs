@@ -1,0 +1,19 @@
+//! The one entry point each platform module gives the pipeline: how to read its
+//! envelopes, and how to turn a verified event into messages.
+
+use crate::envelope::{Envelope, Event, ParseError};
+use crate::verified::Verified;
+use crate::{Message, Rejection, Source};
+
+/// A webhook platform: Feishu (Lark) or Feilian.
+pub(crate) trait Platform {
+    /// The source its messages carry.
+    const SOURCE: Source;
+
+    /// Reads a decrypted or plaintext body: a challenge or an event, not yet trusted.
+    fn parse(text: &str) -> Result<Envelope<'_>, ParseError>;
+
+    /// The messages of a verified event, in the platform's order; `None` for an event
+    /// type the relay does not relay.
+    fn normalize<'a>(event: &Verified<Event<'a>>) -> Result<Option<Vec<Message<'a>>>, Rejection>;
+}
