@@ -77,6 +77,8 @@ impl Queue for SqsQueue {
             .enumerate()
             .map(|(index, message)| self.entry(index, message))
             .collect::<Result<Vec<_>, _>>()?;
+        // The Ids exactly as sent: the answer is matched against these, nothing else.
+        let sent: Vec<String> = entries.iter().map(|entry| entry.id().to_owned()).collect();
         let output = self
             .client
             .send_message_batch()
@@ -91,45 +93,77 @@ impl Queue for SqsQueue {
                 ))
             })?;
 
-        let index_of = |id: &str| {
-            id.parse::<usize>()
-                .ok()
-                .filter(|index| *index < messages.len())
-        };
-        let mut reported = vec![false; messages.len()];
-        for id in output.successful().iter().map(|entry| entry.id()) {
-            if let Some(index) = index_of(id) {
-                reported[index] = true;
-            }
-        }
-        let mut refusals: Vec<Refusal> = Vec::new();
-        for failure in output.failed() {
-            if let Some(index) = index_of(failure.id()) {
-                reported[index] = true;
-                refusals.push(Refusal {
-                    index,
-                    retryable: !failure.sender_fault(),
-                    code: failure.code().to_owned(),
-                    message: failure.message().unwrap_or_default().to_owned(),
-                });
-            }
-        }
-        // An entry SQS reported on neither way is not known to be on the queue.
-        for (index, _) in reported
+        let successful: Vec<&str> = output.successful().iter().map(|entry| entry.id()).collect();
+        let failed: Vec<FailedEntry<'_>> = output
+            .failed()
             .iter()
-            .enumerate()
-            .filter(|(_, reported)| !**reported)
-        {
-            refusals.push(Refusal {
-                index,
-                retryable: true,
-                code: "NotReported".into(),
-                message: "SQS did not report on this entry".into(),
-            });
-        }
-        refusals.sort_by_key(|refusal| refusal.index);
-        Ok(refusals)
+            .map(|failure| FailedEntry {
+                id: failure.id(),
+                sender_fault: failure.sender_fault(),
+                code: failure.code(),
+                message: failure.message().unwrap_or_default(),
+            })
+            .collect();
+        Ok(unconfirmed(&sent, &successful, &failed))
     }
+}
+
+/// One entry of the `Failed` list of a `SendMessageBatch` answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailedEntry<'a> {
+    pub id: &'a str,
+    pub sender_fault: bool,
+    pub code: &'a str,
+    pub message: &'a str,
+}
+
+/// Reads a `SendMessageBatch` answer: the entries sent, by their `Id` in order
+/// (`sent[i]` is entry `i`, and the ids are distinct), against the ids SQS listed
+/// as `Successful` and the entries it listed as `Failed`. Returns one [`Refusal`]
+/// per entry that is not confirmed, in order; the others are on the queue.
+///
+/// The answer is not trusted beyond what it says exactly:
+/// - ids match only when equal as strings: `"01"` or `"+1"` is not entry `"1"`;
+/// - an entry is confirmed only if it is listed in `Successful` and not in `Failed`
+///   (listed in both, it counts as failed);
+/// - an entry listed in `Failed` is refused once, however often it is listed; it is
+///   retryable unless one of its listings is a sender fault (resending the same
+///   message would not help);
+/// - an entry listed in neither is not known to be on the queue: refused as
+///   retryable (`NotReported`), so it is sent again;
+/// - an id that was not sent confirms nothing and is otherwise ignored.
+pub fn unconfirmed(
+    sent: &[String],
+    successful: &[&str],
+    failed: &[FailedEntry<'_>],
+) -> Vec<Refusal> {
+    sent.iter()
+        .enumerate()
+        .filter_map(|(index, id)| {
+            let mut failures = failed.iter().filter(|failure| failure.id == id.as_str());
+            if let Some(first) = failures.next() {
+                let sender_fault = std::iter::once(first)
+                    .chain(failures)
+                    .find(|failure| failure.sender_fault);
+                let reported = sender_fault.unwrap_or(first);
+                Some(Refusal {
+                    index,
+                    retryable: sender_fault.is_none(),
+                    code: reported.code.to_owned(),
+                    message: reported.message.to_owned(),
+                })
+            } else if successful.contains(&id.as_str()) {
+                None
+            } else {
+                Some(Refusal {
+                    index,
+                    retryable: true,
+                    code: "NotReported".into(),
+                    message: "SQS did not report on this entry".into(),
+                })
+            }
+        })
+        .collect()
 }
 
 /// A FIFO `MessageGroupId` or `MessageDeduplicationId`: at most 128 characters from
@@ -148,6 +182,102 @@ pub fn sqs_token(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn failed(id: &str, sender_fault: bool) -> FailedEntry<'_> {
+        FailedEntry {
+            id,
+            sender_fault,
+            code: if sender_fault {
+                "InvalidParameterValue"
+            } else {
+                "InternalError"
+            },
+            message: "m",
+        }
+    }
+
+    /// `(index, retryable)` of each refusal.
+    fn read(sent: usize, successful: &[&str], failures: &[FailedEntry<'_>]) -> Vec<(usize, bool)> {
+        let sent: Vec<String> = (0..sent).map(|index| index.to_string()).collect();
+        unconfirmed(&sent, successful, failures)
+            .iter()
+            .map(|refusal| (refusal.index, refusal.retryable))
+            .collect()
+    }
+
+    /// (what the answer shows, entries sent, `Successful` ids, `Failed` entries,
+    /// the refusals expected as `(index, retryable)`).
+    type Case<'a> = (
+        &'a str,
+        usize,
+        &'a [&'a str],
+        &'a [FailedEntry<'a>],
+        &'a [(usize, bool)],
+    );
+
+    #[test]
+    fn an_answer_confirms_only_the_entries_it_lists_exactly_as_sent() {
+        #[rustfmt::skip]
+        let cases: &[Case<'_>] = &[
+            ("all successful", 3, &["0", "1", "2"], &[], &[]),
+            ("in any order", 3, &["2", "0", "1"], &[], &[]),
+            ("one retryable failure", 3, &["0", "2"], &[failed("1", false)], &[(1, true)]),
+            ("one sender fault", 3, &["0", "2"], &[failed("1", true)], &[(1, false)]),
+            ("mixed", 3, &["0"], &[failed("1", false), failed("2", true)], &[(1, true), (2, false)]),
+            ("listed nowhere", 3, &["0", "2"], &[], &[(1, true)]),
+            ("an empty answer", 2, &[], &[], &[(0, true), (1, true)]),
+            ("leading zero", 2, &["0", "01"], &[], &[(1, true)]),
+            ("plus sign", 2, &["0", "+1"], &[], &[(1, true)]),
+            ("surrounding space", 2, &["0", " 1"], &[], &[(1, true)]),
+            ("an id never sent", 2, &["0", "7"], &[], &[(1, true)]),
+            ("an id never sent, failed", 2, &["0", "1"], &[failed("7", true)], &[]),
+            ("the same id twice in Failed", 2, &["0"], &[failed("1", false), failed("1", false)], &[(1, true)]),
+            ("twice, once a sender fault", 2, &["0"], &[failed("1", false), failed("1", true)], &[(1, false)]),
+            ("in both lists", 2, &["0", "1"], &[failed("1", false)], &[(1, true)]),
+            ("in both lists, sender fault", 2, &["0", "1"], &[failed("1", true)], &[(1, false)]),
+            ("listed twice in Successful", 2, &["0", "0"], &[], &[(1, true)]),
+        ];
+        for (case, sent, successful, failures, expected) in cases {
+            assert_eq!(read(*sent, successful, failures), *expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_carries_what_sqs_said_preferring_the_sender_fault() {
+        let sent = vec!["0".to_owned()];
+        let twice = [
+            FailedEntry {
+                id: "0",
+                sender_fault: false,
+                code: "InternalError",
+                message: "try again",
+            },
+            FailedEntry {
+                id: "0",
+                sender_fault: true,
+                code: "InvalidParameterValue",
+                message: "too long",
+            },
+        ];
+        assert_eq!(
+            unconfirmed(&sent, &[], &twice),
+            [Refusal {
+                index: 0,
+                retryable: false,
+                code: "InvalidParameterValue".into(),
+                message: "too long".into(),
+            }]
+        );
+        assert_eq!(
+            unconfirmed(&sent, &[], &[]),
+            [Refusal {
+                index: 0,
+                retryable: true,
+                code: "NotReported".into(),
+                message: "SQS did not report on this entry".into(),
+            }]
+        );
+    }
 
     #[test]
     fn fifo_tokens_keep_valid_ids_and_hash_the_rest() {

@@ -683,3 +683,136 @@ pub fn simulator(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Output {
         .output()
         .expect("org-change-sim runs")
 }
+
+/// `tests/sqs_fault_proxy.py`, a proxy of a test's own between the relay's SQS client
+/// and this run's moto server that forwards, delays, forges or breaks the answers to
+/// `SendMessageBatch` as `scenario` says (the script's docstring has the format), and
+/// counts those calls. Every other call goes straight through. Stopped when dropped.
+pub struct FaultProxy {
+    /// `http://127.0.0.1:<port>`: the endpoint to give the relay's SQS client.
+    pub endpoint: String,
+    port: u16,
+    child: Child,
+}
+
+/// One `SendMessageBatch` call the proxy received, from its log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxiedCall {
+    /// The message ids (the `id` in each entry's body) of the entries sent, in order.
+    pub sent: Vec<String>,
+    /// Those the proxy forwarded to moto and moto stored.
+    pub forwarded: Vec<String>,
+}
+
+impl FaultProxy {
+    /// Starts the proxy in front of this run's moto server.
+    pub fn start(scenario: &Value) -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let python = root.join(".venv/bin/python");
+        let script = root.join("tests/sqs_fault_proxy.py");
+        assert!(
+            python.is_file() && script.is_file(),
+            "{} or {} not found: run scripts/setup.sh (make test does)",
+            python.display(),
+            script.display()
+        );
+        let mut child = Command::new(python)
+            .arg(script)
+            .args(["--upstream", &moto_endpoint()])
+            .args(["--scenario", &scenario.to_string()])
+            .args(["--lifetime", "300"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the fault proxy starts");
+        let stdout = child.stdout.take().expect("the proxy's stdout");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+            .expect("the proxy's first line");
+        let port: u16 = line
+            .strip_prefix("listening ")
+            .and_then(|port| port.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the fault proxy did not start: {line:?}"));
+        Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            port,
+            child,
+        }
+    }
+
+    /// An SQS client for the relay that talks to the proxy, with the relay's own
+    /// deadlines and retries, and a retry quota of its own: the SDK's retry token
+    /// bucket is shared per process and partition, so without this, the retries one
+    /// scenario spends would change what another scenario gets.
+    pub async fn relay_client(&self) -> Client {
+        let config = aws_sdk_sqs::config::Builder::from(&sdk_config(&self.endpoint).await)
+            .retry_partition(aws_sdk_sqs::config::retry::RetryPartition::new(format!(
+                "fault-proxy-{}",
+                self.port
+            )))
+            .build();
+        Client::from_conf(config)
+    }
+
+    fn stats(&self) -> Value {
+        use std::io::{Read, Write};
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("the proxy answers");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("a read timeout");
+        stream
+            .write_all(b"GET /__proxy/stats HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n\r\n")
+            .expect("the stats request is sent");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("the proxy's stats");
+        let (_, body) = response.split_once("\r\n\r\n").expect("an HTTP answer");
+        serde_json::from_str(body).expect("the stats are JSON")
+    }
+
+    /// The `SendMessageBatch` calls received so far, once the proxy has finished with
+    /// every request that reached it (nothing is being forwarded, and nothing new has
+    /// arrived for 50 ms), so that moto holds everything the relay caused.
+    pub async fn calls(&self) -> Vec<ProxiedCall> {
+        let mut last = None;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let stats = self.stats();
+            let now = (stats["calls"].clone(), stats["in_flight"].clone());
+            if now.1 == json!(0) && last.as_ref() == Some(&now) {
+                let ids = |call: &Value, key: &str| -> Vec<String> {
+                    call[key]
+                        .as_array()
+                        .map(|ids| {
+                            ids.iter()
+                                .filter_map(|id| id.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                return stats["log"]
+                    .as_array()
+                    .map(|log| {
+                        log.iter()
+                            .map(|call| ProxiedCall {
+                                sent: ids(call, "sent"),
+                                forwarded: ids(call, "forwarded"),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            }
+            last = Some(now);
+        }
+        panic!("the fault proxy never settled: {}", self.stats());
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
