@@ -3,6 +3,7 @@
 //! The queue is behind a small trait so that the batching and retry rules below can
 //! be tested with a fake; [`sqs`] is the real implementation.
 
+pub mod memory;
 pub mod sqs;
 
 use std::future::Future;

@@ -3,6 +3,10 @@
 //! sample events, requests built the way the platforms build them, and the real
 //! binaries under cargo-lambda's Lambda emulator ([`LocalStack`]). Every message
 //! read back from the queue is checked against the committed JSON Schema.
+//!
+//! The adapter runs over any [`Queue`]: [`app`] publishes to moto, [`memory_app`]
+//! to a [`MemoryQueue`], which needs no server (tests/rejections.rs runs on it with
+//! a plain `cargo test`).
 #![allow(dead_code)] // each test file uses its own part of the harness
 
 use std::collections::HashMap;
@@ -28,6 +32,8 @@ use org_change_core::{EncryptKey, Source, cipher, signature};
 use org_change_relay::aws::with_deadlines;
 use org_change_relay::config::Config;
 use org_change_relay::http::{App, handle};
+use org_change_relay::queue::Queue;
+use org_change_relay::queue::memory::MemoryQueue;
 use org_change_relay::queue::sqs::SqsQueue;
 use serde_json::{Value, json};
 
@@ -215,6 +221,24 @@ pub fn app(client: &Client, vars: &[(&str, &str)]) -> App<SqsQueue> {
     App::new(config, queue)
 }
 
+/// The `QUEUE_URL` of a [`memory_app`]: the configuration requires one, and nothing
+/// is ever sent to it.
+pub const MEMORY_QUEUE_URL: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/in-memory";
+
+/// The relay, configured by `vars` (without QUEUE_URL), publishing to a new
+/// [`MemoryQueue`] (`app.queue`): no SQS server needed.
+pub fn memory_app(vars: &[(&str, &str)]) -> App<MemoryQueue> {
+    let mut all = vec![("QUEUE_URL", MEMORY_QUEUE_URL)];
+    all.extend_from_slice(vars);
+    let config = Config::from_lookup(lookup(&all)).expect("a valid test configuration");
+    App::new(config, MemoryQueue::new())
+}
+
+/// Both sources, encrypted, publishing to a new [`MemoryQueue`].
+pub fn encrypted_memory_app() -> App<MemoryQueue> {
+    memory_app(&SECRETS)
+}
+
 /// Both sources enabled and encrypted, with the test secrets.
 pub const SECRETS: [(&str, &str); 4] = [
     ("FEISHU_VERIFICATION_TOKEN", FEISHU_TOKEN),
@@ -347,7 +371,7 @@ impl Answer {
 /// Invokes the handler exactly as `lambda_http::run` does: the event JSON is
 /// deserialized into a `LambdaRequest`, passed through lambda_http's adapter, and
 /// the response serialized back into what API Gateway would receive.
-pub async fn invoke(app: &App<SqsQueue>, event: Value) -> Answer {
+pub async fn invoke<Q: Queue>(app: &App<Q>, event: Value) -> Answer {
     let payload: LambdaRequest =
         serde_json::from_value(event).expect("lambda_http reads the event");
     let mut adapter = Adapter::from(service_fn(|request| handle(app, request)));
@@ -383,7 +407,7 @@ pub async fn invoke(app: &App<SqsQueue>, event: Value) -> Answer {
 }
 
 /// Sends a request in the HTTP API (v2) format with a plain-text body.
-pub async fn send(app: &App<SqsQueue>, request: &HttpRequest) -> Answer {
+pub async fn send<Q: Queue>(app: &App<Q>, request: &HttpRequest) -> Answer {
     invoke(app, request.event(Format::HttpV2, false)).await
 }
 

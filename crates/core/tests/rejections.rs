@@ -1,0 +1,452 @@
+//! Every refusal the core makes, one table row per way to get it: the variant (with
+//! its platform or event type), its stable code, and a message that gives away no
+//! secret. The row's name says what was sent.
+
+mod common;
+
+use common::*;
+use org_change_core::{Rejection, Setting, Source};
+use serde_json::{Value, json};
+
+/// A sample of `events/`, edited.
+fn edited(source: Source, name: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut value: Value = serde_json::from_str(&sample(source, name)).expect("a JSON sample");
+    edit(&mut value);
+    value.to_string()
+}
+
+fn feishu_event() -> String {
+    sample(Source::Feishu, "corehr.department.updated_v2")
+}
+
+fn feilian_event() -> String {
+    sample(Source::Feilian, "department.v1.update")
+}
+
+/// The secrets the tests use: no rejection message may contain one.
+const SECRETS: [&str; 6] = [
+    FEISHU_TOKEN,
+    FEISHU_KEY,
+    FEILIAN_TOKEN,
+    FEILIAN_KEY,
+    "not-the-token",
+    "another key",
+];
+
+/// Whether `actual` is `expected`; the free-text `detail` of the malformed variants
+/// is not compared, their platform or event type is.
+fn same_rejection(actual: &Rejection, expected: &Rejection) -> bool {
+    match (actual, expected) {
+        (
+            Rejection::MalformedEnvelope { platform: a, .. },
+            Rejection::MalformedEnvelope { platform: b, .. },
+        ) => a == b,
+        (
+            Rejection::MalformedEvent { event_type: a, .. },
+            Rejection::MalformedEvent { event_type: b, .. },
+        ) => a == b,
+        _ => actual == expected,
+    }
+}
+
+fn malformed_envelope(platform: Source) -> Rejection {
+    Rejection::MalformedEnvelope {
+        platform,
+        detail: "",
+    }
+}
+
+fn malformed_event(event_type: &str) -> Rejection {
+    Rejection::MalformedEvent {
+        event_type: event_type.into(),
+        detail: "",
+    }
+}
+
+#[test]
+fn every_refusal_has_its_variant_and_code() {
+    use Source::{Feilian, Feishu};
+    // (what is sent, endpoint, request, expected rejection, its code)
+    let rows: Vec<(&str, _, Request, Rejection, &str)> = vec![
+        // invalid_json: not UTF-8 text holding one JSON object, checked first.
+        (
+            "feishu plaintext that is not JSON",
+            plain_endpoint(Feishu),
+            Request::plain("not json"),
+            Rejection::InvalidJson,
+            "invalid_json",
+        ),
+        (
+            "feishu JSON array at a keyed endpoint",
+            keyed_endpoint(Feishu),
+            Request::plain("[1,2]"),
+            Rejection::InvalidJson,
+            "invalid_json",
+        ),
+        (
+            "feilian body that is not UTF-8",
+            keyed_endpoint(Feilian),
+            Request::plain(vec![0xff, 0xfe, b'{']),
+            Rejection::InvalidJson,
+            "invalid_json",
+        ),
+        (
+            "feilian truncated encrypt object",
+            keyed_endpoint(Feilian),
+            Request::plain(r#"{"encrypt": "#),
+            Rejection::InvalidJson,
+            "invalid_json",
+        ),
+        (
+            "feilian empty body",
+            plain_endpoint(Feilian),
+            Request::plain(""),
+            Rejection::InvalidJson,
+            "invalid_json",
+        ),
+        // encrypt_key_missing: ciphertext at an endpoint without a key.
+        (
+            "feishu encrypted and signed, endpoint without a key",
+            plain_endpoint(Feishu),
+            Request::encrypted_signed(FEISHU_KEY, &feishu_event()),
+            Rejection::EncryptKeyMissing { platform: Feishu },
+            "encrypt_key_missing",
+        ),
+        (
+            "feilian encrypted, endpoint without a key",
+            plain_endpoint(Feilian),
+            Request::encrypted(FEILIAN_KEY, &feilian_event()),
+            Rejection::EncryptKeyMissing { platform: Feilian },
+            "encrypt_key_missing",
+        ),
+        // undecryptable: one answer for every cause (no padding oracle).
+        (
+            "feilian encrypted with another key",
+            keyed_endpoint(Feilian),
+            Request::encrypted("another key", &feilian_event()),
+            Rejection::Undecryptable { platform: Feilian },
+            "undecryptable",
+        ),
+        (
+            "feilian encrypt value that is not base64",
+            keyed_endpoint(Feilian),
+            Request::plain(json!({"encrypt": "%%% not base64 %%%"}).to_string()),
+            Rejection::Undecryptable { platform: Feilian },
+            "undecryptable",
+        ),
+        (
+            "feilian encrypt value shorter than an IV and a block",
+            keyed_endpoint(Feilian),
+            Request::plain(json!({"encrypt": "AAAA"}).to_string()),
+            Rejection::Undecryptable { platform: Feilian },
+            "undecryptable",
+        ),
+        (
+            "feilian ciphertext that decrypts to text that is not JSON",
+            keyed_endpoint(Feilian),
+            Request::encrypted(FEILIAN_KEY, "decrypts, but is not JSON"),
+            Rejection::Undecryptable { platform: Feilian },
+            "undecryptable",
+        ),
+        (
+            "feishu correctly signed, encrypted with another key",
+            keyed_endpoint(Feishu),
+            Request::encrypted("another key", &feishu_event()).signed(FEISHU_KEY),
+            Rejection::Undecryptable { platform: Feishu },
+            "undecryptable",
+        ),
+        // plaintext_refused: no downgrade when a key is configured.
+        (
+            "feishu plaintext event, correctly signed, at a keyed endpoint",
+            keyed_endpoint(Feishu),
+            Request::plain(feishu_event()).signed(FEISHU_KEY),
+            Rejection::PlaintextRefused { platform: Feishu },
+            "plaintext_refused",
+        ),
+        (
+            "feilian plaintext event at a keyed endpoint",
+            keyed_endpoint(Feilian),
+            Request::plain(feilian_event()),
+            Rejection::PlaintextRefused { platform: Feilian },
+            "plaintext_refused",
+        ),
+        // missing_signature: a Feishu event at a keyed endpoint must be signed.
+        (
+            "feishu encrypted event without signature headers",
+            keyed_endpoint(Feishu),
+            Request::encrypted(FEISHU_KEY, &feishu_event()),
+            Rejection::MissingSignature,
+            "missing_signature",
+        ),
+        // bad_signature: checked over the raw body, before decrypting.
+        (
+            "feishu encrypted event signed with another key",
+            keyed_endpoint(Feishu),
+            Request::encrypted(FEISHU_KEY, &feishu_event()).signed("another key"),
+            Rejection::BadSignature,
+            "bad_signature",
+        ),
+        (
+            "feishu undecryptable garbage signed with another key",
+            keyed_endpoint(Feishu),
+            Request::plain(json!({"encrypt": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}).to_string())
+                .signed("another key"),
+            Rejection::BadSignature,
+            "bad_signature",
+        ),
+        (
+            "feishu signature header that is not hex",
+            keyed_endpoint(Feishu),
+            Request::encrypted(FEISHU_KEY, &feishu_event()).with_headers("1700000000", "n", "zz"),
+            Rejection::BadSignature,
+            "bad_signature",
+        ),
+        (
+            "feishu signed body re-serialized on the way (one added space)",
+            keyed_endpoint(Feishu),
+            {
+                let signed = Request::encrypted_signed(FEISHU_KEY, &feishu_event());
+                let body = String::from_utf8(signed.body.clone()).unwrap();
+                Request {
+                    body: body.replacen(':', ": ", 1).into_bytes(),
+                    ..signed
+                }
+            },
+            Rejection::BadSignature,
+            "bad_signature",
+        ),
+        // bad_token: checked on every request, with or without a key.
+        (
+            "feishu plaintext event with another token",
+            plain_endpoint(Feishu),
+            Request::plain(feishu_event().replace(FEISHU_TOKEN, "not-the-token")),
+            Rejection::BadToken { platform: Feishu },
+            "bad_token",
+        ),
+        (
+            "feishu encrypted and signed event with another token",
+            keyed_endpoint(Feishu),
+            Request::encrypted_signed(
+                FEISHU_KEY,
+                &feishu_event().replace(FEISHU_TOKEN, "not-the-token"),
+            ),
+            Rejection::BadToken { platform: Feishu },
+            "bad_token",
+        ),
+        (
+            "feishu sample at an endpoint with another token",
+            endpoint(Feishu, "not-the-token", None),
+            Request::plain(feishu_event()),
+            Rejection::BadToken { platform: Feishu },
+            "bad_token",
+        ),
+        (
+            "feilian encrypted event without a token",
+            keyed_endpoint(Feilian),
+            Request::encrypted(
+                FEILIAN_KEY,
+                &edited(Feilian, "department.v1.update", |v| {
+                    v["header"].as_object_mut().unwrap().remove("token");
+                }),
+            ),
+            Rejection::BadToken { platform: Feilian },
+            "bad_token",
+        ),
+        (
+            "feilian plaintext event whose token differs in case",
+            plain_endpoint(Feilian),
+            Request::plain(feilian_event().replace(FEILIAN_TOKEN, "token-tesT")),
+            Rejection::BadToken { platform: Feilian },
+            "bad_token",
+        ),
+        (
+            "feishu malformed relayed event with another token: the token is checked first",
+            plain_endpoint(Feishu),
+            Request::plain(edited(Feishu, "corehr.department.updated_v2", |v| {
+                v["header"]["token"] = json!("not-the-token");
+                v["event"].as_object_mut().unwrap().remove("department_id");
+            })),
+            Rejection::BadToken { platform: Feishu },
+            "bad_token",
+        ),
+        // malformed_envelope: JSON, but not the platform's envelope.
+        (
+            "feishu schema 2.0 without a header",
+            plain_endpoint(Feishu),
+            Request::plain(
+                json!({"schema": "2.0", "event": {"department_id": "1"}}).to_string(),
+            ),
+            malformed_envelope(Feishu),
+            "malformed_envelope",
+        ),
+        (
+            "feishu encrypted and signed, header without event_id",
+            keyed_endpoint(Feishu),
+            Request::encrypted_signed(
+                FEISHU_KEY,
+                &edited(Feishu, "corehr.department.updated_v2", |v| {
+                    v["header"].as_object_mut().unwrap().remove("event_id");
+                }),
+            ),
+            malformed_envelope(Feishu),
+            "malformed_envelope",
+        ),
+        (
+            "feishu schema 1.0 event_callback without a uuid",
+            plain_endpoint(Feishu),
+            Request::plain(
+                json!({"type": "event_callback", "token": FEISHU_TOKEN, "event": {"type": "x"}})
+                    .to_string(),
+            ),
+            malformed_envelope(Feishu),
+            "malformed_envelope",
+        ),
+        (
+            "feilian header without data",
+            keyed_endpoint(Feilian),
+            Request::encrypted(
+                FEILIAN_KEY,
+                &json!({"schema": "1.0", "header": {"event_id": "e", "event_type": "department.v1.update", "token": FEILIAN_TOKEN}}).to_string(),
+            ),
+            malformed_envelope(Feilian),
+            "malformed_envelope",
+        ),
+        (
+            "feilian header without event_type",
+            plain_endpoint(Feilian),
+            Request::plain(edited(Feilian, "department.v1.update", |v| {
+                v["header"].as_object_mut().unwrap().remove("event_type");
+            })),
+            malformed_envelope(Feilian),
+            "malformed_envelope",
+        ),
+        // malformed_event: a relayed type without what a message needs.
+        (
+            "feishu department event without department_id",
+            keyed_endpoint(Feishu),
+            Request::encrypted_signed(
+                FEISHU_KEY,
+                &edited(Feishu, "corehr.department.updated_v2", |v| {
+                    v["event"].as_object_mut().unwrap().remove("department_id");
+                }),
+            ),
+            malformed_event("corehr.department.updated_v2"),
+            "malformed_event",
+        ),
+        (
+            "feishu department event with field_changes not a list",
+            plain_endpoint(Feishu),
+            Request::plain(edited(Feishu, "corehr.department.updated_v2", |v| {
+                v["event"]["field_changes"] = json!("manager");
+            })),
+            malformed_event("corehr.department.updated_v2"),
+            "malformed_event",
+        ),
+        (
+            "feishu custom org event without org_id",
+            plain_endpoint(Feishu),
+            Request::plain(edited(Feishu, "corehr.custom_org.created_v2", |v| {
+                v["event"].as_object_mut().unwrap().remove("org_id");
+            })),
+            malformed_event("corehr.custom_org.created_v2"),
+            "malformed_event",
+        ),
+        (
+            "feishu contact department event whose object is not an object",
+            plain_endpoint(Feishu),
+            Request::plain(edited(Feishu, "contact.department.updated_v3", |v| {
+                v["event"]["object"] = json!("od-1");
+            })),
+            malformed_event("contact.department.updated_v3"),
+            "malformed_event",
+        ),
+        (
+            "feilian data.events not a list",
+            keyed_endpoint(Feilian),
+            Request::encrypted(
+                FEILIAN_KEY,
+                &edited(Feilian, "department.v1.update", |v| {
+                    v["data"]["events"] = json!({"x": []});
+                }),
+            ),
+            malformed_event("department.v1.update"),
+            "malformed_event",
+        ),
+        (
+            "feilian one entry of two without an open_id: the whole request is refused",
+            plain_endpoint(Feilian),
+            Request::plain(edited(Feilian, "department.v1.create", |v| {
+                v["data"]["events"][1]["object"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("open_id");
+            })),
+            malformed_event("department.v1.create"),
+            "malformed_event",
+        ),
+    ];
+
+    for (name, endpoint, request, expected, code) in rows {
+        let rejection = match run(&endpoint, &request) {
+            Err(rejection) => rejection,
+            Ok(delivery) => panic!("{name}: expected {expected:?}, got {delivery:?}"),
+        };
+        assert!(
+            same_rejection(&rejection, &expected),
+            "{name}: expected {expected:?}, got {rejection:?}"
+        );
+        assert_eq!(rejection.code(), code, "{name}");
+        let message = rejection.to_string();
+        assert!(!message.is_empty(), "{name}");
+        for secret in SECRETS {
+            assert!(!message.contains(secret), "{name}: {message}");
+        }
+    }
+}
+
+#[test]
+fn every_rejection_has_its_stable_code_and_points_at_its_setting() {
+    use Setting::{EncryptKey, VerificationToken};
+    use Source::{Feilian, Feishu};
+    // (rejection, code, the endpoint setting the adapter names)
+    let rows = [
+        (
+            Rejection::BodyTooLarge { size: 2, limit: 1 },
+            "body_too_large",
+            None,
+        ),
+        (Rejection::InvalidJson, "invalid_json", None),
+        (
+            Rejection::EncryptKeyMissing { platform: Feilian },
+            "encrypt_key_missing",
+            Some((Feilian, EncryptKey)),
+        ),
+        (
+            Rejection::Undecryptable { platform: Feishu },
+            "undecryptable",
+            Some((Feishu, EncryptKey)),
+        ),
+        (
+            Rejection::PlaintextRefused { platform: Feilian },
+            "plaintext_refused",
+            Some((Feilian, EncryptKey)),
+        ),
+        (Rejection::MissingSignature, "missing_signature", None),
+        (
+            Rejection::BadSignature,
+            "bad_signature",
+            Some((Feishu, EncryptKey)),
+        ),
+        (
+            Rejection::BadToken { platform: Feilian },
+            "bad_token",
+            Some((Feilian, VerificationToken)),
+        ),
+        (malformed_envelope(Feishu), "malformed_envelope", None),
+        (malformed_event("x"), "malformed_event", None),
+    ];
+    for (rejection, code, setting) in rows {
+        assert_eq!(rejection.code(), code, "{rejection:?}");
+        assert_eq!(rejection.setting(), setting, "{rejection:?}");
+    }
+}

@@ -1,0 +1,340 @@
+//! A queue in memory: it keeps every message it accepts, as [`SqsQueue`](super::sqs::SqsQueue)
+//! would put it on SQS, and can be told to refuse entries or fail whole calls.
+//!
+//! It runs the relay without an SQS server: the tests of refusals (nothing may be
+//! enqueued), of the batching and retry rules of [`publish`](super::publish), and
+//! of what the adapter answers when the queue fails.
+//!
+//! ```
+//! use org_change_relay::queue::memory::{MemoryQueue, Times};
+//!
+//! let queue = MemoryQueue::new();
+//! // The next call fails as a whole; later ones are accepted.
+//! queue.fail_calls(Times::Next(1), "connection refused");
+//! // Every attempt to send this message is refused as retryable.
+//! queue.refuse("feishu:5e3702a84e847582be8db7fb73283c02", true, Times::Always);
+//! assert!(queue.is_empty());
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use super::{Queue, Refusal, SendError};
+use org_change_core::Outgoing;
+
+/// One message the queue accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// [`Outgoing::id`], the message's `id`.
+    pub id: String,
+    /// The message body, the JSON of the message.
+    pub body: String,
+    /// The message attributes SQS would carry: `source`, `event_type`, `entity`,
+    /// `action`, each a String.
+    pub attributes: BTreeMap<String, String>,
+    /// [`Outgoing::ordering_key`], which a FIFO queue makes the `MessageGroupId`.
+    pub ordering_key: String,
+}
+
+impl Stored {
+    fn new(message: &Outgoing) -> Self {
+        let attributes = [
+            ("source", message.source().as_str()),
+            ("event_type", message.event_type()),
+            ("entity", message.entity().as_str()),
+            ("action", message.action().as_str()),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
+        Self {
+            id: message.id().to_owned(),
+            body: message.body().to_owned(),
+            attributes,
+            ordering_key: message.ordering_key().to_owned(),
+        }
+    }
+
+    /// The body, parsed.
+    ///
+    /// # Panics
+    ///
+    /// If the body is not JSON, which a message from the core always is.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("a message body is JSON")
+    }
+}
+
+/// How many times a fault applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Times {
+    /// The next `n` times, then no more.
+    Next(usize),
+    /// Every time.
+    Always,
+}
+
+impl Times {
+    /// Whether the fault still applies.
+    fn applies(self) -> bool {
+        self != Times::Next(0)
+    }
+
+    /// Uses one occurrence; whether the fault applies this time.
+    fn take(&mut self) -> bool {
+        match self {
+            Times::Always => true,
+            Times::Next(0) => false,
+            Times::Next(n) => {
+                *n -= 1;
+                true
+            }
+        }
+    }
+}
+
+/// A refusal to apply to one message id.
+#[derive(Debug, Clone)]
+struct RefuseRule {
+    id: String,
+    retryable: bool,
+    times: Times,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    stored: Vec<Stored>,
+    calls: Vec<Vec<String>>,
+    failures: Vec<(Times, String)>,
+    refusals: Vec<RefuseRule>,
+    delay: Option<Duration>,
+}
+
+/// A [`Queue`] that keeps what it accepts in memory. Without a fault it accepts
+/// every message; see [`MemoryQueue::fail_calls`] and [`MemoryQueue::refuse`].
+/// It can be shared between tasks: every method takes `&self`.
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    state: Mutex<State>,
+}
+
+impl MemoryQueue {
+    /// An empty queue that accepts everything.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A test that panicked while holding the lock left consistent data behind:
+        // every update below is a single push or counter step.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every message accepted so far, in the order accepted.
+    pub fn messages(&self) -> Vec<Stored> {
+        self.state().stored.clone()
+    }
+
+    /// Removes and returns every message accepted so far.
+    pub fn take(&self) -> Vec<Stored> {
+        std::mem::take(&mut self.state().stored)
+    }
+
+    /// How many messages are held.
+    pub fn len(&self) -> usize {
+        self.state().stored.len()
+    }
+
+    /// Whether no message is held.
+    pub fn is_empty(&self) -> bool {
+        self.state().stored.is_empty()
+    }
+
+    /// The message ids of every `send_batch` call so far, one list per call, in the
+    /// order the calls were made (failed and refused ones included).
+    pub fn calls(&self) -> Vec<Vec<String>> {
+        self.state().calls.clone()
+    }
+
+    /// Makes whole calls fail with [`SendError`]`(reason)` (as when the network or
+    /// the credentials fail): nothing of a failed call is kept. Faults added
+    /// earlier apply first.
+    pub fn fail_calls(&self, times: Times, reason: impl Into<String>) {
+        self.state().failures.push((times, reason.into()));
+    }
+
+    /// Makes the message with this `id` refused, `times` times it is sent: a
+    /// [`Refusal`] at its index, `retryable` or not, with the code SQS uses
+    /// (`InternalError` for a retryable fault, `InvalidMessageContents` for the
+    /// sender's). The rest of its call is accepted.
+    pub fn refuse(&self, id: impl Into<String>, retryable: bool, times: Times) {
+        self.state().refusals.push(RefuseRule {
+            id: id.into(),
+            retryable,
+            times,
+        });
+    }
+
+    /// Makes every call wait `delay` before answering (for deadlines).
+    pub fn delay(&self, delay: Duration) {
+        self.state().delay = Some(delay);
+    }
+
+    /// Removes every fault and delay; the messages and calls stay.
+    pub fn heal(&self) {
+        let mut state = self.state();
+        state.failures.clear();
+        state.refusals.clear();
+        state.delay = None;
+    }
+
+    /// The answer to one call, and the messages it keeps, under the lock.
+    fn answer(&self, messages: &[&Outgoing]) -> Result<Vec<Refusal>, SendError> {
+        let mut state = self.state();
+        let State {
+            stored,
+            calls,
+            failures,
+            refusals: rules,
+            ..
+        } = &mut *state;
+        calls.push(messages.iter().map(|m| m.id().to_owned()).collect());
+        if let Some(reason) = failures
+            .iter_mut()
+            .find_map(|(times, reason)| times.take().then(|| reason.clone()))
+        {
+            return Err(SendError(reason));
+        }
+        let mut refusals = Vec::new();
+        for (index, message) in messages.iter().enumerate() {
+            let rule = rules
+                .iter_mut()
+                .find(|rule| rule.id == message.id() && rule.times.applies());
+            match rule {
+                Some(rule) => {
+                    rule.times.take();
+                    refusals.push(Refusal {
+                        index,
+                        retryable: rule.retryable,
+                        code: if rule.retryable {
+                            "InternalError"
+                        } else {
+                            "InvalidMessageContents"
+                        }
+                        .into(),
+                        message: format!("refused by MemoryQueue::refuse({:?})", rule.id),
+                    });
+                }
+                None => stored.push(Stored::new(message)),
+            }
+        }
+        Ok(refusals)
+    }
+}
+
+impl Queue for MemoryQueue {
+    async fn send_batch(&self, messages: &[&Outgoing]) -> Result<Vec<Refusal>, SendError> {
+        let delay = self.state().delay;
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        self.answer(messages)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::{RetryPolicy, publish};
+    use org_change_core::{Batch, Delivery, Endpoint, Inbound, Source, VerificationToken, receive};
+
+    /// A Feilian update carrying `entries` changes, received for real.
+    fn batch(entries: usize) -> Batch {
+        let events: Vec<String> = (0..entries)
+            .map(|i| format!(r#"{{"object":{{"open_id":"od_{i}"}},"updated_fields":["name"]}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"schema":"1.0","header":{{"event_id":"e1","token":"t","create_time":"1740385174957","event_type":"department.v1.update","app_id":"a"}},"data":{{"events":[{}]}}}}"#,
+            events.join(",")
+        );
+        let endpoint = Endpoint::new(Source::Feilian, VerificationToken::new("t"), None);
+        let inbound = Inbound {
+            body: body.as_bytes(),
+            signature: None,
+        };
+        match receive(&endpoint, inbound) {
+            Ok(Delivery::Changes(batch)) => batch,
+            other => panic!("expected changes, got {other:?}"),
+        }
+    }
+
+    const FAST: RetryPolicy = RetryPolicy {
+        attempts: 3,
+        backoff: Duration::from_millis(1),
+    };
+
+    #[tokio::test]
+    async fn keeps_each_message_with_the_attributes_sqs_would_carry() {
+        let queue = MemoryQueue::new();
+        assert_eq!(publish(&queue, &batch(2), FAST).await, Ok(2));
+        let stored = queue.messages();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[1].id, "feilian:e1:1");
+        assert_eq!(stored[1].json()["entity_id"], "od_1");
+        assert_eq!(stored[1].ordering_key, "feilian:a:department:od_1");
+        let attributes: Vec<(&str, &str)> = stored[1]
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            attributes,
+            [
+                ("action", "updated"),
+                ("entity", "department"),
+                ("event_type", "department.v1.update"),
+                ("source", "feilian"),
+            ]
+        );
+        assert_eq!(queue.take().len(), 2);
+        assert!(queue.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failed_call_keeps_nothing_and_the_fault_wears_off() {
+        let queue = MemoryQueue::new();
+        queue.fail_calls(Times::Next(1), "connection refused");
+        let err = publish(&queue, &batch(3), FAST).await.unwrap_err();
+        assert_eq!((err.enqueued, err.total), (0, 3));
+        assert!(err.reason.contains("connection refused"), "{err}");
+        assert!(queue.is_empty());
+        assert_eq!(publish(&queue, &batch(3), FAST).await, Ok(3));
+        assert_eq!(queue.len(), 3);
+        assert_eq!(queue.calls().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_retryable_refusal_is_resent_and_a_permanent_one_is_not() {
+        let queue = MemoryQueue::new();
+        queue.refuse("feilian:e1:1", true, Times::Next(2));
+        assert_eq!(publish(&queue, &batch(3), FAST).await, Ok(3));
+        assert_eq!(
+            queue.calls(),
+            [
+                vec!["feilian:e1:0", "feilian:e1:1", "feilian:e1:2"],
+                vec!["feilian:e1:1"],
+                vec!["feilian:e1:1"],
+            ]
+        );
+        let ids: Vec<String> = queue.take().into_iter().map(|m| m.id).collect();
+        assert_eq!(ids, ["feilian:e1:0", "feilian:e1:2", "feilian:e1:1"]);
+
+        queue.refuse("feilian:e1:0", false, Times::Always);
+        let err = publish(&queue, &batch(2), FAST).await.unwrap_err();
+        assert!(err.reason.contains("InvalidMessageContents"), "{err}");
+        assert_eq!(queue.len(), 1, "the other entry of the call was accepted");
+        queue.heal();
+        assert_eq!(publish(&queue, &batch(1), FAST).await, Ok(1));
+    }
+}
