@@ -1,0 +1,268 @@
+//! Verified events that cannot become messages, kept for an operator instead of
+//! being refused until the platform gives up (about 7 hours, `docs/protocol.md`,
+//! "Delivery and retries") and drops them.
+//!
+//! A [`Quarantine`] is the verified, decrypted envelope with its verification token
+//! replaced by [`REDACTED`] (a secret never goes to a queue or a log), the event it
+//! carried, and why it could not be relayed. Like [`Outgoing`], only this crate
+//! creates one, and only from a request that passed every check.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{MapAccess, Visitor};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use crate::{EventRef, Outgoing, Source};
+
+/// What replaces the verification token in a quarantined envelope.
+pub const REDACTED: &str = "<redacted>";
+
+/// A verified event that the relay cannot turn into messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantine {
+    source: Source,
+    event: EventRef,
+    reason: &'static str,
+    detail: String,
+    /// The envelope with its token redacted, or `None` when it could not be read
+    /// member by member (then only its summary is kept: see [`Quarantine::body`]).
+    envelope: Option<String>,
+    /// The size of the decrypted envelope, in bytes.
+    size: usize,
+    /// Lower-case hex SHA-256 of the redacted envelope (of nothing, when `None`).
+    sha256: String,
+}
+
+impl Quarantine {
+    /// `plaintext` is the verified, decrypted envelope; `reason` a stable code
+    /// (`malformed_event`, `message_too_large`, ...).
+    pub(crate) fn new(
+        source: Source,
+        event: EventRef,
+        reason: &'static str,
+        detail: String,
+        plaintext: &str,
+    ) -> Self {
+        let envelope = redact(plaintext);
+        let sha256 = hex::encode(Sha256::digest(
+            envelope.as_deref().unwrap_or_default().as_bytes(),
+        ));
+        Self {
+            source,
+            event,
+            reason,
+            detail,
+            envelope,
+            size: plaintext.len(),
+            sha256,
+        }
+    }
+
+    /// The platform the event came from.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// The event's type and id.
+    pub fn event(&self) -> &EventRef {
+        &self.event
+    }
+
+    /// Why it was quarantined: a stable code, the same as the error code the
+    /// platform would have been answered with otherwise.
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+
+    /// What exactly is wrong, for a person; never contains a secret.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The quarantine message: the redacted envelope exactly as decrypted (but for
+    /// the token) when it is at most `max_body_bytes` long, else a JSON summary
+    /// `{"event_id", "event_type", "size", "sha256", "omitted"}`: `size` in bytes of
+    /// the decrypted envelope, `sha256` of the redacted one (lower-case hex; of the
+    /// empty string when unreadable), `omitted` why the envelope is not there
+    /// (`too_large`, or `unreadable`: its members could not be read, so no part of
+    /// it is kept). Its id is `quarantine:<source>:<event_id>`.
+    pub fn outgoing(&self, max_body_bytes: usize) -> Outgoing {
+        let omitted = match &self.envelope {
+            Some(envelope) if envelope.len() <= max_body_bytes => {
+                return Outgoing::quarantined(self, envelope.clone());
+            }
+            Some(_) => "too_large",
+            None => "unreadable",
+        };
+        let summary = serde_json::json!({
+            "event_id": self.event.event_id,
+            "event_type": self.event.event_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "omitted": omitted,
+        });
+        Outgoing::quarantined(self, summary.to_string())
+    }
+}
+
+/// The envelope with `token` and `header.token` replaced by [`REDACTED`], every
+/// other member kept byte for byte, in order; `None` when the text is not a JSON
+/// object whose keys can be read (then nothing of it is kept).
+fn redact(plaintext: &str) -> Option<String> {
+    let members: Members = serde_json::from_str(plaintext).ok()?;
+    let mut out = String::with_capacity(plaintext.len());
+    write_object(&mut out, &members.0, |key, value, out| match key {
+        "token" => {
+            out.push_str(&quoted(REDACTED));
+            Some(())
+        }
+        "header" if value.get().starts_with('{') => {
+            let header: Members = serde_json::from_str(value.get()).ok()?;
+            write_object(out, &header.0, |key, value, out| {
+                if key == "token" {
+                    out.push_str(&quoted(REDACTED));
+                } else {
+                    out.push_str(value.get());
+                }
+                Some(())
+            })
+        }
+        _ => {
+            out.push_str(value.get());
+            Some(())
+        }
+    })?;
+    Some(out)
+}
+
+/// Writes `{"key":value,...}`, each value written by `value`.
+fn write_object(
+    out: &mut String,
+    members: &[(Cow<'_, str>, &RawValue)],
+    mut value: impl FnMut(&str, &RawValue, &mut String) -> Option<()>,
+) -> Option<()> {
+    out.push('{');
+    for (index, (key, raw)) in members.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(&quoted(key));
+        out.push(':');
+        value(key, raw, out)?;
+    }
+    out.push('}');
+    Some(())
+}
+
+fn quoted(text: &str) -> String {
+    // A string always serializes.
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// The members of a JSON object in the order written, values left raw.
+struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MembersVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for MembersVisitor<'a> {
+            type Value = Members<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'a>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry::<Key<'a>, &'a RawValue>()? {
+                    members.push((entry.0.0, entry.1));
+                }
+                Ok(Members(members))
+            }
+        }
+
+        deserializer.deserialize_map(MembersVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A key, borrowed when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Key(Cow::deserialize(deserializer)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> EventRef {
+        EventRef {
+            event_type: "corehr.department.updated_v2".into(),
+            event_id: "ev-1".into(),
+        }
+    }
+
+    fn quarantine(plaintext: &str) -> Quarantine {
+        Quarantine::new(
+            Source::Feishu,
+            event(),
+            "malformed_event",
+            "event.department_id is missing".into(),
+            plaintext,
+        )
+    }
+
+    #[test]
+    fn the_token_is_redacted_and_everything_else_kept_byte_for_byte() {
+        let plaintext = r#"{"schema":"2.0","header":{"event_id":"ev-1","token":"s3cret-token","create_time":"1"},"event":{"name":"Growth \ud83d","x":[1, 2.50]}}"#;
+        let body = quarantine(plaintext).outgoing(usize::MAX).body().to_owned();
+        assert_eq!(
+            body,
+            r#"{"schema":"2.0","header":{"event_id":"ev-1","token":"<redacted>","create_time":"1"},"event":{"name":"Growth \ud83d","x":[1, 2.50]}}"#
+        );
+    }
+
+    #[test]
+    fn a_top_level_token_is_redacted_too() {
+        let body =
+            quarantine(r#"{"uuid":"u","token":"s3cret","type":"event_callback","event":{}}"#)
+                .outgoing(usize::MAX)
+                .body()
+                .to_owned();
+        assert!(!body.contains("s3cret"), "{body}");
+        assert!(body.contains(r#""token":"<redacted>""#), "{body}");
+    }
+
+    #[test]
+    fn a_body_too_big_becomes_its_summary() {
+        let plaintext = r#"{"header":{"token":"s3cret","event_id":"ev-1"},"event":{}}"#;
+        let q = quarantine(plaintext);
+        let body: serde_json::Value =
+            serde_json::from_str(q.outgoing(10).body()).expect("a JSON summary");
+        assert_eq!(body["event_id"], "ev-1");
+        assert_eq!(body["event_type"], "corehr.department.updated_v2");
+        assert_eq!(body["size"], plaintext.len());
+        assert_eq!(body["omitted"], "too_large");
+        let redacted = r#"{"header":{"token":"<redacted>","event_id":"ev-1"},"event":{}}"#;
+        assert_eq!(body["sha256"], hex::encode(Sha256::digest(redacted)));
+    }
+
+    #[test]
+    fn an_envelope_that_cannot_be_read_member_by_member_keeps_nothing() {
+        // A key with a lone surrogate cannot be read as text: nothing of the
+        // envelope (and so of its token) is kept, only the summary.
+        let q = quarantine(r#"{"\ud800":1,"token":"s3cret"}"#);
+        let body = q.outgoing(usize::MAX).body().to_owned();
+        assert!(
+            !body.contains("s3cret") && body.contains(r#""omitted":"unreadable""#),
+            "{body}"
+        );
+    }
+}
