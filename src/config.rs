@@ -42,6 +42,9 @@ pub const SECRET_VARS: [&str; 4] = [
 #[derive(Debug, Clone)]
 pub struct Config {
     pub queue: QueueConfig,
+    /// `QUARANTINE_QUEUE_URL`: where verified events that cannot become messages go
+    /// (README, "Quarantine"); without it they are refused as before.
+    pub quarantine: Option<QueueConfig>,
     pub feishu: Option<Endpoint>,
     pub feilian: Option<Endpoint>,
     pub feilian_challenge_reply: ChallengeReply,
@@ -121,9 +124,20 @@ impl Config {
             var: "QUEUE_URL",
             hint: "the URL of the SQS queue to publish to, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/org-changes",
         })?;
-        let fifo = queue_name(&url)?.ends_with(".fifo");
+        let fifo = queue_name("QUEUE_URL", &url)?.ends_with(".fifo");
         let delay = get("QUEUE_DELAY_SECONDS")
             .map(|value| parse_delay(&value, fifo))
+            .transpose()?;
+
+        let quarantine = get("QUARANTINE_QUEUE_URL")
+            .map(|url| {
+                let fifo = queue_name("QUARANTINE_QUEUE_URL", &url)?.ends_with(".fifo");
+                Ok::<_, ConfigError>(QueueConfig {
+                    url,
+                    fifo,
+                    delay: None,
+                })
+            })
             .transpose()?;
 
         let feishu = endpoint(Source::Feishu, &get)?;
@@ -180,6 +194,7 @@ impl Config {
 
         Ok(Self {
             queue: QueueConfig { url, fifo, delay },
+            quarantine,
             feishu,
             feilian,
             feilian_challenge_reply,
@@ -249,10 +264,10 @@ fn endpoint(
     }
 }
 
-/// The queue name at the end of an SQS queue URL (`https://host/<account>/<name>`).
-fn queue_name(url: &str) -> Result<&str, ConfigError> {
+/// The queue name at the end of the SQS queue URL in `var` (`https://host/<account>/<name>`).
+fn queue_name<'a>(var: &'static str, url: &'a str) -> Result<&'a str, ConfigError> {
     let invalid = |reason: &str| ConfigError::Invalid {
-        var: "QUEUE_URL",
+        var,
         reason: format!("{url:?} {reason}"),
     };
     let uri: Uri = url.parse().map_err(|_| invalid("is not a URL"))?;
@@ -348,6 +363,31 @@ mod tests {
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert_eq!(config.feilian_challenge_reply, ChallengeReply::Json);
         assert_eq!(config.metrics_namespace, DEFAULT_METRICS_NAMESPACE);
+        assert_eq!(config.quarantine, None);
+    }
+
+    #[test]
+    fn the_quarantine_queue_is_optional_and_validated_like_the_queue() {
+        let with = |url| {
+            config(&[
+                ("QUEUE_URL", QUEUE),
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                ("QUARANTINE_QUEUE_URL", url),
+            ])
+        };
+        let quarantine = "https://sqs.us-east-1.amazonaws.com/123456789012/org-changes-quarantine";
+        assert_eq!(
+            with(quarantine).unwrap().quarantine,
+            Some(QueueConfig {
+                url: quarantine.into(),
+                fifo: false,
+                delay: None
+            })
+        );
+        assert!(with("https://h/1/q.fifo").unwrap().quarantine.unwrap().fifo);
+        for bad in ["quarantine", "https://host/q", "https://host/1/q?x=1"] {
+            assert_eq!(invalid_var(with(bad)), "QUARANTINE_QUEUE_URL", "{bad}");
+        }
     }
 
     #[test]

@@ -26,8 +26,17 @@ async fn main() -> Result<(), Error> {
             std::process::exit(2);
         }
     };
-    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), &config.queue);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = SqsQueue::new(sqs.clone(), &config.queue);
+    let quarantine = config
+        .quarantine
+        .as_ref()
+        .map(|quarantine| SqsQueue::new(sqs, quarantine));
     let app = App::new(config, queue);
+    let app = match quarantine {
+        Some(quarantine) => app.with_quarantine(quarantine),
+        None => app,
+    };
 
     lambda_http::run(service_fn(|request| handle(&app, request))).await
 }

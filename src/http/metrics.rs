@@ -9,9 +9,11 @@
 //! | `Requests`         | `Source`, `Outcome`           | 1                                  |
 //! | `MessagesEnqueued` | none; `Source`                | messages put on the queue          |
 //! | `EnqueueFailures`  | none; `Source`                | 1 when answered 503, else 0        |
+//! | `Quarantined`      | none; `Source`                | 1 when the event was quarantined   |
 //! | `Rejections`       | `Source`, `Reason`            | 1, only on rejected requests (4xx) |
 //!
-//! `Outcome` is `challenge`, `enqueued`, `ignored`, `rejected` or `failed`; `Reason`
+//! `Outcome` is `challenge`, `enqueued`, `ignored`, `quarantined`, `rejected` or
+//! `failed`; `Reason`
 //! is the error code of the JSON reply (`bad_signature`, ...); `Source` is `feishu`,
 //! `feilian`, or `none` for a path that names neither.
 
@@ -28,6 +30,8 @@ pub enum Outcome {
     Challenge,
     Enqueued,
     Ignored,
+    /// A verified event that cannot become messages, put on the quarantine queue.
+    Quarantined,
     /// A 4xx: the request itself is wrong.
     Rejected,
     /// A 5xx: not enqueued, the platform retries.
@@ -40,6 +44,7 @@ impl Outcome {
             Outcome::Challenge => "challenge",
             Outcome::Enqueued => "enqueued",
             Outcome::Ignored => "ignored",
+            Outcome::Quarantined => "quarantined",
             Outcome::Rejected => "rejected",
             Outcome::Failed => "failed",
         }
@@ -77,7 +82,10 @@ pub fn line(namespace: &str, counts: &Counts, timestamp: Duration) -> String {
     };
     let all = [
         directive(&[&["Source", "Outcome"]], &[REQUESTS]),
-        directive(&[&[], &["Source"]], &[MESSAGES_ENQUEUED, ENQUEUE_FAILURES]),
+        directive(
+            &[&[], &["Source"]],
+            &[MESSAGES_ENQUEUED, ENQUEUE_FAILURES, QUARANTINED],
+        ),
         directive(&[&["Source", "Reason"]], &[REJECTIONS]),
     ];
     let directives = if rejected { &all[..] } else { &all[..2] };
@@ -92,6 +100,7 @@ pub fn line(namespace: &str, counts: &Counts, timestamp: Duration) -> String {
         requests: 1,
         messages_enqueued: counts.enqueued,
         enqueue_failures: u8::from(counts.outcome == Outcome::Failed),
+        quarantined: u8::from(counts.outcome == Outcome::Quarantined),
         rejections: rejected.then_some(1),
     };
     // Only strings and numbers: serializing cannot fail.
@@ -102,6 +111,7 @@ const REQUESTS: Metric = Metric::count("Requests");
 const MESSAGES_ENQUEUED: Metric = Metric::count("MessagesEnqueued");
 const ENQUEUE_FAILURES: Metric = Metric::count("EnqueueFailures");
 const REJECTIONS: Metric = Metric::count("Rejections");
+const QUARANTINED: Metric = Metric::count("Quarantined");
 
 /// The root of an EMF line: the `_aws` metadata, then the dimension and metric
 /// values it refers to by name.
@@ -117,6 +127,7 @@ struct Record<'a> {
     requests: u8,
     messages_enqueued: usize,
     enqueue_failures: u8,
+    quarantined: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     rejections: Option<u8>,
 }
@@ -227,8 +238,14 @@ mod tests {
         assert_eq!(document["EnqueueFailures"], 0);
         assert_eq!(
             metric_names(&document),
-            ["Requests", "MessagesEnqueued", "EnqueueFailures"]
+            [
+                "Requests",
+                "MessagesEnqueued",
+                "EnqueueFailures",
+                "Quarantined"
+            ]
         );
+        assert_eq!(document["Quarantined"], 0);
         assert!(document.get("Reason").is_none());
     }
 
@@ -265,6 +282,24 @@ mod tests {
             json!([[], ["Source"]])
         );
         assert!(!metric_names(&document).contains(&"Rejections"));
+    }
+
+    #[test]
+    fn a_quarantined_event_is_counted_without_dimensions_for_the_alarm() {
+        let document = parse(Counts {
+            source: Some(Source::Feilian),
+            outcome: Outcome::Quarantined,
+            reason: None,
+            enqueued: 0,
+        });
+        assert_valid_emf(&document);
+        assert_eq!(document["Outcome"], "quarantined");
+        assert_eq!(document["Quarantined"], 1);
+        assert_eq!(document["EnqueueFailures"], 0);
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][1]["Dimensions"],
+            json!([[], ["Source"]])
+        );
     }
 
     #[test]

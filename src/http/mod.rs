@@ -14,10 +14,12 @@ use lambda_http::tracing;
 use lambda_http::{Body, Request, Response};
 
 use crate::config::{ChallengeReply, Config};
-use crate::queue::{Queue, RetryPolicy, publish};
+use crate::queue::{MAX_MESSAGE_BYTES, PublishError, Queue, RetryPolicy, publish};
 use metrics::{Counts, Outcome};
 use org_change_core::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use org_change_core::{Delivery, Inbound, Rejection, SignatureHeaders, Source, receive};
+use org_change_core::{
+    Delivery, Inbound, Quarantine, Rejection, SignatureHeaders, Source, receive,
+};
 use reply::{Failure, Handled};
 
 /// How long the relay waits for SQS before answering 503: inside the platforms'
@@ -28,6 +30,9 @@ pub const ENQUEUE_DEADLINE: Duration = Duration::from_millis(2_500);
 pub struct App<Q> {
     pub config: Config,
     pub queue: Q,
+    /// Where verified events that cannot become messages go (`QUARANTINE_QUEUE_URL`);
+    /// without one they are refused with their error, as the platform then retries.
+    pub quarantine: Option<Q>,
     pub retry: RetryPolicy,
 }
 
@@ -36,7 +41,16 @@ impl<Q: Queue> App<Q> {
         Self {
             config,
             queue,
+            quarantine: None,
             retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The same, with a quarantine queue.
+    pub fn with_quarantine(self, quarantine: Q) -> Self {
+        Self {
+            quarantine: Some(quarantine),
+            ..self
         }
     }
 }
@@ -110,14 +124,51 @@ async fn process<Q: Queue>(
         Delivery::Changes(batch) => {
             let event = batch.event().clone();
             let total = batch.messages().len();
-            match tokio::time::timeout(ENQUEUE_DEADLINE, publish(&app.queue, &batch, app.retry))
-                .await
+            match tokio::time::timeout(
+                ENQUEUE_DEADLINE,
+                publish(&app.queue, batch.messages(), app.retry),
+            )
+            .await
             {
                 Ok(Ok(count)) => Ok(Handled::Enqueued { event, count }),
                 Ok(Err(error)) => Err(Failure::Enqueue { event, error }),
                 Err(_elapsed) => Err(Failure::EnqueueTimeout { event, total }),
             }
         }
+        Delivery::Unusable {
+            rejection,
+            quarantine,
+        } => {
+            let Some(queue) = &app.quarantine else {
+                return Err(Failure::Rejected(rejection));
+            };
+            quarantine_event(queue, &quarantine, app.retry).await
+        }
+    }
+}
+
+/// Puts a verified event that cannot become messages on the quarantine queue: 200
+/// when it is there (the platform stops retrying; an operator takes over), 503 when
+/// it is not (the platform retries, so nothing is lost either way).
+async fn quarantine_event<Q: Queue>(
+    queue: &Q,
+    quarantine: &Quarantine,
+    retry: RetryPolicy,
+) -> Result<Handled, Failure> {
+    let event = quarantine.event().clone();
+    let reason = quarantine.reason();
+    let message = [quarantine.outgoing(MAX_MESSAGE_BYTES)];
+    match tokio::time::timeout(ENQUEUE_DEADLINE, publish(queue, &message, retry)).await {
+        Ok(Ok(_)) => Ok(Handled::Quarantined { event, reason }),
+        Ok(Err(error)) => Err(Failure::Quarantine { event, error }),
+        Err(_elapsed) => Err(Failure::Quarantine {
+            event,
+            error: PublishError {
+                enqueued: 0,
+                total: 1,
+                reason: "SQS did not confirm it in time".into(),
+            },
+        }),
     }
 }
 
@@ -134,6 +185,7 @@ fn record(
         Ok(Handled::Challenge { .. }) => (None, 0),
         Ok(Handled::Enqueued { event, count }) => (Some(event), *count),
         Ok(Handled::Ignored(event)) => (Some(event), 0),
+        Ok(Handled::Quarantined { event, .. }) => (Some(event), 0),
         Err(Failure::Enqueue { event, error }) => (Some(event), error.enqueued),
         Err(failure) => (failure.event(), 0),
     };
@@ -143,6 +195,7 @@ fn record(
             Ok(Handled::Challenge { .. }) => Outcome::Challenge,
             Ok(Handled::Enqueued { .. }) => Outcome::Enqueued,
             Ok(Handled::Ignored(_)) => Outcome::Ignored,
+            Ok(Handled::Quarantined { .. }) => Outcome::Quarantined,
             Err(_) if status >= 500 => Outcome::Failed,
             Err(_) => Outcome::Rejected,
         },
@@ -157,6 +210,19 @@ fn record(
     let event_id = event.map(|e| e.event_id.as_str());
     let outcome_name = counts.outcome.as_str();
     match outcome {
+        // Verified but not relayable: an operator has to look (README, "Quarantine").
+        Ok(Handled::Quarantined { reason, .. }) => {
+            tracing::warn!(
+                source,
+                event_type,
+                event_id,
+                outcome = outcome_name,
+                reason,
+                status,
+                duration_ms,
+                "event quarantined"
+            );
+        }
         Ok(_) => {
             tracing::info!(
                 source,

@@ -27,6 +27,12 @@ pub enum Handled {
         count: usize,
     },
     Ignored(EventRef),
+    /// A verified event that cannot become messages, now on the quarantine queue.
+    Quarantined {
+        event: EventRef,
+        /// Why: the error code it would have been refused with.
+        reason: &'static str,
+    },
 }
 
 /// A request that was not.
@@ -42,6 +48,11 @@ pub enum Failure {
     EnqueueTimeout {
         event: EventRef,
         total: usize,
+    },
+    /// The quarantine queue did not take an event that belongs there.
+    Quarantine {
+        event: EventRef,
+        error: PublishError,
     },
 }
 
@@ -64,9 +75,9 @@ impl Failure {
                 | Rejection::BadSignature
                 | Rejection::BadToken { .. } => StatusCode::UNAUTHORIZED,
             },
-            Failure::Enqueue { .. } | Failure::EnqueueTimeout { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Failure::Enqueue { .. }
+            | Failure::EnqueueTimeout { .. }
+            | Failure::Quarantine { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -78,6 +89,7 @@ impl Failure {
             Failure::Rejected(rejection) => rejection.code(),
             Failure::Enqueue { .. } => "enqueue_failed",
             Failure::EnqueueTimeout { .. } => "enqueue_timeout",
+            Failure::Quarantine { .. } => "quarantine_failed",
         }
     }
 
@@ -109,13 +121,20 @@ impl Failure {
                     "SQS did not confirm all {total} message(s) in time; the platform will retry"
                 )
             }
+            Failure::Quarantine { error, .. } => {
+                format!(
+                    "the event cannot be relayed and the quarantine queue did not take it; the platform will retry: {error}"
+                )
+            }
         }
     }
 
     /// The event the request carried, when it got far enough to tell.
     pub fn event(&self) -> Option<&EventRef> {
         match self {
-            Failure::Enqueue { event, .. } | Failure::EnqueueTimeout { event, .. } => Some(event),
+            Failure::Enqueue { event, .. }
+            | Failure::EnqueueTimeout { event, .. }
+            | Failure::Quarantine { event, .. } => Some(event),
             _ => None,
         }
     }
@@ -138,6 +157,9 @@ struct AckBody<'a> {
     enqueued: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     ignored_event_type: Option<&'a str>,
+    /// Why the event went to the quarantine queue instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quarantined: Option<&'a str>,
 }
 
 pub fn respond(outcome: &Result<Handled, Failure>) -> Response<Body> {
@@ -156,6 +178,7 @@ pub fn respond(outcome: &Result<Handled, Failure>) -> Response<Body> {
                 ok: true,
                 enqueued: *count,
                 ignored_event_type: None,
+                quarantined: None,
             },
         ),
         Ok(Handled::Ignored(event)) => json(
@@ -164,6 +187,16 @@ pub fn respond(outcome: &Result<Handled, Failure>) -> Response<Body> {
                 ok: true,
                 enqueued: 0,
                 ignored_event_type: Some(&event.event_type),
+                quarantined: None,
+            },
+        ),
+        Ok(Handled::Quarantined { reason, .. }) => json(
+            StatusCode::OK,
+            &AckBody {
+                ok: true,
+                enqueued: 0,
+                ignored_event_type: None,
+                quarantined: Some(reason),
             },
         ),
         Err(failure) => {

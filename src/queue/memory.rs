@@ -30,8 +30,8 @@ pub struct Stored {
     pub id: String,
     /// The message body, the JSON of the message.
     pub body: String,
-    /// The message attributes SQS would carry: `source`, `event_type`, `entity`,
-    /// `action`, each a String.
+    /// The message attributes SQS would carry ([`Outgoing::attributes`]), each a
+    /// String.
     pub attributes: BTreeMap<String, String>,
     /// [`Outgoing::ordering_key`], which a FIFO queue makes the `MessageGroupId`.
     pub ordering_key: String,
@@ -39,15 +39,11 @@ pub struct Stored {
 
 impl Stored {
     fn new(message: &Outgoing) -> Self {
-        let attributes = [
-            ("source", message.source().as_str()),
-            ("event_type", message.event_type()),
-            ("entity", message.entity().as_str()),
-            ("action", message.action().as_str()),
-        ]
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), value.to_owned()))
-        .collect();
+        let attributes = message
+            .attributes()
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
         Self {
             id: message.id().to_owned(),
             body: message.body().to_owned(),
@@ -277,7 +273,7 @@ mod tests {
     #[tokio::test]
     async fn keeps_each_message_with_the_attributes_sqs_would_carry() {
         let queue = MemoryQueue::new();
-        assert_eq!(publish(&queue, &batch(2), FAST).await, Ok(2));
+        assert_eq!(publish(&queue, batch(2).messages(), FAST).await, Ok(2));
         let stored = queue.messages();
         assert_eq!(stored.len(), 2);
         assert_eq!(stored[1].id, "feilian:e1:1");
@@ -305,11 +301,13 @@ mod tests {
     async fn a_failed_call_keeps_nothing_and_the_fault_wears_off() {
         let queue = MemoryQueue::new();
         queue.fail_calls(Times::Next(1), "connection refused");
-        let err = publish(&queue, &batch(3), FAST).await.unwrap_err();
+        let err = publish(&queue, batch(3).messages(), FAST)
+            .await
+            .unwrap_err();
         assert_eq!((err.enqueued, err.total), (0, 3));
         assert!(err.reason.contains("connection refused"), "{err}");
         assert!(queue.is_empty());
-        assert_eq!(publish(&queue, &batch(3), FAST).await, Ok(3));
+        assert_eq!(publish(&queue, batch(3).messages(), FAST).await, Ok(3));
         assert_eq!(queue.len(), 3);
         assert_eq!(queue.calls().len(), 2);
     }
@@ -318,7 +316,7 @@ mod tests {
     async fn a_retryable_refusal_is_resent_and_a_permanent_one_is_not() {
         let queue = MemoryQueue::new();
         queue.refuse("feilian:e1:1", true, Times::Next(2));
-        assert_eq!(publish(&queue, &batch(3), FAST).await, Ok(3));
+        assert_eq!(publish(&queue, batch(3).messages(), FAST).await, Ok(3));
         assert_eq!(
             queue.calls(),
             [
@@ -331,10 +329,12 @@ mod tests {
         assert_eq!(ids, ["feilian:e1:0", "feilian:e1:2", "feilian:e1:1"]);
 
         queue.refuse("feilian:e1:0", false, Times::Always);
-        let err = publish(&queue, &batch(2), FAST).await.unwrap_err();
+        let err = publish(&queue, batch(2).messages(), FAST)
+            .await
+            .unwrap_err();
         assert!(err.reason.contains("InvalidMessageContents"), "{err}");
         assert_eq!(queue.len(), 1, "the other entry of the call was accepted");
         queue.heal();
-        assert_eq!(publish(&queue, &batch(1), FAST).await, Ok(1));
+        assert_eq!(publish(&queue, batch(1).messages(), FAST).await, Ok(1));
     }
 }

@@ -9,7 +9,7 @@ pub mod sqs;
 use std::future::Future;
 use std::time::Duration;
 
-use org_change_core::{Batch, Outgoing};
+use org_change_core::Outgoing;
 
 /// SQS accepts at most ten entries per `SendMessageBatch`.
 pub const MAX_BATCH: usize = 10;
@@ -70,17 +70,22 @@ pub struct PublishError {
     pub reason: String,
 }
 
-/// Puts every message of `batch` on `queue`, in order, in calls of up to ten.
+/// The largest message SQS accepts: body and attributes, 1 MiB since August 2025
+/// (`docs/protocol.md`, "Amazon SQS limits").
+pub const MAX_MESSAGE_BYTES: usize = 1_048_576;
+
+/// Puts every message (all from one verified [`Batch`](org_change_core::Batch), or
+/// one quarantined event) on `queue`, in order, in calls of up to ten.
 /// Returns how many were enqueued, which is all of them, or an error.
 pub async fn publish<Q: Queue>(
     queue: &Q,
-    batch: &Batch,
+    messages: &[Outgoing],
     policy: RetryPolicy,
 ) -> Result<usize, PublishError> {
-    let total = batch.messages().len();
+    let total = messages.len();
     let attempts = policy.attempts.max(1);
     let mut enqueued = 0;
-    for chunk in batch.messages().chunks(MAX_BATCH) {
+    for chunk in messages.chunks(MAX_BATCH) {
         let mut pending: Vec<&Outgoing> = chunk.iter().collect();
         let mut backoff = policy.backoff;
         for attempt in 1..=attempts {
@@ -145,7 +150,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use org_change_core::{Delivery, Endpoint, Inbound, Source, VerificationToken, receive};
+    use org_change_core::{Batch, Delivery, Endpoint, Inbound, Source, VerificationToken, receive};
 
     /// A Feilian update carrying `entries` changes, received for real.
     fn batch(entries: usize) -> Batch {
@@ -220,7 +225,7 @@ mod tests {
     #[tokio::test]
     async fn sends_in_calls_of_ten_in_order() {
         let queue = ScriptedQueue::default();
-        assert_eq!(publish(&queue, &batch(23), FAST).await, Ok(23));
+        assert_eq!(publish(&queue, batch(23).messages(), FAST).await, Ok(23));
         let sizes: Vec<usize> = queue.calls().iter().map(Vec::len).collect();
         assert_eq!(sizes, [10, 10, 3]);
         assert_eq!(
@@ -235,7 +240,7 @@ mod tests {
             Ok(vec![refusal(1, true), refusal(3, true)]),
             Ok(vec![refusal(0, true)]),
         ]);
-        assert_eq!(publish(&queue, &batch(4), FAST).await, Ok(4));
+        assert_eq!(publish(&queue, batch(4).messages(), FAST).await, Ok(4));
         assert_eq!(
             queue.calls(),
             [
@@ -258,7 +263,9 @@ mod tests {
             Ok(vec![refusal(0, true)]),
             Ok(vec![refusal(0, true)]),
         ]);
-        let err = publish(&queue, &batch(2), FAST).await.unwrap_err();
+        let err = publish(&queue, batch(2).messages(), FAST)
+            .await
+            .unwrap_err();
         assert_eq!((err.enqueued, err.total), (1, 2));
         assert!(err.reason.contains("after 3 attempts"), "{err}");
         assert_eq!(queue.calls().len(), 3);
@@ -267,7 +274,9 @@ mod tests {
     #[tokio::test]
     async fn a_sender_fault_is_not_retried() {
         let queue = ScriptedQueue::new(vec![Ok(vec![refusal(1, false)])]);
-        let err = publish(&queue, &batch(12), FAST).await.unwrap_err();
+        let err = publish(&queue, batch(12).messages(), FAST)
+            .await
+            .unwrap_err();
         assert_eq!((err.enqueued, err.total), (9, 12));
         assert!(err.reason.contains("feilian:e1:1"), "{err}");
         assert_eq!(
@@ -283,7 +292,9 @@ mod tests {
             Ok(vec![]),
             Err(SendError("connection refused".into())),
         ]);
-        let err = publish(&queue, &batch(15), FAST).await.unwrap_err();
+        let err = publish(&queue, batch(15).messages(), FAST)
+            .await
+            .unwrap_err();
         assert_eq!((err.enqueued, err.total), (10, 15));
         assert!(err.reason.contains("connection refused"));
     }
@@ -291,7 +302,9 @@ mod tests {
     #[tokio::test]
     async fn a_report_on_an_entry_never_sent_is_an_error_not_a_panic() {
         let queue = ScriptedQueue::new(vec![Ok(vec![refusal(7, true)])]);
-        let err = publish(&queue, &batch(2), FAST).await.unwrap_err();
+        let err = publish(&queue, batch(2).messages(), FAST)
+            .await
+            .unwrap_err();
         assert_eq!(err.enqueued, 0);
     }
 }

@@ -45,12 +45,11 @@ impl SqsQueue {
                 .build()
                 .map_err(|err| SendError(format!("building a message attribute: {err}")))
         };
-        let attributes = HashMap::from([
-            ("source".to_owned(), attribute(message.source().as_str())?),
-            ("event_type".to_owned(), attribute(message.event_type())?),
-            ("entity".to_owned(), attribute(message.entity().as_str())?),
-            ("action".to_owned(), attribute(message.action().as_str())?),
-        ]);
+        let attributes = message
+            .attributes()
+            .into_iter()
+            .map(|(name, value)| Ok((name.to_owned(), attribute(value)?)))
+            .collect::<Result<HashMap<_, _>, SendError>>()?;
         let mut entry = SendMessageBatchRequestEntry::builder()
             .id(index.to_string())
             .message_body(message.body())

@@ -18,6 +18,7 @@ use crate::feilian::Feilian;
 use crate::feishu::Feishu;
 use crate::outgoing::Outgoing;
 use crate::platform::Platform;
+use crate::quarantine::Quarantine;
 use crate::verified::{Signature, Verified, token_matches, verify_event};
 use crate::{EncryptKey, Rejection, SignatureHeaders, Source, VerificationToken, cipher};
 
@@ -63,6 +64,15 @@ pub enum Delivery {
     /// An event type the relay does not handle: acknowledge it and enqueue nothing,
     /// or the platform would retry it for hours.
     Ignored(EventRef),
+    /// A verified event of a relayed type that cannot become messages (an id it
+    /// needs is missing, a message would be too large for the queue). The adapter
+    /// quarantines it, or answers `rejection` when it has no quarantine.
+    Unusable {
+        /// The answer without a quarantine; its code is the quarantine's reason.
+        rejection: Rejection,
+        /// The redacted envelope and why.
+        quarantine: Quarantine,
+    },
 }
 
 /// The messages of one verified request. It has no public constructor: the only way
@@ -114,7 +124,7 @@ fn receive_from<P: Platform>(
             let envelope = P::parse(text).map_err(|err| parse_rejection(source, err, false))?;
             // Without an Encrypt Key a signature proves nothing (Feishu signs with an
             // empty key then): the token is the only check.
-            open::<P>(endpoint, envelope, Signature::NotApplicable)
+            open::<P>(endpoint, text, envelope, Signature::NotApplicable)
         }
         (Some(encrypted), Some(key)) => {
             let signature = check_signature(source, inbound, key)?;
@@ -123,7 +133,7 @@ fn receive_from<P: Platform>(
             let text = std::str::from_utf8(&plaintext)
                 .map_err(|_| Rejection::Undecryptable { platform: source })?;
             let envelope = P::parse(text).map_err(|err| parse_rejection(source, err, true))?;
-            open::<P>(endpoint, envelope, signature)
+            open::<P>(endpoint, text, envelope, signature)
         }
     }
 }
@@ -171,6 +181,7 @@ fn check_signature(
 /// Authenticates a parsed envelope and turns it into what to do.
 fn open<P: Platform>(
     endpoint: &Endpoint,
+    text: &str,
     envelope: Envelope<'_>,
     signature: Signature,
 ) -> Result<Delivery, Rejection> {
@@ -186,17 +197,34 @@ fn open<P: Platform>(
         }
         Envelope::Event(event) => {
             let event = verify_event(P::SOURCE, &endpoint.token, event, signature)?;
-            deliver::<P>(&event)
+            deliver::<P>(text, &event)
         }
     }
 }
 
+/// The messages of a verified event. `text` is its envelope as decrypted, kept (with
+/// the token redacted) only when the event cannot become messages.
 fn deliver<P: Platform>(
+    text: &str,
     event: &Verified<crate::envelope::Event<'_>>,
 ) -> Result<Delivery, Rejection> {
     let event_ref = event.event_ref();
-    let Some(messages) = P::normalize(event)? else {
-        return Ok(Delivery::Ignored(event_ref));
+    let messages = match P::normalize(event) {
+        Ok(Some(messages)) => messages,
+        Ok(None) => return Ok(Delivery::Ignored(event_ref)),
+        Err(rejection) => {
+            let quarantine = Quarantine::new(
+                P::SOURCE,
+                event_ref,
+                rejection.code(),
+                rejection.to_string(),
+                text,
+            );
+            return Ok(Delivery::Unusable {
+                rejection,
+                quarantine,
+            });
+        }
     };
     let messages = messages
         .iter()

@@ -258,10 +258,16 @@ fn every_sample_becomes_its_messages_in_every_mode() {
                     .or(envelope["header"]["app_id"].as_str())
                     .unwrap_or_default();
                 assert_eq!(message.id(), id, "{what}");
-                assert_eq!(message.source(), row.source, "{what}");
-                assert_eq!(message.event_type(), row.event_type, "{what}");
-                assert_eq!(message.entity(), row.entity, "{what}");
-                assert_eq!(message.action(), row.action, "{what}");
+                assert_eq!(
+                    message.attributes(),
+                    [
+                        ("source", row.source.as_str()),
+                        ("event_type", row.event_type),
+                        ("entity", row.entity.as_str()),
+                        ("action", row.action.as_str()),
+                    ],
+                    "{what}"
+                );
                 assert_eq!(
                     message.ordering_key(),
                     format!(

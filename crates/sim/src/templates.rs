@@ -8,7 +8,7 @@
 //! replaced wherever the body has it.
 
 use org_change_core::{
-    Action, Delivery, Endpoint, Entity, Inbound, Source, VerificationToken, receive,
+    Action, Delivery, Endpoint, Entity, Inbound, Message, Source, VerificationToken, receive,
 };
 use serde_json::{Value, json};
 
@@ -93,15 +93,15 @@ impl Template {
         let [message] = batch.messages() else {
             return Err(format!("the sample of {event_type} is not one change"));
         };
-        let body: Value = serde_json::from_str(message.body())
-            .map_err(|err| format!("the relay's message is not JSON: {err}"))?;
+        let message: Message<'_> = serde_json::from_str(message.body())
+            .map_err(|err| format!("the relay's message is not a message: {err}"))?;
         Ok(Template {
             source,
-            event_type: message.event_type().to_owned(),
-            entity: message.entity(),
-            action: message.action(),
+            event_type: message.event_type.into_owned(),
+            entity: message.entity,
+            action: message.action,
             sample,
-            entity_id: body["entity_id"].as_str().unwrap_or_default().to_owned(),
+            entity_id: message.entity_id.into_owned(),
         })
     }
 
