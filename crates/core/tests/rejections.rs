@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use org_change_core::{Rejection, Setting, Source};
+use org_change_core::{Delivery, Rejection, Setting, Source};
 use serde_json::{Value, json};
 
 /// A sample of `events/`, edited.
@@ -387,8 +387,22 @@ fn every_refusal_has_its_variant_and_code() {
     ];
 
     for (name, endpoint, request, expected, code) in rows {
+        // A verified event that cannot become messages is not refused by the core: it
+        // is handed over with its rejection and a quarantine (the adapter chooses).
         let rejection = match run(&endpoint, &request) {
-            Err(rejection) => rejection,
+            Err(rejection) => {
+                assert_ne!(code, "malformed_event", "{name}: verified, so Unusable");
+                rejection
+            }
+            Ok(Delivery::Unusable {
+                rejection,
+                quarantine,
+            }) => {
+                assert_eq!(code, "malformed_event", "{name}: only verified events");
+                assert_eq!(quarantine.reason(), code, "{name}");
+                assert_eq!(quarantine.detail(), rejection.to_string(), "{name}");
+                rejection
+            }
             Ok(delivery) => panic!("{name}: expected {expected:?}, got {delivery:?}"),
         };
         assert!(
