@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use lambda_http::http::Uri;
+use sha2::{Digest, Sha256};
 
 use org_change_core::{EncryptKey, Endpoint, Setting, Source, VerificationToken};
 
@@ -46,6 +47,9 @@ pub struct Config {
     pub feilian: Option<Endpoint>,
     pub feilian_challenge_reply: ChallengeReply,
     pub max_body_bytes: usize,
+    /// A fingerprint of each secret setting that is set, in [`SECRET_VARS`] order,
+    /// for the start-up log: the variable (or secret key) and [`fingerprint`].
+    pub fingerprints: Vec<(&'static str, String)>,
     /// The CloudWatch namespace of the metrics lines (`http::metrics`).
     pub metrics_namespace: String,
 }
@@ -96,6 +100,14 @@ impl Config {
         secret: &str,
     ) -> Result<Self, ConfigError> {
         let secrets = parse_secret(secret)?;
+        // Checked here first so that the error names the secret's key.
+        for key in SECRET_VARS {
+            if let Some(problem) = secrets.get(key).and_then(|value| pasted_wrong(value)) {
+                return Err(ConfigError::Secret {
+                    reason: format!("has a value for {key} that {problem}; {PASTE_HINT}"),
+                });
+            }
+        }
         if let Some(var) = SECRET_VARS
             .into_iter()
             .find(|var| env(var).is_some_and(|value| !value.trim().is_empty()))
@@ -115,7 +127,21 @@ impl Config {
 
     /// Reads the configuration through `lookup`; an empty value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // A secret as pasted: whitespace or quotes around it make every delivery fail
+        // for hours, so they stop the function now, before they can.
+        for var in SECRET_VARS {
+            if let Some(problem) = lookup(var).and_then(|value| pasted_wrong(&value)) {
+                return Err(ConfigError::Invalid {
+                    var,
+                    reason: format!("it {problem}; {PASTE_HINT}"),
+                });
+            }
+        }
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let fingerprints = SECRET_VARS
+            .into_iter()
+            .filter_map(|var| get(var).map(|value| (var, fingerprint(&value))))
+            .collect();
 
         let url = get("QUEUE_URL").ok_or(ConfigError::Missing {
             var: "QUEUE_URL",
@@ -184,6 +210,7 @@ impl Config {
             feilian,
             feilian_challenge_reply,
             max_body_bytes,
+            fingerprints,
             metrics_namespace,
         })
     }
@@ -196,6 +223,44 @@ impl Config {
             _ => None,
         }
     }
+}
+
+/// The fix for a secret pasted with something around it.
+const PASTE_HINT: &str = "store exactly the characters the console shows (printf '%s', not echo, when writing it to a file)";
+
+/// What is wrong with a secret's value as pasted, if anything: whitespace or quotes
+/// around it, or control characters in it. Console tokens and keys have none of
+/// these; a copy from a terminal, `echo` into a file or a quoted value in a `.env`
+/// file adds them, and the relay would then refuse every genuine delivery. An empty
+/// value is fine (unset). The answer never quotes the value.
+pub fn pasted_wrong(value: &str) -> Option<&'static str> {
+    let quoted = |q: char| value.len() >= 2 && value.starts_with(q) && value.ends_with(q);
+    if value.ends_with("\r\n") {
+        Some("has a trailing carriage return and newline (\\r\\n)")
+    } else if value.ends_with('\n') {
+        Some("has a trailing newline")
+    } else if value.ends_with('\r') {
+        Some("has a trailing carriage return")
+    } else if value.starts_with(char::is_whitespace) {
+        Some("has leading whitespace")
+    } else if value.ends_with(char::is_whitespace) {
+        Some("has trailing whitespace")
+    } else if quoted('"') || quoted('\'') {
+        Some("is wrapped in quotes")
+    } else if value.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else {
+        None
+    }
+}
+
+/// A secret's fingerprint for the start-up log: the first 8 hex digits of the
+/// SHA-256 of its UTF-8 bytes, the same as
+/// `printf '%s' 'VALUE' | sha256sum | cut -c1-8` on the console's value. It tells
+/// whether two values are the same without revealing either.
+pub fn fingerprint(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    hex::encode(&digest[..4])
 }
 
 /// The secret's text: a JSON object whose keys are among [`SECRET_VARS`] and whose
@@ -475,6 +540,104 @@ mod tests {
                 .metrics_namespace,
             "Platform/OrgChanges"
         );
+    }
+
+    /// Every way a pasted secret goes wrong, and what the error says.
+    const PASTED_WRONG: [(&str, &str); 9] = [
+        ("s3cr3t-value\n", "has a trailing newline"),
+        (
+            "s3cr3t-value\r\n",
+            "has a trailing carriage return and newline",
+        ),
+        ("s3cr3t-value\r", "has a trailing carriage return"),
+        ("s3cr3t-value ", "has trailing whitespace"),
+        (" s3cr3t-value", "has leading whitespace"),
+        ("\ts3cr3t-value", "has leading whitespace"),
+        ("\"s3cr3t-value\"", "is wrapped in quotes"),
+        ("'s3cr3t-value'", "is wrapped in quotes"),
+        ("s3cr3t\u{7}value", "contains a control character"),
+    ];
+
+    #[test]
+    fn a_secret_pasted_with_whitespace_or_quotes_is_refused_naming_the_variable() {
+        for var in SECRET_VARS {
+            for (value, problem) in PASTED_WRONG {
+                let mut vars = vec![("QUEUE_URL", QUEUE)];
+                // A key needs its token: give it one when the key is the bad value.
+                if var.ends_with("_ENCRYPT_KEY") {
+                    vars.push((var.replace("ENCRYPT_KEY", "VERIFICATION_TOKEN").leak(), "t"));
+                }
+                vars.push((var, value));
+                let err = config(&vars).unwrap_err();
+                assert!(
+                    matches!(err, ConfigError::Invalid { var: named, .. } if named == var),
+                    "{var} {value:?}: {err:?}"
+                );
+                let text = err.to_string();
+                assert!(text.contains(var) && text.contains(problem), "{text}");
+                assert!(!text.contains("s3cr3t"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_secret_key_pasted_with_whitespace_or_quotes_is_refused_naming_the_key() {
+        for key in SECRET_VARS {
+            for (value, problem) in PASTED_WRONG {
+                let secret = serde_json::json!({ key: value }).to_string();
+                let err = from_secret(&[("QUEUE_URL", QUEUE)], &secret).unwrap_err();
+                assert!(
+                    matches!(err, ConfigError::Secret { .. }),
+                    "{key} {value:?}: {err:?}"
+                );
+                let text = err.to_string();
+                assert!(text.contains(key) && text.contains(problem), "{text}");
+                assert!(!text.contains("s3cr3t"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn values_that_only_look_odd_are_accepted() {
+        // Quotes or spaces inside, a lone quote, and empty (unset) values are fine.
+        for value in ["a b", "a\"b", "\"abc", "it's", "x"] {
+            let config = config(&[("QUEUE_URL", QUEUE), ("FEISHU_VERIFICATION_TOKEN", value)]);
+            assert!(config.is_ok(), "{value:?}: {config:?}");
+        }
+        let config = config(&[
+            ("QUEUE_URL", QUEUE),
+            ("FEISHU_VERIFICATION_TOKEN", "t"),
+            ("FEISHU_ENCRYPT_KEY", ""),
+        ])
+        .unwrap();
+        assert_eq!(config.fingerprints.len(), 1);
+    }
+
+    #[test]
+    fn each_set_secret_has_a_fingerprint_the_shell_can_reproduce() {
+        // printf '%s' 'rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV' | sha256sum | cut -c1-8
+        assert_eq!(fingerprint("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"), "e71bdf96");
+        // printf '%s' '' | sha256sum | cut -c1-8
+        assert_eq!(fingerprint(""), "e3b0c442");
+        let config = config(&[
+            ("QUEUE_URL", QUEUE),
+            (
+                "FEISHU_VERIFICATION_TOKEN",
+                "rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV",
+            ),
+            ("FEILIAN_VERIFICATION_TOKEN", "t"),
+            ("FEILIAN_ENCRYPT_KEY", "k"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.fingerprints,
+            [
+                ("FEISHU_VERIFICATION_TOKEN", "e71bdf96".to_owned()),
+                ("FEILIAN_VERIFICATION_TOKEN", fingerprint("t")),
+                ("FEILIAN_ENCRYPT_KEY", fingerprint("k")),
+            ]
+        );
+        assert!(!format!("{config:?}").contains("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"));
     }
 
     fn from_secret(env: &[(&str, &str)], secret: &str) -> Result<Config, ConfigError> {
