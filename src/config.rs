@@ -9,12 +9,16 @@ use std::time::Duration;
 use lambda_http::http::Uri;
 use sha2::{Digest, Sha256};
 
-use org_change_core::{EncryptKey, Endpoint, Setting, Source, VerificationToken};
+use org_change_core::window::DEFAULT_MAX_AGE;
+use org_change_core::{EncryptKey, Endpoint, ReplayWindow, Setting, Source, VerificationToken};
 
 /// The request size limit when `MAX_BODY_BYTES` is not set.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The CloudWatch namespace when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "OrgChangeRelay";
+/// The replay window's maximum age when `MAX_REQUEST_AGE_SECONDS` is not set: 24 h
+/// (`docs/protocol.md`, "Replay window").
+pub const DEFAULT_MAX_REQUEST_AGE: Duration = DEFAULT_MAX_AGE;
 /// SQS's limit on `DelaySeconds` (15 minutes).
 pub const MAX_QUEUE_DELAY_SECONDS: u32 = 900;
 /// The variable naming the Secrets Manager secret (its ARN or name) that holds the
@@ -47,6 +51,10 @@ pub struct Config {
     pub feilian: Option<Endpoint>,
     pub feilian_challenge_reply: ChallengeReply,
     pub max_body_bytes: usize,
+    /// How old a signed Feishu or encrypted Feilian request may be
+    /// (`MAX_REQUEST_AGE_SECONDS`); already applied to [`feishu`](Self::feishu) and
+    /// [`feilian`](Self::feilian).
+    pub max_request_age: Duration,
     /// A fingerprint of each secret setting that is set, in [`SECRET_VARS`] order,
     /// for the start-up log: the variable (or secret key) and [`fingerprint`].
     pub fingerprints: Vec<(&'static str, String)>,
@@ -63,10 +71,15 @@ pub struct QueueConfig {
     pub delay: Option<Duration>,
 }
 
-/// How Feilian's URL verification is answered; its doc is ambiguous
-/// (`docs/protocol.md`, "Challenge replies").
+/// How Feilian's URL verification is answered (`FEILIAN_CHALLENGE_REPLY`); its doc
+/// is ambiguous (`docs/protocol.md`, "Challenge replies").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChallengeReply {
+    /// The decrypted challenge object, `{"challenge": "...", "token": "...", "type":
+    /// "url_verification"}`, as `application/json`: what the one public Feilian
+    /// receiver answers (n8n-nodes-feilian). The default: it also satisfies a checker
+    /// that reads only `challenge`.
+    Echo,
     /// `{"challenge": "..."}` as `application/json`, like Feishu.
     Json,
     /// The bare value as `text/plain`.
@@ -152,20 +165,34 @@ impl Config {
             .map(|value| parse_delay(&value, fifo))
             .transpose()?;
 
-        let feishu = endpoint(Source::Feishu, &get)?;
-        let feilian = endpoint(Source::Feilian, &get)?;
+        let max_request_age = match get("MAX_REQUEST_AGE_SECONDS") {
+            None => DEFAULT_MAX_REQUEST_AGE,
+            Some(value) => match value.trim().parse::<u64>() {
+                Ok(seconds) if seconds > 0 => Duration::from_secs(seconds),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        var: "MAX_REQUEST_AGE_SECONDS",
+                        reason: format!("{value:?} is not a positive whole number of seconds"),
+                    });
+                }
+            },
+        };
+        let window = ReplayWindow::new(max_request_age);
+        let feishu = endpoint(Source::Feishu, &get)?.map(|e| e.with_replay_window(window));
+        let feilian = endpoint(Source::Feilian, &get)?.map(|e| e.with_replay_window(window));
         if feishu.is_none() && feilian.is_none() {
             return Err(ConfigError::NoSource);
         }
 
         let feilian_challenge_reply = match get("FEILIAN_CHALLENGE_REPLY").as_deref().map(str::trim)
         {
-            None | Some("json") => ChallengeReply::Json,
+            None | Some("echo") => ChallengeReply::Echo,
+            Some("json") => ChallengeReply::Json,
             Some("plain") => ChallengeReply::Plain,
             Some(other) => {
                 return Err(ConfigError::Invalid {
                     var: "FEILIAN_CHALLENGE_REPLY",
-                    reason: format!("{other:?} is neither \"json\" nor \"plain\""),
+                    reason: format!("{other:?} is not \"echo\", \"json\" or \"plain\""),
                 });
             }
         };
@@ -210,6 +237,7 @@ impl Config {
             feilian,
             feilian_challenge_reply,
             max_body_bytes,
+            max_request_age,
             fingerprints,
             metrics_namespace,
         })
@@ -411,8 +439,14 @@ mod tests {
             }
         );
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
-        assert_eq!(config.feilian_challenge_reply, ChallengeReply::Json);
+        assert_eq!(config.feilian_challenge_reply, ChallengeReply::Echo);
         assert_eq!(config.metrics_namespace, DEFAULT_METRICS_NAMESPACE);
+        assert_eq!(config.max_request_age, Duration::from_secs(86_400));
+        let feishu = config.feishu.as_ref().unwrap();
+        assert_eq!(
+            feishu.replay_window(),
+            ReplayWindow::new(Duration::from_secs(86_400))
+        );
     }
 
     #[test]
@@ -540,6 +574,46 @@ mod tests {
                 .metrics_namespace,
             "Platform/OrgChanges"
         );
+    }
+
+    #[test]
+    fn the_challenge_reply_is_echo_json_or_plain() {
+        for (value, expected) in [
+            ("echo", ChallengeReply::Echo),
+            ("json", ChallengeReply::Json),
+            ("plain", ChallengeReply::Plain),
+        ] {
+            let config = config(&[
+                ("QUEUE_URL", QUEUE),
+                ("FEILIAN_VERIFICATION_TOKEN", "t"),
+                ("FEILIAN_CHALLENGE_REPLY", value),
+            ])
+            .unwrap();
+            assert_eq!(config.feilian_challenge_reply, expected);
+        }
+    }
+
+    #[test]
+    fn the_maximum_request_age_is_a_positive_number_of_seconds_applied_to_both_sources() {
+        let with = |value| {
+            config(&[
+                ("QUEUE_URL", QUEUE),
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                ("FEILIAN_VERIFICATION_TOKEN", "t"),
+                ("MAX_REQUEST_AGE_SECONDS", value),
+            ])
+        };
+        let config = with("3600").unwrap();
+        assert_eq!(config.max_request_age, Duration::from_secs(3600));
+        for source in [Source::Feishu, Source::Feilian] {
+            assert_eq!(
+                config.endpoint(source).unwrap().replay_window(),
+                ReplayWindow::new(Duration::from_secs(3600))
+            );
+        }
+        for bad in ["0", "-1", "1.5", "1h", "99999999999999999999999"] {
+            assert_eq!(invalid_var(with(bad)), "MAX_REQUEST_AGE_SECONDS", "{bad}");
+        }
     }
 
     /// Every way a pasted secret goes wrong, and what the error says.
