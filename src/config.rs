@@ -7,13 +7,18 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use lambda_http::http::Uri;
+use sha2::{Digest, Sha256};
 
-use org_change_core::{EncryptKey, Endpoint, Setting, Source, VerificationToken};
+use org_change_core::window::DEFAULT_MAX_AGE;
+use org_change_core::{EncryptKey, Endpoint, ReplayWindow, Setting, Source, VerificationToken};
 
 /// The request size limit when `MAX_BODY_BYTES` is not set.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The CloudWatch namespace when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "OrgChangeRelay";
+/// The replay window's maximum age when `MAX_REQUEST_AGE_SECONDS` is not set: 24 h
+/// (`docs/protocol.md`, "Replay window").
+pub const DEFAULT_MAX_REQUEST_AGE: Duration = DEFAULT_MAX_AGE;
 /// SQS's limit on `DelaySeconds` (15 minutes).
 pub const MAX_QUEUE_DELAY_SECONDS: u32 = 900;
 /// The variable naming the Secrets Manager secret (its ARN or name) that holds the
@@ -49,6 +54,13 @@ pub struct Config {
     pub feilian: Option<Endpoint>,
     pub feilian_challenge_reply: ChallengeReply,
     pub max_body_bytes: usize,
+    /// How old a signed Feishu or encrypted Feilian request may be
+    /// (`MAX_REQUEST_AGE_SECONDS`); already applied to [`feishu`](Self::feishu) and
+    /// [`feilian`](Self::feilian).
+    pub max_request_age: Duration,
+    /// A fingerprint of each secret setting that is set, in [`SECRET_VARS`] order,
+    /// for the start-up log: the variable (or secret key) and [`fingerprint`].
+    pub fingerprints: Vec<(&'static str, String)>,
     /// The CloudWatch namespace of the metrics lines (`http::metrics`).
     pub metrics_namespace: String,
 }
@@ -62,10 +74,15 @@ pub struct QueueConfig {
     pub delay: Option<Duration>,
 }
 
-/// How Feilian's URL verification is answered; its doc is ambiguous
-/// (`docs/protocol.md`, "Challenge replies").
+/// How Feilian's URL verification is answered (`FEILIAN_CHALLENGE_REPLY`); its doc
+/// is ambiguous (`docs/protocol.md`, "Challenge replies").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChallengeReply {
+    /// The decrypted challenge object, `{"challenge": "...", "token": "...", "type":
+    /// "url_verification"}`, as `application/json`: what the one public Feilian
+    /// receiver answers (n8n-nodes-feilian). The default: it also satisfies a checker
+    /// that reads only `challenge`.
+    Echo,
     /// `{"challenge": "..."}` as `application/json`, like Feishu.
     Json,
     /// The bare value as `text/plain`.
@@ -99,6 +116,14 @@ impl Config {
         secret: &str,
     ) -> Result<Self, ConfigError> {
         let secrets = parse_secret(secret)?;
+        // Checked here first so that the error names the secret's key.
+        for key in SECRET_VARS {
+            if let Some(problem) = secrets.get(key).and_then(|value| pasted_wrong(value)) {
+                return Err(ConfigError::Secret {
+                    reason: format!("has a value for {key} that {problem}; {PASTE_HINT}"),
+                });
+            }
+        }
         if let Some(var) = SECRET_VARS
             .into_iter()
             .find(|var| env(var).is_some_and(|value| !value.trim().is_empty()))
@@ -118,7 +143,21 @@ impl Config {
 
     /// Reads the configuration through `lookup`; an empty value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // A secret as pasted: whitespace or quotes around it make every delivery fail
+        // for hours, so they stop the function now, before they can.
+        for var in SECRET_VARS {
+            if let Some(problem) = lookup(var).and_then(|value| pasted_wrong(&value)) {
+                return Err(ConfigError::Invalid {
+                    var,
+                    reason: format!("it {problem}; {PASTE_HINT}"),
+                });
+            }
+        }
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let fingerprints = SECRET_VARS
+            .into_iter()
+            .filter_map(|var| get(var).map(|value| (var, fingerprint(&value))))
+            .collect();
 
         let url = get("QUEUE_URL").ok_or(ConfigError::Missing {
             var: "QUEUE_URL",
@@ -140,20 +179,34 @@ impl Config {
             })
             .transpose()?;
 
-        let feishu = endpoint(Source::Feishu, &get)?;
-        let feilian = endpoint(Source::Feilian, &get)?;
+        let max_request_age = match get("MAX_REQUEST_AGE_SECONDS") {
+            None => DEFAULT_MAX_REQUEST_AGE,
+            Some(value) => match value.trim().parse::<u64>() {
+                Ok(seconds) if seconds > 0 => Duration::from_secs(seconds),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        var: "MAX_REQUEST_AGE_SECONDS",
+                        reason: format!("{value:?} is not a positive whole number of seconds"),
+                    });
+                }
+            },
+        };
+        let window = ReplayWindow::new(max_request_age);
+        let feishu = endpoint(Source::Feishu, &get)?.map(|e| e.with_replay_window(window));
+        let feilian = endpoint(Source::Feilian, &get)?.map(|e| e.with_replay_window(window));
         if feishu.is_none() && feilian.is_none() {
             return Err(ConfigError::NoSource);
         }
 
         let feilian_challenge_reply = match get("FEILIAN_CHALLENGE_REPLY").as_deref().map(str::trim)
         {
-            None | Some("json") => ChallengeReply::Json,
+            None | Some("echo") => ChallengeReply::Echo,
+            Some("json") => ChallengeReply::Json,
             Some("plain") => ChallengeReply::Plain,
             Some(other) => {
                 return Err(ConfigError::Invalid {
                     var: "FEILIAN_CHALLENGE_REPLY",
-                    reason: format!("{other:?} is neither \"json\" nor \"plain\""),
+                    reason: format!("{other:?} is not \"echo\", \"json\" or \"plain\""),
                 });
             }
         };
@@ -199,6 +252,8 @@ impl Config {
             feilian,
             feilian_challenge_reply,
             max_body_bytes,
+            max_request_age,
+            fingerprints,
             metrics_namespace,
         })
     }
@@ -211,6 +266,44 @@ impl Config {
             _ => None,
         }
     }
+}
+
+/// The fix for a secret pasted with something around it.
+const PASTE_HINT: &str = "store exactly the characters the console shows (printf '%s', not echo, when writing it to a file)";
+
+/// What is wrong with a secret's value as pasted, if anything: whitespace or quotes
+/// around it, or control characters in it. Console tokens and keys have none of
+/// these; a copy from a terminal, `echo` into a file or a quoted value in a `.env`
+/// file adds them, and the relay would then refuse every genuine delivery. An empty
+/// value is fine (unset). The answer never quotes the value.
+pub fn pasted_wrong(value: &str) -> Option<&'static str> {
+    let quoted = |q: char| value.len() >= 2 && value.starts_with(q) && value.ends_with(q);
+    if value.ends_with("\r\n") {
+        Some("has a trailing carriage return and newline (\\r\\n)")
+    } else if value.ends_with('\n') {
+        Some("has a trailing newline")
+    } else if value.ends_with('\r') {
+        Some("has a trailing carriage return")
+    } else if value.starts_with(char::is_whitespace) {
+        Some("has leading whitespace")
+    } else if value.ends_with(char::is_whitespace) {
+        Some("has trailing whitespace")
+    } else if quoted('"') || quoted('\'') {
+        Some("is wrapped in quotes")
+    } else if value.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else {
+        None
+    }
+}
+
+/// A secret's fingerprint for the start-up log: the first 8 hex digits of the
+/// SHA-256 of its UTF-8 bytes, the same as
+/// `printf '%s' 'VALUE' | sha256sum | cut -c1-8` on the console's value. It tells
+/// whether two values are the same without revealing either.
+pub fn fingerprint(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    hex::encode(&digest[..4])
 }
 
 /// The secret's text: a JSON object whose keys are among [`SECRET_VARS`] and whose
@@ -361,8 +454,14 @@ mod tests {
             }
         );
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
-        assert_eq!(config.feilian_challenge_reply, ChallengeReply::Json);
+        assert_eq!(config.feilian_challenge_reply, ChallengeReply::Echo);
         assert_eq!(config.metrics_namespace, DEFAULT_METRICS_NAMESPACE);
+        assert_eq!(config.max_request_age, Duration::from_secs(86_400));
+        let feishu = config.feishu.as_ref().unwrap();
+        assert_eq!(
+            feishu.replay_window(),
+            ReplayWindow::new(Duration::from_secs(86_400))
+        );
         assert_eq!(config.quarantine, None);
     }
 
@@ -515,6 +614,144 @@ mod tests {
                 .metrics_namespace,
             "Platform/OrgChanges"
         );
+    }
+
+    #[test]
+    fn the_challenge_reply_is_echo_json_or_plain() {
+        for (value, expected) in [
+            ("echo", ChallengeReply::Echo),
+            ("json", ChallengeReply::Json),
+            ("plain", ChallengeReply::Plain),
+        ] {
+            let config = config(&[
+                ("QUEUE_URL", QUEUE),
+                ("FEILIAN_VERIFICATION_TOKEN", "t"),
+                ("FEILIAN_CHALLENGE_REPLY", value),
+            ])
+            .unwrap();
+            assert_eq!(config.feilian_challenge_reply, expected);
+        }
+    }
+
+    #[test]
+    fn the_maximum_request_age_is_a_positive_number_of_seconds_applied_to_both_sources() {
+        let with = |value| {
+            config(&[
+                ("QUEUE_URL", QUEUE),
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                ("FEILIAN_VERIFICATION_TOKEN", "t"),
+                ("MAX_REQUEST_AGE_SECONDS", value),
+            ])
+        };
+        let config = with("3600").unwrap();
+        assert_eq!(config.max_request_age, Duration::from_secs(3600));
+        for source in [Source::Feishu, Source::Feilian] {
+            assert_eq!(
+                config.endpoint(source).unwrap().replay_window(),
+                ReplayWindow::new(Duration::from_secs(3600))
+            );
+        }
+        for bad in ["0", "-1", "1.5", "1h", "99999999999999999999999"] {
+            assert_eq!(invalid_var(with(bad)), "MAX_REQUEST_AGE_SECONDS", "{bad}");
+        }
+    }
+
+    /// Every way a pasted secret goes wrong, and what the error says.
+    const PASTED_WRONG: [(&str, &str); 9] = [
+        ("s3cr3t-value\n", "has a trailing newline"),
+        (
+            "s3cr3t-value\r\n",
+            "has a trailing carriage return and newline",
+        ),
+        ("s3cr3t-value\r", "has a trailing carriage return"),
+        ("s3cr3t-value ", "has trailing whitespace"),
+        (" s3cr3t-value", "has leading whitespace"),
+        ("\ts3cr3t-value", "has leading whitespace"),
+        ("\"s3cr3t-value\"", "is wrapped in quotes"),
+        ("'s3cr3t-value'", "is wrapped in quotes"),
+        ("s3cr3t\u{7}value", "contains a control character"),
+    ];
+
+    #[test]
+    fn a_secret_pasted_with_whitespace_or_quotes_is_refused_naming_the_variable() {
+        for var in SECRET_VARS {
+            for (value, problem) in PASTED_WRONG {
+                let mut vars = vec![("QUEUE_URL", QUEUE)];
+                // A key needs its token: give it one when the key is the bad value.
+                if var.ends_with("_ENCRYPT_KEY") {
+                    vars.push((var.replace("ENCRYPT_KEY", "VERIFICATION_TOKEN").leak(), "t"));
+                }
+                vars.push((var, value));
+                let err = config(&vars).unwrap_err();
+                assert!(
+                    matches!(err, ConfigError::Invalid { var: named, .. } if named == var),
+                    "{var} {value:?}: {err:?}"
+                );
+                let text = err.to_string();
+                assert!(text.contains(var) && text.contains(problem), "{text}");
+                assert!(!text.contains("s3cr3t"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_secret_key_pasted_with_whitespace_or_quotes_is_refused_naming_the_key() {
+        for key in SECRET_VARS {
+            for (value, problem) in PASTED_WRONG {
+                let secret = serde_json::json!({ key: value }).to_string();
+                let err = from_secret(&[("QUEUE_URL", QUEUE)], &secret).unwrap_err();
+                assert!(
+                    matches!(err, ConfigError::Secret { .. }),
+                    "{key} {value:?}: {err:?}"
+                );
+                let text = err.to_string();
+                assert!(text.contains(key) && text.contains(problem), "{text}");
+                assert!(!text.contains("s3cr3t"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn values_that_only_look_odd_are_accepted() {
+        // Quotes or spaces inside, a lone quote, and empty (unset) values are fine.
+        for value in ["a b", "a\"b", "\"abc", "it's", "x"] {
+            let config = config(&[("QUEUE_URL", QUEUE), ("FEISHU_VERIFICATION_TOKEN", value)]);
+            assert!(config.is_ok(), "{value:?}: {config:?}");
+        }
+        let config = config(&[
+            ("QUEUE_URL", QUEUE),
+            ("FEISHU_VERIFICATION_TOKEN", "t"),
+            ("FEISHU_ENCRYPT_KEY", ""),
+        ])
+        .unwrap();
+        assert_eq!(config.fingerprints.len(), 1);
+    }
+
+    #[test]
+    fn each_set_secret_has_a_fingerprint_the_shell_can_reproduce() {
+        // printf '%s' 'rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV' | sha256sum | cut -c1-8
+        assert_eq!(fingerprint("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"), "e71bdf96");
+        // printf '%s' '' | sha256sum | cut -c1-8
+        assert_eq!(fingerprint(""), "e3b0c442");
+        let config = config(&[
+            ("QUEUE_URL", QUEUE),
+            (
+                "FEISHU_VERIFICATION_TOKEN",
+                "rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV",
+            ),
+            ("FEILIAN_VERIFICATION_TOKEN", "t"),
+            ("FEILIAN_ENCRYPT_KEY", "k"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.fingerprints,
+            [
+                ("FEISHU_VERIFICATION_TOKEN", "e71bdf96".to_owned()),
+                ("FEILIAN_VERIFICATION_TOKEN", fingerprint("t")),
+                ("FEILIAN_ENCRYPT_KEY", fingerprint("k")),
+            ]
+        );
+        assert!(!format!("{config:?}").contains("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"));
     }
 
     fn from_secret(env: &[(&str, &str)], secret: &str) -> Result<Config, ConfigError> {

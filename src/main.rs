@@ -1,7 +1,7 @@
 //! The Lambda function. `main` does four things, in order: logging, configuration
 //! (environment and secret), clients, and the runtime loop. Everything expensive happens here, once.
 
-use lambda_http::{Error, service_fn};
+use lambda_http::{Error, service_fn, tracing};
 use org_change_relay::aws::load_sdk_config;
 use org_change_relay::http::{App, handle};
 use org_change_relay::queue::sqs::SqsQueue;
@@ -26,6 +26,16 @@ async fn main() -> Result<(), Error> {
             std::process::exit(2);
         }
     };
+    // One line per secret that is set: the first 8 hex digits of its SHA-256, to
+    // compare with the console's value (`printf '%s' 'VALUE' | sha256sum | cut -c1-8`)
+    // without the secret itself ever being logged.
+    for (variable, fingerprint) in &config.fingerprints {
+        tracing::info!(
+            variable,
+            fingerprint = fingerprint.as_str(),
+            "secret fingerprint (first 8 hex digits of its SHA-256)"
+        );
+    }
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = SqsQueue::new(sqs.clone(), &config.queue);
     let quarantine = config

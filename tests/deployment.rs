@@ -90,6 +90,32 @@ async fn configured_like_the_template_it_reads_the_secret_logs_json_and_emits_me
     assert!(logged("request handled", "enqueued"), "{output}");
     assert!(logged("request rejected", "rejected"), "{output}");
 
+    // At start, one fingerprint line per secret: the first 8 hex digits of its
+    // SHA-256, as `printf '%s' VALUE | sha256sum | cut -c1-8` prints them.
+    let fingerprints: Vec<(&str, &str)> = lines
+        .iter()
+        .filter(|line| {
+            line["fields"]["message"] == "secret fingerprint (first 8 hex digits of its SHA-256)"
+        })
+        .map(|line| {
+            assert_eq!(line["level"], "INFO", "{line}");
+            (
+                line["fields"]["variable"].as_str().unwrap_or_default(),
+                line["fields"]["fingerprint"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fingerprints,
+        [
+            ("FEISHU_VERIFICATION_TOKEN", "e71bdf96"),
+            ("FEISHU_ENCRYPT_KEY", "70c90d97"),
+            ("FEILIAN_VERIFICATION_TOKEN", "cc531f96"),
+            ("FEILIAN_ENCRYPT_KEY", "98483c6e"),
+        ],
+        "{output}"
+    );
+
     let metrics: Vec<&Value> = lines
         .iter()
         .filter(|line| line.get("_aws").is_some())

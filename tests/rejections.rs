@@ -4,10 +4,15 @@
 
 mod common;
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use common::*;
+use org_change_core::{EncryptKey, cipher};
 use org_change_relay::http::App;
 use org_change_relay::queue::memory::MemoryQueue;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Sends `request` and checks the refusal, its JSON error body, and that nothing
 /// reached the queue: no message kept, not even a call made.
@@ -238,13 +243,9 @@ async fn an_envelope_of_the_wrong_shape_is_400() {
     let no_event_id = department_event().replace("\"event_id\"", "\"eventid\"");
     assert_refused(&app, &feishu_event(&no_event_id), 400, "malformed_envelope").await;
     let feilian_no_data = json!({"schema": "1.0", "header": {"event_id": "e", "event_type": "department.v1.update", "token": FEILIAN_TOKEN}}).to_string();
-    assert_refused(
-        &app,
-        &feilian_event(&feilian_no_data),
-        400,
-        "malformed_envelope",
-    )
-    .await;
+    // Without a signature the shape is not told apart from a failed decryption
+    // (see `unauthenticated_ciphertext_gets_one_answer_for_every_failure`).
+    assert_refused(&app, &feilian_event(&feilian_no_data), 400, "undecryptable").await;
 }
 
 #[tokio::test]
@@ -301,4 +302,216 @@ async fn unknown_routes_disabled_sources_and_other_methods_are_404_and_405() {
     let mut get = HttpRequest::post("/feishu", "");
     get.method = "GET";
     assert_refused(&app, &get, 405, "method_not_allowed").await;
+}
+
+/// The relay's clock in the replay-window tests: 2025-11-30T10:53:20Z.
+const NOW: u64 = 1_764_500_000;
+
+fn frozen_clock() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(NOW)
+}
+
+/// `NOW + offset` seconds, as an `X-Lark-Request-Timestamp`.
+fn at(offset: i64) -> String {
+    NOW.checked_add_signed(offset).unwrap().to_string()
+}
+
+/// A schema 1.0 Feishu event (legacy envelope), with the test token.
+fn schema_1_event() -> String {
+    json!({"ts": "1502199207.7171419", "uuid": "u-1", "token": FEISHU_TOKEN, "type": "event_callback",
+           "event": {"type": "corehr.department.created_v1", "department_id": "7043711774159341102"}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_replayed_feishu_request_is_401_stale_request_in_both_schemas() {
+    let mut app = encrypted_memory_app();
+    app.clock = frozen_clock;
+    let forty = "1".repeat(40);
+    let now = at(0);
+    for plaintext in [department_event(), schema_1_event()] {
+        let body = encrypt(FEISHU_KEY, &plaintext);
+        for timestamp in [
+            at(-30 * 86_400), // captured 30 days ago
+            "0".to_owned(),
+            format!("+{now}"),
+            format!(" {now}"),
+            format!("{now}.5"),
+            String::new(),
+            forty.clone(),
+            at(301),
+            at(-86_401),
+        ] {
+            let request = feishu_signed_at(&body, FEISHU_KEY, &timestamp, "nonce-42");
+            let message = assert_refused(&app, &request, 401, "stale_request").await;
+            assert!(message.contains("replay"), "{timestamp:?}: {message}");
+        }
+        // The signature hashes timestamp + nonce: moving a digit across keeps it valid.
+        let signed = feishu_signed_at(&body, FEISHU_KEY, &now, "42");
+        let signature = signed
+            .headers
+            .iter()
+            .find(|(name, _)| name == "X-Lark-Signature")
+            .map(|(_, value)| value.clone())
+            .unwrap();
+        for (timestamp, nonce) in [
+            (format!("{now}4"), "2".to_owned()),
+            (
+                now[..now.len() - 1].to_owned(),
+                format!("{}42", &now[now.len() - 1..]),
+            ),
+        ] {
+            let moved = HttpRequest::post("/feishu", body.clone())
+                .header("X-Lark-Request-Timestamp", &timestamp)
+                .header("X-Lark-Request-Nonce", &nonce)
+                .header("X-Lark-Signature", &signature);
+            assert_refused(&app, &moved, 401, "stale_request").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_encrypted_feilian_event_outside_the_window_is_401_stale_request() {
+    let mut app = encrypted_memory_app();
+    app.clock = frozen_clock;
+    let sample = sample("feilian/department.v1.update.json");
+    for millis in [
+        (NOW - 30 * 86_400) * 1000,
+        0,
+        (NOW - 86_401) * 1000,
+        (NOW + 301) * 1000,
+    ] {
+        assert_refused(
+            &app,
+            &feilian_encrypted(&dated(&sample, millis)),
+            401,
+            "stale_request",
+        )
+        .await;
+    }
+}
+
+/// Every encrypted body that no signature authenticates and that does not become the
+/// platform's envelope: (what it is, the body).
+fn unauthenticated_failures(
+    key: &str,
+    envelope_without_event_id: Value,
+) -> Vec<(&'static str, String)> {
+    let sealed = |plaintext: &[u8]| {
+        json!({"encrypt": cipher::encrypt(&EncryptKey::new(key), plaintext, [5; 16])}).to_string()
+    };
+    let mut bad_padding = STANDARD
+        .decode(cipher::encrypt(&EncryptKey::new(key), b"{}", [5; 16]))
+        .unwrap();
+    // The last IV byte flips the only block's last padding byte.
+    bad_padding[15] ^= 1;
+    vec![
+        (
+            "bad base64",
+            json!({"encrypt": "%%% not base64 %%%"}).to_string(),
+        ),
+        (
+            "bad padding",
+            json!({"encrypt": STANDARD.encode(&bad_padding)}).to_string(),
+        ),
+        ("non-UTF-8 plaintext", sealed(&[0xff, 0xfe, b'{', b'}'])),
+        ("non-JSON plaintext", sealed(b"hello world")),
+        ("a JSON array", sealed(b"[1, 2]")),
+        ("an object of the wrong shape", sealed(br#"{"a": 1}"#)),
+        (
+            "a header without event_id",
+            sealed(envelope_without_event_id.to_string().as_bytes()),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn unauthenticated_ciphertext_gets_one_answer_for_every_failure() {
+    let app = encrypted_memory_app();
+    for (path, key, no_event_id) in [
+        (
+            "/feilian",
+            FEILIAN_KEY,
+            json!({"schema": "1.0", "header": {"event_type": "department.v1.update", "token": FEILIAN_TOKEN}, "data": {"events": []}}),
+        ),
+        // Feishu without signature headers: decrypted only to find the challenge.
+        (
+            "/feishu",
+            FEISHU_KEY,
+            json!({"schema": "2.0", "header": {"event_type": "corehr.department.updated_v2", "token": FEISHU_TOKEN}, "event": {}}),
+        ),
+    ] {
+        let mut answers = Vec::new();
+        for (what, body) in unauthenticated_failures(key, no_event_id) {
+            let answer = send(&app, &HttpRequest::post(path, body)).await;
+            answers.push((what, answer.status, answer.content_type, answer.body));
+        }
+        let (_, status, content_type, body) = &answers[0];
+        assert_eq!((*status, content_type.as_str()), (400, "application/json"));
+        assert_eq!(
+            serde_json::from_str::<Value>(body).unwrap()["error"],
+            "undecryptable"
+        );
+        for (what, other_status, other_type, other_body) in &answers {
+            assert_eq!(
+                (other_status, other_type, other_body),
+                (status, content_type, body),
+                "{path}: {what}"
+            );
+        }
+    }
+    assert!(app.queue.is_empty() && app.queue.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_signed_feishu_body_of_the_wrong_shape_keeps_malformed_envelope() {
+    // Only the key holder can sign: the detail tells an attacker nothing.
+    let app = encrypted_memory_app();
+    let message = assert_refused(
+        &app,
+        &feishu_event(r#"{"a": 1}"#),
+        400,
+        "malformed_envelope",
+    )
+    .await;
+    assert!(message.contains("expected a schema 2.0"), "{message}");
+}
+
+#[tokio::test]
+async fn the_feilian_only_outer_forms_stay_refused_for_feishu_and_plaintext_data_is_no_downgrade() {
+    let app = encrypted_memory_app();
+    let challenge =
+        json!({"challenge": "c", "token": FEISHU_TOKEN, "type": "url_verification"}).to_string();
+    let ciphertext = cipher::encrypt(&EncryptKey::new(FEISHU_KEY), challenge.as_bytes(), [1; 16]);
+    let nested = json!({"data": {"encrypt": ciphertext}}).to_string();
+    assert_refused(
+        &app,
+        &HttpRequest::post("/feishu", nested),
+        401,
+        "plaintext_refused",
+    )
+    .await;
+    let bare = HttpRequest::octet_stream("/feishu", ciphertext.clone());
+    let answer = invoke(&app, bare.event(Format::HttpV2, true)).await;
+    assert_eq!(
+        (answer.status, answer.error_code().as_str()),
+        (400, "invalid_json"),
+        "{}",
+        answer.body
+    );
+    // Feilian with a key: a plaintext `{"data": ...}` body is not encrypted.
+    for body in [
+        dated(&sample("feilian/department.v1.update.json"), now_millis()),
+        json!({"data": {"challenge": "c", "token": FEILIAN_TOKEN, "type": "url_verification"}})
+            .to_string(),
+        json!({"data": {"encrypt": 5}}).to_string(),
+    ] {
+        assert_refused(
+            &app,
+            &HttpRequest::post("/feilian", body),
+            401,
+            "plaintext_refused",
+        )
+        .await;
+    }
 }

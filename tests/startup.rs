@@ -111,3 +111,21 @@ fn an_unreadable_secret_stops_the_function_naming_the_secret() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_secret_pasted_with_a_trailing_newline_stops_the_function_naming_it_not_its_value() {
+    let (code, stderr) = start(&[
+        ("QUEUE_URL", QUEUE),
+        ("FEISHU_VERIFICATION_TOKEN", "t0ken-that-must-not-leak\n"),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with(
+            "org-change-relay: configuration error: FEISHU_VERIFICATION_TOKEN is invalid: it has a trailing newline"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("t0ken-that-must-not-leak"), "{stderr}");
+}

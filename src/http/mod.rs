@@ -8,7 +8,7 @@ pub mod reply;
 pub mod route;
 
 use std::convert::Infallible;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use lambda_http::tracing;
 use lambda_http::{Body, Request, Response};
@@ -18,7 +18,7 @@ use crate::queue::{MAX_MESSAGE_BYTES, PublishError, Queue, RetryPolicy, publish}
 use metrics::{Counts, Outcome};
 use org_change_core::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use org_change_core::{
-    Delivery, Inbound, Quarantine, Rejection, SignatureHeaders, Source, receive,
+    Delivery, EventRef, Inbound, Quarantine, Rejection, SignatureHeaders, Source, receive,
 };
 use reply::{Failure, Handled};
 
@@ -34,6 +34,9 @@ pub struct App<Q> {
     /// without one they are refused with their error, as the platform then retries.
     pub quarantine: Option<Q>,
     pub retry: RetryPolicy,
+    /// The clock the replay window is measured with: [`SystemTime::now`], or a fixed
+    /// time in tests.
+    pub clock: fn() -> SystemTime,
 }
 
 impl<Q: Queue> App<Q> {
@@ -43,6 +46,7 @@ impl<Q: Queue> App<Q> {
             queue,
             quarantine: None,
             retry: RetryPolicy::default(),
+            clock: SystemTime::now,
         }
     }
 
@@ -112,9 +116,19 @@ async fn process<Q: Queue>(
         _ => None,
     };
 
-    match receive(endpoint, Inbound { body, signature }).map_err(Failure::Rejected)? {
-        Delivery::Challenge(value) => Ok(Handled::Challenge {
-            value,
+    let delivery =
+        receive(endpoint, Inbound { body, signature }, (app.clock)()).map_err(|rejection| {
+            debug_cause(source, &rejection);
+            Failure::Rejected(rejection)
+        })?;
+    if let Delivery::Changes(batch) = &delivery {
+        warn_unchecked_time(source, batch.event());
+    } else if let Delivery::Ignored(event) = &delivery {
+        warn_unchecked_time(source, event);
+    }
+    match delivery {
+        Delivery::Challenge(challenge) => Ok(Handled::Challenge {
+            challenge,
             reply: match source {
                 Source::Feilian => app.config.feilian_challenge_reply,
                 _ => ChallengeReply::Json,
@@ -169,6 +183,30 @@ async fn quarantine_event<Q: Queue>(
                 reason: "SQS did not confirm it in time".into(),
             },
         }),
+    }
+}
+
+/// What made a body undecryptable, at DEBUG only: the answer is the same for every
+/// cause (no oracle), and the WARN line of the request carries that answer.
+fn debug_cause(source: Source, rejection: &Rejection) {
+    if let Rejection::Undecryptable { cause, .. } = rejection {
+        tracing::debug!(source = source.as_str(), cause, "undecryptable");
+    }
+}
+
+/// An accepted Feilian event whose `header.create_time` is absent or unreadable, so
+/// that the replay window could not be applied: allowed (the platform documents the
+/// field, but not every sender has been seen), and logged so that it is noticed
+/// (`docs/protocol.md`, "Replay window").
+fn warn_unchecked_time(source: Source, event: &EventRef) {
+    if let Some(unchecked) = event.unchecked_time {
+        tracing::warn!(
+            source = source.as_str(),
+            event_type = event.event_type.as_str(),
+            event_id = event.event_id.as_str(),
+            create_time = unchecked.as_str(),
+            "replay window not applied: header.create_time is absent or unreadable"
+        );
     }
 }
 
@@ -263,5 +301,101 @@ fn record(
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use lambda_http::tracing::subscriber;
+
+    use super::*;
+    use org_change_core::UncheckedTime;
+
+    /// A log sink for one test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What `f` logs at `level` and above, as text lines.
+    fn logged(level: tracing::Level, f: impl FnOnce()) -> String {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(level)
+            .finish();
+        tracing::dispatcher::with_default(&tracing::Dispatch::new(subscriber), f);
+        let bytes = captured.0.lock().expect("not poisoned").clone();
+        String::from_utf8(bytes).expect("UTF-8 logs")
+    }
+
+    fn event(unchecked_time: Option<UncheckedTime>) -> EventRef {
+        EventRef {
+            event_type: "department.v1.update".into(),
+            event_id: "f1a0c3d4".into(),
+            unchecked_time,
+        }
+    }
+
+    #[test]
+    fn an_event_whose_time_could_not_be_checked_is_logged_at_warn_with_its_id_and_type() {
+        for (unchecked, name) in [
+            (UncheckedTime::Absent, "absent"),
+            (UncheckedTime::Unreadable, "unreadable"),
+        ] {
+            let log = logged(tracing::Level::WARN, || {
+                warn_unchecked_time(Source::Feilian, &event(Some(unchecked)));
+            });
+            assert_eq!(log.lines().count(), 1, "{log}");
+            for part in [
+                "WARN",
+                "replay window not applied",
+                "source=\"feilian\"",
+                "event_type=\"department.v1.update\"",
+                "event_id=\"f1a0c3d4\"",
+                &format!("create_time=\"{name}\""),
+            ] {
+                assert!(log.contains(part), "{part}: {log}");
+            }
+        }
+        let log = logged(tracing::Level::TRACE, || {
+            warn_unchecked_time(Source::Feilian, &event(None));
+        });
+        assert_eq!(log, "");
+    }
+
+    #[test]
+    fn what_made_a_body_undecryptable_is_logged_at_debug_only() {
+        let rejection = Rejection::Undecryptable {
+            platform: Source::Feilian,
+            cause: "bad padding (wrong key or altered data)",
+        };
+        let debug = logged(tracing::Level::DEBUG, || {
+            debug_cause(Source::Feilian, &rejection)
+        });
+        assert!(
+            debug.contains("DEBUG") && debug.contains("bad padding"),
+            "{debug}"
+        );
+        let info = logged(tracing::Level::INFO, || {
+            debug_cause(Source::Feilian, &rejection)
+        });
+        assert_eq!(info, "");
+        // Nor is it in the answer.
+        assert!(!rejection.to_string().contains("padding"), "{rejection}");
     }
 }

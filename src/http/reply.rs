@@ -13,13 +13,13 @@ use serde::Serialize;
 use super::route::RouteError;
 use crate::config::{ChallengeReply, secret_var};
 use crate::queue::PublishError;
-use org_change_core::{EventRef, Rejection, Setting, Source};
+use org_change_core::{Challenge, EventRef, Rejection, Setting, Source};
 
 /// A request that was handled.
 #[derive(Debug)]
 pub enum Handled {
     Challenge {
-        value: String,
+        challenge: Challenge,
         reply: ChallengeReply,
     },
     Enqueued {
@@ -73,6 +73,7 @@ impl Failure {
                 Rejection::PlaintextRefused { .. }
                 | Rejection::MissingSignature
                 | Rejection::BadSignature
+                | Rejection::StaleRequest { .. }
                 | Rejection::BadToken { .. } => StatusCode::UNAUTHORIZED,
             },
             Failure::Enqueue { .. }
@@ -151,6 +152,16 @@ struct ChallengeBody<'a> {
     challenge: &'a str,
 }
 
+/// The whole challenge object, as Feilian's `echo` reply sends it back: the fields in
+/// the order the platform sends them.
+#[derive(Serialize)]
+struct EchoBody<'a> {
+    challenge: &'a str,
+    token: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
 #[derive(Serialize)]
 struct AckBody<'a> {
     ok: bool,
@@ -165,13 +176,34 @@ struct AckBody<'a> {
 pub fn respond(outcome: &Result<Handled, Failure>) -> Response<Body> {
     match outcome {
         Ok(Handled::Challenge {
-            value,
+            challenge,
             reply: ChallengeReply::Plain,
-        }) => response(StatusCode::OK, "text/plain; charset=utf-8", value.clone()),
+        }) => response(
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            challenge.value().to_owned(),
+        ),
         Ok(Handled::Challenge {
-            value,
+            challenge,
             reply: ChallengeReply::Json,
-        }) => json(StatusCode::OK, &ChallengeBody { challenge: value }),
+        }) => json(
+            StatusCode::OK,
+            &ChallengeBody {
+                challenge: challenge.value(),
+            },
+        ),
+        // The token goes back only to a sender that proved it knows it (and the key).
+        Ok(Handled::Challenge {
+            challenge,
+            reply: ChallengeReply::Echo,
+        }) => json(
+            StatusCode::OK,
+            &EchoBody {
+                challenge: challenge.value(),
+                token: challenge.token(),
+                kind: "url_verification",
+            },
+        ),
         Ok(Handled::Enqueued { count, .. }) => json(
             StatusCode::OK,
             &AckBody {

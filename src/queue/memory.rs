@@ -259,7 +259,7 @@ mod tests {
             body: body.as_bytes(),
             signature: None,
         };
-        match receive(&endpoint, inbound) {
+        match receive(&endpoint, inbound, std::time::SystemTime::now()) {
             Ok(Delivery::Changes(batch)) => batch,
             other => panic!("expected changes, got {other:?}"),
         }

@@ -168,6 +168,7 @@ mod tests {
                 body: body.as_bytes(),
                 signature: None,
             },
+            std::time::SystemTime::now(),
         ) {
             Ok(Delivery::Changes(batch)) => batch,
             other => panic!("expected changes, got {other:?}"),

@@ -16,7 +16,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_config::SdkConfig;
 use aws_sdk_sqs::Client;
@@ -293,6 +293,15 @@ impl HttpRequest {
         }
     }
 
+    /// A POST whose body is a file, `application/octet-stream`: API Gateway hands
+    /// such a body to the function base64-encoded (send it with `base64` true).
+    pub fn octet_stream(path: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            headers: vec![("Content-Type".into(), "application/octet-stream".into())],
+            ..Self::post(path, body)
+        }
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
@@ -421,9 +430,30 @@ pub fn encrypt(key: &str, plaintext: &str) -> String {
     json!({ "encrypt": sealed }).to_string()
 }
 
-/// A Feishu request: `body` sent as is, signed with `key` like Feishu signs.
+/// Now, in Unix seconds.
+pub fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs()
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_millis() as u64
+}
+
+/// A Feishu request: `body` sent as is, signed with `key` like Feishu signs, now.
 pub fn feishu_signed(body: &str, key: &str) -> HttpRequest {
-    let (timestamp, nonce) = ("1700000000", "nonce-42");
+    feishu_signed_at(body, key, &now_seconds().to_string(), "nonce-42")
+}
+
+/// A Feishu request signed with `key` as if sent at `timestamp` (the
+/// `X-Lark-Request-Timestamp` value, as is) with `nonce`.
+pub fn feishu_signed_at(body: &str, key: &str, timestamp: &str, nonce: &str) -> HttpRequest {
     let signature = signature::sign(timestamp, nonce, &EncryptKey::new(key), body.as_bytes());
     HttpRequest::post("/feishu", body)
         .header("X-Lark-Request-Timestamp", timestamp)
@@ -431,13 +461,34 @@ pub fn feishu_signed(body: &str, key: &str) -> HttpRequest {
         .header("X-Lark-Signature", &signature)
 }
 
+/// `plaintext` with its `header.create_time`, where it has one, set to `millis` (as a
+/// string, as the platforms send it); anything that is not a JSON object is returned
+/// as is. The samples keep the platforms' example times, which the replay window
+/// refuses for an encrypted Feilian event.
+pub fn dated(plaintext: &str, millis: u64) -> String {
+    let Ok(mut envelope) = serde_json::from_str::<Value>(plaintext) else {
+        return plaintext.to_owned();
+    };
+    match envelope.pointer_mut("/header/create_time") {
+        Some(time) => *time = json!(millis.to_string()),
+        None => return plaintext.to_owned(),
+    }
+    envelope.to_string()
+}
+
 /// A Feishu event, encrypted and signed with the test key.
 pub fn feishu_event(plaintext: &str) -> HttpRequest {
     feishu_signed(&encrypt(FEISHU_KEY, plaintext), FEISHU_KEY)
 }
 
-/// A Feilian event, encrypted with the test key (Feilian signs nothing).
+/// A Feilian event, dated now ([`dated`]) and encrypted with the test key (Feilian
+/// signs nothing).
 pub fn feilian_event(plaintext: &str) -> HttpRequest {
+    feilian_encrypted(&dated(plaintext, now_millis()))
+}
+
+/// `plaintext` exactly as given, encrypted with the Feilian test key.
+pub fn feilian_encrypted(plaintext: &str) -> HttpRequest {
     HttpRequest::post("/feilian", encrypt(FEILIAN_KEY, plaintext))
 }
 

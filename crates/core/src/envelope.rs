@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::window::UncheckedTime;
 use crate::{Action, Entity, Rejection};
 
 /// A parsed, not yet authenticated, request.
@@ -40,6 +41,9 @@ pub struct EventRef {
     pub event_type: String,
     /// The platform's event id (`header.event_id`; Feishu schema 1.0: `uuid`).
     pub event_id: String,
+    /// Set when the replay window applies to this event (Feilian with an Encrypt
+    /// Key) but could not be checked, and why; the adapter logs it.
+    pub unchecked_time: Option<UncheckedTime>,
 }
 
 impl Event<'_> {
@@ -56,6 +60,7 @@ impl Event<'_> {
         EventRef {
             event_type: self.event_type.clone().into_owned(),
             event_id: self.event_id.clone().into_owned(),
+            unchecked_time: None,
         }
     }
 }

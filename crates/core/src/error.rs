@@ -2,6 +2,7 @@
 //! maps each to one HTTP status in one place (the relay's `http::reply`).
 
 use crate::Source;
+use crate::window::Staleness;
 
 /// A request the relay refuses. The message says what went wrong and what to do,
 /// and never contains a secret or decrypted content. It names the endpoint whose
@@ -35,7 +36,11 @@ pub enum Rejection {
     },
 
     /// Every failure to decrypt, or to parse what was decrypted, gets this one answer:
-    /// telling bad padding apart from other failures would be a padding oracle.
+    /// telling bad padding apart from other failures would be a padding oracle. When
+    /// no signature authenticated the ciphertext (Feilian always; Feishu without
+    /// signature headers), a decrypted body that is not the platform's envelope gets
+    /// it too, for the same reason (CBC lets an attacker rewrite the first block
+    /// through the IV). The message is the same for every cause.
     #[error(
         "the encrypted body could not be decrypted; check that the {} endpoint's Encrypt Key matches the one in the console",
         .platform.as_str()
@@ -43,6 +48,9 @@ pub enum Rejection {
     Undecryptable {
         /// The endpoint's platform.
         platform: Source,
+        /// What failed, for a DEBUG log line only: never part of the message, the
+        /// status or the code.
+        cause: &'static str,
     },
 
     /// A plaintext body at an endpoint that has an Encrypt Key (no downgrade).
@@ -66,6 +74,20 @@ pub enum Rejection {
         "X-Lark-Signature does not match the body; check that the feishu endpoint's Encrypt Key matches the one in the console"
     )]
     BadSignature,
+
+    /// The request's own time is outside the replay window
+    /// ([`ReplayWindow`](crate::ReplayWindow)): Feishu's signed
+    /// `X-Lark-Request-Timestamp`, or Feilian's encrypted `header.create_time`.
+    #[error(
+        "the {} request {staleness}; a request outside the replay window is refused as a possible replay: check the sender's clock",
+        .platform.as_str()
+    )]
+    StaleRequest {
+        /// The endpoint's platform.
+        platform: Source,
+        /// How the time is off.
+        staleness: Staleness,
+    },
 
     /// The verification token is absent or not the endpoint's.
     #[error(
@@ -116,6 +138,7 @@ impl Rejection {
             Rejection::PlaintextRefused { .. } => "plaintext_refused",
             Rejection::MissingSignature => "missing_signature",
             Rejection::BadSignature => "bad_signature",
+            Rejection::StaleRequest { .. } => "stale_request",
             Rejection::BadToken { .. } => "bad_token",
             Rejection::MalformedEnvelope { .. } => "malformed_envelope",
             Rejection::MalformedEvent { .. } => "malformed_event",
@@ -127,7 +150,7 @@ impl Rejection {
     pub fn setting(&self) -> Option<(Source, Setting)> {
         match self {
             Rejection::EncryptKeyMissing { platform }
-            | Rejection::Undecryptable { platform }
+            | Rejection::Undecryptable { platform, .. }
             | Rejection::PlaintextRefused { platform } => Some((*platform, Setting::EncryptKey)),
             Rejection::BadSignature => Some((Source::Feishu, Setting::EncryptKey)),
             Rejection::BadToken { platform } => Some((*platform, Setting::VerificationToken)),

@@ -5,7 +5,8 @@
 //! every step can be unit-tested, fuzzed (`fuzz/`) and benchmarked (`benches/`) on its
 //! own. The path a request takes:
 //!
-//! 1. [`receive`] — the pipeline: unwrap, authenticate, decrypt, parse, check the token;
+//! 1. [`receive`] — the pipeline: unwrap, authenticate, decrypt, parse, check the token
+//!    and the [`window`] (the current time is passed in: nothing here reads a clock);
 //! 2. [`signature`] and [`cipher`] — Feishu's request signature and the AES envelope
 //!    both platforms share;
 //! 3. `envelope`, then `feishu` / `feilian` — each platform's envelopes, in the
@@ -57,17 +58,19 @@ pub mod signature;
 mod snapshot;
 mod timestamp;
 mod verified;
+pub mod window;
 
 pub use envelope::EventRef;
 pub use error::{Rejection, Setting};
 pub use org_change_contract::{Action, Entity, Message, SCHEMA_VERSION, Source};
 pub use outgoing::Outgoing;
 pub use quarantine::{Quarantine, REDACTED};
-pub use receive::{Batch, Delivery, Endpoint, Inbound, receive};
+pub use receive::{Batch, Challenge, Delivery, Endpoint, Inbound, receive};
 pub use secret::{EncryptKey, VerificationToken};
 pub use signature::SignatureHeaders;
 pub use timestamp::occurred_at;
 pub use verified::Verified;
+pub use window::{ReplayWindow, UncheckedTime};
 
 /// Every event type the relay relays, per source, with the change it reports.
 pub fn event_types(source: Source) -> &'static [(&'static str, Entity, Action)] {

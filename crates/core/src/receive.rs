@@ -1,45 +1,74 @@
 //! The pipeline every request goes through, in order:
 //!
-//! 1. read the outer JSON: `{"encrypt": ...}` or a plaintext envelope;
+//! 1. read the outer body: `{"encrypt": ...}` or a plaintext envelope (Feilian
+//!    also: `{"data": {"encrypt": ...}}`, or the bare base64 ciphertext);
 //! 2. refuse a plaintext body when a key is configured (no downgrade), and an
 //!    encrypted one when none is;
-//! 3. Feishu: check the signature over the raw body *before* decrypting;
-//! 4. decrypt and parse the envelope;
+//! 3. Feishu: check the signature over the raw body *before* decrypting, then the
+//!    signed `X-Lark-Request-Timestamp` against the replay window;
+//! 4. decrypt and parse the envelope; when no signature authenticated the
+//!    ciphertext, every failure up to here is one answer, `undecryptable`;
 //! 5. check the verification token, in constant time, on every request
-//!    ([`verified`](crate::verified));
+//!    ([`verified`](crate::verified)); Feilian with a key: then `header.create_time`
+//!    against the replay window;
 //! 6. answer the challenge, or normalize the event into messages.
 
 use std::borrow::Cow;
+use std::time::SystemTime;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
+use crate::cipher::DecryptError;
 use crate::envelope::{Envelope, EventRef, ParseError, parse_object};
 use crate::feilian::Feilian;
 use crate::feishu::Feishu;
 use crate::outgoing::Outgoing;
 use crate::platform::Platform;
 use crate::quarantine::Quarantine;
+use crate::timestamp::raw_unix_millis;
 use crate::verified::{Signature, Verified, token_matches, verify_event};
+use crate::window::{ReplayWindow, UncheckedTime};
 use crate::{EncryptKey, Rejection, SignatureHeaders, Source, VerificationToken, cipher};
 
-/// One webhook endpoint: a source with its console secrets.
+/// One webhook endpoint: a source with its console secrets and its replay window.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     source: Source,
     token: VerificationToken,
     key: Option<EncryptKey>,
+    window: ReplayWindow,
 }
 
 impl Endpoint {
     /// An endpoint of `source` with the console's Verification Token and, if the
     /// console has one, its Encrypt Key (then only encrypted requests are accepted).
+    /// Its replay window is the default one (24 h back, 300 s ahead); see
+    /// [`with_replay_window`](Self::with_replay_window).
     pub fn new(source: Source, token: VerificationToken, key: Option<EncryptKey>) -> Self {
-        Self { source, token, key }
+        Self {
+            source,
+            token,
+            key,
+            window: ReplayWindow::default(),
+        }
+    }
+
+    /// The same endpoint with another replay window (the adapter's
+    /// `MAX_REQUEST_AGE_SECONDS`).
+    pub fn with_replay_window(mut self, window: ReplayWindow) -> Self {
+        self.window = window;
+        self
     }
 
     /// The platform this endpoint receives from.
     pub fn source(&self) -> Source {
         self.source
+    }
+
+    /// The replay window applied to its signed (Feishu) or encrypted (Feilian) requests.
+    pub fn replay_window(&self) -> ReplayWindow {
+        self.window
     }
 }
 
@@ -57,8 +86,8 @@ pub struct Inbound<'a> {
 /// What to do with an authenticated request.
 #[derive(Debug)]
 pub enum Delivery {
-    /// A URL verification: answer with this challenge value.
-    Challenge(String),
+    /// A URL verification: answer with this challenge.
+    Challenge(Challenge),
     /// Changes to put on the queue.
     Changes(Batch),
     /// An event type the relay does not handle: acknowledge it and enqueue nothing,
@@ -73,6 +102,37 @@ pub enum Delivery {
         /// The redacted envelope and why.
         quarantine: Quarantine,
     },
+}
+
+/// A URL verification whose token matched: what the platform sent, for the reply
+/// (`docs/protocol.md`, "Challenge replies").
+#[derive(Clone, PartialEq, Eq)]
+pub struct Challenge {
+    value: String,
+    token: String,
+}
+
+impl Challenge {
+    /// The `challenge` value to send back.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The `token` the request carried: the endpoint's Verification Token, since it
+    /// matched. Only for a reply that echoes the whole challenge object (Feilian's
+    /// `echo`); never log it.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+impl std::fmt::Debug for Challenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Challenge")
+            .field("value", &self.value)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 /// The messages of one verified request. It has no public constructor: the only way
@@ -95,16 +155,21 @@ impl Batch {
     }
 }
 
-/// Runs the whole pipeline on one request.
+/// Runs the whole pipeline on one request received at `now` (the adapter's clock:
+/// the replay window is measured from it).
 ///
 /// # Errors
 ///
 /// A [`Rejection`] says why the request is refused; its [`code`](Rejection::code) is
 /// stable. Nothing is published for a rejected request.
-pub fn receive(endpoint: &Endpoint, inbound: Inbound<'_>) -> Result<Delivery, Rejection> {
+pub fn receive(
+    endpoint: &Endpoint,
+    inbound: Inbound<'_>,
+    now: SystemTime,
+) -> Result<Delivery, Rejection> {
     match endpoint.source {
-        Source::Feishu => receive_from::<Feishu>(endpoint, inbound),
-        Source::Feilian => receive_from::<Feilian>(endpoint, inbound),
+        Source::Feishu => receive_from::<Feishu>(endpoint, inbound, now),
+        Source::Feilian => receive_from::<Feilian>(endpoint, inbound, now),
         // An endpoint is only ever made for a source this crate knows.
         _ => Err(Rejection::InvalidJson),
     }
@@ -113,58 +178,142 @@ pub fn receive(endpoint: &Endpoint, inbound: Inbound<'_>) -> Result<Delivery, Re
 fn receive_from<P: Platform>(
     endpoint: &Endpoint,
     inbound: Inbound<'_>,
+    now: SystemTime,
 ) -> Result<Delivery, Rejection> {
     let source = P::SOURCE;
-    let text = std::str::from_utf8(inbound.body).map_err(|_| Rejection::InvalidJson)?;
-    let outer: Outer = parse_object(text, "").map_err(|_| Rejection::InvalidJson)?;
-    match (outer.encrypt, &endpoint.key) {
-        (None, Some(_)) => Err(Rejection::PlaintextRefused { platform: source }),
-        (Some(_), None) => Err(Rejection::EncryptKeyMissing { platform: source }),
-        (None, None) => {
-            let envelope = P::parse(text).map_err(|err| parse_rejection(source, err, false))?;
+    match (read_outer(source, inbound.body)?, &endpoint.key) {
+        (Outer::Plaintext(_), Some(_)) => Err(Rejection::PlaintextRefused { platform: source }),
+        (Outer::Encrypted(_), None) => Err(Rejection::EncryptKeyMissing { platform: source }),
+        (Outer::Plaintext(text), None) => {
+            let envelope = P::parse(text).map_err(|err| match err {
+                ParseError::NotJson => Rejection::InvalidJson,
+                ParseError::Shape(detail) => Rejection::MalformedEnvelope {
+                    platform: source,
+                    detail,
+                },
+            })?;
             // Without an Encrypt Key a signature proves nothing (Feishu signs with an
-            // empty key then): the token is the only check.
-            open::<P>(endpoint, text, envelope, Signature::NotApplicable)
+            // empty key then) and a plaintext time can be rewritten at will: the token
+            // is the only check.
+            open::<P>(endpoint, text, envelope, Signature::NotApplicable, None)
         }
-        (Some(encrypted), Some(key)) => {
-            let signature = check_signature(source, inbound, key)?;
+        (Outer::Encrypted(encrypted), Some(key)) => {
+            let signature = check_signature(source, inbound, key, endpoint.window, now)?;
+            let undecryptable = |cause| Rejection::Undecryptable {
+                platform: source,
+                cause,
+            };
             let plaintext = cipher::decrypt(key, &encrypted)
-                .map_err(|_| Rejection::Undecryptable { platform: source })?;
+                .map_err(|err| undecryptable(decrypt_cause(err)))?;
             let text = std::str::from_utf8(&plaintext)
-                .map_err(|_| Rejection::Undecryptable { platform: source })?;
-            let envelope = P::parse(text).map_err(|err| parse_rejection(source, err, true))?;
-            open::<P>(endpoint, text, envelope, signature)
+                .map_err(|_| undecryptable("the plaintext is not UTF-8"))?;
+            let envelope = P::parse(text).map_err(|err| match err {
+                ParseError::NotJson => undecryptable("the plaintext is not a JSON object"),
+                // Only a signature proves the ciphertext was not altered: without one,
+                // telling "decrypts to the wrong JSON" from "does not decrypt" would
+                // be an oracle on rewritten ciphertexts (`docs/protocol.md`, "Signature").
+                ParseError::Shape(detail) if signature != Signature::Valid => undecryptable(detail),
+                ParseError::Shape(detail) => Rejection::MalformedEnvelope {
+                    platform: source,
+                    detail,
+                },
+            })?;
+            // Feilian signs nothing, but its time is inside the ciphertext.
+            let window = (source == Source::Feilian).then_some((endpoint.window, now));
+            open::<P>(endpoint, text, envelope, signature, window)
         }
     }
 }
 
-/// The rejection for a body that could not be read as the platform's envelope.
-fn parse_rejection(source: Source, err: ParseError, decrypted: bool) -> Rejection {
+/// The debug-log cause of a decryption failure (never part of the answer).
+fn decrypt_cause(err: DecryptError) -> &'static str {
     match err {
-        // Same answer as bad padding: see `Rejection::Undecryptable`.
-        ParseError::NotJson if decrypted => Rejection::Undecryptable { platform: source },
-        ParseError::NotJson => Rejection::InvalidJson,
-        ParseError::Shape(detail) => Rejection::MalformedEnvelope {
-            platform: source,
-            detail,
-        },
+        DecryptError::Base64 => "the ciphertext is not base64",
+        DecryptError::Length => "the ciphertext is not an IV and whole blocks",
+        DecryptError::Padding => "bad padding (wrong key or altered data)",
     }
 }
 
-/// The outer body: only whether it is `{"encrypt": ...}` matters here.
+/// What the outer body is.
+enum Outer<'a> {
+    /// An envelope in plaintext (or not an envelope at all: the parser says).
+    Plaintext(&'a str),
+    /// The base64 ciphertext.
+    Encrypted(Cow<'a, str>),
+}
+
+/// The outer JSON: only where a ciphertext may be matters here.
 #[derive(Deserialize)]
-struct Outer<'a> {
+struct OuterJson<'a> {
+    #[serde(borrow)]
+    encrypt: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// Feilian's `{"data": {"encrypt": "..."}}`.
+#[derive(Deserialize)]
+struct NestedCiphertext<'a> {
     #[serde(borrow)]
     encrypt: Option<Cow<'a, str>>,
 }
 
+/// The shortest bare ciphertext: base64 of an IV and one block (32 bytes).
+const MIN_BARE_CIPHERTEXT: usize = 44;
+
+/// Reads the outer body. Both platforms send `{"encrypt": "<base64>"}`. Feilian's
+/// one public receiver also takes `{"data": {"encrypt": "<base64>"}}` and, for an
+/// `application/octet-stream` request, the bare base64 ciphertext (API Gateway hands
+/// such a body over base64-encoded; the adapter sees the base64 text once
+/// lambda_http has decoded it) (`docs/protocol.md`, "Challenge replies"): the relay
+/// accepts both from Feilian, through the same decryption and checks. Feishu sends
+/// neither, and they stay refused there.
+fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejection> {
+    let text = std::str::from_utf8(body).map_err(|_| Rejection::InvalidJson)?;
+    if source == Source::Feilian
+        && let Some(bare) = bare_ciphertext(text)
+    {
+        return Ok(Outer::Encrypted(Cow::Borrowed(bare)));
+    }
+    let outer: OuterJson = parse_object(text, "").map_err(|_| Rejection::InvalidJson)?;
+    if let Some(encrypted) = outer.encrypt {
+        return Ok(Outer::Encrypted(encrypted));
+    }
+    if source == Source::Feilian
+        && let Some(data) = outer.data
+        && let Ok(NestedCiphertext {
+            encrypt: Some(encrypted),
+        }) = serde_json::from_str(data.get())
+    {
+        return Ok(Outer::Encrypted(encrypted));
+    }
+    // Anything else, `{"data": {...}}` without a string `encrypt` included, is a
+    // plaintext body: refused when a key is configured (no downgrade).
+    Ok(Outer::Plaintext(text))
+}
+
+/// The body as a bare base64 ciphertext, if it is one: at least an IV and a block's
+/// worth of the standard base64 alphabet, with surrounding ASCII whitespace (a file
+/// ending in a newline) ignored.
+fn bare_ciphertext(text: &str) -> Option<&str> {
+    let bare = text.trim_matches(|c: char| c.is_ascii_whitespace());
+    let base64 = bare.len() >= MIN_BARE_CIPHERTEXT
+        && bare
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
+    base64.then_some(bare)
+}
+
 /// Checks a Feishu signature over the raw body, before anything is decrypted: a
 /// receiver that decrypts unauthenticated data and answers bad padding differently
-/// is a padding oracle (`docs/protocol.md`, "Signature").
+/// is a padding oracle (`docs/protocol.md`, "Signature"). Once the signature matched,
+/// the timestamp it covers is trustworthy, and must be inside the replay window.
 fn check_signature(
     source: Source,
     inbound: Inbound<'_>,
     key: &EncryptKey,
+    window: ReplayWindow,
+    now: SystemTime,
 ) -> Result<Signature, Rejection> {
     // Feilian documents no signature: its only proof of origin is the token inside
     // the encrypted body (`docs/protocol.md`, "Feilian").
@@ -173,33 +322,75 @@ fn check_signature(
     }
     match inbound.signature {
         None => Ok(Signature::Absent),
-        Some(headers) if headers.verify(key, inbound.body) => Ok(Signature::Valid),
+        Some(headers) if headers.verify(key, inbound.body) => {
+            window
+                .check_header_timestamp(headers.timestamp, now)
+                .map_err(|staleness| Rejection::StaleRequest {
+                    platform: source,
+                    staleness,
+                })?;
+            Ok(Signature::Valid)
+        }
         Some(_) => Err(Rejection::BadSignature),
     }
 }
 
-/// Authenticates a parsed envelope and turns it into what to do.
+/// Authenticates a parsed envelope and turns it into what to do. `window`: the
+/// replay window and the current time, when the event's `header.create_time` is to
+/// be checked (Feilian with a key).
 fn open<P: Platform>(
     endpoint: &Endpoint,
     text: &str,
     envelope: Envelope<'_>,
     signature: Signature,
+    window: Option<(ReplayWindow, SystemTime)>,
 ) -> Result<Delivery, Rejection> {
     match envelope {
-        // The URL verification carries no signature headers: the token is its proof.
-        Envelope::Challenge { challenge, token } => {
-            if !token_matches(&endpoint.token, token.as_deref()) {
-                return Err(Rejection::BadToken {
-                    platform: P::SOURCE,
-                });
+        // The URL verification carries no signature headers and no time: the token
+        // is its proof.
+        Envelope::Challenge { challenge, token } => match token {
+            Some(token) if token_matches(&endpoint.token, Some(&token)) => {
+                Ok(Delivery::Challenge(Challenge {
+                    value: challenge.into_owned(),
+                    token: token.into_owned(),
+                }))
             }
-            Ok(Delivery::Challenge(challenge.into_owned()))
-        }
+            _ => Err(Rejection::BadToken {
+                platform: P::SOURCE,
+            }),
+        },
         Envelope::Event(event) => {
             let event = verify_event(P::SOURCE, &endpoint.token, event, signature)?;
-            deliver::<P>(text, &event)
+            let unchecked_time = match window {
+                Some((window, now)) => check_create_time(P::SOURCE, &event, window, now)?,
+                None => None,
+            };
+            deliver::<P>(text, &event, unchecked_time)
         }
     }
+}
+
+/// Applies the replay window to a verified event's `header.create_time`; an absent
+/// or unreadable time is let through and reported.
+fn check_create_time(
+    source: Source,
+    event: &Verified<crate::envelope::Event<'_>>,
+    window: ReplayWindow,
+    now: SystemTime,
+) -> Result<Option<UncheckedTime>, Rejection> {
+    let Some(raw) = event.create_time else {
+        return Ok(Some(UncheckedTime::Absent));
+    };
+    let Some(millis) = raw_unix_millis(raw) else {
+        return Ok(Some(UncheckedTime::Unreadable));
+    };
+    window
+        .check_unix_millis(millis, now)
+        .map_err(|staleness| Rejection::StaleRequest {
+            platform: source,
+            staleness,
+        })?;
+    Ok(None)
 }
 
 /// The messages of a verified event. `text` is its envelope as decrypted, kept (with
@@ -207,8 +398,12 @@ fn open<P: Platform>(
 fn deliver<P: Platform>(
     text: &str,
     event: &Verified<crate::envelope::Event<'_>>,
+    unchecked_time: Option<UncheckedTime>,
 ) -> Result<Delivery, Rejection> {
-    let event_ref = event.event_ref();
+    let event_ref = EventRef {
+        unchecked_time,
+        ..event.event_ref()
+    };
     let messages = match P::normalize(event) {
         Ok(Some(messages)) => messages,
         Ok(None) => return Ok(Delivery::Ignored(event_ref)),
@@ -235,4 +430,524 @@ fn deliver<P: Platform>(
         event: event_ref,
         messages,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::signature::sign;
+    use crate::window::Staleness;
+
+    const TOKEN: &str = "the-token";
+    const KEY: &str = "the-key";
+    /// The relay's clock in these tests.
+    const NOW: u64 = 1_764_500_000;
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(NOW)
+    }
+
+    fn endpoint(source: Source, key: bool) -> Endpoint {
+        Endpoint::new(
+            source,
+            VerificationToken::new(TOKEN),
+            key.then(|| EncryptKey::new(KEY)),
+        )
+    }
+
+    fn feishu_v2() -> Value {
+        json!({
+            "schema": "2.0",
+            "header": {"event_id": "e1", "event_type": "corehr.department.updated_v2",
+                       "create_time": "1608725989000", "token": TOKEN, "app_id": "a", "tenant_key": "t"},
+            "event": {"department_id": "d1", "field_changes": ["name"]}
+        })
+    }
+
+    fn feishu_v1() -> Value {
+        json!({
+            "ts": "1502199207.7171419", "uuid": "u1", "token": TOKEN, "type": "event_callback",
+            "event": {"type": "corehr.department.created_v1", "department_id": "d1"}
+        })
+    }
+
+    /// A Feilian update; `create_time`: the header's, or none.
+    fn feilian(create_time: Option<Value>) -> Value {
+        let mut envelope = json!({
+            "schema": "1.0",
+            "header": {"event_id": "f1", "token": TOKEN, "event_type": "department.v1.update", "app_id": "a"},
+            "data": {"events": [{"object": {"open_id": "od_1"}, "updated_fields": ["name"]}]}
+        });
+        if let Some(time) = create_time {
+            envelope["header"]["create_time"] = time;
+        }
+        envelope
+    }
+
+    fn millis(offset_ms: i64) -> Value {
+        json!(
+            (NOW * 1000)
+                .checked_add_signed(offset_ms)
+                .unwrap()
+                .to_string()
+        )
+    }
+
+    fn challenge() -> Value {
+        json!({"challenge": "c-1", "token": TOKEN, "type": "url_verification"})
+    }
+
+    fn sealed(plaintext: &[u8]) -> String {
+        cipher::encrypt(&EncryptKey::new(KEY), plaintext, [9; 16])
+    }
+
+    fn encrypted(plaintext: &[u8]) -> String {
+        json!({ "encrypt": sealed(plaintext) }).to_string()
+    }
+
+    fn run(
+        endpoint: &Endpoint,
+        body: &str,
+        headers: Option<SignatureHeaders<'_>>,
+    ) -> Result<Delivery, Rejection> {
+        receive(
+            endpoint,
+            Inbound {
+                body: body.as_bytes(),
+                signature: headers,
+            },
+            now(),
+        )
+    }
+
+    /// `body` signed with the test key at `timestamp`, nonce `nonce`.
+    fn signed(
+        endpoint: &Endpoint,
+        body: &str,
+        timestamp: &str,
+        nonce: &str,
+    ) -> Result<Delivery, Rejection> {
+        let signature = sign(timestamp, nonce, &EncryptKey::new(KEY), body.as_bytes());
+        run(
+            endpoint,
+            body,
+            Some(SignatureHeaders {
+                timestamp,
+                nonce,
+                signature: &signature,
+            }),
+        )
+    }
+
+    fn at(offset: i64) -> String {
+        NOW.checked_add_signed(offset).unwrap().to_string()
+    }
+
+    fn stale(result: Result<Delivery, Rejection>) -> Staleness {
+        match result {
+            Err(Rejection::StaleRequest { staleness, .. }) => staleness,
+            other => panic!("expected stale_request, got {other:?}"),
+        }
+    }
+
+    fn enqueued(result: Result<Delivery, Rejection>) -> Batch {
+        match result {
+            Ok(Delivery::Changes(batch)) => batch,
+            other => panic!("expected changes, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_signed_feishu_request_must_be_inside_the_window_in_both_schemas() {
+        let endpoint = endpoint(Source::Feishu, true);
+        for envelope in [feishu_v2(), feishu_v1()] {
+            let body = encrypted(envelope.to_string().as_bytes());
+            for accepted in [0, -86_399, 299] {
+                enqueued(signed(&endpoint, &body, &at(accepted), "n"));
+            }
+            for (offset, expected) in [
+                (
+                    -30 * 86_400,
+                    Staleness::TooOld {
+                        age_seconds: 30 * 86_400,
+                        max_age_seconds: 86_400,
+                    },
+                ),
+                (
+                    -86_401,
+                    Staleness::TooOld {
+                        age_seconds: 86_401,
+                        max_age_seconds: 86_400,
+                    },
+                ),
+                (301, Staleness::InTheFuture { ahead_seconds: 301 }),
+            ] {
+                assert_eq!(stale(signed(&endpoint, &body, &at(offset), "n")), expected);
+            }
+            assert!(matches!(
+                stale(signed(&endpoint, &body, "0", "n")),
+                Staleness::TooOld { .. }
+            ));
+            let forty = "1".repeat(40);
+            let now = at(0);
+            for bad in [
+                format!("+{now}"),
+                format!(" {now}"),
+                format!("{now}.5"),
+                String::new(),
+                forty,
+            ] {
+                assert_eq!(
+                    stale(signed(&endpoint, &body, &bad, "n")),
+                    Staleness::Unreadable,
+                    "{bad:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn digits_moved_between_timestamp_and_nonce_keep_the_signature_but_not_the_window() {
+        let endpoint = endpoint(Source::Feishu, true);
+        let body = encrypted(feishu_v2().to_string().as_bytes());
+        let (timestamp, nonce) = (at(0), "42".to_owned());
+        let signature = sign(&timestamp, &nonce, &EncryptKey::new(KEY), body.as_bytes());
+        let with = |timestamp: &str, nonce: &str| {
+            run(
+                &endpoint,
+                &body,
+                Some(SignatureHeaders {
+                    timestamp,
+                    nonce,
+                    signature: &signature,
+                }),
+            )
+        };
+        enqueued(with(&timestamp, &nonce));
+        // The same concatenation, so the same signature: one digit moved each way.
+        let longer = format!("{timestamp}4");
+        let shorter = &timestamp[..timestamp.len() - 1];
+        let moved_back = format!("{}{nonce}", &timestamp[timestamp.len() - 1..]);
+        assert!(matches!(
+            stale(with(&longer, "2")),
+            Staleness::InTheFuture { .. }
+        ));
+        assert!(matches!(
+            stale(with(shorter, &moved_back)),
+            Staleness::TooOld { .. }
+        ));
+    }
+
+    #[test]
+    fn the_signature_is_checked_before_the_timestamp() {
+        let endpoint = endpoint(Source::Feishu, true);
+        let body = encrypted(feishu_v2().to_string().as_bytes());
+        let signature = sign("0", "n", &EncryptKey::new("another key"), body.as_bytes());
+        let result = run(
+            &endpoint,
+            &body,
+            Some(SignatureHeaders {
+                timestamp: "0",
+                nonce: "n",
+                signature: &signature,
+            }),
+        );
+        assert_eq!(result.unwrap_err(), Rejection::BadSignature);
+    }
+
+    #[test]
+    fn the_window_is_configurable_per_endpoint() {
+        let endpoint = endpoint(Source::Feishu, true)
+            .with_replay_window(ReplayWindow::new(Duration::from_secs(3_153_600_000)));
+        let body = encrypted(feishu_v2().to_string().as_bytes());
+        enqueued(signed(&endpoint, &body, "1732147200", "n"));
+    }
+
+    #[test]
+    fn what_carries_no_authenticated_time_is_not_checked() {
+        // The challenge, with no headers at all.
+        let feishu = endpoint(Source::Feishu, true);
+        let body = encrypted(challenge().to_string().as_bytes());
+        assert!(matches!(
+            run(&feishu, &body, None),
+            Ok(Delivery::Challenge(_))
+        ));
+        // Feishu without a key: only the token authenticates, the timestamp means nothing.
+        let plain = endpoint(Source::Feishu, false);
+        let body = feishu_v2().to_string();
+        let signature = sign("0", "n", &EncryptKey::new(""), body.as_bytes());
+        let headers = SignatureHeaders {
+            timestamp: "0",
+            nonce: "n",
+            signature: &signature,
+        };
+        enqueued(run(&plain, &body, Some(headers)));
+        // Feilian without a key: a plaintext time can be rewritten by whoever replays it.
+        let body = feilian(Some(json!("1000"))).to_string();
+        let batch = enqueued(run(&endpoint(Source::Feilian, false), &body, None));
+        assert_eq!(batch.event().unchecked_time, None);
+    }
+
+    #[test]
+    fn an_encrypted_feilian_event_must_be_inside_the_window() {
+        let endpoint = endpoint(Source::Feilian, true);
+        let send = |create_time| {
+            run(
+                &endpoint,
+                &encrypted(feilian(create_time).to_string().as_bytes()),
+                None,
+            )
+        };
+        for accepted in [0, -86_399_000, 299_000] {
+            let batch = enqueued(send(Some(millis(accepted))));
+            assert_eq!(batch.event().unchecked_time, None, "{accepted}");
+        }
+        assert!(matches!(
+            stale(send(Some(millis(-30 * 86_400_000)))),
+            Staleness::TooOld { .. }
+        ));
+        assert!(matches!(
+            stale(send(Some(millis(-86_401_000)))),
+            Staleness::TooOld { .. }
+        ));
+        assert_eq!(
+            stale(send(Some(millis(301_000)))),
+            Staleness::InTheFuture { ahead_seconds: 301 }
+        );
+        assert!(matches!(
+            stale(send(Some(json!("0")))),
+            Staleness::TooOld { .. }
+        ));
+        // A number, and seconds, are read like occurred_at reads them.
+        enqueued(send(Some(json!(NOW * 1000))));
+        enqueued(send(Some(json!(NOW.to_string()))));
+        // An unknown event type is checked too, before it is acknowledged.
+        let mut other = feilian(Some(millis(-30 * 86_400_000)));
+        other["header"]["event_type"] = json!("user.v1.create");
+        let result = run(&endpoint, &encrypted(other.to_string().as_bytes()), None);
+        assert!(matches!(stale(result), Staleness::TooOld { .. }));
+    }
+
+    #[test]
+    fn an_absent_or_unreadable_feilian_time_is_accepted_and_reported() {
+        let endpoint = endpoint(Source::Feilian, true);
+        let send = |create_time| {
+            run(
+                &endpoint,
+                &encrypted(feilian(create_time).to_string().as_bytes()),
+                None,
+            )
+        };
+        // `null` reads as absent.
+        for absent in [None, Some(json!(null))] {
+            let batch = enqueued(send(absent));
+            assert_eq!(batch.event().unchecked_time, Some(UncheckedTime::Absent));
+        }
+        for unreadable in [json!("soon"), json!(""), json!("-1"), json!(true)] {
+            let batch = enqueued(send(Some(unreadable.clone())));
+            assert_eq!(
+                batch.event().unchecked_time,
+                Some(UncheckedTime::Unreadable),
+                "{unreadable}"
+            );
+        }
+        let mut other = feilian(None);
+        other["header"]["event_type"] = json!("user.v1.create");
+        match run(&endpoint, &encrypted(other.to_string().as_bytes()), None) {
+            Ok(Delivery::Ignored(event)) => {
+                assert_eq!(event.unchecked_time, Some(UncheckedTime::Absent));
+            }
+            other => panic!("expected ignored, got {other:?}"),
+        }
+    }
+
+    /// Every body whose ciphertext was not authenticated and does not become the
+    /// platform's envelope: (what it is, the body).
+    fn unauthenticated_failures(source: Source) -> Vec<(&'static str, String)> {
+        let mut bad_padding =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, sealed(b"{}"))
+                .unwrap();
+        // The last IV byte flips the only block's last padding byte.
+        bad_padding[15] ^= 1;
+        let bad_padding =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bad_padding);
+        let no_event_id = match source {
+            Source::Feilian => {
+                json!({"schema": "1.0", "header": {"event_type": "department.v1.update", "token": TOKEN}, "data": {"events": []}})
+            }
+            _ => {
+                json!({"schema": "2.0", "header": {"event_type": "corehr.department.updated_v2", "token": TOKEN}, "event": {}})
+            }
+        };
+        vec![
+            (
+                "bad base64",
+                json!({"encrypt": "%%% not base64 %%%"}).to_string(),
+            ),
+            ("bad padding", json!({ "encrypt": bad_padding }).to_string()),
+            ("non-UTF-8 plaintext", encrypted(&[0xff, 0xfe, b'{', b'}'])),
+            ("non-JSON plaintext", encrypted(b"hello world")),
+            ("a JSON array", encrypted(b"[1, 2]")),
+            ("an object of the wrong shape", encrypted(br#"{"a": 1}"#)),
+            (
+                "a header without event_id",
+                encrypted(no_event_id.to_string().as_bytes()),
+            ),
+        ]
+    }
+
+    #[test]
+    fn unauthenticated_ciphertext_gets_one_answer_for_every_failure() {
+        for source in [Source::Feilian, Source::Feishu] {
+            // Feishu without signature headers: decrypted only to find the challenge.
+            let endpoint = endpoint(source, true);
+            for (what, body) in unauthenticated_failures(source) {
+                let rejection = run(&endpoint, &body, None).unwrap_err();
+                assert!(
+                    matches!(rejection, Rejection::Undecryptable { platform, .. } if platform == source),
+                    "{source:?} {what}: {rejection:?}"
+                );
+                assert_eq!(rejection.code(), "undecryptable");
+                assert_eq!(
+                    rejection.to_string(),
+                    Rejection::Undecryptable {
+                        platform: source,
+                        cause: ""
+                    }
+                    .to_string(),
+                    "{source:?} {what}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_signed_feishu_body_of_the_wrong_shape_keeps_its_detail() {
+        // Only the key holder can sign, so the detail is no oracle.
+        let endpoint = endpoint(Source::Feishu, true);
+        for plaintext in [
+            r#"{"a": 1}"#,
+            r#"{"schema":"2.0","header":{"event_type":"x","token":"the-token"},"event":{}}"#,
+        ] {
+            let body = encrypted(plaintext.as_bytes());
+            match signed(&endpoint, &body, &at(0), "n") {
+                Err(Rejection::MalformedEnvelope { platform, .. }) => {
+                    assert_eq!(platform, Source::Feishu);
+                }
+                other => panic!("{plaintext}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn feilian_nested_and_bare_ciphertexts_go_through_the_same_checks() {
+        let endpoint = endpoint(Source::Feilian, true);
+        for envelope in [challenge(), feilian(Some(millis(0)))] {
+            let ciphertext = sealed(envelope.to_string().as_bytes());
+            let nested = json!({"data": {"encrypt": ciphertext}}).to_string();
+            let with_newline = format!("{ciphertext}\n");
+            for body in [nested.as_str(), ciphertext.as_str(), with_newline.as_str()] {
+                let delivery = run(&endpoint, body, None).unwrap();
+                match (&delivery, envelope.get("challenge")) {
+                    (Delivery::Challenge(challenge), Some(_)) => {
+                        assert_eq!((challenge.value(), challenge.token()), ("c-1", TOKEN));
+                    }
+                    (Delivery::Changes(batch), None) => assert_eq!(batch.messages().len(), 1),
+                    _ => panic!("{body}: {delivery:?}"),
+                }
+            }
+        }
+        // The same checks: a wrong token, a stale time, a wrong key.
+        let wrong_token = json!({"challenge": "c", "token": "nope", "type": "url_verification"});
+        let bare = sealed(wrong_token.to_string().as_bytes());
+        assert_eq!(run(&endpoint, &bare, None).unwrap_err().code(), "bad_token");
+        let old = sealed(
+            feilian(Some(millis(-30 * 86_400_000)))
+                .to_string()
+                .as_bytes(),
+        );
+        let nested = json!({"data": {"encrypt": old}}).to_string();
+        assert_eq!(
+            run(&endpoint, &nested, None).unwrap_err().code(),
+            "stale_request"
+        );
+        let wrong_key = cipher::encrypt(
+            &EncryptKey::new("other"),
+            challenge().to_string().as_bytes(),
+            [3; 16],
+        );
+        assert_eq!(
+            run(&endpoint, &wrong_key, None).unwrap_err().code(),
+            "undecryptable"
+        );
+        // Without a key they are encrypted bodies all the same.
+        let keyless = self::endpoint(Source::Feilian, false);
+        let nested = json!({"data": {"encrypt": bare}}).to_string();
+        for body in [bare.as_str(), nested.as_str()] {
+            assert_eq!(
+                run(&keyless, body, None).unwrap_err().code(),
+                "encrypt_key_missing"
+            );
+        }
+    }
+
+    #[test]
+    fn a_plaintext_data_body_is_still_refused_when_a_key_is_set() {
+        let endpoint = endpoint(Source::Feilian, true);
+        for body in [
+            feilian(Some(millis(0))).to_string(),
+            json!({"data": challenge()}).to_string(),
+            json!({"data": {"encrypt": 5}}).to_string(),
+            json!({"data": "not an object"}).to_string(),
+        ] {
+            assert_eq!(
+                run(&endpoint, &body, None).unwrap_err(),
+                Rejection::PlaintextRefused {
+                    platform: Source::Feilian
+                },
+                "{body}"
+            );
+        }
+        // Short or non-base64 text is not a bare ciphertext.
+        for body in ["", "true", "1234", "not json", "AAAA"] {
+            assert_eq!(
+                run(&endpoint, body, None).unwrap_err(),
+                Rejection::InvalidJson,
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn feishu_refuses_the_feilian_only_forms() {
+        let endpoint = endpoint(Source::Feishu, true);
+        let ciphertext = sealed(challenge().to_string().as_bytes());
+        let nested = json!({"data": {"encrypt": ciphertext}}).to_string();
+        assert_eq!(
+            run(&endpoint, &nested, None).unwrap_err(),
+            Rejection::PlaintextRefused {
+                platform: Source::Feishu
+            }
+        );
+        assert_eq!(
+            run(&endpoint, &ciphertext, None).unwrap_err(),
+            Rejection::InvalidJson
+        );
+    }
+
+    #[test]
+    fn the_challenge_carries_its_token_which_debug_hides() {
+        let endpoint = endpoint(Source::Feilian, true);
+        let body = encrypted(challenge().to_string().as_bytes());
+        let Ok(Delivery::Challenge(challenge)) = run(&endpoint, &body, None) else {
+            panic!("a challenge");
+        };
+        assert_eq!((challenge.value(), challenge.token()), ("c-1", TOKEN));
+        let debug = format!("{challenge:?}");
+        assert!(debug.contains("c-1") && !debug.contains(TOKEN), "{debug}");
+    }
 }

@@ -16,18 +16,22 @@ const MAX_MILLIS: u64 = 253_402_300_799_999;
 /// A raw JSON timestamp (string or number) as RFC 3339 UTC with milliseconds, e.g.
 /// `2020-12-23T12:19:49.000Z`; `None` when it is not a plausible timestamp.
 pub fn occurred_at(raw: &RawValue) -> Option<String> {
+    let millis = raw_unix_millis(raw)?;
+    let time = UNIX_EPOCH + Duration::from_millis(millis);
+    Some(humantime::format_rfc3339_millis(time).to_string())
+}
+
+/// A raw JSON timestamp (string or number, in any of the shapes above) as Unix
+/// milliseconds; `None` when it is not a plausible timestamp. The replay window reads
+/// Feilian's `header.create_time` through this.
+pub(crate) fn raw_unix_millis(raw: &RawValue) -> Option<u64> {
     let text = raw.get();
     let text = text
         .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
         .unwrap_or(text)
         .trim();
-    let millis = unix_millis(text)?;
-    if millis > MAX_MILLIS {
-        return None;
-    }
-    let time = UNIX_EPOCH + Duration::from_millis(millis);
-    Some(humantime::format_rfc3339_millis(time).to_string())
+    unix_millis(text).filter(|millis| *millis <= MAX_MILLIS)
 }
 
 /// Unix milliseconds from a decimal number in seconds, milliseconds, microseconds or

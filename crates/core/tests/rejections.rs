@@ -45,6 +45,10 @@ fn same_rejection(actual: &Rejection, expected: &Rejection) -> bool {
             Rejection::MalformedEvent { event_type: a, .. },
             Rejection::MalformedEvent { event_type: b, .. },
         ) => a == b,
+        (
+            Rejection::Undecryptable { platform: a, .. },
+            Rejection::Undecryptable { platform: b, .. },
+        ) => a == b,
         _ => actual == expected,
     }
 }
@@ -53,6 +57,13 @@ fn malformed_envelope(platform: Source) -> Rejection {
     Rejection::MalformedEnvelope {
         platform,
         detail: "",
+    }
+}
+
+fn undecryptable(platform: Source) -> Rejection {
+    Rejection::Undecryptable {
+        platform,
+        cause: "",
     }
 }
 
@@ -124,35 +135,35 @@ fn every_refusal_has_its_variant_and_code() {
             "feilian encrypted with another key",
             keyed_endpoint(Feilian),
             Request::encrypted("another key", &feilian_event()),
-            Rejection::Undecryptable { platform: Feilian },
+            undecryptable(Feilian),
             "undecryptable",
         ),
         (
             "feilian encrypt value that is not base64",
             keyed_endpoint(Feilian),
             Request::plain(json!({"encrypt": "%%% not base64 %%%"}).to_string()),
-            Rejection::Undecryptable { platform: Feilian },
+            undecryptable(Feilian),
             "undecryptable",
         ),
         (
             "feilian encrypt value shorter than an IV and a block",
             keyed_endpoint(Feilian),
             Request::plain(json!({"encrypt": "AAAA"}).to_string()),
-            Rejection::Undecryptable { platform: Feilian },
+            undecryptable(Feilian),
             "undecryptable",
         ),
         (
             "feilian ciphertext that decrypts to text that is not JSON",
             keyed_endpoint(Feilian),
             Request::encrypted(FEILIAN_KEY, "decrypts, but is not JSON"),
-            Rejection::Undecryptable { platform: Feilian },
+            undecryptable(Feilian),
             "undecryptable",
         ),
         (
             "feishu correctly signed, encrypted with another key",
             keyed_endpoint(Feishu),
             Request::encrypted("another key", &feishu_event()).signed(FEISHU_KEY),
-            Rejection::Undecryptable { platform: Feishu },
+            undecryptable(Feishu),
             "undecryptable",
         ),
         // plaintext_refused: no downgrade when a key is configured.
@@ -302,14 +313,25 @@ fn every_refusal_has_its_variant_and_code() {
             "malformed_envelope",
         ),
         (
-            "feilian header without data",
+            "feilian header without data, plaintext",
+            plain_endpoint(Feilian),
+            Request::plain(
+                json!({"schema": "1.0", "header": {"event_id": "e", "event_type": "department.v1.update", "token": FEILIAN_TOKEN}}).to_string(),
+            ),
+            malformed_envelope(Feilian),
+            "malformed_envelope",
+        ),
+        (
+            // Encrypted but not authenticated (Feilian signs nothing): one answer for
+            // every failure behind the ciphertext, or it would be an oracle.
+            "feilian header without data, encrypted",
             keyed_endpoint(Feilian),
             Request::encrypted(
                 FEILIAN_KEY,
                 &json!({"schema": "1.0", "header": {"event_id": "e", "event_type": "department.v1.update", "token": FEILIAN_TOKEN}}).to_string(),
             ),
-            malformed_envelope(Feilian),
-            "malformed_envelope",
+            undecryptable(Feilian),
+            "undecryptable",
         ),
         (
             "feilian header without event_type",
@@ -436,7 +458,7 @@ fn every_rejection_has_its_stable_code_and_points_at_its_setting() {
             Some((Feilian, EncryptKey)),
         ),
         (
-            Rejection::Undecryptable { platform: Feishu },
+            undecryptable(Feishu),
             "undecryptable",
             Some((Feishu, EncryptKey)),
         ),

@@ -63,7 +63,8 @@ enum Command {
     Send {
         #[command(flatten)]
         target: Target,
-        /// Event bodies to send; their token is replaced by the configured one.
+        /// Event bodies to send; their token is replaced by the configured one, and
+        /// their header.create_time, where they have one, by the current time.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -216,6 +217,17 @@ impl Sender {
     }
 }
 
+/// `envelope` with its `header.create_time`, where it has one, set to `millis` (Unix
+/// milliseconds, as a string like the platforms'): the samples keep the platforms'
+/// example times, and the relay refuses an encrypted Feilian event dated outside its
+/// replay window (`docs/protocol.md`, "Replay window").
+fn dated(mut envelope: Value, millis: u128) -> Value {
+    if let Some(time) = envelope.pointer_mut("/header/create_time") {
+        *time = json!(millis.to_string());
+    }
+    envelope
+}
+
 /// The relay's variable for a default endpoint's setting (`FEISHU_ENCRYPT_KEY`, ...),
 /// which the simulator reads too, so one shell can drive the local relay.
 fn relay_var(source: Source, setting: &str) -> String {
@@ -349,6 +361,7 @@ fn run(cli: Cli) -> Result<bool, String> {
                     .map_err(|err| format!("{}: {err}", file.display()))?;
                 let envelope: Value = serde_json::from_str(&text)
                     .map_err(|err| format!("{}: not JSON: {err}", file.display()))?;
+                let envelope = dated(envelope, now().as_millis());
                 let (status, body) = sender.send(&sender.with_token(envelope))?;
                 println!("{} → {status} {body}", file.display());
                 all_ok &= (200..300).contains(&status);
@@ -376,6 +389,21 @@ mod tests {
     use clap::CommandFactory;
 
     use super::*;
+
+    #[test]
+    fn send_dates_an_envelope_now_where_it_has_a_create_time() {
+        let feilian =
+            json!({"header": {"event_id": "e", "create_time": "1740385174957"}, "data": {}});
+        assert_eq!(
+            dated(feilian, 1_764_500_000_123)["header"]["create_time"],
+            "1764500000123"
+        );
+        // Nothing is added where there was no time.
+        let challenge = json!({"challenge": "c", "type": "url_verification"});
+        assert_eq!(dated(challenge.clone(), 1), challenge);
+        let no_time = json!({"header": {"event_id": "e"}});
+        assert_eq!(dated(no_time.clone(), 1), no_time);
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

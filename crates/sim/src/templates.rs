@@ -81,7 +81,7 @@ impl Template {
             signature: None,
         };
         let event_type = sample["header"]["event_type"].as_str().unwrap_or_default();
-        let batch = match receive(&endpoint, inbound) {
+        let batch = match receive(&endpoint, inbound, std::time::SystemTime::now()) {
             Ok(Delivery::Changes(batch)) => batch,
             other => {
                 return Err(format!(
@@ -242,7 +242,7 @@ mod tests {
             body: body.as_bytes(),
             signature: None,
         };
-        match receive(&endpoint, inbound) {
+        match receive(&endpoint, inbound, std::time::SystemTime::now()) {
             Ok(Delivery::Changes(batch)) => batch
                 .messages()
                 .iter()
