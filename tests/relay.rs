@@ -187,7 +187,8 @@ const FEISHU_EXPECTED: &[Expected] = &[
         "updated",
         "od-64242a18099d3a31acd24d8fce8dxxxx",
         None,
-        &["name", "order"],
+        // `old_object` holds only the previous name: only `name` changed.
+        &["name"],
     ),
 ];
 
@@ -257,19 +258,13 @@ async fn every_feilian_event_type_lands_on_the_queue_one_message_per_entry() {
             vec!["od_Ab12Cd34xxxx", "od_Ef56Gh78xxxx"],
             vec![json!([]), json!([])],
         ),
-        // No list is sent for a deletion: the keys that differ between the snapshots.
+        // No list is sent for a deletion, and its `object` is partial: the deletion is
+        // the change, no field is reported as changed.
         (
             "department.v1.delete",
             "deleted",
             vec!["od_Ij90Kl12xxxx"],
-            vec![json!([
-                "create_time",
-                "delete_time",
-                "name",
-                "seq",
-                "type",
-                "update_time"
-            ])],
+            vec![json!([])],
         ),
     ] {
         let plaintext = sample(&format!("feilian/{event_type}.json"));
@@ -484,5 +479,92 @@ async fn a_stopped_sqs_server_gets_a_503_in_time() {
         started.elapsed() < Duration::from_secs(3),
         "took {:?}",
         started.elapsed()
+    );
+}
+
+/// A contact v3 department as Feishu sends it, compact, with `name` as raw JSON text.
+fn contact_department(open_department_id: &str, name: &str) -> String {
+    format!(
+        r#"{{"name":{name},"parent_department_id":"od-4e6ac4d14bcd5071a37a39de902c7141","department_id":"D096","open_department_id":"{open_department_id}","leader_user_id":"ou_7dab8a3d3cdcc9da365777c7ad535d62","order":"100","status":{{"is_deleted":false}}}}"#
+    )
+}
+
+/// A schema 2.0 Feishu envelope around `event` (raw JSON text), with the test token.
+fn feishu_envelope(event_type: &str, event_id: &str, event: &str) -> String {
+    format!(
+        r#"{{"schema":"2.0","header":{{"event_id":"{event_id}","event_type":"{event_type}","create_time":"1608725989000","token":"{FEISHU_TOKEN}","app_id":"cli_9f5343c580712544","tenant_key":"2ca1d211f64f6438"}},"event":{event}}}"#
+    )
+}
+
+#[tokio::test]
+async fn a_name_with_a_lone_surrogate_is_relayed_byte_for_byte_not_refused() {
+    let Setup { client, queue } = setup(false).await;
+    let app = encrypted_app(&client, &queue);
+    // A cut emoji: legal JSON text, not Unicode; serde_json::Value refuses it.
+    let object = contact_department("od-64242a18099d3a31acd24d8fce8d1a2b", r#""Growth \ud83d""#);
+    let old_object = r#"{"name":"Growth"}"#;
+    let event = format!(r#"{{"object":{object},"old_object":{old_object}}}"#);
+    let plaintext = feishu_envelope("contact.department.updated_v3", "ev-cut-1", &event);
+    let answer = send(&app, &feishu_event(&plaintext)).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (200, json!({"ok": true, "enqueued": 1}))
+    );
+
+    let feilian_old = r#"{"open_id":"od_6M95Q3J3abcd","parent_id":"od_rYKNJJZDabcd","name":"部门","type":2,"seq":0}"#;
+    let feilian_new = feilian_old.replace("部门", r"部门 \ude00");
+    let feilian = format!(
+        r#"{{"schema":"1.0","header":{{"event_id":"e09288e2-a1b3-4b38-84a8-3c6737250001","token":"{FEILIAN_TOKEN}","create_time":"1740385174957","event_type":"department.v1.update","app_id":"cfg"}},"data":{{"events":[{{"object":{feilian_new},"old_object":{feilian_old}}}]}}}}"#
+    );
+    let answer = send(&app, &feilian_event(&feilian)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    let bodies = drain_text(&client, &queue).await;
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    for (body, before, after, entity_id) in [
+        (
+            &bodies[0],
+            old_object,
+            object.as_str(),
+            "od-64242a18099d3a31acd24d8fce8d1a2b",
+        ),
+        (
+            &bodies[1],
+            feilian_old,
+            feilian_new.as_str(),
+            "od_6M95Q3J3abcd",
+        ),
+    ] {
+        // The snapshots are the bytes the platform sent.
+        assert!(body.contains(&format!(r#""before":{before}"#)), "{body}");
+        assert!(body.contains(&format!(r#""after":{after}"#)), "{body}");
+        let message: org_change_contract::Message = serde_json::from_str(body).unwrap();
+        assert_eq!(message.entity_id, entity_id);
+        assert_eq!(message.changed_fields, ["name"], "{body}");
+        assert_eq!(message.before.unwrap().get(), before);
+        assert_eq!(message.after.unwrap().get(), after);
+    }
+}
+
+#[tokio::test]
+async fn ids_with_lone_surrogates_become_their_escapes_in_the_message_and_the_fifo_ids() {
+    let Setup { client, queue } = setup(true).await;
+    let app = encrypted_app(&client, &queue);
+    let event = r#"{"department_id":"70437117741593411\ud83d","field_changes":["name"]}"#;
+    let plaintext = feishu_envelope("corehr.department.updated_v2", r"5e3702a8\udc00", event);
+    let answer = send(&app, &feishu_event(&plaintext)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let received = drain(&client, &queue).await;
+    assert_eq!(received.len(), 1);
+    let message = &received[0];
+    assert_eq!(message.body["id"], r"feishu:5e3702a8\udc00");
+    assert_eq!(message.body["event_id"], r"5e3702a8\udc00");
+    assert_eq!(message.body["entity_id"], r"70437117741593411\ud83d");
+    assert_eq!(
+        (message.group_id.as_deref(), message.dedup_id.as_deref()),
+        (
+            Some(r"feishu:2ca1d211f64f6438:department:70437117741593411\ud83d"),
+            Some(r"feishu:5e3702a8\udc00")
+        )
     );
 }

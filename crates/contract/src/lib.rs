@@ -172,17 +172,24 @@ pub struct Message<'a> {
     /// What happened to it.
     pub action: Action,
     /// The unit's id, in the platform's own id space: Feishu People `department_id` or
-    /// `org_id`, Feishu contacts' `open_department_id`, or Feilian's `open_id`.
+    /// `org_id`, Feishu contacts' `open_department_id`, or Feilian's `open_id`. Like
+    /// every string of the message but `before` and `after`, it is Unicode text: a
+    /// lone UTF-16 surrogate the platform sent (legal JSON, not Unicode) is written as
+    /// the six characters of its escape in lower case (`od-\ud83d`).
     pub entity_id: Cow<'a, str>,
     /// Custom organizations: the code of the custom organization's type
     /// (`object_api_name`, e.g. `custom_org_01`), needed to query it. `null` for
     /// departments, or when the platform sent none.
     pub object_api_name: Option<Cow<'a, str>>,
     /// The fields that changed: the platform's list as received (Feishu People
-    /// `field_changes`, Feilian `update_fields` or `updated_fields`), or, when it sends
-    /// no list but both snapshots, the top-level keys whose values differ between
-    /// `before` and `after` (a key in only one of them differs), sorted. Empty when
-    /// neither is known.
+    /// `field_changes`, Feilian `update_fields` or `updated_fields`). When it sends no
+    /// list: for `updated` with both snapshots, the top-level keys of `before`
+    /// (`old_object`) whose value differs from the same key in `after` (a key absent
+    /// from `after` differs; a key only in `after` is not listed, as Feishu contacts'
+    /// `old_object` carries only the previous values of the fields that changed),
+    /// sorted, values compared as JSON (key order, whitespace and escapes do not
+    /// matter; `1` and `1.0` differ); for `created` and `deleted`, empty (the action
+    /// is the change). Empty when nothing says which fields changed.
     pub changed_fields: Vec<Cow<'a, str>>,
     /// When the platform created the event (`header.create_time`; Feishu schema 1.0:
     /// `ts`), as RFC 3339 UTC with milliseconds, e.g. `2020-12-23T12:19:49.000Z`;
@@ -195,7 +202,9 @@ pub struct Message<'a> {
     /// The receiving app as received (`header.app_id`: Feishu's app id, Feilian's
     /// event subscription config id); `null` when absent.
     pub app_id: Option<Cow<'a, str>>,
-    /// The unit before the change (`old_object`), exactly as the platform sent it, in
+    /// The unit before the change (`old_object`), exactly as the platform sent it
+    /// (byte for byte: it may hold a lone UTF-16 surrogate escape such as
+    /// `"\ud83d"`, which `Message` reads but `serde_json::Value` refuses), in
     /// its own field names: Feilian updates and deletes, Feishu
     /// `contact.department.updated_v3`. `null` when the platform sends no snapshot,
     /// as for every Feishu People (`corehr.*`) event.
