@@ -568,3 +568,76 @@ async fn ids_with_lone_surrogates_become_their_escapes_in_the_message_and_the_fi
         )
     );
 }
+
+/// Whether Amazon SQS accepts `c` in a body (`docs/protocol.md`, "Amazon SQS limits");
+/// moto accepts more, so the tests check the bodies themselves.
+fn sqs_allows(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+#[tokio::test]
+async fn names_with_characters_sqs_refuses_are_escaped_in_the_body() {
+    let Setup { client, queue } = setup(false).await;
+    let app = encrypted_app(&client, &queue);
+    // U+FFFE and U+FFFF raw (JSON allows them), a NUL and a U+001F escaped (JSON
+    // requires it), and a lone surrogate, in a snapshot and in an id.
+    let name = "A\u{fffe}B\u{ffff}C\u{0}D\u{1f}";
+    let object = json!({"open_id": "od_\u{ffff}1", "parent_id": "od_rYKNJJZDabcd", "name": name});
+    let old_object = json!({"open_id": "od_\u{ffff}1", "name": "old"});
+    let plaintext = json!({
+        "schema": "1.0",
+        "header": {"event_id": "e09288e2-a1b3-4b38-84a8-3c6737250002", "token": FEILIAN_TOKEN, "create_time": "1740385174957", "event_type": "department.v1.update", "app_id": "cfg"},
+        "data": {"events": [{"object": object, "old_object": old_object}]},
+    })
+    .to_string();
+    assert!(plaintext.contains('\u{ffff}') && plaintext.contains(r"\u0000"));
+    let answer = send(&app, &feilian_event(&plaintext)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let cut = object.to_string().replace("A\u{fffe}", r"\ud83d");
+    let feishu = feishu_envelope(
+        "contact.department.updated_v3",
+        "ev-\u{fffe}",
+        &format!(
+            r#"{{"object":{},"old_object":{{"name":"x"}}}}"#,
+            contact_department("od-\u{ffff}", &json!(name).to_string()).replace(
+                r#""order":"100""#,
+                &format!(r#""order":"100","extra":{cut}"#)
+            )
+        ),
+    );
+    let answer = send(&app, &feishu_event(&feishu)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    let bodies = drain_text(&client, &queue).await;
+    assert_eq!(bodies.len(), 2);
+    for body in &bodies {
+        if let Some((at, c)) = body.char_indices().find(|&(_, c)| !sqs_allows(c)) {
+            panic!("U+{:04X} at byte {at} of {body}", u32::from(c));
+        }
+        assert!(
+            body.contains(r#""name":"A\ufffeB\uffffC\u0000D\u001f""#),
+            "{body}"
+        );
+    }
+    // The Feilian body is valid JSON throughout: it reads back as what was sent.
+    let message: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(message["entity_id"], "od_\u{ffff}1");
+    assert_eq!(message["after"], object);
+    assert_eq!(message["before"], old_object);
+    assert_eq!(message["changed_fields"], json!(["name"]));
+    // The Feishu one carries a lone surrogate in a snapshot: read as the contract's type.
+    let message: org_change_contract::Message = serde_json::from_str(&bodies[1]).unwrap();
+    assert_eq!(message.event_id, "ev-\u{fffe}");
+    assert_eq!(message.entity_id, "od-\u{ffff}");
+    assert!(
+        bodies[1].contains(r#""event_id":"ev-\ufffe""#),
+        "{}",
+        bodies[1]
+    );
+    // The lone surrogate passes through as its escape; the U+FFFF beside it is escaped.
+    assert!(
+        bodies[1].contains(r#""name":"\ud83dB\uffffC\u0000D\u001f""#),
+        "{}",
+        bodies[1]
+    );
+}
