@@ -190,6 +190,22 @@ const FEISHU_EXPECTED: &[Expected] = &[
         // `old_object` holds only the previous name: only `name` changed.
         &["name"],
     ),
+    (
+        "contact.department.created_v3",
+        "department",
+        "created",
+        "od-5b1f0c7e9a2d4c3b8e6f1a2b3c4d5e6f",
+        None,
+        &[],
+    ),
+    (
+        "contact.department.deleted_v3",
+        "department",
+        "deleted",
+        "od-8c3e2f1a0b9d4e7c6a5b4c3d2e1f0a9b",
+        None,
+        &[],
+    ),
 ];
 
 #[tokio::test]
@@ -211,7 +227,8 @@ async fn every_feishu_event_type_lands_on_the_queue_as_the_contract_says() {
         assert_eq!(received.len(), 1, "{event_type}");
         let message = &received[0];
         let event_id = envelope["header"]["event_id"].as_str().unwrap();
-        let snapshots = *event_type == "contact.department.updated_v3";
+        // Contact v3 carries snapshots: `object` always, `old_object` but for a creation.
+        let contact = event_type.starts_with("contact.");
         assert_eq!(
             message.body,
             json!({
@@ -228,8 +245,8 @@ async fn every_feishu_event_type_lands_on_the_queue_as_the_contract_says() {
                 "occurred_at": "2020-12-23T12:19:49.000Z",
                 "tenant_key": "2ca1d211f64f6438",
                 "app_id": "cli_9f5343c580712544",
-                "before": if snapshots { envelope["event"]["old_object"].clone() } else { Value::Null },
-                "after": if snapshots { envelope["event"]["object"].clone() } else { Value::Null },
+                "before": if contact { envelope["event"]["old_object"].clone() } else { Value::Null },
+                "after": if contact { envelope["event"]["object"].clone() } else { Value::Null },
             }),
             "{event_type}"
         );

@@ -114,12 +114,14 @@ impl Entity {
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Action {
-    /// The unit was created (`*.created_v1`, `*.created_v2`, `department.v1.create`).
+    /// The unit was created (`*.created_v1`, `*.created_v2`, `*.created_v3`,
+    /// `department.v1.create`).
     Created,
     /// The unit changed (`*.updated_v1`, `*.updated_v2`, `*.updated_v3`,
     /// `department.v1.update`); `changed_fields` says which fields, when known.
     Updated,
-    /// The unit was deleted (`*.deleted_v1`, `*.deleted_v2`, `department.v1.delete`).
+    /// The unit was deleted (`*.deleted_v1`, `*.deleted_v2`, `*.deleted_v3`,
+    /// `department.v1.delete`).
     Deleted,
     /// An action this version of the contract does not know yet; never written.
     #[serde(other)]
@@ -205,16 +207,19 @@ pub struct Message<'a> {
     /// The unit before the change (`old_object`), exactly as the platform sent it
     /// (byte for byte: it may hold a lone UTF-16 surrogate escape such as
     /// `"\ud83d"`, which `Message` reads but `serde_json::Value` refuses), in
-    /// its own field names: Feilian updates and deletes, Feishu
-    /// `contact.department.updated_v3`. `null` when the platform sends no snapshot,
-    /// as for every Feishu People (`corehr.*`) event.
+    /// its own field names: Feilian updates and deletes; Feishu
+    /// `contact.department.updated_v3` (only the previous values of the fields that
+    /// changed) and `contact.department.deleted_v3` (`open_department_id` and
+    /// `status`). `null` when the platform sends no snapshot: every creation, and
+    /// every Feishu People (`corehr.*`) event.
     #[cfg_attr(feature = "schema", schemars(with = "Option<Snapshot>"))]
     pub before: Option<Cow<'a, RawValue>>,
     /// The unit after the change (`object`), exactly as the platform sent it, in its
     /// own field names: Feilian creates and updates (a Feilian delete's partial
     /// `object`: `open_id`, `parent_id`, `delete_time`), Feishu
-    /// `contact.department.updated_v3`. `null` when the platform sends no snapshot,
-    /// as for every Feishu People (`corehr.*`) event: query its API for the state.
+    /// `contact.department.created_v3`, `updated_v3` and `deleted_v3` (the department
+    /// as it was removed). `null` when the platform sends no snapshot, as for every
+    /// Feishu People (`corehr.*`) event: query its API for the state.
     #[cfg_attr(feature = "schema", schemars(with = "Option<Snapshot>"))]
     pub after: Option<Cow<'a, RawValue>>,
 }

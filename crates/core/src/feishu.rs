@@ -73,7 +73,9 @@ impl Platform for Feishu {
             return Ok(None);
         };
         let change = match event_type {
-            CONTACT_DEPARTMENT_UPDATED => contact_department(event, entity, action)?,
+            CONTACT_DEPARTMENT_CREATED
+            | CONTACT_DEPARTMENT_UPDATED
+            | CONTACT_DEPARTMENT_DELETED => contact_department(event, entity, action)?,
             _ => corehr(event, entity, action)?,
         };
         Ok(Some(vec![event.message(Source::Feishu, change)]))
@@ -93,7 +95,26 @@ struct CorehrEvent<'a> {
     field_changes: Option<Vec<Text<'a>>>,
 }
 
-/// `contact.department.updated_v3`: full snapshots, no field list.
+/// The body of the contact (通讯录) v3 department events, `docs/protocol.md`, "Events
+/// in scope" ("Contact v3 shapes"), from `larksuite/oapi-sdk-go`
+/// `service/contact/v3/model.go` (the Java SDK's `P2DepartmentDeletedV3Data.java`
+/// agrees):
+///
+/// - `contact.department.created_v3`, `P2DepartmentCreatedV3Data { Object *DepartmentEvent }`:
+///   `object` is the new department, no `old_object`
+///   (https://open.larkoffice.com/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/department/events/created.md);
+/// - `contact.department.updated_v3`: `object` is the department after the change,
+///   `old_object` only the previous values of the fields that changed
+///   (https://open.larksuite.com/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/department/events/updated);
+/// - `contact.department.deleted_v3`, `P2DepartmentDeletedV3Data { Object *DepartmentEvent;
+///   OldObject *OldDepartmentObject }`: `object` is the department as it was removed,
+///   `old_object` an `OldDepartmentObject { Status *DepartmentStatus; OpenDepartmentId *string }`
+///   (page linked from the Go SDK:
+///   https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/department/events/deleted).
+///
+/// `DepartmentEvent` carries `open_department_id`, `department_id`, `name`,
+/// `parent_department_id`, `leader_user_id`, `leaders`, `status` and more; both
+/// snapshots are passed through as received, only the id is read.
 #[derive(Deserialize)]
 struct ContactDepartmentEvent<'a> {
     #[serde(borrow)]
@@ -102,6 +123,7 @@ struct ContactDepartmentEvent<'a> {
     old_object: Option<&'a RawValue>,
 }
 
+/// What the relay reads of a `DepartmentEvent` or an `OldDepartmentObject`.
 #[derive(Deserialize)]
 struct ContactDepartment<'a> {
     #[serde(borrow)]
@@ -110,7 +132,7 @@ struct ContactDepartment<'a> {
 
 /// Every Feishu event type the relay relays, and the change it reports. There is no
 /// `corehr.department.deleted_v2` (`docs/protocol.md`, "Events in scope").
-pub const EVENT_TYPES: [(&str, Entity, Action); 9] = {
+pub const EVENT_TYPES: [(&str, Entity, Action); 11] = {
     use Action::*;
     use Entity::*;
     [
@@ -122,12 +144,17 @@ pub const EVENT_TYPES: [(&str, Entity, Action); 9] = {
         ("corehr.custom_org.created_v2", CustomOrg, Created),
         ("corehr.custom_org.updated_v2", CustomOrg, Updated),
         ("corehr.custom_org.deleted_v2", CustomOrg, Deleted),
+        (CONTACT_DEPARTMENT_CREATED, Department, Created),
         (CONTACT_DEPARTMENT_UPDATED, Department, Updated),
+        (CONTACT_DEPARTMENT_DELETED, Department, Deleted),
     ]
 };
 
-/// The one relayed type whose body is full snapshots rather than corehr ids.
+/// The contact (通讯录) v3 types, whose bodies are snapshots rather than corehr ids
+/// ([`ContactDepartmentEvent`]).
+const CONTACT_DEPARTMENT_CREATED: &str = "contact.department.created_v3";
 const CONTACT_DEPARTMENT_UPDATED: &str = "contact.department.updated_v3";
+const CONTACT_DEPARTMENT_DELETED: &str = "contact.department.deleted_v3";
 
 fn message_id(event: &Event<'_>) -> String {
     format!("feishu:{}", event.event_id)
@@ -167,6 +194,12 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
     })
 }
 
+/// The change of a contact v3 department event ([`ContactDepartmentEvent`]):
+/// `entity_id` is `object.open_department_id`, falling back to
+/// `old_object.open_department_id` (a deletion's `OldDepartmentObject` has it);
+/// `after` is `object`; `before` is `old_object`, `null` for a creation (which has
+/// none); `changed_fields` as [`changed_fields`] says (`[]` for a creation or a
+/// deletion). A creation or an update must have its `object`.
 fn contact_department<'a>(
     event: &Event<'a>,
     entity: Entity,
@@ -174,23 +207,34 @@ fn contact_department<'a>(
 ) -> Result<Change<'a>, Rejection> {
     let body: ContactDepartmentEvent<'a> = serde_json::from_str(event.payload.get())
         .map_err(|_| event.malformed("`event` must be an object with `object` and `old_object`"))?;
-    let after = body
-        .object
-        .filter(|raw| is_object(raw))
-        .ok_or_else(|| event.malformed("event.object must be an object"))?;
-    let before = match body.old_object {
-        Some(raw) if !is_object(raw) => {
-            return Err(event.malformed("event.old_object must be an object"));
-        }
-        before => before,
+    let snapshot = |raw: Option<&'a RawValue>, detail| match raw {
+        Some(raw) if !is_object(raw) => Err(event.malformed(detail)),
+        raw => Ok(raw),
     };
-    let department: ContactDepartment<'a> = serde_json::from_str(after.get())
-        .map_err(|_| event.malformed("event.object.open_department_id must be a string"))?;
-    let entity_id = department
-        .open_department_id
-        .ok_or_else(|| event.malformed("event.object.open_department_id is missing"))?
-        .into_cow();
-    let changed_fields = changed_fields(action, None, before, Some(after))
+    let after = snapshot(body.object, "event.object must be an object")?;
+    let before = match action {
+        Action::Created => None,
+        _ => snapshot(body.old_object, "event.old_object must be an object")?,
+    };
+    if after.is_none() && action != Action::Deleted {
+        return Err(event.malformed("event.object must be an object"));
+    }
+    let id_in = |raw: Option<&'a RawValue>, detail| match raw {
+        None => Ok(None),
+        Some(raw) => serde_json::from_str::<ContactDepartment<'a>>(raw.get())
+            .map(|department| department.open_department_id)
+            .map_err(|_| event.malformed(detail)),
+    };
+    let entity_id = match id_in(after, "event.object.open_department_id must be a string")? {
+        Some(id) => id,
+        None => id_in(
+            before,
+            "event.old_object.open_department_id must be a string",
+        )?
+        .ok_or_else(|| event.malformed("event.object.open_department_id is missing"))?,
+    }
+    .into_cow();
+    let changed_fields = changed_fields(action, None, before, after)
         .map_err(|_| event.malformed("event.object and event.old_object must be objects"))?;
     Ok(Change {
         id: message_id(event),
@@ -200,13 +244,15 @@ fn contact_department<'a>(
         object_api_name: None,
         changed_fields,
         before,
-        after: Some(after),
+        after,
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::{Delivery, Endpoint, Inbound, Message, Rejection, Source, VerificationToken};
+    use crate::{
+        Action, Delivery, Endpoint, Entity, Inbound, Message, Rejection, Source, VerificationToken,
+    };
 
     const TOKEN: &str = "t0ken";
 
@@ -253,6 +299,63 @@ mod tests {
         let event = format!(r#"{{"object":{OBJECT},"old_object":{{"order":"100"}}}}"#);
         let message = one("contact.department.updated_v3", "ev2", &event);
         assert!(message.changed_fields.is_empty());
+    }
+
+    #[test]
+    fn a_v3_creation_is_relayed_with_its_object_and_no_before() {
+        let event = format!(r#"{{"object":{OBJECT}}}"#);
+        let message = one("contact.department.created_v3", "ev-c", &event);
+        assert_eq!(message.id, "feishu:ev-c");
+        assert_eq!(message.entity, Entity::Department);
+        assert_eq!(message.action, Action::Created);
+        assert_eq!(message.entity_id, "od-64242a18099d3a31acd24d8fce8d1a2b");
+        assert!(message.changed_fields.is_empty());
+        assert!(message.before.is_none());
+        assert_eq!(message.after.unwrap().get(), OBJECT);
+        assert!(matches!(
+            relay(
+                "contact.department.created_v3",
+                "ev-c2",
+                r#"{"old_object":{}}"#
+            ),
+            Err(Rejection::MalformedEvent {
+                detail: "event.object must be an object",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_v3_deletion_is_relayed_with_both_snapshots_and_no_changed_fields() {
+        let removed = OBJECT.replace(r#""is_deleted":false"#, r#""is_deleted":true"#);
+        let old = r#"{"open_department_id":"od-64242a18099d3a31acd24d8fce8d1a2b","status":{"is_deleted":false}}"#;
+        let event = format!(r#"{{"object":{removed},"old_object":{old}}}"#);
+        let message = one("contact.department.deleted_v3", "ev-d", &event);
+        assert_eq!(message.action, Action::Deleted);
+        assert_eq!(message.entity_id, "od-64242a18099d3a31acd24d8fce8d1a2b");
+        assert!(message.changed_fields.is_empty());
+        assert_eq!(message.before.unwrap().get(), old);
+        assert_eq!(message.after.unwrap().get(), removed);
+        // Without an id in `object`, the `OldDepartmentObject`'s.
+        let event = format!(r#"{{"object":{{"name":"Gone"}},"old_object":{old}}}"#);
+        let message = one("contact.department.deleted_v3", "ev-d2", &event);
+        assert_eq!(message.entity_id, "od-64242a18099d3a31acd24d8fce8d1a2b");
+        let event = format!(r#"{{"old_object":{old}}}"#);
+        let message = one("contact.department.deleted_v3", "ev-d3", &event);
+        assert_eq!(message.entity_id, "od-64242a18099d3a31acd24d8fce8d1a2b");
+        assert!(message.after.is_none());
+        assert_eq!(
+            relay(
+                "contact.department.deleted_v3",
+                "ev-d4",
+                r#"{"object":{"name":"Gone"},"old_object":{"status":{}}}"#
+            ),
+            Err(Rejection::MalformedEvent {
+                event_type: "contact.department.deleted_v3".into(),
+                event_id: "ev-d4".into(),
+                detail: "event.object.open_department_id is missing",
+            })
+        );
     }
 
     #[test]
