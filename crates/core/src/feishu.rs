@@ -400,6 +400,25 @@ mod tests {
     }
 
     #[test]
+    fn an_event_type_with_a_lone_surrogate_is_acknowledged_not_refused() {
+        let body = format!(
+            r#"{{"schema":"2.0","header":{{"event_id":"ev-8","event_type":"contact.department.updated_v3\ud83d","token":"{TOKEN}","tenant_key":"t\udc00"}},"event":{{"object":{{"name":"\ud83d"}}}}}}"#
+        );
+        let endpoint = Endpoint::new(Source::Feishu, VerificationToken::new(TOKEN), None);
+        let inbound = Inbound {
+            body: body.as_bytes(),
+            signature: None,
+        };
+        match crate::receive(&endpoint, inbound) {
+            Ok(Delivery::Ignored(event)) => assert_eq!(
+                (event.event_type.as_str(), event.event_id.as_str()),
+                (r"contact.department.updated_v3\ud83d", "ev-8")
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn only_a_missing_id_makes_an_event_malformed_and_the_rejection_names_it() {
         let refused = relay(
             "contact.department.updated_v3",
