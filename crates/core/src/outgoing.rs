@@ -144,11 +144,13 @@ impl serde_json::ser::Formatter for SqsFormatter {
     }
 }
 
-/// Writes `text`, each character SQS refuses as `\uXXXX`. Only a byte below 0x20 or
-/// the lead byte 0xEF (U+F000–U+FFFF, U+FFFE and U+FFFF among them) can start one, so
-/// text without either is written as it is.
+/// Writes `text`, each character SQS refuses as `\uXXXX`. In UTF-8 those are the
+/// bytes below 0x20 but tab, line feed and carriage return, and the sequences
+/// `EF BF BE` (U+FFFE) and `EF BF BF` (U+FFFF), so text without any (nearly all of
+/// it, Chinese names and full-width punctuation included) is written as it is, after
+/// one pass over its bytes.
 fn write_sqs_text<W: ?Sized + io::Write>(writer: &mut W, text: &str) -> io::Result<()> {
-    if !text.bytes().any(|byte| byte < 0x20 || byte == 0xef) {
+    if !needs_escape(text.as_bytes()) {
         return writer.write_all(text.as_bytes());
     }
     let mut start = 0;
@@ -160,6 +162,16 @@ fn write_sqs_text<W: ?Sized + io::Write>(writer: &mut W, text: &str) -> io::Resu
         }
     }
     writer.write_all(&text.as_bytes()[start..])
+}
+
+/// Whether UTF-8 `bytes` hold a character [`sqs_allows`] refuses.
+fn needs_escape(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().any(|(at, &byte)| {
+        (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r'))
+            || (byte == 0xef
+                && bytes.get(at + 1) == Some(&0xbf)
+                && matches!(bytes.get(at + 2), Some(0xbe | 0xbf)))
+    })
 }
 
 #[cfg(test)]
@@ -294,6 +306,19 @@ mod tests {
         let escaped: serde_json::Value = serde_json::from_str(&lone(after_read.get())).unwrap();
         assert_eq!(escaped, original);
         assert_eq!(escaped["name"], raw_chars);
+    }
+
+    #[test]
+    fn the_scan_finds_exactly_the_characters_to_escape() {
+        for c in every_char().chars() {
+            let text = format!("部门（{c}）");
+            assert_eq!(
+                needs_escape(text.as_bytes()),
+                !sqs_allows(c),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
     }
 
     #[test]

@@ -182,7 +182,11 @@ impl<'a> Parser<'a> {
     }
 
     fn literal(&mut self, word: &str, node: Node<'a>) -> Result<Node<'a>, SnapshotError> {
-        if self.text[self.at..].starts_with(word) {
+        if self
+            .text
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(word))
+        {
             self.at += word.len();
             Ok(node)
         } else {
