@@ -360,7 +360,8 @@ enum FollowUp {
     /// Ask the platform, no earlier than `not_before`.
     Query { api: Api, not_before: SystemTime },
     /// The message carries the whole unit after the change in `after` (Feilian,
-    /// `contact.department.updated_v3`). Our sources name no Feilian query API.
+    /// `contact.department.created_v3` and `updated_v3`). Our sources name no Feilian
+    /// query API.
     /// Messages can arrive out of order: compare the snapshot's own times (Feilian's
     /// `update_time`) with what you hold before overwriting it.
     Snapshot,

@@ -61,6 +61,29 @@ async fn configured_like_the_template_it_reads_the_secret_logs_json_and_emits_me
         "{forged}"
     );
 
+    // A verified event without the id its message needs: 400, logged with its type
+    // and id so that it can be found in the platform's event log.
+    let malformed = sample("feishu/corehr.department.updated_v2.json")
+        .replace("\"department_id\"", "\"dept\"")
+        .replace(
+            "5e3702a84e847582be8db7fb73283c02",
+            "0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a",
+        );
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("malformed-{}.json", std::process::id()));
+    std::fs::write(&file, malformed).expect("the scratch folder is writable");
+    let refused = sim(
+        "send",
+        &feishu,
+        FEISHU_TOKEN,
+        FEISHU_KEY,
+        &[file.to_str().expect("a UTF-8 path")],
+    );
+    assert!(
+        refused.contains("→ 400") && refused.contains("malformed_event"),
+        "{refused}"
+    );
+
     let messages = drain(&client, &queue).await;
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(messages[0].body["source"], "feilian");
@@ -89,6 +112,25 @@ async fn configured_like_the_template_it_reads_the_secret_logs_json_and_emits_me
     assert!(logged("request handled", "challenge"), "{output}");
     assert!(logged("request handled", "enqueued"), "{output}");
     assert!(logged("request rejected", "rejected"), "{output}");
+    let malformed = lines
+        .iter()
+        .find(|line| line["fields"]["error"] == "malformed_event")
+        .unwrap_or_else(|| panic!("no malformed_event line:\n{output}"));
+    assert_eq!(
+        (
+            &malformed["fields"]["message"],
+            &malformed["fields"]["event_type"],
+            &malformed["fields"]["event_id"],
+            &malformed["fields"]["status"],
+        ),
+        (
+            &Value::from("request rejected"),
+            &Value::from("corehr.department.updated_v2"),
+            &Value::from("0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a"),
+            &Value::from(400),
+        ),
+        "{output}"
+    );
 
     // At start, one fingerprint line per secret: the first 8 hex digits of its
     // SHA-256, as `printf '%s' VALUE | sha256sum | cut -c1-8` prints them.
@@ -120,7 +162,7 @@ async fn configured_like_the_template_it_reads_the_secret_logs_json_and_emits_me
         .iter()
         .filter(|line| line.get("_aws").is_some())
         .collect();
-    assert_eq!(metrics.len(), 3, "one metrics line per request:\n{output}");
+    assert_eq!(metrics.len(), 4, "one metrics line per request:\n{output}");
     for line in &metrics {
         assert_eq!(
             line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
@@ -137,6 +179,11 @@ async fn configured_like_the_template_it_reads_the_secret_logs_json_and_emits_me
     assert_eq!(outcome("challenge")["Source"], "feishu");
     assert_eq!(outcome("enqueued")["Source"], "feilian");
     assert_eq!(outcome("enqueued")["MessagesEnqueued"], 1);
-    assert_eq!(outcome("rejected")["Reason"], "bad_token");
+    let reasons: Vec<&Value> = metrics
+        .iter()
+        .filter(|line| line["Outcome"] == "rejected")
+        .map(|line| &line["Reason"])
+        .collect();
+    assert_eq!(reasons, ["bad_token", "malformed_event"], "{output}");
     assert_eq!(outcome("rejected")["Rejections"], 1);
 }

@@ -202,7 +202,24 @@ const FEISHU_EXPECTED: &[Expected] = &[
         "updated",
         "od-64242a18099d3a31acd24d8fce8dxxxx",
         None,
-        &["name", "order"],
+        // `old_object` holds only the previous name: only `name` changed.
+        &["name"],
+    ),
+    (
+        "contact.department.created_v3",
+        "department",
+        "created",
+        "od-5b1f0c7e9a2d4c3b8e6f1a2b3c4d5e6f",
+        None,
+        &[],
+    ),
+    (
+        "contact.department.deleted_v3",
+        "department",
+        "deleted",
+        "od-8c3e2f1a0b9d4e7c6a5b4c3d2e1f0a9b",
+        None,
+        &[],
     ),
 ];
 
@@ -225,7 +242,8 @@ async fn every_feishu_event_type_lands_on_the_queue_as_the_contract_says() {
         assert_eq!(received.len(), 1, "{event_type}");
         let message = &received[0];
         let event_id = envelope["header"]["event_id"].as_str().unwrap();
-        let snapshots = *event_type == "contact.department.updated_v3";
+        // Contact v3 carries snapshots: `object` always, `old_object` but for a creation.
+        let contact = event_type.starts_with("contact.");
         assert_eq!(
             message.body,
             json!({
@@ -242,8 +260,8 @@ async fn every_feishu_event_type_lands_on_the_queue_as_the_contract_says() {
                 "occurred_at": "2020-12-23T12:19:49.000Z",
                 "tenant_key": "2ca1d211f64f6438",
                 "app_id": "cli_9f5343c580712544",
-                "before": if snapshots { envelope["event"]["old_object"].clone() } else { Value::Null },
-                "after": if snapshots { envelope["event"]["object"].clone() } else { Value::Null },
+                "before": if contact { envelope["event"]["old_object"].clone() } else { Value::Null },
+                "after": if contact { envelope["event"]["object"].clone() } else { Value::Null },
             }),
             "{event_type}"
         );
@@ -275,19 +293,13 @@ async fn every_feilian_event_type_lands_on_the_queue_one_message_per_entry() {
             vec!["od_Ab12Cd34xxxx", "od_Ef56Gh78xxxx"],
             vec![json!([]), json!([])],
         ),
-        // No list is sent for a deletion: the keys that differ between the snapshots.
+        // No list is sent for a deletion, and its `object` is partial: the deletion is
+        // the change, no field is reported as changed.
         (
             "department.v1.delete",
             "deleted",
             vec!["od_Ij90Kl12xxxx"],
-            vec![json!([
-                "create_time",
-                "delete_time",
-                "name",
-                "seq",
-                "type",
-                "update_time"
-            ])],
+            vec![json!([])],
         ),
     ] {
         let plaintext = sample(&format!("feilian/{event_type}.json"));
@@ -655,5 +667,166 @@ async fn feilian_nested_and_octet_stream_ciphertexts_are_accepted() {
     assert_eq!(
         (answer.status, answer.error_code().as_str()),
         (400, "undecryptable")
+    );
+}
+
+/// A contact v3 department as Feishu sends it, compact, with `name` as raw JSON text.
+fn contact_department(open_department_id: &str, name: &str) -> String {
+    format!(
+        r#"{{"name":{name},"parent_department_id":"od-4e6ac4d14bcd5071a37a39de902c7141","department_id":"D096","open_department_id":"{open_department_id}","leader_user_id":"ou_7dab8a3d3cdcc9da365777c7ad535d62","order":"100","status":{{"is_deleted":false}}}}"#
+    )
+}
+
+/// A schema 2.0 Feishu envelope around `event` (raw JSON text), with the test token.
+fn feishu_envelope(event_type: &str, event_id: &str, event: &str) -> String {
+    format!(
+        r#"{{"schema":"2.0","header":{{"event_id":"{event_id}","event_type":"{event_type}","create_time":"1608725989000","token":"{FEISHU_TOKEN}","app_id":"cli_9f5343c580712544","tenant_key":"2ca1d211f64f6438"}},"event":{event}}}"#
+    )
+}
+
+#[tokio::test]
+async fn a_name_with_a_lone_surrogate_is_relayed_byte_for_byte_not_refused() {
+    let Setup { client, queue } = setup(false).await;
+    let app = encrypted_app(&client, &queue);
+    // A cut emoji: legal JSON text, not Unicode; serde_json::Value refuses it.
+    let object = contact_department("od-64242a18099d3a31acd24d8fce8d1a2b", r#""Growth \ud83d""#);
+    let old_object = r#"{"name":"Growth"}"#;
+    let event = format!(r#"{{"object":{object},"old_object":{old_object}}}"#);
+    let plaintext = feishu_envelope("contact.department.updated_v3", "ev-cut-1", &event);
+    let answer = send(&app, &feishu_event(&plaintext)).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (200, json!({"ok": true, "enqueued": 1}))
+    );
+
+    let feilian_old = r#"{"open_id":"od_6M95Q3J3abcd","parent_id":"od_rYKNJJZDabcd","name":"部门","type":2,"seq":0}"#;
+    let feilian_new = feilian_old.replace("部门", r"部门 \ude00");
+    let feilian = format!(
+        r#"{{"schema":"1.0","header":{{"event_id":"e09288e2-a1b3-4b38-84a8-3c6737250001","token":"{FEILIAN_TOKEN}","create_time":"{now}","event_type":"department.v1.update","app_id":"cfg"}},"data":{{"events":[{{"object":{feilian_new},"old_object":{feilian_old}}}]}}}}"#,
+        now = now_millis()
+    );
+    let answer = send(&app, &feilian_event(&feilian)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    let bodies = drain_text(&client, &queue).await;
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    for (body, before, after, entity_id) in [
+        (
+            &bodies[0],
+            old_object,
+            object.as_str(),
+            "od-64242a18099d3a31acd24d8fce8d1a2b",
+        ),
+        (
+            &bodies[1],
+            feilian_old,
+            feilian_new.as_str(),
+            "od_6M95Q3J3abcd",
+        ),
+    ] {
+        // The snapshots are the bytes the platform sent.
+        assert!(body.contains(&format!(r#""before":{before}"#)), "{body}");
+        assert!(body.contains(&format!(r#""after":{after}"#)), "{body}");
+        let message: org_change_contract::Message = serde_json::from_str(body).unwrap();
+        assert_eq!(message.entity_id, entity_id);
+        assert_eq!(message.changed_fields, ["name"], "{body}");
+        assert_eq!(message.before.unwrap().get(), before);
+        assert_eq!(message.after.unwrap().get(), after);
+    }
+}
+
+#[tokio::test]
+async fn ids_with_lone_surrogates_become_their_escapes_in_the_message_and_the_fifo_ids() {
+    let Setup { client, queue } = setup(true).await;
+    let app = encrypted_app(&client, &queue);
+    let event = r#"{"department_id":"70437117741593411\ud83d","field_changes":["name"]}"#;
+    let plaintext = feishu_envelope("corehr.department.updated_v2", r"5e3702a8\udc00", event);
+    let answer = send(&app, &feishu_event(&plaintext)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let received = drain(&client, &queue).await;
+    assert_eq!(received.len(), 1);
+    let message = &received[0];
+    assert_eq!(message.body["id"], r"feishu:5e3702a8\udc00");
+    assert_eq!(message.body["event_id"], r"5e3702a8\udc00");
+    assert_eq!(message.body["entity_id"], r"70437117741593411\ud83d");
+    assert_eq!(
+        (message.group_id.as_deref(), message.dedup_id.as_deref()),
+        (
+            Some(r"feishu:2ca1d211f64f6438:department:70437117741593411\ud83d"),
+            Some(r"feishu:5e3702a8\udc00")
+        )
+    );
+}
+
+/// Whether Amazon SQS accepts `c` in a body (`docs/protocol.md`, "Amazon SQS limits");
+/// moto accepts more, so the tests check the bodies themselves.
+fn sqs_allows(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+#[tokio::test]
+async fn names_with_characters_sqs_refuses_are_escaped_in_the_body() {
+    let Setup { client, queue } = setup(false).await;
+    let app = encrypted_app(&client, &queue);
+    // U+FFFE and U+FFFF raw (JSON allows them), a NUL and a U+001F escaped (JSON
+    // requires it), and a lone surrogate, in a snapshot and in an id.
+    let name = "A\u{fffe}B\u{ffff}C\u{0}D\u{1f}";
+    let object = json!({"open_id": "od_\u{ffff}1", "parent_id": "od_rYKNJJZDabcd", "name": name});
+    let old_object = json!({"open_id": "od_\u{ffff}1", "name": "old"});
+    let plaintext = json!({
+        "schema": "1.0",
+        "header": {"event_id": "e09288e2-a1b3-4b38-84a8-3c6737250002", "token": FEILIAN_TOKEN, "create_time": "1740385174957", "event_type": "department.v1.update", "app_id": "cfg"},
+        "data": {"events": [{"object": object, "old_object": old_object}]},
+    })
+    .to_string();
+    assert!(plaintext.contains('\u{ffff}') && plaintext.contains(r"\u0000"));
+    let answer = send(&app, &feilian_event(&plaintext)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let cut = object.to_string().replace("A\u{fffe}", r"\ud83d");
+    let feishu = feishu_envelope(
+        "contact.department.updated_v3",
+        "ev-\u{fffe}",
+        &format!(
+            r#"{{"object":{},"old_object":{{"name":"x"}}}}"#,
+            contact_department("od-\u{ffff}", &json!(name).to_string()).replace(
+                r#""order":"100""#,
+                &format!(r#""order":"100","extra":{cut}"#)
+            )
+        ),
+    );
+    let answer = send(&app, &feishu_event(&feishu)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    let bodies = drain_text(&client, &queue).await;
+    assert_eq!(bodies.len(), 2);
+    for body in &bodies {
+        if let Some((at, c)) = body.char_indices().find(|&(_, c)| !sqs_allows(c)) {
+            panic!("U+{:04X} at byte {at} of {body}", u32::from(c));
+        }
+        assert!(
+            body.contains(r#""name":"A\ufffeB\uffffC\u0000D\u001f""#),
+            "{body}"
+        );
+    }
+    // The Feilian body is valid JSON throughout: it reads back as what was sent.
+    let message: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(message["entity_id"], "od_\u{ffff}1");
+    assert_eq!(message["after"], object);
+    assert_eq!(message["before"], old_object);
+    assert_eq!(message["changed_fields"], json!(["name"]));
+    // The Feishu one carries a lone surrogate in a snapshot: read as the contract's type.
+    let message: org_change_contract::Message = serde_json::from_str(&bodies[1]).unwrap();
+    assert_eq!(message.event_id, "ev-\u{fffe}");
+    assert_eq!(message.entity_id, "od-\u{ffff}");
+    assert!(
+        bodies[1].contains(r#""event_id":"ev-\ufffe""#),
+        "{}",
+        bodies[1]
+    );
+    // The lone surrogate passes through as its escape; the U+FFFF beside it is escaped.
+    assert!(
+        bodies[1].contains(r#""name":"\ud83dB\uffffC\u0000D\u001f""#),
+        "{}",
+        bodies[1]
     );
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 
 /// Every relayed event type, and the change it must become (README, "Event types
 /// relayed").
-const FEISHU_TYPES: [(&str, &str, &str); 9] = [
+const FEISHU_TYPES: [(&str, &str, &str); 11] = [
     ("corehr.department.created_v1", "department", "created"),
     ("corehr.department.created_v2", "department", "created"),
     ("corehr.department.updated_v1", "department", "updated"),
@@ -23,7 +23,9 @@ const FEISHU_TYPES: [(&str, &str, &str); 9] = [
     ("corehr.custom_org.created_v2", "custom_org", "created"),
     ("corehr.custom_org.updated_v2", "custom_org", "updated"),
     ("corehr.custom_org.deleted_v2", "custom_org", "deleted"),
+    ("contact.department.created_v3", "department", "created"),
     ("contact.department.updated_v3", "department", "updated"),
+    ("contact.department.deleted_v3", "department", "deleted"),
 ];
 const FEILIAN_TYPES: [(&str, &str, &str); 3] = [
     ("department.v1.create", "department", "created"),

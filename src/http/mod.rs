@@ -289,8 +289,20 @@ fn record(
                     "not enqueued"
                 );
             } else {
+                // A malformed event is verified: its type and id say which one to
+                // look for in the platform's event log.
+                let (event_type, event_id) = match failure {
+                    Failure::Rejected(Rejection::MalformedEvent {
+                        event_type,
+                        event_id,
+                        ..
+                    }) => (Some(event_type.as_str()), Some(event_id.as_str())),
+                    _ => (event_type, event_id),
+                };
                 tracing::warn!(
                     source,
+                    event_type,
+                    event_id,
                     outcome = outcome_name,
                     error,
                     detail = message.as_str(),

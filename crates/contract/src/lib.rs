@@ -114,12 +114,14 @@ impl Entity {
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Action {
-    /// The unit was created (`*.created_v1`, `*.created_v2`, `department.v1.create`).
+    /// The unit was created (`*.created_v1`, `*.created_v2`, `*.created_v3`,
+    /// `department.v1.create`).
     Created,
     /// The unit changed (`*.updated_v1`, `*.updated_v2`, `*.updated_v3`,
     /// `department.v1.update`); `changed_fields` says which fields, when known.
     Updated,
-    /// The unit was deleted (`*.deleted_v1`, `*.deleted_v2`, `department.v1.delete`).
+    /// The unit was deleted (`*.deleted_v1`, `*.deleted_v2`, `*.deleted_v3`,
+    /// `department.v1.delete`).
     Deleted,
     /// An action this version of the contract does not know yet; never written.
     #[serde(other)]
@@ -172,17 +174,24 @@ pub struct Message<'a> {
     /// What happened to it.
     pub action: Action,
     /// The unit's id, in the platform's own id space: Feishu People `department_id` or
-    /// `org_id`, Feishu contacts' `open_department_id`, or Feilian's `open_id`.
+    /// `org_id`, Feishu contacts' `open_department_id`, or Feilian's `open_id`. Like
+    /// every string of the message but `before` and `after`, it is Unicode text: a
+    /// lone UTF-16 surrogate the platform sent (legal JSON, not Unicode) is written as
+    /// the six characters of its escape in lower case (`od-\ud83d`).
     pub entity_id: Cow<'a, str>,
     /// Custom organizations: the code of the custom organization's type
     /// (`object_api_name`, e.g. `custom_org_01`), needed to query it. `null` for
     /// departments, or when the platform sent none.
     pub object_api_name: Option<Cow<'a, str>>,
     /// The fields that changed: the platform's list as received (Feishu People
-    /// `field_changes`, Feilian `update_fields` or `updated_fields`), or, when it sends
-    /// no list but both snapshots, the top-level keys whose values differ between
-    /// `before` and `after` (a key in only one of them differs), sorted. Empty when
-    /// neither is known.
+    /// `field_changes`, Feilian `update_fields` or `updated_fields`). When it sends no
+    /// list: for `updated` with both snapshots, the top-level keys of `before`
+    /// (`old_object`) whose value differs from the same key in `after` (a key absent
+    /// from `after` differs; a key only in `after` is not listed, as Feishu contacts'
+    /// `old_object` carries only the previous values of the fields that changed),
+    /// sorted, values compared as JSON (key order, whitespace and escapes do not
+    /// matter; `1` and `1.0` differ); for `created` and `deleted`, empty (the action
+    /// is the change). Empty when nothing says which fields changed.
     pub changed_fields: Vec<Cow<'a, str>>,
     /// When the platform created the event (`header.create_time`; Feishu schema 1.0:
     /// `ts`), as RFC 3339 UTC with milliseconds, e.g. `2020-12-23T12:19:49.000Z`;
@@ -195,17 +204,22 @@ pub struct Message<'a> {
     /// The receiving app as received (`header.app_id`: Feishu's app id, Feilian's
     /// event subscription config id); `null` when absent.
     pub app_id: Option<Cow<'a, str>>,
-    /// The unit before the change (`old_object`), exactly as the platform sent it, in
-    /// its own field names: Feilian updates and deletes, Feishu
-    /// `contact.department.updated_v3`. `null` when the platform sends no snapshot,
-    /// as for every Feishu People (`corehr.*`) event.
+    /// The unit before the change (`old_object`), exactly as the platform sent it
+    /// (byte for byte: it may hold a lone UTF-16 surrogate escape such as
+    /// `"\ud83d"`, which `Message` reads but `serde_json::Value` refuses), in
+    /// its own field names: Feilian updates and deletes; Feishu
+    /// `contact.department.updated_v3` (only the previous values of the fields that
+    /// changed) and `contact.department.deleted_v3` (`open_department_id` and
+    /// `status`). `null` when the platform sends no snapshot: every creation, and
+    /// every Feishu People (`corehr.*`) event.
     #[cfg_attr(feature = "schema", schemars(with = "Option<Snapshot>"))]
     pub before: Option<Cow<'a, RawValue>>,
     /// The unit after the change (`object`), exactly as the platform sent it, in its
     /// own field names: Feilian creates and updates (a Feilian delete's partial
     /// `object`: `open_id`, `parent_id`, `delete_time`), Feishu
-    /// `contact.department.updated_v3`. `null` when the platform sends no snapshot,
-    /// as for every Feishu People (`corehr.*`) event: query its API for the state.
+    /// `contact.department.created_v3`, `updated_v3` and `deleted_v3` (the department
+    /// as it was removed). `null` when the platform sends no snapshot, as for every
+    /// Feishu People (`corehr.*`) event: query its API for the state.
     #[cfg_attr(feature = "schema", schemars(with = "Option<Snapshot>"))]
     pub after: Option<Cow<'a, RawValue>>,
 }

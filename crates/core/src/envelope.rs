@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::snapshot::Text;
 use crate::window::UncheckedTime;
 use crate::{Action, Entity, Rejection};
 
@@ -51,6 +52,7 @@ impl Event<'_> {
     pub fn malformed(&self, detail: &'static str) -> Rejection {
         Rejection::MalformedEvent {
             event_type: self.event_type.clone().into_owned(),
+            event_id: self.event_id.clone().into_owned(),
             detail,
         }
     }
@@ -72,15 +74,15 @@ impl Event<'_> {
 #[derive(Deserialize)]
 pub(crate) struct Wire<'a> {
     #[serde(borrow, rename = "type")]
-    pub kind: Option<Cow<'a, str>>,
+    pub kind: Option<Text<'a>>,
     #[serde(borrow)]
     pub challenge: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    pub token: Option<Cow<'a, str>>,
+    pub token: Option<Text<'a>>,
     #[serde(borrow)]
     pub header: Option<Header<'a>>,
     #[serde(borrow)]
-    pub uuid: Option<Cow<'a, str>>,
+    pub uuid: Option<Text<'a>>,
     #[serde(borrow)]
     pub ts: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -93,17 +95,17 @@ pub(crate) struct Wire<'a> {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Header<'a> {
     #[serde(borrow)]
-    pub event_id: Option<Cow<'a, str>>,
+    pub event_id: Option<Text<'a>>,
     #[serde(borrow)]
-    pub event_type: Option<Cow<'a, str>>,
+    pub event_type: Option<Text<'a>>,
     #[serde(borrow)]
     pub create_time: Option<&'a RawValue>,
     #[serde(borrow)]
-    pub token: Option<Cow<'a, str>>,
+    pub token: Option<Text<'a>>,
     #[serde(borrow)]
-    pub app_id: Option<Cow<'a, str>>,
+    pub app_id: Option<Text<'a>>,
     #[serde(borrow)]
-    pub tenant_key: Option<Cow<'a, str>>,
+    pub tenant_key: Option<Text<'a>>,
 }
 
 /// The type of every URL-verification request.
@@ -116,15 +118,20 @@ impl<'a> Wire<'a> {
         parse_object(text, shape)
     }
 
+    /// The top-level `type`, if any.
+    pub fn kind(&self) -> Option<&str> {
+        self.kind.as_ref().map(|kind| kind.0.as_ref())
+    }
+
     /// The URL verification, if this is one (the same shape on both platforms).
     pub fn challenge(&mut self) -> Option<Result<Envelope<'a>, ParseError>> {
-        if self.kind.as_deref() != Some(URL_VERIFICATION) {
+        if self.kind() != Some(URL_VERIFICATION) {
             return None;
         }
         Some(match self.challenge.take() {
             Some(challenge) => Ok(Envelope::Challenge {
                 challenge,
-                token: self.token.take(),
+                token: self.token.take().map(Text::into_cow),
             }),
             None => Err(ParseError::Shape("url_verification without a challenge")),
         })
@@ -138,16 +145,18 @@ impl<'a> Wire<'a> {
         missing_payload: &'static str,
     ) -> Result<Envelope<'a>, ParseError> {
         Ok(Envelope::Event(Event {
-            token: header.token,
+            token: header.token.map(Text::into_cow),
             event_type: header
                 .event_type
-                .ok_or(ParseError::Shape("header.event_type is missing"))?,
+                .ok_or(ParseError::Shape("header.event_type is missing"))?
+                .into_cow(),
             event_id: header
                 .event_id
-                .ok_or(ParseError::Shape("header.event_id is missing"))?,
+                .ok_or(ParseError::Shape("header.event_id is missing"))?
+                .into_cow(),
             create_time: header.create_time,
-            app_id: header.app_id,
-            tenant_key: header.tenant_key,
+            app_id: header.app_id.map(Text::into_cow),
+            tenant_key: header.tenant_key.map(Text::into_cow),
             payload: payload.ok_or(ParseError::Shape(missing_payload))?,
         }))
     }

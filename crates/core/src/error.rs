@@ -108,11 +108,17 @@ pub enum Rejection {
         detail: &'static str,
     },
 
-    /// A relayed event type whose body lacks what a message needs.
-    #[error("the {event_type} event is malformed: {detail}")]
+    /// A relayed event type whose body lacks what a message needs: an entity id, or
+    /// a snapshot or field list of the wrong JSON type. Only what the message needs
+    /// can make an event malformed; the content of the fields it passes through
+    /// (names, snapshots) never does.
+    #[error("the {event_type} event {event_id} is malformed: {detail}")]
     MalformedEvent {
-        /// The platform's event type.
+        /// The platform's event type, so that the event can be found in its logs.
         event_type: String,
+        /// The platform's event id (`header.event_id`; Feishu schema 1.0: `uuid`), a
+        /// lone surrogate in it written as its escape (`\ud83d`).
+        event_id: String,
         /// What is missing or wrong.
         detail: &'static str,
     },

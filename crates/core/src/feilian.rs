@@ -3,14 +3,12 @@
 //! `{"schema":"1.0","header":{...},"data":{"events":[...]}}`: one request can carry
 //! several changes, one message each (`docs/protocol.md`, "Feilian").
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::envelope::{Change, Envelope, Event, ParseError, Wire};
 use crate::platform::Platform;
-use crate::snapshot::{changed_keys, is_object};
+use crate::snapshot::{Text, changed_fields, is_object};
 use crate::verified::Verified;
 use crate::{Action, Entity, Message, Rejection, Source};
 
@@ -71,15 +69,17 @@ struct Entry<'a> {
     old_object: Option<&'a RawValue>,
     /// The doc's table spells the list `update_fields`, its JSON example
     /// `updated_fields` (`docs/protocol.md`, "Feilian"): both are accepted.
-    update_fields: Option<Vec<Cow<'a, str>>>,
-    updated_fields: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    update_fields: Option<Vec<Text<'a>>>,
+    #[serde(borrow)]
+    updated_fields: Option<Vec<Text<'a>>>,
 }
 
 /// The department record (`object` / `old_object`); only its id matters here.
 #[derive(Deserialize)]
 struct Department<'a> {
     #[serde(borrow)]
-    open_id: Option<Cow<'a, str>>,
+    open_id: Option<Text<'a>>,
 }
 
 /// Every Feilian event type the relay relays, and the change it reports.
@@ -112,14 +112,14 @@ fn change<'a>(
         .flatten()
         .map(|raw| serde_json::from_str::<Department<'a>>(raw.get()))
         .find_map(|department| department.ok().and_then(|d| d.open_id))
-        .ok_or("data.events[] has no object.open_id")?;
-    let changed_fields = match (entry.update_fields.or(entry.updated_fields), before, after) {
-        (Some(fields), _, _) => fields,
-        (None, Some(before), Some(after)) => {
-            changed_keys(before, after).map_err(|_| "data.events[] snapshots must be objects")?
-        }
-        (None, _, _) => Vec::new(),
-    };
+        .ok_or("data.events[] has no object.open_id")?
+        .into_cow();
+    let listed = entry
+        .update_fields
+        .or(entry.updated_fields)
+        .map(|fields| fields.into_iter().map(Text::into_cow).collect());
+    let changed_fields = changed_fields(action, listed, before, after)
+        .map_err(|_| "data.events[] snapshots must be objects")?;
     Ok(Change {
         id: format!("feilian:{}:{index}", event.event_id),
         entity,
@@ -130,4 +130,125 @@ fn change<'a>(
         before,
         after,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Delivery, Endpoint, Inbound, Message, Rejection, Source, VerificationToken};
+
+    const TOKEN: &str = "t0ken";
+
+    /// The message bodies the relay makes of a plaintext Feilian event.
+    fn relay(event_type: &str, events: &str) -> Result<Vec<String>, Rejection> {
+        let body = format!(
+            r#"{{"schema":"1.0","header":{{"event_id":"e09288e2-a1b3-4b38-84a8-3c6737251234","token":"{TOKEN}","create_time":"1740385174957","event_type":"{event_type}","app_id":"cfg"}},"data":{{"events":{events}}}}}"#
+        );
+        let endpoint = Endpoint::new(Source::Feilian, VerificationToken::new(TOKEN), None);
+        let inbound = Inbound {
+            body: body.as_bytes(),
+            signature: None,
+        };
+        // A plaintext endpoint has no replay window: any time will do.
+        match crate::receive(&endpoint, inbound, std::time::UNIX_EPOCH)? {
+            Delivery::Changes(batch) => Ok(batch
+                .messages()
+                .iter()
+                .map(|message| message.body().to_owned())
+                .collect()),
+            // What a verified event that cannot become messages would be refused with.
+            Delivery::Unusable { rejection, .. } => Err(rejection),
+            other => panic!("not relayed: {other:?}"),
+        }
+    }
+
+    fn changed_fields(event_type: &str, events: &str) -> Vec<Vec<String>> {
+        relay(event_type, events)
+            .unwrap()
+            .iter()
+            .map(|body| {
+                let message: Message = serde_json::from_str(body).unwrap();
+                message
+                    .changed_fields
+                    .into_iter()
+                    .map(|field| field.into_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    const OLD: &str = r#"{"open_id":"od_Ij90Kl12abcd","parent_id":"od_rYKNJJZDabcd","name":"旧部门","type":2,"seq":3,"create_time":1740385174,"update_time":1740385174}"#;
+
+    #[test]
+    fn a_deletion_changes_no_fields_though_its_object_is_partial() {
+        let events = format!(
+            r#"[{{"object":{{"open_id":"od_Ij90Kl12abcd","parent_id":"od_rYKNJJZDabcd","delete_time":1740471574}},"old_object":{OLD}}}]"#
+        );
+        assert_eq!(
+            changed_fields("department.v1.delete", &events),
+            [Vec::<String>::new()]
+        );
+        // A list the platform sends is still taken as received.
+        let listed = events.replace(r#""old_object""#, r#""update_fields":["seq"],"old_object""#);
+        assert_eq!(changed_fields("department.v1.delete", &listed), [["seq"]]);
+    }
+
+    #[test]
+    fn a_creation_changes_no_fields() {
+        assert_eq!(
+            changed_fields(
+                "department.v1.create",
+                r#"[{"object":{"open_id":"od_1","name":"新部门A"}}]"#
+            ),
+            [Vec::<String>::new()]
+        );
+    }
+
+    #[test]
+    fn an_update_without_a_list_compares_the_old_objects_keys() {
+        let new = OLD
+            .replace("旧部门", "新名字")
+            .replace(r#""seq":3"#, r#""seq":4"#);
+        let events = format!(r#"[{{"object":{new},"old_object":{OLD}}}]"#);
+        assert_eq!(
+            changed_fields("department.v1.update", &events),
+            [["name", "seq"]]
+        );
+        let listed =
+            format!(r#"[{{"object":{new},"old_object":{OLD},"updated_fields":["name"]}}]"#);
+        assert_eq!(changed_fields("department.v1.update", &listed), [["name"]]);
+    }
+
+    #[test]
+    fn a_lone_surrogate_in_a_name_without_a_list_is_relayed_byte_for_byte() {
+        let new = OLD.replace("旧部门", r"Growth \ud83d");
+        let events = format!(r#"[{{"object":{new},"old_object":{OLD}}}]"#);
+        let bodies = relay("department.v1.update", &events).unwrap();
+        assert!(
+            bodies[0].contains(&format!(r#""after":{new}"#)),
+            "{}",
+            bodies[0]
+        );
+        assert_eq!(changed_fields("department.v1.update", &events), [["name"]]);
+    }
+
+    #[test]
+    fn an_open_id_with_a_lone_surrogate_is_kept_as_its_escape() {
+        let events = r#"[{"object":{"open_id":"od_\udc00x","name":"n"},"update_fields":["name"]}]"#;
+        let bodies = relay("department.v1.update", events).unwrap();
+        let message: Message = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(message.entity_id, r"od_\udc00x");
+    }
+
+    #[test]
+    fn an_entry_without_an_open_id_is_malformed_and_names_the_event() {
+        let refused = relay("department.v1.update", r#"[{"object":{"name":"\ud83d"}}]"#);
+        assert_eq!(
+            refused,
+            Err(Rejection::MalformedEvent {
+                event_type: "department.v1.update".into(),
+                event_id: "e09288e2-a1b3-4b38-84a8-3c6737251234".into(),
+                detail: "data.events[] has no object.open_id",
+            })
+        );
+    }
 }

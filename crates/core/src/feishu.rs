@@ -4,14 +4,12 @@
 //! legacy schema 1.0 `{"uuid","token","ts","type":"event_callback","event"}`, and
 //! the URL verification `{"challenge","token","type":"url_verification"}`.
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::envelope::{Change, Envelope, Event, ParseError, Wire};
 use crate::platform::Platform;
-use crate::snapshot::{changed_keys, is_object};
+use crate::snapshot::{Text, changed_fields, is_object};
 use crate::verified::Verified;
 use crate::{Action, Entity, Message, Rejection, Source};
 
@@ -21,11 +19,11 @@ const SHAPE: &str = "expected a schema 2.0 {\"header\", \"event\"}, a schema 1.0
 #[derive(Deserialize)]
 struct LegacyEventHeader<'a> {
     #[serde(borrow, rename = "type")]
-    event_type: Option<Cow<'a, str>>,
+    event_type: Option<Text<'a>>,
     #[serde(borrow)]
-    app_id: Option<Cow<'a, str>>,
+    app_id: Option<Text<'a>>,
     #[serde(borrow)]
-    tenant_key: Option<Cow<'a, str>>,
+    tenant_key: Option<Text<'a>>,
 }
 
 /// Feishu (Lark).
@@ -43,22 +41,24 @@ impl Platform for Feishu {
             // Schema 2.0, including every corehr.* event.
             return Wire::header_event(header, wire.event, "no `event` object");
         }
-        if wire.kind.as_deref() == Some("event_callback") {
+        if wire.kind() == Some("event_callback") {
             let payload = wire.event.ok_or(ParseError::Shape("no `event` object"))?;
             let legacy: LegacyEventHeader = serde_json::from_str(payload.get()).map_err(|_| {
                 ParseError::Shape("schema 1.0 `event` must be an object with a `type`")
             })?;
             return Ok(Envelope::Event(Event {
-                token: wire.token,
+                token: wire.token.map(Text::into_cow),
                 event_type: legacy
                     .event_type
-                    .ok_or(ParseError::Shape("schema 1.0 event.type is missing"))?,
+                    .ok_or(ParseError::Shape("schema 1.0 event.type is missing"))?
+                    .into_cow(),
                 event_id: wire
                     .uuid
-                    .ok_or(ParseError::Shape("schema 1.0 `uuid` is missing"))?,
+                    .ok_or(ParseError::Shape("schema 1.0 `uuid` is missing"))?
+                    .into_cow(),
                 create_time: wire.ts,
-                app_id: legacy.app_id,
-                tenant_key: legacy.tenant_key,
+                app_id: legacy.app_id.map(Text::into_cow),
+                tenant_key: legacy.tenant_key.map(Text::into_cow),
                 payload,
             }));
         }
@@ -73,7 +73,9 @@ impl Platform for Feishu {
             return Ok(None);
         };
         let change = match event_type {
-            CONTACT_DEPARTMENT_UPDATED => contact_department(event, entity, action)?,
+            CONTACT_DEPARTMENT_CREATED
+            | CONTACT_DEPARTMENT_UPDATED
+            | CONTACT_DEPARTMENT_DELETED => contact_department(event, entity, action)?,
             _ => corehr(event, entity, action)?,
         };
         Ok(Some(vec![event.message(Source::Feishu, change)]))
@@ -84,15 +86,35 @@ impl Platform for Feishu {
 #[derive(Deserialize)]
 struct CorehrEvent<'a> {
     #[serde(borrow)]
-    department_id: Option<Cow<'a, str>>,
+    department_id: Option<Text<'a>>,
     #[serde(borrow)]
-    org_id: Option<Cow<'a, str>>,
+    org_id: Option<Text<'a>>,
     #[serde(borrow)]
-    object_api_name: Option<Cow<'a, str>>,
-    field_changes: Option<Vec<Cow<'a, str>>>,
+    object_api_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    field_changes: Option<Vec<Text<'a>>>,
 }
 
-/// `contact.department.updated_v3`: full snapshots, no field list.
+/// The body of the contact (通讯录) v3 department events, `docs/protocol.md`, "Events
+/// in scope" ("Contact v3 shapes"), from `larksuite/oapi-sdk-go`
+/// `service/contact/v3/model.go` (the Java SDK's `P2DepartmentDeletedV3Data.java`
+/// agrees):
+///
+/// - `contact.department.created_v3`, `P2DepartmentCreatedV3Data { Object *DepartmentEvent }`:
+///   `object` is the new department, no `old_object`
+///   (https://open.larkoffice.com/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/department/events/created.md);
+/// - `contact.department.updated_v3`: `object` is the department after the change,
+///   `old_object` only the previous values of the fields that changed
+///   (https://open.larksuite.com/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/department/events/updated);
+/// - `contact.department.deleted_v3`, `P2DepartmentDeletedV3Data { Object *DepartmentEvent;
+///   OldObject *OldDepartmentObject }`: `object` is the department as it was removed,
+///   `old_object` an `OldDepartmentObject { Status *DepartmentStatus; OpenDepartmentId *string }`
+///   (page linked from the Go SDK:
+///   https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/department/events/deleted).
+///
+/// `DepartmentEvent` carries `open_department_id`, `department_id`, `name`,
+/// `parent_department_id`, `leader_user_id`, `leaders`, `status` and more; both
+/// snapshots are passed through as received, only the id is read.
 #[derive(Deserialize)]
 struct ContactDepartmentEvent<'a> {
     #[serde(borrow)]
@@ -101,15 +123,16 @@ struct ContactDepartmentEvent<'a> {
     old_object: Option<&'a RawValue>,
 }
 
+/// What the relay reads of a `DepartmentEvent` or an `OldDepartmentObject`.
 #[derive(Deserialize)]
 struct ContactDepartment<'a> {
     #[serde(borrow)]
-    open_department_id: Option<Cow<'a, str>>,
+    open_department_id: Option<Text<'a>>,
 }
 
 /// Every Feishu event type the relay relays, and the change it reports. There is no
 /// `corehr.department.deleted_v2` (`docs/protocol.md`, "Events in scope").
-pub const EVENT_TYPES: [(&str, Entity, Action); 9] = {
+pub const EVENT_TYPES: [(&str, Entity, Action); 11] = {
     use Action::*;
     use Entity::*;
     [
@@ -121,12 +144,17 @@ pub const EVENT_TYPES: [(&str, Entity, Action); 9] = {
         ("corehr.custom_org.created_v2", CustomOrg, Created),
         ("corehr.custom_org.updated_v2", CustomOrg, Updated),
         ("corehr.custom_org.deleted_v2", CustomOrg, Deleted),
+        (CONTACT_DEPARTMENT_CREATED, Department, Created),
         (CONTACT_DEPARTMENT_UPDATED, Department, Updated),
+        (CONTACT_DEPARTMENT_DELETED, Department, Deleted),
     ]
 };
 
-/// The one relayed type whose body is full snapshots rather than corehr ids.
+/// The contact (通讯录) v3 types, whose bodies are snapshots rather than corehr ids
+/// ([`ContactDepartmentEvent`]).
+const CONTACT_DEPARTMENT_CREATED: &str = "contact.department.created_v3";
 const CONTACT_DEPARTMENT_UPDATED: &str = "contact.department.updated_v3";
+const CONTACT_DEPARTMENT_DELETED: &str = "contact.department.deleted_v3";
 
 fn message_id(event: &Event<'_>) -> String {
     format!("feishu:{}", event.event_id)
@@ -142,7 +170,7 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
         Entity::CustomOrg => (
             body.org_id
                 .ok_or_else(|| event.malformed("event.org_id is missing"))?,
-            body.object_api_name,
+            body.object_api_name.map(Text::into_cow),
         ),
         // Every other corehr type in `EVENT_TYPES` is a department.
         _ => (
@@ -151,18 +179,27 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
             None,
         ),
     };
+    let listed = body
+        .field_changes
+        .map(|fields| fields.into_iter().map(Text::into_cow).collect());
     Ok(Change {
         id: message_id(event),
         entity,
         action,
-        entity_id,
+        entity_id: entity_id.into_cow(),
         object_api_name,
-        changed_fields: body.field_changes.unwrap_or_default(),
+        changed_fields: listed.unwrap_or_default(),
         before: None,
         after: None,
     })
 }
 
+/// The change of a contact v3 department event ([`ContactDepartmentEvent`]):
+/// `entity_id` is `object.open_department_id`, falling back to
+/// `old_object.open_department_id` (a deletion's `OldDepartmentObject` has it);
+/// `after` is `object`; `before` is `old_object`, `null` for a creation (which has
+/// none); `changed_fields` as [`changed_fields`] says (`[]` for a creation or a
+/// deletion). A creation or an update must have its `object`.
 fn contact_department<'a>(
     event: &Event<'a>,
     entity: Entity,
@@ -170,26 +207,35 @@ fn contact_department<'a>(
 ) -> Result<Change<'a>, Rejection> {
     let body: ContactDepartmentEvent<'a> = serde_json::from_str(event.payload.get())
         .map_err(|_| event.malformed("`event` must be an object with `object` and `old_object`"))?;
-    let after = body
-        .object
-        .filter(|raw| is_object(raw))
-        .ok_or_else(|| event.malformed("event.object must be an object"))?;
-    let before = match body.old_object {
-        Some(raw) if !is_object(raw) => {
-            return Err(event.malformed("event.old_object must be an object"));
-        }
-        before => before,
+    let snapshot = |raw: Option<&'a RawValue>, detail| match raw {
+        Some(raw) if !is_object(raw) => Err(event.malformed(detail)),
+        raw => Ok(raw),
     };
-    let department: ContactDepartment<'a> = serde_json::from_str(after.get())
-        .map_err(|_| event.malformed("event.object.open_department_id must be a string"))?;
-    let entity_id = department
-        .open_department_id
-        .ok_or_else(|| event.malformed("event.object.open_department_id is missing"))?;
-    let changed_fields = match before {
-        Some(before) => changed_keys(before, after)
-            .map_err(|_| event.malformed("event.object and event.old_object must be objects"))?,
-        None => Vec::new(),
+    let after = snapshot(body.object, "event.object must be an object")?;
+    let before = match action {
+        Action::Created => None,
+        _ => snapshot(body.old_object, "event.old_object must be an object")?,
     };
+    if after.is_none() && action != Action::Deleted {
+        return Err(event.malformed("event.object must be an object"));
+    }
+    let id_in = |raw: Option<&'a RawValue>, detail| match raw {
+        None => Ok(None),
+        Some(raw) => serde_json::from_str::<ContactDepartment<'a>>(raw.get())
+            .map(|department| department.open_department_id)
+            .map_err(|_| event.malformed(detail)),
+    };
+    let entity_id = match id_in(after, "event.object.open_department_id must be a string")? {
+        Some(id) => id,
+        None => id_in(
+            before,
+            "event.old_object.open_department_id must be a string",
+        )?
+        .ok_or_else(|| event.malformed("event.object.open_department_id is missing"))?,
+    }
+    .into_cow();
+    let changed_fields = changed_fields(action, None, before, after)
+        .map_err(|_| event.malformed("event.object and event.old_object must be objects"))?;
     Ok(Change {
         id: message_id(event),
         entity,
@@ -198,6 +244,207 @@ fn contact_department<'a>(
         object_api_name: None,
         changed_fields,
         before,
-        after: Some(after),
+        after,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{
+        Action, Delivery, Endpoint, Entity, Inbound, Message, Rejection, Source, VerificationToken,
+    };
+
+    const TOKEN: &str = "t0ken";
+
+    /// The message bodies the relay makes of a plaintext schema 2.0 event.
+    fn relay(event_type: &str, event_id: &str, event: &str) -> Result<Vec<String>, Rejection> {
+        let body = format!(
+            r#"{{"schema":"2.0","header":{{"event_id":"{event_id}","event_type":"{event_type}","create_time":"1608725989000","token":"{TOKEN}","app_id":"cli_1","tenant_key":"tk"}},"event":{event}}}"#
+        );
+        let endpoint = Endpoint::new(Source::Feishu, VerificationToken::new(TOKEN), None);
+        let inbound = Inbound {
+            body: body.as_bytes(),
+            signature: None,
+        };
+        // A plaintext endpoint has no replay window: any time will do.
+        match crate::receive(&endpoint, inbound, std::time::UNIX_EPOCH)? {
+            Delivery::Changes(batch) => Ok(batch
+                .messages()
+                .iter()
+                .map(|message| message.body().to_owned())
+                .collect()),
+            // What a verified event that cannot become messages would be refused with.
+            Delivery::Unusable { rejection, .. } => Err(rejection),
+            other => panic!("not relayed: {other:?}"),
+        }
+    }
+
+    /// The one message of `event`, as a consumer reads it.
+    fn one(event_type: &str, event_id: &str, event: &str) -> Message<'static> {
+        let bodies = relay(event_type, event_id, event).unwrap();
+        let [body] = &bodies[..] else {
+            panic!("{bodies:?}")
+        };
+        serde_json::from_str(body).unwrap()
+    }
+
+    const OBJECT: &str = r#"{"name":"Platform Engineering","parent_department_id":"od-4e6ac4d14bcd5071a37a39de902c7141","department_id":"D096","open_department_id":"od-64242a18099d3a31acd24d8fce8d1a2b","leader_user_id":"ou_7dab8a3d3cdcc9da365777c7ad535d62","chat_id":"oc_5ad11d72b830411d72b836c20","order":"100","status":{"is_deleted":false}}"#;
+
+    #[test]
+    fn a_v3_update_lists_only_the_keys_of_its_partial_old_object() {
+        let event = format!(r#"{{"object":{OBJECT},"old_object":{{"name":"Platform"}}}}"#);
+        let message = one("contact.department.updated_v3", "ev1", &event);
+        assert_eq!(message.changed_fields, ["name"]);
+        assert_eq!(message.entity_id, "od-64242a18099d3a31acd24d8fce8d1a2b");
+        assert_eq!(message.before.unwrap().get(), r#"{"name":"Platform"}"#);
+        assert_eq!(message.after.unwrap().get(), OBJECT);
+        // A previous value equal to the current one is not a change.
+        let event = format!(r#"{{"object":{OBJECT},"old_object":{{"order":"100"}}}}"#);
+        let message = one("contact.department.updated_v3", "ev2", &event);
+        assert!(message.changed_fields.is_empty());
+    }
+
+    #[test]
+    fn a_v3_creation_is_relayed_with_its_object_and_no_before() {
+        let event = format!(r#"{{"object":{OBJECT}}}"#);
+        let message = one("contact.department.created_v3", "ev-c", &event);
+        assert_eq!(message.id, "feishu:ev-c");
+        assert_eq!(message.entity, Entity::Department);
+        assert_eq!(message.action, Action::Created);
+        assert_eq!(message.entity_id, "od-64242a18099d3a31acd24d8fce8d1a2b");
+        assert!(message.changed_fields.is_empty());
+        assert!(message.before.is_none());
+        assert_eq!(message.after.unwrap().get(), OBJECT);
+        assert!(matches!(
+            relay(
+                "contact.department.created_v3",
+                "ev-c2",
+                r#"{"old_object":{}}"#
+            ),
+            Err(Rejection::MalformedEvent {
+                detail: "event.object must be an object",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_v3_deletion_is_relayed_with_both_snapshots_and_no_changed_fields() {
+        let removed = OBJECT.replace(r#""is_deleted":false"#, r#""is_deleted":true"#);
+        let old = r#"{"open_department_id":"od-64242a18099d3a31acd24d8fce8d1a2b","status":{"is_deleted":false}}"#;
+        let event = format!(r#"{{"object":{removed},"old_object":{old}}}"#);
+        let message = one("contact.department.deleted_v3", "ev-d", &event);
+        assert_eq!(message.action, Action::Deleted);
+        assert_eq!(message.entity_id, "od-64242a18099d3a31acd24d8fce8d1a2b");
+        assert!(message.changed_fields.is_empty());
+        assert_eq!(message.before.unwrap().get(), old);
+        assert_eq!(message.after.unwrap().get(), removed);
+        // Without an id in `object`, the `OldDepartmentObject`'s.
+        let event = format!(r#"{{"object":{{"name":"Gone"}},"old_object":{old}}}"#);
+        let message = one("contact.department.deleted_v3", "ev-d2", &event);
+        assert_eq!(message.entity_id, "od-64242a18099d3a31acd24d8fce8d1a2b");
+        let event = format!(r#"{{"old_object":{old}}}"#);
+        let message = one("contact.department.deleted_v3", "ev-d3", &event);
+        assert_eq!(message.entity_id, "od-64242a18099d3a31acd24d8fce8d1a2b");
+        assert!(message.after.is_none());
+        assert_eq!(
+            relay(
+                "contact.department.deleted_v3",
+                "ev-d4",
+                r#"{"object":{"name":"Gone"},"old_object":{"status":{}}}"#
+            ),
+            Err(Rejection::MalformedEvent {
+                event_type: "contact.department.deleted_v3".into(),
+                event_id: "ev-d4".into(),
+                detail: "event.object.open_department_id is missing",
+            })
+        );
+    }
+
+    #[test]
+    fn a_lone_surrogate_in_a_name_passes_through_byte_for_byte() {
+        let after = OBJECT.replace("Platform Engineering", r"Growth \ud83d");
+        let event = format!(r#"{{"object":{after},"old_object":{{"name":"Growth"}}}}"#);
+        let bodies = relay("contact.department.updated_v3", "ev3", &event).unwrap();
+        assert!(
+            bodies[0].contains(&format!(r#""after":{after}"#)),
+            "{}",
+            bodies[0]
+        );
+        let message: Message = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(message.changed_fields, ["name"]);
+        assert_eq!(message.after.unwrap().get(), after);
+        // The same cut name in both snapshots, spelled differently: no change.
+        let event = format!(r#"{{"object":{after},"old_object":{{"name":"Growth \uD83D"}}}}"#);
+        let message = one("contact.department.updated_v3", "ev4", &event);
+        assert!(message.changed_fields.is_empty());
+    }
+
+    #[test]
+    fn ids_with_lone_surrogates_are_kept_as_their_escapes() {
+        let event =
+            r#"{"department_id":"7043711774159341101\udc00","field_changes":["na\ud800me"]}"#;
+        let message = one("corehr.department.updated_v2", r"ev-\ud83d", event);
+        assert_eq!(message.id, r"feishu:ev-\ud83d");
+        assert_eq!(message.event_id, r"ev-\ud83d");
+        assert_eq!(message.entity_id, r"7043711774159341101\udc00");
+        assert_eq!(message.changed_fields, [r"na\ud800me"]);
+        let after = OBJECT.replace("od-64242a18099d3a31acd24d8fce8d1a2b", r"od-64242a18\ud83d");
+        let event = format!(r#"{{"object":{after},"old_object":{{"name":"P"}}}}"#);
+        let message = one("contact.department.updated_v3", "ev5", &event);
+        assert_eq!(message.entity_id, r"od-64242a18\ud83d");
+        // Escapes that spell valid text are decoded as usual.
+        let message = one(
+            "corehr.department.deleted_v1",
+            r"\u0065v6",
+            r#"{"department_id":"\u0037\ud83d\ude00"}"#,
+        );
+        assert_eq!((&*message.event_id, &*message.entity_id), ("ev6", "7😀"));
+    }
+
+    #[test]
+    fn an_event_type_with_a_lone_surrogate_is_acknowledged_not_refused() {
+        let body = format!(
+            r#"{{"schema":"2.0","header":{{"event_id":"ev-8","event_type":"contact.department.updated_v3\ud83d","token":"{TOKEN}","tenant_key":"t\udc00"}},"event":{{"object":{{"name":"\ud83d"}}}}}}"#
+        );
+        let endpoint = Endpoint::new(Source::Feishu, VerificationToken::new(TOKEN), None);
+        let inbound = Inbound {
+            body: body.as_bytes(),
+            signature: None,
+        };
+        match crate::receive(&endpoint, inbound, std::time::UNIX_EPOCH) {
+            Ok(Delivery::Ignored(event)) => assert_eq!(
+                (event.event_type.as_str(), event.event_id.as_str()),
+                (r"contact.department.updated_v3\ud83d", "ev-8")
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_a_missing_id_makes_an_event_malformed_and_the_rejection_names_it() {
+        let refused = relay(
+            "contact.department.updated_v3",
+            "ev-7",
+            r#"{"object":{"name":"Growth \ud83d"},"old_object":{"name":"x"}}"#,
+        );
+        assert_eq!(
+            refused,
+            Err(Rejection::MalformedEvent {
+                event_type: "contact.department.updated_v3".into(),
+                event_id: "ev-7".into(),
+                detail: "event.object.open_department_id is missing",
+            })
+        );
+        let refused = relay(
+            "corehr.department.updated_v2",
+            r"ev-\udc00",
+            r#"{"department_id":7}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            r"the corehr.department.updated_v2 event ev-\udc00 is malformed: `event` must be an object with string ids and `field_changes` as a list of strings"
+        );
+    }
 }

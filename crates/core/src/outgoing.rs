@@ -1,6 +1,10 @@
 //! A message ready for a queue: its serialized body and what the queue needs to
 //! route and deduplicate it. Only this crate creates one, from a verified event.
 
+use std::io;
+
+use serde::Serialize;
+
 use crate::quarantine::Quarantine;
 use crate::{Action, Entity, Message, Source};
 
@@ -39,7 +43,7 @@ impl Outgoing {
     pub(crate) fn new(message: &Message<'_>) -> Result<Self, serde_json::Error> {
         Ok(Self {
             id: message.id.clone().into_owned(),
-            body: serde_json::to_string(message)?,
+            body: sqs_body(message)?,
             ordering_key: ordering_key(message),
             kind: Kind::Change {
                 source: message.source,
@@ -50,7 +54,9 @@ impl Outgoing {
         })
     }
 
-    pub(crate) fn quarantined(quarantine: &Quarantine, body: String) -> Self {
+    /// The message of a quarantined event: `body` is its JSON (the redacted envelope
+    /// or its summary), written as SQS text like every body.
+    pub(crate) fn quarantined(quarantine: &Quarantine, body: &str) -> Self {
         let event = quarantine.event();
         let id = format!(
             "quarantine:{}:{}",
@@ -60,13 +66,13 @@ impl Outgoing {
         Self {
             ordering_key: id.clone(),
             id,
-            body,
+            body: sqs_text(body),
             kind: Kind::Quarantine {
                 source: quarantine.source(),
-                event_type: event.event_type.clone(),
-                event_id: event.event_id.clone(),
+                event_type: sqs_attribute(&event.event_type),
+                event_id: sqs_attribute(&event.event_id),
                 reason: quarantine.reason(),
-                detail: quarantine.detail().to_owned(),
+                detail: sqs_attribute(quarantine.detail()),
             },
         }
     }
@@ -77,8 +83,9 @@ impl Outgoing {
         &self.id
     }
 
-    /// The queue message's body: the JSON of the [`Message`], or of the quarantined
-    /// envelope.
+    /// The queue message's body: the JSON of the [`Message`] (or of a quarantined
+    /// envelope), compact, and only made of characters Amazon SQS accepts in a body
+    /// (see [`sqs_body`]).
     pub fn body(&self) -> &str {
         &self.body
     }
@@ -123,6 +130,22 @@ impl Outgoing {
     }
 }
 
+/// `text` (JSON) with each character SQS refuses written as its `\uXXXX` escape.
+fn sqs_text(text: &str) -> String {
+    let mut out = Vec::with_capacity(text.len());
+    // Writing into a Vec cannot fail; every fragment written is a `str`.
+    let _ = write_sqs_text(&mut out, text);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// An attribute value SQS accepts: each character it refuses replaced by U+FFFD (an
+/// attribute is not JSON, so it has no escapes).
+fn sqs_attribute(text: &str) -> String {
+    text.chars()
+        .map(|c| if sqs_allows(c) { c } else { '\u{fffd}' })
+        .collect()
+}
+
 fn ordering_key(message: &Message<'_>) -> String {
     let tenant = message
         .tenant_key
@@ -136,4 +159,258 @@ fn ordering_key(message: &Message<'_>) -> String {
         message.entity.as_str(),
         message.entity_id
     )
+}
+
+/// Whether Amazon SQS accepts `c` in a message body: `#x9 | #xA | #xD | #x20-#xD7FF |
+/// #xE000-#xFFFD | #x10000-#x10FFFF`, anything else failing the send with
+/// `InvalidMessageContents`, on every retry (`docs/protocol.md`, "Amazon SQS limits").
+/// A Rust `char` is never a surrogate, so U+D800–U+DFFF need no case here.
+pub(crate) fn sqs_allows(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// `message` as compact JSON, like `serde_json::to_string`, except that a character
+/// Amazon SQS refuses ([`sqs_allows`]) is written as its JSON escape `\uXXXX`
+/// (lower-case hex), so that the body is always valid SQS text and means the same
+/// JSON. `serde_json` already escapes the control characters below U+0020 in the
+/// strings it writes; what is left is U+FFFE and U+FFFF, which it writes raw, in
+/// strings and in the raw snapshots (`before`, `after`; inside a raw JSON value any
+/// character outside ASCII is inside a string, where an escape means the same). A
+/// lone surrogate can only be in the raw text as an escape already (the text is a
+/// `str`), and is passed through as such.
+///
+/// The common body has nothing to escape: a byte scan finds that, and the text is
+/// written straight into the one output buffer.
+///
+/// # Errors
+///
+/// Whatever `serde_json` reports for the message (nothing, for a [`Message`]).
+fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
+    let mut body = Vec::with_capacity(512);
+    message.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut body,
+        SqsFormatter,
+    ))?;
+    // Every fragment written was a `str`: valid UTF-8.
+    String::from_utf8(body)
+        .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("the body is not UTF-8"))
+}
+
+/// `serde_json`'s compact formatter, with [`write_sqs_text`] for string contents and
+/// raw values.
+struct SqsFormatter;
+
+impl serde_json::ser::Formatter for SqsFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        write_sqs_text(writer, fragment)
+    }
+
+    fn write_raw_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        write_sqs_text(writer, fragment)
+    }
+}
+
+/// Writes `text`, each character SQS refuses as `\uXXXX`. In UTF-8 those are the
+/// bytes below 0x20 but tab, line feed and carriage return, and the sequences
+/// `EF BF BE` (U+FFFE) and `EF BF BF` (U+FFFF), so text without any (nearly all of
+/// it, Chinese names and full-width punctuation included) is written as it is, after
+/// one pass over its bytes.
+fn write_sqs_text<W: ?Sized + io::Write>(writer: &mut W, text: &str) -> io::Result<()> {
+    if !needs_escape(text.as_bytes()) {
+        return writer.write_all(text.as_bytes());
+    }
+    let mut start = 0;
+    for (at, c) in text.char_indices() {
+        if !sqs_allows(c) {
+            writer.write_all(&text.as_bytes()[start..at])?;
+            write!(writer, "\\u{:04x}", u32::from(c))?;
+            start = at + c.len_utf8();
+        }
+    }
+    writer.write_all(&text.as_bytes()[start..])
+}
+
+/// Whether UTF-8 `bytes` hold a character [`sqs_allows`] refuses.
+fn needs_escape(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().any(|(at, &byte)| {
+        (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r'))
+            || (byte == 0xef
+                && bytes.get(at + 1) == Some(&0xbf)
+                && matches!(bytes.get(at + 2), Some(0xbe | 0xbf)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use serde_json::value::RawValue;
+
+    use super::*;
+    use crate::SCHEMA_VERSION;
+
+    fn message<'a>(
+        text: &'a str,
+        before: Option<&'a RawValue>,
+        after: Option<&'a RawValue>,
+    ) -> Message<'a> {
+        Message {
+            schema_version: SCHEMA_VERSION,
+            id: Cow::Owned(format!("feishu:{text}")),
+            source: Source::Feishu,
+            event_type: Cow::Borrowed("contact.department.updated_v3"),
+            event_id: Cow::Borrowed(text),
+            entity: Entity::Department,
+            action: Action::Updated,
+            entity_id: Cow::Borrowed(text),
+            object_api_name: None,
+            changed_fields: vec![Cow::Borrowed(text), Cow::Borrowed("name")],
+            occurred_at: Some("2020-12-23T12:19:49.000Z".into()),
+            tenant_key: Some(Cow::Borrowed(text)),
+            app_id: None,
+            before: before.map(Cow::Borrowed),
+            after: after.map(Cow::Borrowed),
+        }
+    }
+
+    /// The code points that matter, in order: every one- and two-byte character
+    /// (the control characters among them), the edges of the surrogate gap, every
+    /// character with the lead byte 0xEF (U+F000–U+FFFF: U+FFFD, U+FFFE, U+FFFF), and
+    /// the first and last characters outside the Basic Multilingual Plane.
+    fn every_char() -> String {
+        [
+            0..=0x7ff,
+            0xd700..=0xd7ff,
+            0xe000..=0xe0ff,
+            0xf000..=0xffff,
+            0x10000..=0x100ff,
+            0x10ff00..=0x10ffff,
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(char::from_u32)
+        .collect()
+    }
+
+    fn assert_sqs_text(body: &str) {
+        // A `str` is UTF-8: each of its characters is checked, so every byte is part
+        // of an allowed character.
+        if let Some((at, c)) = body.char_indices().find(|&(_, c)| !sqs_allows(c)) {
+            panic!("U+{:04X} at byte {at}", u32::from(c));
+        }
+    }
+
+    #[test]
+    fn the_allowed_set_is_the_documented_one() {
+        let allowed: Vec<u32> = (0..=0x10ffff)
+            .filter_map(char::from_u32)
+            .filter(|&c| sqs_allows(c))
+            .map(u32::from)
+            .collect();
+        let documented: Vec<u32> = [0x9, 0xa, 0xd]
+            .into_iter()
+            .chain(0x20..=0xd7ff)
+            .chain(0xe000..=0xfffd)
+            .chain(0x10000..=0x10ffff)
+            .collect();
+        assert_eq!(allowed, documented);
+    }
+
+    #[test]
+    fn a_body_of_hostile_strings_is_sqs_text_and_the_same_json() {
+        let every = every_char();
+        for text in [
+            every.as_str(),
+            "Growth \u{fffe}",
+            "Growth \u{ffff}",
+            "\u{0}\u{1f}\u{fffe}\u{ffff}\u{7f}\u{fffd}\u{10ffff}",
+        ] {
+            let body = sqs_body(&message(text, None, None)).unwrap();
+            assert_sqs_text(&body);
+            let read: Message = serde_json::from_str(&body).unwrap();
+            assert_eq!(read.entity_id, text);
+            assert_eq!(read.event_id, text);
+            assert_eq!(read.changed_fields[0], text);
+            assert_eq!(read.tenant_key.as_deref(), Some(text));
+            let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(value["entity_id"], text);
+        }
+        let body = sqs_body(&message("\u{ffff}\u{0}", None, None)).unwrap();
+        assert!(body.contains(r#""entity_id":"\uffff\u0000""#), "{body}");
+    }
+
+    #[test]
+    fn raw_snapshots_are_escaped_where_sqs_needs_it_and_keep_their_meaning() {
+        // Every character JSON allows raw in a string (not a control character, `"`
+        // or `\\`), raw; then escapes, a lone surrogate among them.
+        let raw_chars: String = every_char()
+            .chars()
+            .filter(|&c| c >= '\u{20}' && c != '"' && c != '\\')
+            .collect();
+        let after = format!(
+            r#"{{"name":"{raw_chars}","cut":"Growth \ud83d","escaped":"\u0000\u001f\uffff","k{ffff}":[1,"{fffe}"]}}"#,
+            ffff = '\u{ffff}',
+            fffe = '\u{fffe}',
+        );
+        let after = RawValue::from_string(after).unwrap();
+        let before =
+            RawValue::from_string("{\"name\":\"\u{ffff}\",\"cut\":\"\\udc00\"}".into()).unwrap();
+        let body = sqs_body(&message("od-1", Some(&before), Some(&after))).unwrap();
+        assert_sqs_text(&body);
+        // The raw text changed only where a character had to be escaped...
+        assert!(
+            body.contains(r#""before":{"name":"\uffff","cut":"\udc00"}"#),
+            "{body}"
+        );
+        assert!(body.contains(r#""cut":"Growth \ud83d""#));
+        assert!(body.contains(r#""k\uffff":[1,"\ufffe"]"#));
+        // ...and reads back as the same JSON: a consumer gets the same snapshot.
+        let read: Message = serde_json::from_str(&body).unwrap();
+        let after_read = read.after.unwrap();
+        let lone = |raw: &str| raw.replace(r#""cut":"Growth \ud83d","#, "");
+        let original: serde_json::Value = serde_json::from_str(&lone(after.get())).unwrap();
+        let escaped: serde_json::Value = serde_json::from_str(&lone(after_read.get())).unwrap();
+        assert_eq!(escaped, original);
+        assert_eq!(escaped["name"], raw_chars);
+    }
+
+    #[test]
+    fn the_scan_finds_exactly_the_characters_to_escape() {
+        for c in every_char().chars() {
+            let text = format!("部门（{c}）");
+            assert_eq!(
+                needs_escape(text.as_bytes()),
+                !sqs_allows(c),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+    }
+
+    #[test]
+    fn a_common_body_is_what_serde_json_writes() {
+        let after = RawValue::from_string(
+            r#"{"name": "部门名称1 😀", "open_id":"od_6M95Q3J3abcd", "seq": 0}"#.into(),
+        )
+        .unwrap();
+        for text in [
+            "od-64242a18099d3a31acd24d8fce8d1a2b",
+            "部门\n\"\u{1f}",
+            "\u{ef00}",
+        ] {
+            let message = message(text, Some(&after), Some(&after));
+            assert_eq!(
+                sqs_body(&message).unwrap(),
+                serde_json::to_string(&message).unwrap()
+            );
+        }
+    }
 }

@@ -1,37 +1,443 @@
-//! Before/after snapshots (`old_object` / `object`) as the platforms send them.
+//! Before/after snapshots (`old_object` / `object`) as the platforms send them, and
+//! the JSON strings of a payload, read without requiring valid Unicode.
+//!
+//! JSON text may spell a string that is not valid Unicode: a lone UTF-16 surrogate
+//! escape such as `"Growth \ud83d"` (an emoji cut in half) is legal JSON (RFC 8259,
+//! section 8.2) but cannot be a Rust `String`, so `serde_json` refuses to read it
+//! into a `String` or a `serde_json::Value`. The relay must not refuse a verified
+//! event for the content of a field it passes through, so nothing here decodes JSON
+//! into Rust strings:
+//!
+//! - [`changed_keys`] compares snapshots as JSON values parsed from their raw text
+//!   (a [`Node`] tree whose strings stay raw escaped text and compare as UTF-16 code
+//!   units after decoding their escapes);
+//! - [`Text`] reads a JSON string that the message needs (an id, a field name) and
+//!   keeps a lone surrogate as the six characters of its escape (`\ud83d`).
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
+use serde::de::{Deserialize, Deserializer, Error as _, Unexpected};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
-/// The top-level keys whose values differ between two JSON objects (a key present
-/// in only one of them differs), sorted. Used when a platform sends both snapshots
-/// but no list of changed fields (contact v3; Feilian when the list is missing).
-pub fn changed_keys(
-    before: &RawValue,
-    after: &RawValue,
-) -> Result<Vec<Cow<'static, str>>, serde_json::Error> {
-    let before: Map<String, Value> = serde_json::from_str(before.get())?;
-    let after: Map<String, Value> = serde_json::from_str(after.get())?;
-    let mut keys: Vec<Cow<'static, str>> = before
-        .iter()
-        .filter(|(key, value)| after.get(key.as_str()) != Some(value))
-        .map(|(key, _)| key)
-        .chain(
-            after
-                .keys()
-                .filter(|key| !before.contains_key(key.as_str())),
-        )
-        .map(|key| Cow::Owned(key.clone()))
+use crate::Action;
+
+/// The `changed_fields` of a message (`docs/protocol.md`, "Events in scope" and
+/// "Feilian"):
+///
+/// - `listed`, the list the platform sent (Feishu People `field_changes`, Feilian
+///   `update_fields` / `updated_fields`), is taken as received, whatever the action;
+/// - otherwise, for [`Action::Updated`] with both snapshots, the keys of `before`
+///   (`old_object`) whose value differs from the same key in `after` (`object`), a
+///   key absent from `after` differing, sorted ([`changed_keys`]): Lark's page for
+///   `contact.department.updated_v3` says `old_object` carries only the previous values
+///   of the fields that changed, so a key only in `after` says nothing about a change;
+/// - otherwise `[]`: for a creation or a deletion the action itself is the change
+///   (a Feilian deletion's partial `object` must not turn every missing key into a
+///   "changed" field).
+///
+/// # Errors
+///
+/// [`SnapshotError`] when an update's snapshots are not both JSON objects.
+pub(crate) fn changed_fields<'a>(
+    action: Action,
+    listed: Option<Vec<Cow<'a, str>>>,
+    before: Option<&'a RawValue>,
+    after: Option<&'a RawValue>,
+) -> Result<Vec<Cow<'a, str>>, SnapshotError> {
+    match (listed, action, before, after) {
+        (Some(listed), ..) => Ok(listed),
+        (None, Action::Updated, Some(before), Some(after)) => changed_keys(before, after),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// A snapshot that is not a JSON object, or (which a [`RawValue`] rules out) not JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a snapshot is not a JSON object")]
+pub(crate) struct SnapshotError;
+
+/// The top-level keys of `before` whose value differs from the same key's in `after`
+/// (a key absent from `after` differs), sorted by code point (the order of Rust's
+/// `str`), as [`Text`] renders them. Keys only in `after` are not listed.
+///
+/// Values are compared as JSON values, not as text: key order inside objects and
+/// whitespace do not matter, strings are equal when their UTF-16 code units are
+/// equal after decoding escapes (`"\u0041"` equals `"A"`; `"\ud83d\ude00"` equals
+/// `"😀"`; a lone surrogate equals only the same lone surrogate), and numbers compare
+/// as `serde_json::Number` does, which is how this function compared them when it
+/// read snapshots into `serde_json::Value`: integers by value, numbers with a
+/// fraction or an exponent as `f64`, and an integer never equals a float (`1` and
+/// `1.0` differ, `1.0` and `1.00` do not; a platform changing its spelling shows as a
+/// change rather than hiding one). A number `serde_json` cannot represent (`1e400`)
+/// compares by its text. Of duplicate keys the last one counts, as in `serde_json`.
+///
+/// # Errors
+///
+/// [`SnapshotError`] when either snapshot is not a JSON object.
+pub(crate) fn changed_keys<'a>(
+    before: &'a RawValue,
+    after: &'a RawValue,
+) -> Result<Vec<Cow<'a, str>>, SnapshotError> {
+    let (Node::Object(before), Node::Object(after)) = (Node::parse(before)?, Node::parse(after)?)
+    else {
+        return Err(SnapshotError);
+    };
+    let mut keys: Vec<Cow<'a, str>> = before
+        .into_iter()
+        .filter(|(key, value)| after.get(key) != Some(value))
+        .map(|(key, _)| key.text())
         .collect();
     keys.sort_unstable();
     Ok(keys)
 }
 
 /// Whether a raw value is a JSON object, as every snapshot must be.
-pub fn is_object(raw: &RawValue) -> bool {
+pub(crate) fn is_object(raw: &RawValue) -> bool {
     raw.get().starts_with('{')
+}
+
+/// A JSON value parsed from validated JSON text, its strings left as raw escaped
+/// text ([`RawStr`]). Equality is JSON equality as [`changed_keys`] describes it.
+#[derive(Debug, PartialEq)]
+enum Node<'a> {
+    Null,
+    Bool(bool),
+    Number(Number<'a>),
+    String(RawStr<'a>),
+    Array(Vec<Node<'a>>),
+    Object(BTreeMap<RawStr<'a>, Node<'a>>),
+}
+
+/// A JSON number: as `serde_json` reads it, or its text when `serde_json` cannot.
+#[derive(Debug, PartialEq)]
+enum Number<'a> {
+    Read(serde_json::Number),
+    Text(&'a str),
+}
+
+/// Deeper than `serde_json`'s own limit (128), which every [`RawValue`] has passed.
+const MAX_DEPTH: usize = 256;
+
+impl<'a> Node<'a> {
+    fn parse(raw: &'a RawValue) -> Result<Self, SnapshotError> {
+        let mut parser = Parser {
+            text: raw.get(),
+            at: 0,
+        };
+        let node = parser.value(0)?;
+        parser.whitespace();
+        if parser.at == parser.text.len() {
+            Ok(node)
+        } else {
+            Err(SnapshotError)
+        }
+    }
+}
+
+/// A recursive-descent reader of JSON text into [`Node`]s. Its input has already been
+/// validated by `serde_json` (it is a [`RawValue`]), but it checks what it reads
+/// anyway and fails with [`SnapshotError`] rather than panicking.
+struct Parser<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Result<(), SnapshotError> {
+        self.whitespace();
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(SnapshotError)
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, SnapshotError> {
+        if depth > MAX_DEPTH {
+            return Err(SnapshotError);
+        }
+        self.whitespace();
+        match self.peek().ok_or(SnapshotError)? {
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
+            b'"' => self.string().map(Node::String),
+            b't' => self.literal("true", Node::Bool(true)),
+            b'f' => self.literal("false", Node::Bool(false)),
+            b'n' => self.literal("null", Node::Null),
+            _ => self.number(),
+        }
+    }
+
+    fn literal(&mut self, word: &str, node: Node<'a>) -> Result<Node<'a>, SnapshotError> {
+        if self
+            .text
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(word))
+        {
+            self.at += word.len();
+            Ok(node)
+        } else {
+            Err(SnapshotError)
+        }
+    }
+
+    fn number(&mut self) -> Result<Node<'a>, SnapshotError> {
+        let start = self.at;
+        while matches!(
+            self.peek(),
+            Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+        ) {
+            self.at += 1;
+        }
+        let text = &self.text[start..self.at];
+        if text.is_empty() {
+            return Err(SnapshotError);
+        }
+        Ok(Node::Number(match serde_json::from_str(text) {
+            Ok(number) => Number::Read(number),
+            Err(_) => Number::Text(text),
+        }))
+    }
+
+    /// A string, from its opening quote: its content between the quotes, escapes
+    /// checked (one of `"\/bfnrt`, or `u` and four hex digits) but not decoded.
+    fn string(&mut self) -> Result<RawStr<'a>, SnapshotError> {
+        self.eat(b'"')?;
+        let start = self.at;
+        loop {
+            match self.peek().ok_or(SnapshotError)? {
+                b'"' => break,
+                b'\\' => {
+                    let escape = self.text.as_bytes().get(self.at + 1).copied();
+                    self.at += match escape {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
+                        Some(b'u') => {
+                            let hex = self.text.get(self.at + 2..self.at + 6);
+                            if !hex.is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit())) {
+                                return Err(SnapshotError);
+                            }
+                            6
+                        }
+                        _ => return Err(SnapshotError),
+                    };
+                }
+                0x00..=0x1f => return Err(SnapshotError),
+                _ => self.at += 1,
+            }
+        }
+        let content = self.text.get(start..self.at).ok_or(SnapshotError)?;
+        self.at += 1;
+        Ok(RawStr(content))
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Node<'a>, SnapshotError> {
+        self.eat(b'[')?;
+        let mut items = Vec::new();
+        self.whitespace();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(Node::Array(items));
+        }
+        loop {
+            items.push(self.value(depth + 1)?);
+            self.whitespace();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    return Ok(Node::Array(items));
+                }
+                _ => return Err(SnapshotError),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Node<'a>, SnapshotError> {
+        self.eat(b'{')?;
+        let mut members = BTreeMap::new();
+        self.whitespace();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(Node::Object(members));
+        }
+        loop {
+            self.whitespace();
+            let key = self.string()?;
+            self.eat(b':')?;
+            // The last of duplicate keys counts, as in serde_json.
+            members.insert(key, self.value(depth + 1)?);
+            self.whitespace();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    return Ok(Node::Object(members));
+                }
+                _ => return Err(SnapshotError),
+            }
+        }
+    }
+}
+
+/// The content of a JSON string between its quotes, escapes not decoded; made only
+/// from text whose escapes were checked (by [`Parser::string`] or by `serde_json`).
+/// Two are equal, and ordered, by their UTF-16 code units after decoding escapes
+/// ([`RawStr::units`]): the one representation in which every JSON string, lone
+/// surrogates included, has exactly one spelling.
+#[derive(Debug, Clone, Copy)]
+struct RawStr<'a>(&'a str);
+
+impl<'a> RawStr<'a> {
+    /// The string's UTF-16 code units, escapes decoded. A `\uXXXX` escape is one code
+    /// unit whatever it holds, so a surrogate pair spelled as two escapes gives the
+    /// same units as the character written out, and a lone surrogate stays one unit.
+    fn units(self) -> Units<'a> {
+        Units {
+            chars: self.0.chars(),
+            low: None,
+        }
+    }
+
+    /// The string as Rust text ([`Text`]): borrowed when it has no escape; otherwise
+    /// decoded, with each lone surrogate written as the six characters of its escape
+    /// in lower case (`\ud83d`).
+    fn text(self) -> Cow<'a, str> {
+        if !self.0.contains('\\') {
+            return Cow::Borrowed(self.0);
+        }
+        let mut text = String::with_capacity(self.0.len());
+        for decoded in char::decode_utf16(self.units()) {
+            match decoded {
+                Ok(c) => text.push(c),
+                Err(lone) => {
+                    text.push_str(&format!("\\u{:04x}", lone.unpaired_surrogate()));
+                }
+            }
+        }
+        Cow::Owned(text)
+    }
+}
+
+impl PartialEq for RawStr<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        // Without escapes the text is its own spelling: UTF-8 and UTF-16 encode the
+        // same characters one to one.
+        if !self.0.contains('\\') && !other.0.contains('\\') {
+            return self.0 == other.0;
+        }
+        self.units().eq(other.units())
+    }
+}
+
+impl Eq for RawStr<'_> {}
+
+impl PartialOrd for RawStr<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RawStr<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.units().cmp(other.units())
+    }
+}
+
+/// The UTF-16 code units of a [`RawStr`].
+struct Units<'a> {
+    chars: std::str::Chars<'a>,
+    /// The second unit of a character outside the Basic Multilingual Plane.
+    low: Option<u16>,
+}
+
+impl Iterator for Units<'_> {
+    type Item = u16;
+
+    fn next(&mut self) -> Option<u16> {
+        if let Some(low) = self.low.take() {
+            return Some(low);
+        }
+        let c = self.chars.next()?;
+        if c != '\\' {
+            let mut buffer = [0; 2];
+            let units = c.encode_utf16(&mut buffer);
+            if let [high, low] = *units {
+                self.low = Some(low);
+                return Some(high);
+            }
+            return Some(buffer[0]);
+        }
+        Some(match self.chars.next() {
+            Some('"') => 0x22,
+            Some('\\') => 0x5c,
+            Some('/') => 0x2f,
+            Some('b') => 0x08,
+            Some('f') => 0x0c,
+            Some('n') => 0x0a,
+            Some('r') => 0x0d,
+            Some('t') => 0x09,
+            Some('u') => {
+                let hex = self.chars.as_str().get(..4).unwrap_or_default();
+                let unit = u16::from_str_radix(hex, 16).unwrap_or(0xfffd);
+                for _ in 0..4 {
+                    self.chars.next();
+                }
+                unit
+            }
+            // A RawStr's escapes were checked when it was read: not reached.
+            _ => 0xfffd,
+        })
+    }
+}
+
+/// A JSON string the message needs (an event or entity id, a field name, the tenant
+/// key), read from the raw text so that no legal JSON string makes a verified event
+/// unreadable: borrowed from the request when it has no escape; decoded otherwise,
+/// with any lone UTF-16 surrogate (`"od-\ud83d"`, legal JSON but not Unicode text)
+/// kept as the six characters of its escape in lower case (`od-\ud83d`, written to
+/// the message as `"od-\\ud83d"`). That rendering is stable across retries, so the
+/// message id, the FIFO group and the deduplication id stay the same; it could only
+/// collide with an id that literally contains a backslash followed by `ud83d`.
+///
+/// Deserializing it needs `serde_json`'s deserializer reading from a `&str` (it goes
+/// through [`RawValue`]); anything but a JSON string is an `invalid type` error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
+
+impl<'a> Text<'a> {
+    /// The text, for the message.
+    pub(crate) fn into_cow(self) -> Cow<'a, str> {
+        self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(deserializer)?.get().trim();
+        match raw
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+        {
+            Some(content) => Ok(Text(RawStr(content).text())),
+            None => Err(D::Error::invalid_type(
+                Unexpected::Other(raw.get(..1).unwrap_or("nothing")),
+                &"a JSON string",
+            )),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -42,26 +448,133 @@ mod tests {
         RawValue::from_string(json.to_owned()).unwrap()
     }
 
+    fn changed(before: &str, after: &str) -> Vec<String> {
+        let (before, after) = (raw(before), raw(after));
+        changed_keys(&before, &after)
+            .unwrap()
+            .into_iter()
+            .map(Cow::into_owned)
+            .collect()
+    }
+
     #[test]
-    fn lists_changed_added_and_removed_keys_sorted() {
-        let before = raw(r#"{"name":"A","seq":0,"parent_id":"p1","gone":1}"#);
-        let after = raw(r#"{"seq":0,"name":"B","parent_id":"p2","new":true}"#);
+    fn lists_the_keys_of_before_that_differ_or_are_gone_sorted_not_keys_only_in_after() {
         assert_eq!(
-            changed_keys(&before, &after).unwrap(),
-            ["gone", "name", "new", "parent_id"]
+            changed(
+                r#"{"name":"A","seq":0,"parent_id":"p1","gone":1}"#,
+                r#"{"seq":0,"name":"B","parent_id":"p2","new":true}"#
+            ),
+            ["gone", "name", "parent_id"]
         );
     }
 
     #[test]
+    fn a_partial_old_object_lists_only_its_own_changed_keys() {
+        // contact.department.updated_v3: `old_object` holds only the previous values.
+        let after = r#"{"name":"Platform Engineering","open_department_id":"od-1","order":"100","status":{"is_deleted":false}}"#;
+        assert_eq!(changed(r#"{"name":"Platform"}"#, after), ["name"]);
+        // A key whose previous value equals the current one did not change.
+        assert_eq!(
+            changed(r#"{"name":"Platform","order":"100"}"#, after),
+            ["name"]
+        );
+        assert!(changed("{}", after).is_empty());
+    }
+
+    #[test]
     fn compares_values_not_spelling() {
-        let before = raw(r#"{"a": {"x": 1, "y": [1, 2]}}"#);
-        let after = raw(r#"{"a":{"y":[1,2],"x":1}}"#);
-        assert!(changed_keys(&before, &after).unwrap().is_empty());
+        assert!(
+            changed(
+                r#"{"a": {"x": 1, "y": [1, 2]}, "b": "A", "c": "😀", "d": 1.0, "e": "\/"}"#,
+                r#"{"a":{"y":[1,2],"x":1},"b":"\u0041","c":"\ud83d\ude00","d":1.00,"e":"/"}"#
+            )
+            .is_empty()
+        );
+        // As serde_json::Number compares: an integer is not a float.
+        assert_eq!(changed(r#"{"n": 1}"#, r#"{"n": 1.0}"#), ["n"]);
+        assert!(changed(r#"{"n": 1e2}"#, r#"{"n": 100.0}"#).is_empty());
+        assert_eq!(changed(r#"{"n": 1e400}"#, r#"{"n": 1e401}"#), ["n"]);
+        assert!(changed(r#"{"n": 1e400}"#, r#"{"n": 1e400}"#).is_empty());
+        // Of duplicate keys the last counts.
+        assert!(changed(r#"{"k": 1, "k": 2}"#, r#"{"k": 2}"#).is_empty());
+        // null is a value: a key holding null is not an absent key.
+        assert_eq!(changed(r#"{"k": null}"#, r#"{}"#), ["k"]);
+        assert!(changed(r#"{"k": null}"#, r#"{"k": null}"#).is_empty());
+    }
+
+    #[test]
+    fn lone_surrogates_compare_as_code_units() {
+        let cut = r#"{"name":"Growth \ud83d","seq":1}"#;
+        assert!(changed(cut, r#"{"seq":1,"name":"Growth \uD83D"}"#).is_empty());
+        assert_eq!(changed(cut, r#"{"name":"Growth 😀","seq":1}"#), ["name"]);
+        assert_eq!(changed(r#"{"name":"Growth"}"#, cut), ["name"]);
+        // A lone high surrogate followed by a character is not a pair.
+        assert_eq!(
+            changed(r#"{"a":"\ud83dx"}"#, r#"{"a":"\ud83d\u0078 "}"#),
+            ["a"]
+        );
+        // A key with a lone surrogate is listed as its escape.
+        assert_eq!(changed(r#"{"k\udc00":1}"#, r#"{}"#), [r"k\udc00"]);
     }
 
     #[test]
     fn rejects_snapshots_that_are_not_objects() {
-        assert!(changed_keys(&raw("[1]"), &raw("{}")).is_err());
+        assert_eq!(changed_keys(&raw("[1]"), &raw("{}")), Err(SnapshotError));
+        assert_eq!(changed_keys(&raw("{}"), &raw("\"x\"")), Err(SnapshotError));
         assert!(!is_object(&raw("[1]")) && is_object(&raw("{}")));
+    }
+
+    #[test]
+    fn the_rule_per_action() {
+        let before = raw(r#"{"open_id":"od_1","name":"Old","seq":3}"#);
+        let after = raw(r#"{"open_id":"od_1","delete_time":1740471574}"#);
+        let fields = |action, listed: Option<Vec<Cow<'static, str>>>| {
+            changed_fields(action, listed, Some(&before), Some(&after)).unwrap()
+        };
+        assert_eq!(fields(Action::Updated, None), ["name", "seq"]);
+        assert!(fields(Action::Created, None).is_empty());
+        assert!(fields(Action::Deleted, None).is_empty());
+        // A list the platform sends is taken as received, unsorted, for every action.
+        let listed = || Some(vec![Cow::Borrowed("seq"), Cow::Borrowed("name")]);
+        assert_eq!(fields(Action::Deleted, listed()), ["seq", "name"]);
+        assert_eq!(fields(Action::Updated, listed()), ["seq", "name"]);
+        // An update with one snapshot only: nothing to compare.
+        assert!(
+            changed_fields(Action::Updated, None, None, Some(&after))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            changed_fields(Action::Updated, None, Some(&raw("[]")), Some(&after)),
+            Err(SnapshotError)
+        );
+    }
+
+    #[test]
+    fn text_keeps_lone_surrogates_as_their_escape() {
+        fn text(json: &str) -> Cow<'_, str> {
+            serde_json::from_str::<Text<'_>>(json).unwrap().into_cow()
+        }
+        assert!(matches!(text(r#""od-1""#), Cow::Borrowed("od-1")));
+        assert_eq!(text(r#""\u0041\n\"""#), "A\n\"");
+        assert_eq!(text(r#""\ud83d\ude00""#), "😀");
+        assert_eq!(text(r#""od-\uD83D""#), r"od-\ud83d");
+        assert_eq!(text(r#""\ude00\ud83d""#), r"\ude00\ud83d");
+        // Inside a struct, as an option, in a list.
+        #[derive(serde::Deserialize)]
+        struct Body<'a> {
+            #[serde(borrow)]
+            id: Option<Text<'a>>,
+            #[serde(borrow)]
+            fields: Vec<Text<'a>>,
+        }
+        let body: Body =
+            serde_json::from_str(r#"{"id": "a\udc00", "fields": ["x", "\ud800"]}"#).unwrap();
+        assert_eq!(body.id, Some(Text(Cow::Borrowed(r"a\udc00"))));
+        assert_eq!(body.fields[1].0, r"\ud800");
+        let null: Body = serde_json::from_str(r#"{"id": null, "fields": []}"#).unwrap();
+        assert_eq!(null.id, None);
+        assert!(serde_json::from_str::<Body>(r#"{"id": 7, "fields": []}"#).is_err());
+        assert!(serde_json::from_str::<Body>(r#"{"id": "x", "fields": [{}]}"#).is_err());
     }
 }

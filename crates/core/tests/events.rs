@@ -36,12 +36,31 @@ const RELAYED: &[Relayed] = {
     &[
         Relayed {
             source: Feishu,
+            event_type: "contact.department.created_v3",
+            entity: Department,
+            action: Created,
+            object_api_name: None,
+            occurred_at: FEISHU_TIME,
+            changes: &[("od-5b1f0c7e9a2d4c3b8e6f1a2b3c4d5e6f", &[])],
+        },
+        Relayed {
+            source: Feishu,
+            event_type: "contact.department.deleted_v3",
+            entity: Department,
+            action: Deleted,
+            object_api_name: None,
+            occurred_at: FEISHU_TIME,
+            changes: &[("od-8c3e2f1a0b9d4e7c6a5b4c3d2e1f0a9b", &[])],
+        },
+        Relayed {
+            source: Feishu,
             event_type: "contact.department.updated_v3",
             entity: Department,
             action: Updated,
             object_api_name: None,
             occurred_at: FEISHU_TIME,
-            changes: &[("od-64242a18099d3a31acd24d8fce8dxxxx", &["name", "order"])],
+            // `old_object` holds only the previous values of what changed.
+            changes: &[("od-64242a18099d3a31acd24d8fce8dxxxx", &["name"])],
         },
         Relayed {
             source: Feishu,
@@ -132,17 +151,7 @@ const RELAYED: &[Relayed] = {
             action: Deleted,
             object_api_name: None,
             occurred_at: FEILIAN_TIME,
-            changes: &[(
-                "od_Ij90Kl12xxxx",
-                &[
-                    "create_time",
-                    "delete_time",
-                    "name",
-                    "seq",
-                    "type",
-                    "update_time",
-                ],
-            )],
+            changes: &[("od_Ij90Kl12xxxx", &[])],
         },
         Relayed {
             source: Feilian,

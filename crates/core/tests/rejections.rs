@@ -70,6 +70,7 @@ fn undecryptable(platform: Source) -> Rejection {
 fn malformed_event(event_type: &str) -> Rejection {
     Rejection::MalformedEvent {
         event_type: event_type.into(),
+        event_id: String::new(),
         detail: "",
     }
 }

@@ -427,7 +427,7 @@ mod tests {
             ]
         );
         let feishu = select(&templates, Source::Feishu, &[ALL.into()]).unwrap();
-        assert_eq!(feishu.len(), 9);
+        assert_eq!(feishu.len(), 11);
         assert!(feishu.iter().all(|t| t.source == Source::Feishu));
     }
 

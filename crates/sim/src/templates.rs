@@ -20,7 +20,7 @@ macro_rules! samples {
 }
 
 /// One sample body per event type the relay relays (the unit tests check both ways).
-const SAMPLES: [(Source, &str); 12] = samples![
+const SAMPLES: [(Source, &str); 14] = samples![
     Feishu "feishu/corehr.department.created_v1.json",
     Feishu "feishu/corehr.department.created_v2.json",
     Feishu "feishu/corehr.department.updated_v1.json",
@@ -29,7 +29,9 @@ const SAMPLES: [(Source, &str); 12] = samples![
     Feishu "feishu/corehr.custom_org.created_v2.json",
     Feishu "feishu/corehr.custom_org.updated_v2.json",
     Feishu "feishu/corehr.custom_org.deleted_v2.json",
+    Feishu "feishu/contact.department.created_v3.json",
     Feishu "feishu/contact.department.updated_v3.json",
+    Feishu "feishu/contact.department.deleted_v3.json",
     Feilian "feilian/department.v1.create.json",
     Feilian "feilian/department.v1.update.json",
     Feilian "feilian/department.v1.delete.json",
