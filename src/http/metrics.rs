@@ -9,7 +9,7 @@
 //! | `Requests`         | `Source`, `Outcome`           | 1                                  |
 //! | `MessagesEnqueued` | none; `Source`                | messages put on the queue          |
 //! | `EnqueueFailures`  | none; `Source`                | 1 when answered 503, else 0        |
-//! | `Rejections`       | `Source`, `Reason`            | 1, only on rejected requests (4xx) |
+//! | `Rejections`       | none; `Source`, `Reason`      | 1, only on rejected requests (4xx) |
 //!
 //! `Outcome` is `challenge`, `enqueued`, `ignored`, `rejected` or `failed`; `Reason`
 //! is the error code of the JSON reply (`bad_signature`, ...); `Source` is `feishu`,
@@ -78,7 +78,7 @@ pub fn line(namespace: &str, counts: &Counts, timestamp: Duration) -> String {
     let all = [
         directive(&[&["Source", "Outcome"]], &[REQUESTS]),
         directive(&[&[], &["Source"]], &[MESSAGES_ENQUEUED, ENQUEUE_FAILURES]),
-        directive(&[&["Source", "Reason"]], &[REJECTIONS]),
+        directive(&[&[], &["Source", "Reason"]], &[REJECTIONS]),
     ];
     let directives = if rejected { &all[..] } else { &all[..2] };
     let record = Record {
@@ -245,7 +245,7 @@ mod tests {
         assert_eq!(document["Rejections"], 1);
         assert_eq!(
             document["_aws"]["CloudWatchMetrics"][2]["Dimensions"],
-            json!([["Source", "Reason"]])
+            json!([[], ["Source", "Reason"]])
         );
     }
 
