@@ -10,7 +10,7 @@
 //! | `MessagesEnqueued` | none; `Source`                | messages put on the queue          |
 //! | `EnqueueFailures`  | none; `Source`                | 1 when answered 503, else 0        |
 //! | `Quarantined`      | none; `Source`                | 1 when the event was quarantined   |
-//! | `Rejections`       | `Source`, `Reason`            | 1, only on rejected requests (4xx) |
+//! | `Rejections`       | none; `Source`, `Reason`      | 1, only on rejected requests (4xx) |
 //!
 //! `Outcome` is `challenge`, `enqueued`, `ignored`, `quarantined`, `rejected` or
 //! `failed`; `Reason`
@@ -86,7 +86,7 @@ pub fn line(namespace: &str, counts: &Counts, timestamp: Duration) -> String {
             &[&[], &["Source"]],
             &[MESSAGES_ENQUEUED, ENQUEUE_FAILURES, QUARANTINED],
         ),
-        directive(&[&["Source", "Reason"]], &[REJECTIONS]),
+        directive(&[&[], &["Source", "Reason"]], &[REJECTIONS]),
     ];
     let directives = if rejected { &all[..] } else { &all[..2] };
     let record = Record {
@@ -262,7 +262,7 @@ mod tests {
         assert_eq!(document["Rejections"], 1);
         assert_eq!(
             document["_aws"]["CloudWatchMetrics"][2]["Dimensions"],
-            json!([["Source", "Reason"]])
+            json!([[], ["Source", "Reason"]])
         );
     }
 
