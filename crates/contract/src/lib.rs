@@ -169,9 +169,10 @@ pub struct Message<'a> {
     /// default endpoint, `…/feishu`, `…/feilian`), or `feishu/<name>`,
     /// `feilian/<name>` for a named one (`…/feishu/lark-global`): one per Feishu or
     /// Lark app, or Feilian subscription, so that consumers can tell apps apart where
-    /// `tenant_key` is absent. The relay always writes it; a message written before
-    /// the field existed (relay versions without named endpoints) reads as `None`,
-    /// and came from the default endpoint of `source` ([`Message::endpoint_id`]).
+    /// `tenant_key` is absent. The relay always writes it. A message written by a
+    /// relay version from before named endpoints has no such field: it came from
+    /// the default endpoint of `source` (in Rust it reads as `None`, and
+    /// `Message::endpoint_id` gives that default).
     #[serde(default)]
     #[cfg_attr(
         feature = "schema",
