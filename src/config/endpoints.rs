@@ -15,7 +15,11 @@
 //!
 //! In the Secrets Manager secret it is the value of the key `ENDPOINTS` (an object);
 //! without `SECRET_ID`, the environment variable `ENDPOINTS` holds the same JSON as
-//! text. Every rule of the default endpoints' variables holds for each value here: a
+//! text. A previous pair is `previous_verification_token`, `previous_until` and, when
+//! the key changed too, `previous_encrypt_key`; without it the previous pair has the
+//! current key (a rotation of the token alone), never no key.
+//!
+//! Every rule of the default endpoints' variables holds for each value here: a
 //! value pasted with whitespace or quotes, a key without its token, an unknown field
 //! are refused at start, the error naming the endpoint and the field
 //! (`ENDPOINTS["feishu/lark-global"].encrypt_key`), never a value.
@@ -230,11 +234,14 @@ fn with_previous(
             ),
         ));
     }
-    Ok(endpoint.with_previous(
-        VerificationToken::new(token),
-        get(PREVIOUS_ENCRYPT_KEY).map(EncryptKey::new),
-        until,
-    ))
+    // Without `previous_encrypt_key` only the token rotates: the previous pair keeps
+    // the current key. (Absent never means "no key": a forgotten field must not let
+    // plaintext in for days.)
+    let key = match get(PREVIOUS_ENCRYPT_KEY) {
+        Some(key) => Some(EncryptKey::new(key)),
+        None => endpoint.current_key().cloned(),
+    };
+    Ok(endpoint.with_previous(VerificationToken::new(token), key, until))
 }
 
 /// The endpoints object: ids to entries of strings. Never quotes a value: serde's
@@ -559,5 +566,43 @@ mod tests {
             ),
             "FEISHU_VERIFICATION_TOKEN"
         );
+    }
+
+    #[test]
+    fn a_previous_pair_without_its_key_keeps_the_current_key_and_never_lets_plaintext_in() {
+        use org_change_core::{Credentials, Delivery, Inbound, Rejection, cipher, receive};
+        let keyed = Endpoint::new(
+            Source::Feilian,
+            VerificationToken::new("new"),
+            Some(EncryptKey::new("k")),
+        );
+        let read = read(
+            Some(r#"{"feilian": {"previous_verification_token": "old", "previous_until": "2025-12-01T00:00:00Z"}}"#),
+            vec![keyed],
+            now(),
+        )
+        .unwrap();
+        let endpoint = &read.endpoints["feilian"];
+        let challenge = r#"{"challenge": "c", "token": "old", "type": "url_verification"}"#;
+        let inbound = |body: &str| -> Result<Delivery, Rejection> {
+            let body = body.to_owned();
+            receive(
+                endpoint,
+                Inbound {
+                    body: body.as_bytes(),
+                    signature: None,
+                },
+                now(),
+            )
+        };
+        assert_eq!(
+            inbound(challenge).unwrap_err(),
+            Rejection::PlaintextRefused {
+                platform: Source::Feilian
+            }
+        );
+        let sealed = cipher::encrypt(&EncryptKey::new("k"), challenge.as_bytes(), [1; 16]);
+        let delivery = inbound(&format!(r#"{{"encrypt": "{sealed}"}}"#)).unwrap();
+        assert_eq!(delivery.credentials(), Credentials::Previous);
     }
 }

@@ -269,6 +269,12 @@ impl Endpoint {
         self.window
     }
 
+    /// The current Encrypt Key, if there is one (a rotation of the token alone keeps
+    /// it in the previous pair too).
+    pub fn current_key(&self) -> Option<&EncryptKey> {
+        self.current.key.as_ref()
+    }
+
     /// Until when the previous pair is accepted, if there is one.
     pub fn previous_until(&self) -> Option<SystemTime> {
         self.previous.as_ref().map(|(_, until)| *until)
