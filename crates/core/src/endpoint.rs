@@ -61,7 +61,7 @@ pub enum InvalidEndpoint {
     /// Not `feishu`, `feilian`, `feishu/<name>` or `feilian/<name>`.
     #[error("{0:?} is not an endpoint: expected feishu, feilian, feishu/<name> or feilian/<name>")]
     Shape(String),
-    /// The name does not match `[a-z0-9][a-z0-9-]{{0,39}}`, or is a platform's name.
+    /// The name does not match `[a-z0-9][a-z0-9-]{0,39}`, or is a platform's name.
     #[error(
         "{0:?} is not an endpoint name: 1 to 40 lower-case letters, digits or '-', starting with a letter or digit, and not feishu or feilian"
     )]
@@ -87,12 +87,9 @@ fn source_named(text: &str) -> Option<Source> {
 }
 
 impl EndpointId {
-    /// The default endpoint of `source` (`feishu`, `feilian`).
-    ///
-    /// # Panics
-    ///
-    /// Never for [`Source::Feishu`] or [`Source::Feilian`]; a source this crate does
-    /// not know is read as Feishu.
+    /// The default endpoint of `source` (`feishu`, `feilian`). A source this crate
+    /// does not receive from ([`Source::Other`], which the relay never writes) is read
+    /// as Feishu.
     pub fn default_of(source: Source) -> Self {
         let source = SourceKey::of(source).unwrap_or(SourceKey::Feishu);
         Self {
