@@ -6,7 +6,9 @@
 //! own. The path a request takes:
 //!
 //! 1. [`receive`] — the pipeline: unwrap, authenticate, decrypt, parse, check the token
-//!    and the [`window`] (the current time is passed in: nothing here reads a clock);
+//!    and the [`window`] (the current time is passed in: nothing here reads a clock),
+//!    for one [`endpoint`] (`feishu`, `feishu/<name>`) with its current token and key
+//!    and, during a rotation, its previous ones ([`Credentials`] says which matched);
 //! 2. [`signature`] and [`cipher`] — Feishu's request signature and the AES envelope
 //!    both platforms share;
 //! 3. `envelope`, then `feishu` / `feilian` — each platform's envelopes, in the
