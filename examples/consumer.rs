@@ -32,6 +32,15 @@
 //! irrelevant. The platforms' query APIs lag behind the events (`docs/protocol.md`,
 //! "Events in scope"), so the read waits for the documented lag: [`Api::lag`].
 //!
+//! # Which app it came from
+//!
+//! One relay can serve several Feishu or Lark apps and Feilian subscriptions (named
+//! endpoints): `endpoint` says which (`feishu`, `feishu/lark-global`, ...), even where
+//! `tenant_key` is absent. Query the platform with *that* app's credentials, and on
+//! its host (`open.feishu.cn` for Feishu, `open.larksuite.com` for Lark): an app sees
+//! only its own tenant. [`Message::endpoint_id`] also reads messages written before
+//! the field existed (they came from the default endpoint of their `source`).
+//!
 //! An SQS-triggered Lambda function does the same per record of its event (read,
 //! claim, handle, then complete or release: [`handle_one`]), and reports the records
 //! that failed as `batchItemFailures` (partial batch responses) instead of deleting
@@ -414,11 +423,12 @@ enum FetchError {
 /// The handler `main` runs for each new change: find where its current state comes
 /// from, wait for the platform's lag, and read it.
 async fn follow_up(message: &Message<'static>) -> Result<(), HandleError> {
-    let (source, entity, action) = (message.source, message.entity, message.action);
+    let (entity, action) = (message.entity, message.action);
+    // The endpoint names the app whose credentials read the current state.
     println!(
         "{}: {} {} {} {}",
         message.id,
-        source.as_str(),
+        message.endpoint_id(),
         entity.as_str(),
         message.entity_id,
         action.as_str()
@@ -632,6 +642,13 @@ mod tests {
             message[key] = value.clone();
         }
         serde_json::from_value(message).expect("a relay message")
+    }
+
+    #[test]
+    fn the_endpoint_names_the_app_even_for_a_message_from_before_the_field() {
+        assert_eq!(message(json!({})).endpoint_id(), "feishu");
+        let lark = message(json!({"endpoint": "feishu/lark-global"}));
+        assert_eq!(lark.endpoint_id(), "feishu/lark-global");
     }
 
     #[test]

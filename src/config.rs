@@ -3,14 +3,21 @@
 //! completely so that a bad setting stops the function before it takes a request,
 //! with one line that names the variable.
 
-use std::collections::HashMap;
-use std::time::Duration;
+pub mod endpoints;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
 
 use lambda_http::http::Uri;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use org_change_core::window::DEFAULT_MAX_AGE;
-use org_change_core::{EncryptKey, Endpoint, ReplayWindow, Setting, Source, VerificationToken};
+use org_change_core::{
+    EncryptKey, Endpoint, EndpointId, ReplayWindow, Setting, Source, VerificationToken,
+};
+
+pub use endpoints::{ENDPOINTS_VAR, MAX_PREVIOUS_VALIDITY, setting_place};
 
 /// The request size limit when `MAX_BODY_BYTES` is not set.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -34,9 +41,9 @@ pub fn secret_var(source: Source, setting: Setting) -> &'static str {
     }
 }
 
-/// The settings that are secrets. With `SECRET_ID` set they come from the secret, a
-/// JSON object with exactly these keys (any may be left out or empty), and the
-/// environment must not carry them.
+/// The settings that are secrets, besides [`ENDPOINTS_VAR`]. With `SECRET_ID` set they
+/// come from the secret, a JSON object with these keys and `ENDPOINTS` (any may be
+/// left out or empty), and the environment must not carry them.
 pub const SECRET_VARS: [&str; 4] = [
     "FEISHU_VERIFICATION_TOKEN",
     "FEISHU_ENCRYPT_KEY",
@@ -50,17 +57,21 @@ pub struct Config {
     /// `QUARANTINE_QUEUE_URL`: where verified events that cannot become messages go
     /// (README, "Quarantine"); without it they are refused as before.
     pub quarantine: Option<QueueConfig>,
-    pub feishu: Option<Endpoint>,
-    pub feilian: Option<Endpoint>,
+    /// Every enabled endpoint by id (`feishu`, `feishu/lark-global`, ...): the default
+    /// ones from `FEISHU_VERIFICATION_TOKEN`, ..., the named ones and every previous
+    /// pair from `ENDPOINTS` ([`endpoints`]).
+    pub endpoints: BTreeMap<String, Endpoint>,
     pub feilian_challenge_reply: ChallengeReply,
     pub max_body_bytes: usize,
     /// How old a signed Feishu or encrypted Feilian request may be
-    /// (`MAX_REQUEST_AGE_SECONDS`); already applied to [`feishu`](Self::feishu) and
-    /// [`feilian`](Self::feilian).
+    /// (`MAX_REQUEST_AGE_SECONDS`); already applied to every endpoint.
     pub max_request_age: Duration,
-    /// A fingerprint of each secret setting that is set, in [`SECRET_VARS`] order,
-    /// for the start-up log: the variable (or secret key) and [`fingerprint`].
-    pub fingerprints: Vec<(&'static str, String)>,
+    /// A fingerprint of each secret setting that is set, for the start-up log: where
+    /// it is configured (the variable or secret key, in [`SECRET_VARS`] order, then
+    /// `ENDPOINTS["<id>"].<field>`) and [`fingerprint`].
+    pub fingerprints: Vec<(String, String)>,
+    /// What the start-up log warns about: a previous pair already expired, ignored.
+    pub warnings: Vec<String>,
     /// The CloudWatch namespace of the metrics lines (`http::metrics`).
     pub metrics_namespace: String,
 }
@@ -99,9 +110,13 @@ pub enum ConfigError {
     #[error("{var} is invalid: {reason}")]
     Invalid { var: &'static str, reason: String },
     #[error(
-        "no source is enabled: set FEISHU_VERIFICATION_TOKEN, FEILIAN_VERIFICATION_TOKEN or both"
+        "no source is enabled: set FEISHU_VERIFICATION_TOKEN, FEILIAN_VERIFICATION_TOKEN, a named endpoint in ENDPOINTS, or several"
     )]
     NoSource,
+    /// A setting of `ENDPOINTS`: `place` is `ENDPOINTS["<id>"].<field>` (or the entry,
+    /// or `ENDPOINTS` itself); the reason never quotes a secret.
+    #[error("{place} is invalid: {reason}")]
+    Endpoint { place: String, reason: String },
     /// The secret's text is not what [`SECRET_VARS`] describes. The reason never
     /// quotes the secret's content.
     #[error("the secret named by SECRET_ID {reason}")]
@@ -115,6 +130,15 @@ impl Config {
         env: impl Fn(&str) -> Option<String>,
         secret: &str,
     ) -> Result<Self, ConfigError> {
+        Self::from_env_and_secret_at(env, secret, SystemTime::now())
+    }
+
+    /// [`from_env_and_secret`](Self::from_env_and_secret) at start time `now`.
+    pub fn from_env_and_secret_at(
+        env: impl Fn(&str) -> Option<String>,
+        secret: &str,
+        now: SystemTime,
+    ) -> Result<Self, ConfigError> {
         let secrets = parse_secret(secret)?;
         // Checked here first so that the error names the secret's key.
         for key in SECRET_VARS {
@@ -126,6 +150,7 @@ impl Config {
         }
         if let Some(var) = SECRET_VARS
             .into_iter()
+            .chain([ENDPOINTS_VAR])
             .find(|var| env(var).is_some_and(|value| !value.trim().is_empty()))
         {
             return Err(ConfigError::Invalid {
@@ -135,14 +160,27 @@ impl Config {
                 ),
             });
         }
-        Self::from_lookup(|name| match secrets.get(name) {
-            Some(value) => Some(value.clone()),
-            None => env(name),
-        })
+        Self::from_lookup_at(
+            |name| match secrets.get(name) {
+                Some(value) => Some(value.clone()),
+                None => env(name),
+            },
+            now,
+        )
     }
 
     /// Reads the configuration through `lookup`; an empty value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::from_lookup_at(lookup, SystemTime::now())
+    }
+
+    /// [`from_lookup`](Self::from_lookup) at start time `now`: a previous pair is
+    /// checked against it (expired: ignored with a warning; more than
+    /// [`MAX_PREVIOUS_VALIDITY`] ahead: refused).
+    pub fn from_lookup_at(
+        lookup: impl Fn(&str) -> Option<String>,
+        now: SystemTime,
+    ) -> Result<Self, ConfigError> {
         // A secret as pasted: whitespace or quotes around it make every delivery fail
         // for hours, so they stop the function now, before they can.
         for var in SECRET_VARS {
@@ -154,9 +192,9 @@ impl Config {
             }
         }
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let fingerprints = SECRET_VARS
+        let mut fingerprints: Vec<(String, String)> = SECRET_VARS
             .into_iter()
-            .filter_map(|var| get(var).map(|value| (var, fingerprint(&value))))
+            .filter_map(|var| get(var).map(|value| (var.to_owned(), fingerprint(&value))))
             .collect();
 
         let url = get("QUEUE_URL").ok_or(ConfigError::Missing {
@@ -192,9 +230,24 @@ impl Config {
             },
         };
         let window = ReplayWindow::new(max_request_age);
-        let feishu = endpoint(Source::Feishu, &get)?.map(|e| e.with_replay_window(window));
-        let feilian = endpoint(Source::Feilian, &get)?.map(|e| e.with_replay_window(window));
-        if feishu.is_none() && feilian.is_none() {
+        let defaults = [
+            endpoint(Source::Feishu, &get)?,
+            endpoint(Source::Feilian, &get)?,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let endpoints::Endpoints {
+            endpoints,
+            fingerprints: endpoint_fingerprints,
+            warnings,
+        } = endpoints::read(get(ENDPOINTS_VAR).as_deref(), defaults, now)?;
+        fingerprints.extend(endpoint_fingerprints);
+        let endpoints: BTreeMap<String, Endpoint> = endpoints
+            .into_iter()
+            .map(|(id, endpoint)| (id, endpoint.with_replay_window(window)))
+            .collect();
+        if endpoints.is_empty() {
             return Err(ConfigError::NoSource);
         }
 
@@ -248,28 +301,24 @@ impl Config {
         Ok(Self {
             queue: QueueConfig { url, fifo, delay },
             quarantine,
-            feishu,
-            feilian,
+            endpoints,
             feilian_challenge_reply,
             max_body_bytes,
             max_request_age,
             fingerprints,
+            warnings,
             metrics_namespace,
         })
     }
 
-    /// The endpoint of a source, if that source is enabled.
-    pub fn endpoint(&self, source: Source) -> Option<&Endpoint> {
-        match source {
-            Source::Feishu => self.feishu.as_ref(),
-            Source::Feilian => self.feilian.as_ref(),
-            _ => None,
-        }
+    /// The endpoint `id`, if it is enabled.
+    pub fn endpoint(&self, id: &EndpointId) -> Option<&Endpoint> {
+        self.endpoints.get(id.as_str())
     }
 }
 
 /// The fix for a secret pasted with something around it.
-const PASTE_HINT: &str = "store exactly the characters the console shows (printf '%s', not echo, when writing it to a file)";
+pub(crate) const PASTE_HINT: &str = "store exactly the characters the console shows (printf '%s', not echo, when writing it to a file)";
 
 /// What is wrong with a secret's value as pasted, if anything: whitespace or quotes
 /// around it, or control characters in it. Console tokens and keys have none of
@@ -306,31 +355,49 @@ pub fn fingerprint(value: &str) -> String {
     hex::encode(&digest[..4])
 }
 
-/// The secret's text: a JSON object whose keys are among [`SECRET_VARS`] and whose
-/// values are strings.
-fn parse_secret(text: &str) -> Result<HashMap<String, String>, ConfigError> {
-    let values: HashMap<String, String> =
-        serde_json::from_str(text).map_err(|err| ConfigError::Secret {
-            // serde's message may quote a value; the position is enough to find it.
-            reason: format!(
-                "is not a JSON object of strings (line {}, column {}); expected keys: {}",
-                err.line(),
-                err.column(),
-                SECRET_VARS.join(", ")
-            ),
-        })?;
-    if let Some(key) = values
-        .keys()
-        .find(|key| !SECRET_VARS.contains(&key.as_str()))
-    {
-        return Err(ConfigError::Secret {
-            reason: format!(
-                "has an unknown key {key:?}; expected keys: {}",
-                SECRET_VARS.join(", ")
-            ),
-        });
+/// The secret's text: a JSON object whose keys are among [`SECRET_VARS`], with
+/// string values, and [`ENDPOINTS_VAR`], an object (returned as its JSON text, as
+/// the environment variable holds it).
+fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+    let not_strings = |detail: String| ConfigError::Secret {
+        reason: format!(
+            "is not a JSON object of strings{detail}; expected keys: {}, and {ENDPOINTS_VAR} (an object)",
+            SECRET_VARS.join(", ")
+        ),
+    };
+    let values: Map<String, Value> = serde_json::from_str(text).map_err(|err| {
+        // serde's message may quote a value; the position is enough to find it.
+        not_strings(format!(" (line {}, column {})", err.line(), err.column()))
+    })?;
+    let mut secrets = BTreeMap::new();
+    for (key, value) in values {
+        match value {
+            Value::String(value) if SECRET_VARS.contains(&key.as_str()) => {
+                secrets.insert(key, value);
+            }
+            Value::Object(_) if key == ENDPOINTS_VAR => {
+                secrets.insert(key, value.to_string());
+            }
+            _ if SECRET_VARS.contains(&key.as_str()) => {
+                return Err(not_strings(format!(" ({key} is not a string)")));
+            }
+            _ if key == ENDPOINTS_VAR => {
+                return Err(ConfigError::Endpoint {
+                    place: ENDPOINTS_VAR.to_owned(),
+                    reason: "in the secret it must be a JSON object keyed by endpoint (feishu/<name>, ...), not text".into(),
+                });
+            }
+            _ => {
+                return Err(ConfigError::Secret {
+                    reason: format!(
+                        "has an unknown key {key:?}; expected keys: {}, {ENDPOINTS_VAR}",
+                        SECRET_VARS.join(", ")
+                    ),
+                });
+            }
+        }
     }
-    Ok(values)
+    Ok(secrets)
 }
 
 /// A source is enabled when its token is set; a key without a token is a mistake.
@@ -419,6 +486,14 @@ mod tests {
 
     use super::*;
 
+    fn feishu() -> EndpointId {
+        EndpointId::default_of(Source::Feishu)
+    }
+
+    fn feilian() -> EndpointId {
+        EndpointId::default_of(Source::Feilian)
+    }
+
     const QUEUE: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/org-changes";
 
     /// `vars` as the environment.
@@ -444,7 +519,7 @@ mod tests {
     #[test]
     fn minimal_feishu_configuration_has_the_defaults() {
         let config = config(&[("QUEUE_URL", QUEUE), ("FEISHU_VERIFICATION_TOKEN", "t")]).unwrap();
-        assert!(config.feishu.is_some() && config.feilian.is_none());
+        assert!(config.endpoint(&feishu()).is_some() && config.endpoint(&feilian()).is_none());
         assert_eq!(
             config.queue,
             QueueConfig {
@@ -457,7 +532,7 @@ mod tests {
         assert_eq!(config.feilian_challenge_reply, ChallengeReply::Echo);
         assert_eq!(config.metrics_namespace, DEFAULT_METRICS_NAMESPACE);
         assert_eq!(config.max_request_age, Duration::from_secs(86_400));
-        let feishu = config.feishu.as_ref().unwrap();
+        let feishu = config.endpoint(&feishu()).unwrap();
         assert_eq!(
             feishu.replay_window(),
             ReplayWindow::new(Duration::from_secs(86_400))
@@ -504,9 +579,7 @@ mod tests {
         ])
         .unwrap();
         assert!(config.queue.fifo);
-        assert!(
-            config.endpoint(Source::Feishu).is_some() && config.endpoint(Source::Feilian).is_some()
-        );
+        assert!(config.endpoint(&feishu()).is_some() && config.endpoint(&feilian()).is_some());
         assert_eq!(config.feilian_challenge_reply, ChallengeReply::Plain);
         assert_eq!(config.max_body_bytes, 4096);
     }
@@ -647,7 +720,10 @@ mod tests {
         assert_eq!(config.max_request_age, Duration::from_secs(3600));
         for source in [Source::Feishu, Source::Feilian] {
             assert_eq!(
-                config.endpoint(source).unwrap().replay_window(),
+                config
+                    .endpoint(&EndpointId::default_of(source))
+                    .unwrap()
+                    .replay_window(),
                 ReplayWindow::new(Duration::from_secs(3600))
             );
         }
@@ -743,12 +819,17 @@ mod tests {
             ("FEILIAN_ENCRYPT_KEY", "k"),
         ])
         .unwrap();
+        let fingerprints: Vec<(&str, &str)> = config
+            .fingerprints
+            .iter()
+            .map(|(place, print)| (place.as_str(), print.as_str()))
+            .collect();
         assert_eq!(
-            config.fingerprints,
+            fingerprints,
             [
-                ("FEISHU_VERIFICATION_TOKEN", "e71bdf96".to_owned()),
-                ("FEILIAN_VERIFICATION_TOKEN", fingerprint("t")),
-                ("FEILIAN_ENCRYPT_KEY", fingerprint("k")),
+                ("FEISHU_VERIFICATION_TOKEN", "e71bdf96"),
+                ("FEILIAN_VERIFICATION_TOKEN", fingerprint("t").as_str()),
+                ("FEILIAN_ENCRYPT_KEY", fingerprint("k").as_str()),
             ]
         );
         assert!(!format!("{config:?}").contains("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"));
@@ -765,7 +846,7 @@ mod tests {
             r#"{"FEILIAN_VERIFICATION_TOKEN": "t", "FEILIAN_ENCRYPT_KEY": "k", "FEISHU_VERIFICATION_TOKEN": ""}"#,
         )
         .unwrap();
-        assert!(config.feilian.is_some() && config.feishu.is_none());
+        assert!(config.endpoint(&feilian()).is_some() && config.endpoint(&feishu()).is_none());
         assert_eq!(config.max_body_bytes, 2048);
         assert_eq!(
             from_secret(&[("QUEUE_URL", QUEUE)], "{}").unwrap_err(),
@@ -821,5 +902,132 @@ mod tests {
         ])
         .unwrap_err();
         assert!(!err.to_string().contains("super-secret-key"), "{err}");
+    }
+
+    /// 2025-11-30T10:53:20Z.
+    fn start() -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(1_764_500_000)
+    }
+
+    const NAMED: &str = r#"{"feishu/lark-global": {"verification_token": "t2", "encrypt_key": "k2"},
+        "feilian/sub": {"verification_token": "t3"},
+        "feishu": {"previous_verification_token": "t0", "previous_encrypt_key": "k0",
+                   "previous_until": "2025-12-01T00:00:00Z"}}"#;
+
+    #[test]
+    fn named_endpoints_and_previous_pairs_come_from_endpoints_in_the_environment() {
+        let config = Config::from_lookup_at(
+            lookup(&[
+                ("QUEUE_URL", QUEUE),
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                ("FEISHU_ENCRYPT_KEY", "k"),
+                ("MAX_REQUEST_AGE_SECONDS", "60"),
+                ("ENDPOINTS", NAMED),
+            ]),
+            start(),
+        )
+        .unwrap();
+        let ids: Vec<&str> = config.endpoints.keys().map(String::as_str).collect();
+        assert_eq!(ids, ["feilian/sub", "feishu", "feishu/lark-global"]);
+        // The replay window applies to every endpoint.
+        for endpoint in config.endpoints.values() {
+            assert_eq!(
+                endpoint.replay_window(),
+                ReplayWindow::new(Duration::from_secs(60))
+            );
+        }
+        assert!(
+            config
+                .endpoint(&feishu())
+                .unwrap()
+                .previous_until()
+                .is_some()
+        );
+        // Every secret has its fingerprint line, named where it is set.
+        let places: Vec<&str> = config
+            .fingerprints
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .collect();
+        assert_eq!(places.len(), 2 + 5, "{places:?}");
+        assert!(places.contains(&r#"ENDPOINTS["feishu"].previous_encrypt_key"#));
+        assert!(!format!("{config:?}").contains("\"k0\""));
+        // A named endpoint alone is enough.
+        let config = Config::from_lookup_at(
+            lookup(&[
+                ("QUEUE_URL", QUEUE),
+                (
+                    "ENDPOINTS",
+                    r#"{"feilian/sub": {"verification_token": "t3"}}"#,
+                ),
+            ]),
+            start(),
+        )
+        .unwrap();
+        assert_eq!(config.endpoints.len(), 1);
+    }
+
+    #[test]
+    fn endpoints_come_from_the_secret_as_an_object_and_never_beside_it() {
+        let secret = format!(r#"{{"FEISHU_VERIFICATION_TOKEN": "t", "ENDPOINTS": {NAMED}}}"#);
+        let config =
+            Config::from_env_and_secret_at(lookup(&[("QUEUE_URL", QUEUE)]), &secret, start())
+                .unwrap();
+        assert_eq!(config.endpoints.len(), 3);
+        let err = Config::from_env_and_secret_at(
+            lookup(&[("QUEUE_URL", QUEUE), ("ENDPOINTS", NAMED)]),
+            r#"{"FEISHU_VERIFICATION_TOKEN": "t"}"#,
+            start(),
+        )
+        .unwrap_err();
+        assert_eq!(invalid_var(Err(err)), "ENDPOINTS");
+        // In the secret it is an object, not JSON text in a string.
+        let err = Config::from_env_and_secret_at(
+            lookup(&[("QUEUE_URL", QUEUE)]),
+            &serde_json::json!({"FEISHU_VERIFICATION_TOKEN": "t", "ENDPOINTS": NAMED}).to_string(),
+            start(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("must be a JSON object"), "{err}");
+        // A mistake inside is named by endpoint and field.
+        let bad = r#"{"FEISHU_VERIFICATION_TOKEN": "t", "ENDPOINTS": {"feishu/x": {"verification_token": "s3cr3t ", "encrypt_key": "k"}}}"#;
+        let err = Config::from_env_and_secret_at(lookup(&[("QUEUE_URL", QUEUE)]), bad, start())
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                r#"ENDPOINTS["feishu/x"].verification_token is invalid: it has trailing whitespace"#
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("s3cr3t"), "{text}");
+    }
+
+    #[test]
+    fn an_expired_previous_pair_is_a_warning_and_one_too_far_ahead_an_error() {
+        let with = |until: &str| {
+            Config::from_lookup_at(
+                lookup(&[
+                    ("QUEUE_URL", QUEUE),
+                    ("FEISHU_VERIFICATION_TOKEN", "t"),
+                    (
+                        "ENDPOINTS",
+                        &format!(
+                            r#"{{"feishu": {{"previous_verification_token": "t0", "previous_until": "{until}"}}}}"#
+                        ),
+                    ),
+                ]),
+                start(),
+            )
+        };
+        let config = with("2025-11-29T00:00:00Z").unwrap();
+        assert_eq!(config.endpoint(&feishu()).unwrap().previous_until(), None);
+        assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+        let err = with("2025-12-08T00:00:00Z").unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Endpoint { place, .. } if place == r#"ENDPOINTS["feishu"].previous_until"#),
+            "{err:?}"
+        );
+        assert!(with("2025-12-07T10:53:20Z").unwrap().warnings.is_empty());
     }
 }

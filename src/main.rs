@@ -29,12 +29,29 @@ async fn main() -> Result<(), Error> {
     // One line per secret that is set: the first 8 hex digits of its SHA-256, to
     // compare with the console's value (`printf '%s' 'VALUE' | sha256sum | cut -c1-8`)
     // without the secret itself ever being logged.
+    // Every named endpoint's and every previous pair's secrets included
+    // (`ENDPOINTS["feishu/lark-global"].encrypt_key`).
     for (variable, fingerprint) in &config.fingerprints {
         tracing::info!(
-            variable,
+            variable = variable.as_str(),
             fingerprint = fingerprint.as_str(),
             "secret fingerprint (first 8 hex digits of its SHA-256)"
         );
+    }
+    // One line per endpoint, and when its previous pair stops being accepted.
+    for (endpoint, settings) in &config.endpoints {
+        let previous_until = settings
+            .previous_until()
+            .map(|until| humantime::format_rfc3339_seconds(until).to_string());
+        tracing::info!(
+            endpoint = endpoint.as_str(),
+            previous_until = previous_until.as_deref(),
+            "endpoint enabled"
+        );
+    }
+    // A previous pair already expired: ignored, and worth removing from the secret.
+    for warning in &config.warnings {
+        tracing::warn!(warning = warning.as_str(), "configuration warning");
     }
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = SqsQueue::new(sqs.clone(), &config.queue);

@@ -88,6 +88,7 @@ async fn a_verified_event_without_its_id_is_quarantined_token_redacted_and_ackno
     let attributes = &held[0].attributes;
     assert_eq!(attributes["reason"], "malformed_event");
     assert_eq!(attributes["source"], "feishu");
+    assert_eq!(attributes["endpoint"], "feishu");
     assert_eq!(attributes["event_type"], "corehr.department.updated_v2");
     assert_eq!(
         attributes["event_id"],

@@ -73,6 +73,7 @@ fn feilian_update() -> Value {
         schema_version: SCHEMA_VERSION,
         id: "feilian:e09288e2-a1b3-4b38-84a8-3c673725xxxx:0".into(),
         source: Source::Feilian,
+        endpoint: Some("feilian/subsidiary".into()),
         event_type: "department.v1.update".into(),
         event_id: "e09288e2-a1b3-4b38-84a8-3c673725xxxx".into(),
         entity: Entity::Department,
@@ -105,6 +106,9 @@ fn a_message_the_relay_writes_is_valid() {
     corehr["before"] = Value::Null;
     corehr["after"] = Value::Null;
     corehr["occurred_at"] = Value::Null;
+    corehr["endpoint"] = json!("feishu");
+    assert_eq!(schema_violations(&validator, &corehr), Vec::<String>::new());
+    corehr["endpoint"] = json!("feishu/lark-global");
     assert_eq!(schema_violations(&validator, &corehr), Vec::<String>::new());
 }
 
@@ -114,7 +118,13 @@ type Breakage = (&'static str, fn(&mut Value));
 #[test]
 fn the_validator_rejects_messages_that_break_the_contract() {
     let validator = message_validator();
-    let cases: [Breakage; 8] = [
+    let cases: [Breakage; 12] = [
+        ("", |m| {
+            m.as_object_mut().expect("an object").remove("endpoint");
+        }),
+        ("/endpoint", |m| m["endpoint"] = Value::Null),
+        ("/endpoint", |m| m["endpoint"] = json!("feishu/Lark")),
+        ("/endpoint", |m| m["endpoint"] = json!("dingtalk")),
         ("/entity", |m| m["entity"] = json!("team")),
         ("/action", |m| m["action"] = json!("moved")),
         ("", |m| {

@@ -243,3 +243,139 @@ async fn every_triggered_event_type_of_both_sources_lands_once_as_the_contract_s
         );
     }
 }
+
+/// `org-change-sim` pointed at named endpoints (`…/feishu/lark-global`,
+/// `…/feilian/subsidiary`) of the real relay binary, and at a default endpoint with
+/// its previous pair during a rotation: each event lands with its endpoint, and the
+/// relay's log and metrics say when the previous pair was used.
+#[tokio::test]
+async fn the_simulator_targets_named_endpoints_and_the_relay_reports_the_previous_pair() {
+    const LARK: (&str, &str) = ("lark-global-token", "lark-global-key");
+    const SUB: (&str, &str) = ("subsidiary-token", "subsidiary-key");
+    const OLD: (&str, &str) = ("feishu-old-token", "feishu-old-key");
+    let Setup { client, queue } = setup(false).await;
+    let until = humantime::format_rfc3339_seconds(SystemTime::now() + Duration::from_secs(3600))
+        .to_string();
+    let endpoints = json!({
+        "feishu/lark-global": {"verification_token": LARK.0, "encrypt_key": LARK.1},
+        "feilian/subsidiary": {"verification_token": SUB.0, "encrypt_key": SUB.1},
+        "feishu": {"previous_verification_token": OLD.0, "previous_encrypt_key": OLD.1,
+                   "previous_until": until},
+    })
+    .to_string();
+    let mut vars = SECRETS.to_vec();
+    vars.extend([
+        ("ENDPOINTS", endpoints.as_str()),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+    ]);
+    let mut stack = LocalStack::start(&queue, &vars);
+    let base_url = stack.base_url.clone();
+    let at = |path: &str| format!("{base_url}/{path}");
+    let command = |command: &str, url: &str, (token, key): (&str, &str), extra: &[&str]| {
+        [command, "--url", url, "--token", token, "--key", key]
+            .iter()
+            .chain(extra)
+            .map(|arg| arg.to_string())
+            .collect::<Vec<String>>()
+    };
+
+    let lark_url = at("feishu/lark-global");
+    let challenge = command("challenge", &lark_url, LARK, &[]);
+    let answer = stack.until(Duration::from_secs(60), || {
+        let output = simulator(&challenge);
+        output.status.success().then_some(output.stdout)
+    });
+    assert!(String::from_utf8_lossy(&answer).contains("feishu/lark-global challenge → 200"));
+    let sub_url = at("feilian/subsidiary");
+    let answer = run(&command("challenge", &sub_url, SUB, &[]));
+    assert!(answer.contains("ok: the challenge came back"), "{answer}");
+
+    let mut expected = Vec::new();
+    for (url, secrets, event_type, endpoint) in [
+        (
+            &lark_url,
+            LARK,
+            "contact.department.updated_v3",
+            "feishu/lark-global",
+        ),
+        (&sub_url, SUB, "department.v1.create", "feilian/subsidiary"),
+        // The default endpoint, with the pair the console still has mid-rotation.
+        (&at("feishu"), OLD, "corehr.department.updated_v2", "feishu"),
+    ] {
+        let line = run(&command("trigger", url, secrets, &[event_type]));
+        assert!(line.contains("→ 200"), "{endpoint}: {line}");
+        expected.push(endpoint);
+    }
+    // Another app's secrets at a named endpoint: refused.
+    let forged = simulator(command(
+        "trigger",
+        &lark_url,
+        (FEISHU_TOKEN, FEISHU_KEY),
+        &["corehr.department.updated_v2"],
+    ));
+    let forged_out = String::from_utf8_lossy(&forged.stdout);
+    assert!(
+        !forged.status.success() && forged_out.contains("→ 401"),
+        "{forged_out}"
+    );
+
+    let mut endpoints: Vec<String> = drain(&client, &queue)
+        .await
+        .iter()
+        .map(|message| {
+            message.body["endpoint"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    endpoints.sort();
+    expected.sort();
+    assert_eq!(endpoints, expected);
+
+    let output = stack.relay_output();
+    for secret in [LARK.0, LARK.1, SUB.0, SUB.1, OLD.0, OLD.1] {
+        assert!(
+            !output.contains(secret),
+            "a secret in the output:\n{output}"
+        );
+    }
+    let lines: Vec<serde_json::Value> = output
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let previous = lines
+        .iter()
+        .find(|line| line["fields"]["credentials"] == "previous")
+        .unwrap_or_else(|| panic!("no line with credentials=previous:\n{output}"));
+    assert_eq!(previous["fields"]["endpoint"], "feishu", "{output}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["PreviousCredentialsUsed"] == 1 && line["Endpoint"] == "feishu"),
+        "{output}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["fields"]["credentials"] == "current"
+                && line["fields"]["endpoint"] == "feishu/lark-global"),
+        "{output}"
+    );
+    // A fingerprint line for every secret of ENDPOINTS too.
+    let fingerprinted: BTreeSet<&str> = lines
+        .iter()
+        .filter(|line| {
+            line["fields"]["message"] == "secret fingerprint (first 8 hex digits of its SHA-256)"
+        })
+        .filter_map(|line| line["fields"]["variable"].as_str())
+        .collect();
+    for place in [
+        r#"ENDPOINTS["feishu/lark-global"].encrypt_key"#,
+        r#"ENDPOINTS["feilian/subsidiary"].verification_token"#,
+        r#"ENDPOINTS["feishu"].previous_encrypt_key"#,
+        "FEISHU_ENCRYPT_KEY",
+    ] {
+        assert!(fingerprinted.contains(place), "{place}: {fingerprinted:?}");
+    }
+}

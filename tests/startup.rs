@@ -129,3 +129,41 @@ fn a_secret_pasted_with_a_trailing_newline_stops_the_function_naming_it_not_its_
     );
     assert!(!stderr.contains("t0ken-that-must-not-leak"), "{stderr}");
 }
+
+#[test]
+fn a_bad_endpoints_entry_stops_the_function_naming_the_endpoint_and_field_not_the_value() {
+    for (endpoints, place) in [
+        (
+            r#"{"feishu/lark-global": {"encrypt_key": "k3y-that-must-not-leak"}}"#,
+            r#"ENDPOINTS["feishu/lark-global"].verification_token"#,
+        ),
+        (
+            r#"{"feishu/lark-global": {"verification_token": "k3y-that-must-not-leak\n"}}"#,
+            r#"ENDPOINTS["feishu/lark-global"].verification_token"#,
+        ),
+        (
+            r#"{"feishu": {"previous_verification_token": "k3y-that-must-not-leak", "previous_until": "2999-01-01T00:00:00Z"}}"#,
+            r#"ENDPOINTS["feishu"].previous_until"#,
+        ),
+        (
+            r#"{"Feishu/x": {"verification_token": "k3y-that-must-not-leak"}}"#,
+            r#"ENDPOINTS["Feishu/x"]"#,
+        ),
+    ] {
+        let (code, stderr) = start(&[
+            ("QUEUE_URL", QUEUE),
+            ("FEISHU_VERIFICATION_TOKEN", "t"),
+            ("ENDPOINTS", endpoints),
+        ]);
+        assert_eq!(code, Some(2), "{place}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{place}: {stderr}");
+        assert!(
+            lines[0].starts_with(&format!(
+                "org-change-relay: configuration error: {place} is invalid"
+            )),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("k3y-that-must-not-leak"), "{stderr}");
+    }
+}

@@ -4,18 +4,23 @@
 //!
 //! In the namespace `METRICS_NAMESPACE` (default `OrgChangeRelay`):
 //!
-//! | metric             | dimensions                    | per request                        |
-//! |--------------------|-------------------------------|------------------------------------|
-//! | `Requests`         | `Source`, `Outcome`           | 1                                  |
-//! | `MessagesEnqueued` | none; `Source`                | messages put on the queue          |
-//! | `EnqueueFailures`  | none; `Source`                | 1 when answered 503, else 0        |
-//! | `Quarantined`      | none; `Source`                | 1 when the event was quarantined   |
-//! | `Rejections`       | none; `Source`, `Reason`      | 1, only on rejected requests (4xx) |
+//! | metric                    | dimensions                              | per request                        |
+//! |---------------------------|-----------------------------------------|------------------------------------|
+//! | `Requests`                | `Source`, `Outcome`; `Endpoint`, `Outcome` | 1                               |
+//! | `MessagesEnqueued`        | none; `Source`; `Endpoint`              | messages put on the queue          |
+//! | `EnqueueFailures`         | none; `Source`; `Endpoint`              | 1 when answered 503, else 0        |
+//! | `Quarantined`             | none; `Source`; `Endpoint`              | 1 when the event was quarantined   |
+//! | `PreviousCredentialsUsed` | none; `Source`; `Endpoint`              | 1 when the endpoint's previous token and key authenticated it, else 0 |
+//! | `Rejections`              | none; `Source`, `Reason`; `Endpoint`, `Reason` | 1, only on rejected requests (4xx) |
 //!
 //! `Outcome` is `challenge`, `enqueued`, `ignored`, `quarantined`, `rejected` or
 //! `failed`; `Reason`
 //! is the error code of the JSON reply (`bad_signature`, ...); `Source` is `feishu`,
-//! `feilian`, or `none` for a path that names neither.
+//! `feilian`, or `none` for a path that names neither; `Endpoint` is the endpoint id
+//! (`feishu`, `feishu/lark-global`, ...), or `none` for a path that names no
+//! configured endpoint (a name a sender made up never becomes a dimension value).
+//! `PreviousCredentialsUsed` is how a rotation is watched: once it stays at 0 for an
+//! endpoint, its previous pair can go (README, "Rotating a token or key").
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -53,17 +58,21 @@ impl Outcome {
 
 /// What the metrics of one request are made of.
 #[derive(Debug, Clone, Copy)]
-pub struct Counts {
+pub struct Counts<'a> {
     pub source: Option<Source>,
+    /// The endpoint id, when the request was for a configured or default endpoint.
+    pub endpoint: Option<&'a str>,
     pub outcome: Outcome,
     /// The error code, for rejected and failed requests.
     pub reason: Option<&'static str>,
     pub enqueued: usize,
+    /// Whether the endpoint's previous token and key authenticated the request.
+    pub previous_credentials: bool,
 }
 
 /// Writes the EMF line of one request to stdout. A failed write is ignored (unlike
 /// `println!`, which would panic): metrics never fail a request.
-pub fn emit(namespace: &str, counts: &Counts) {
+pub fn emit(namespace: &str, counts: &Counts<'_>) {
     let timestamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
@@ -73,7 +82,7 @@ pub fn emit(namespace: &str, counts: &Counts) {
 }
 
 /// The EMF line of one request, `timestamp` after the Unix epoch.
-pub fn line(namespace: &str, counts: &Counts, timestamp: Duration) -> String {
+pub fn line(namespace: &str, counts: &Counts<'_>, timestamp: Duration) -> String {
     let rejected = counts.outcome == Outcome::Rejected;
     let directive = |dimensions, metrics| Directive {
         namespace,
@@ -81,12 +90,23 @@ pub fn line(namespace: &str, counts: &Counts, timestamp: Duration) -> String {
         metrics,
     };
     let all = [
-        directive(&[&["Source", "Outcome"]], &[REQUESTS]),
         directive(
-            &[&[], &["Source"]],
-            &[MESSAGES_ENQUEUED, ENQUEUE_FAILURES, QUARANTINED],
+            &[&["Source", "Outcome"], &["Endpoint", "Outcome"]],
+            &[REQUESTS],
         ),
-        directive(&[&[], &["Source", "Reason"]], &[REJECTIONS]),
+        directive(
+            &[&[], &["Source"], &["Endpoint"]],
+            &[
+                MESSAGES_ENQUEUED,
+                ENQUEUE_FAILURES,
+                QUARANTINED,
+                PREVIOUS_CREDENTIALS_USED,
+            ],
+        ),
+        directive(
+            &[&[], &["Source", "Reason"], &["Endpoint", "Reason"]],
+            &[REJECTIONS],
+        ),
     ];
     let directives = if rejected { &all[..] } else { &all[..2] };
     let record = Record {
@@ -95,12 +115,14 @@ pub fn line(namespace: &str, counts: &Counts, timestamp: Duration) -> String {
             cloud_watch_metrics: directives,
         },
         source: counts.source.map_or("none", Source::as_str),
+        endpoint: counts.endpoint.unwrap_or("none"),
         outcome: counts.outcome.as_str(),
         reason: counts.reason,
         requests: 1,
         messages_enqueued: counts.enqueued,
         enqueue_failures: u8::from(counts.outcome == Outcome::Failed),
         quarantined: u8::from(counts.outcome == Outcome::Quarantined),
+        previous_credentials_used: u8::from(counts.previous_credentials),
         rejections: rejected.then_some(1),
     };
     // Only strings and numbers: serializing cannot fail.
@@ -112,6 +134,7 @@ const MESSAGES_ENQUEUED: Metric = Metric::count("MessagesEnqueued");
 const ENQUEUE_FAILURES: Metric = Metric::count("EnqueueFailures");
 const REJECTIONS: Metric = Metric::count("Rejections");
 const QUARANTINED: Metric = Metric::count("Quarantined");
+const PREVIOUS_CREDENTIALS_USED: Metric = Metric::count("PreviousCredentialsUsed");
 
 /// The root of an EMF line: the `_aws` metadata, then the dimension and metric
 /// values it refers to by name.
@@ -121,6 +144,7 @@ struct Record<'a> {
     #[serde(rename = "_aws")]
     aws: Metadata<'a>,
     source: &'a str,
+    endpoint: &'a str,
     outcome: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
@@ -128,6 +152,7 @@ struct Record<'a> {
     messages_enqueued: usize,
     enqueue_failures: u8,
     quarantined: u8,
+    previous_credentials_used: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     rejections: Option<u8>,
 }
@@ -170,7 +195,7 @@ mod tests {
 
     use super::*;
 
-    fn parse(counts: Counts) -> Value {
+    fn parse(counts: Counts<'_>) -> Value {
         let text = line(
             "OrgChangeRelay",
             &counts,
@@ -218,9 +243,11 @@ mod tests {
     fn an_enqueued_event_counts_its_messages() {
         let document = parse(Counts {
             source: Some(Source::Feilian),
+            endpoint: Some("feilian/sub"),
             outcome: Outcome::Enqueued,
             reason: None,
             enqueued: 13,
+            previous_credentials: false,
         });
         assert_valid_emf(&document);
         assert_eq!(document["_aws"]["Timestamp"], 1_700_000_000_123u64);
@@ -228,13 +255,15 @@ mod tests {
             document["_aws"]["CloudWatchMetrics"][0],
             json!({
                 "Namespace": "OrgChangeRelay",
-                "Dimensions": [["Source", "Outcome"]],
+                "Dimensions": [["Source", "Outcome"], ["Endpoint", "Outcome"]],
                 "Metrics": [{"Name": "Requests", "Unit": "Count"}],
             })
         );
         assert_eq!(document["Source"], "feilian");
+        assert_eq!(document["Endpoint"], "feilian/sub");
         assert_eq!(document["Outcome"], "enqueued");
         assert_eq!(document["MessagesEnqueued"], 13);
+        assert_eq!(document["PreviousCredentialsUsed"], 0);
         assert_eq!(document["EnqueueFailures"], 0);
         assert_eq!(
             metric_names(&document),
@@ -242,7 +271,8 @@ mod tests {
                 "Requests",
                 "MessagesEnqueued",
                 "EnqueueFailures",
-                "Quarantined"
+                "Quarantined",
+                "PreviousCredentialsUsed"
             ]
         );
         assert_eq!(document["Quarantined"], 0);
@@ -253,16 +283,18 @@ mod tests {
     fn a_rejection_is_counted_by_reason() {
         let document = parse(Counts {
             source: Some(Source::Feishu),
+            endpoint: Some("feishu"),
             outcome: Outcome::Rejected,
             reason: Some("bad_signature"),
             enqueued: 0,
+            previous_credentials: false,
         });
         assert_valid_emf(&document);
         assert_eq!(document["Reason"], "bad_signature");
         assert_eq!(document["Rejections"], 1);
         assert_eq!(
             document["_aws"]["CloudWatchMetrics"][2]["Dimensions"],
-            json!([[], ["Source", "Reason"]])
+            json!([[], ["Source", "Reason"], ["Endpoint", "Reason"]])
         );
     }
 
@@ -270,16 +302,18 @@ mod tests {
     fn an_enqueue_failure_is_counted_without_dimensions_for_the_alarm() {
         let document = parse(Counts {
             source: Some(Source::Feishu),
+            endpoint: Some("feishu"),
             outcome: Outcome::Failed,
             reason: Some("enqueue_failed"),
             enqueued: 2,
+            previous_credentials: false,
         });
         assert_valid_emf(&document);
         assert_eq!(document["EnqueueFailures"], 1);
         assert_eq!(document["MessagesEnqueued"], 2);
         assert_eq!(
             document["_aws"]["CloudWatchMetrics"][1]["Dimensions"],
-            json!([[], ["Source"]])
+            json!([[], ["Source"], ["Endpoint"]])
         );
         assert!(!metric_names(&document).contains(&"Rejections"));
     }
@@ -288,9 +322,11 @@ mod tests {
     fn a_quarantined_event_is_counted_without_dimensions_for_the_alarm() {
         let document = parse(Counts {
             source: Some(Source::Feilian),
+            endpoint: Some("feilian"),
             outcome: Outcome::Quarantined,
             reason: None,
             enqueued: 0,
+            previous_credentials: false,
         });
         assert_valid_emf(&document);
         assert_eq!(document["Outcome"], "quarantined");
@@ -298,7 +334,7 @@ mod tests {
         assert_eq!(document["EnqueueFailures"], 0);
         assert_eq!(
             document["_aws"]["CloudWatchMetrics"][1]["Dimensions"],
-            json!([[], ["Source"]])
+            json!([[], ["Source"], ["Endpoint"]])
         );
     }
 
@@ -306,11 +342,33 @@ mod tests {
     fn a_request_to_no_source_is_counted_under_none() {
         let document = parse(Counts {
             source: None,
+            endpoint: None,
             outcome: Outcome::Rejected,
             reason: Some("not_found"),
             enqueued: 0,
+            previous_credentials: false,
         });
         assert_valid_emf(&document);
         assert_eq!(document["Source"], "none");
+        assert_eq!(document["Endpoint"], "none");
+    }
+
+    #[test]
+    fn a_request_authenticated_by_the_previous_pair_is_counted_per_endpoint() {
+        let document = parse(Counts {
+            source: Some(Source::Feishu),
+            endpoint: Some("feishu/lark-global"),
+            outcome: Outcome::Enqueued,
+            reason: None,
+            enqueued: 1,
+            previous_credentials: true,
+        });
+        assert_valid_emf(&document);
+        assert_eq!(document["PreviousCredentialsUsed"], 1);
+        assert_eq!(document["Endpoint"], "feishu/lark-global");
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][1]["Dimensions"],
+            json!([[], ["Source"], ["Endpoint"]])
+        );
     }
 }

@@ -18,7 +18,8 @@ use crate::queue::{MAX_MESSAGE_BYTES, PublishError, Queue, RetryPolicy, publish}
 use metrics::{Counts, Outcome};
 use org_change_core::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use org_change_core::{
-    Delivery, EventRef, Inbound, Quarantine, Rejection, SignatureHeaders, Source, receive,
+    Credentials, Delivery, EndpointId, EventRef, Inbound, Quarantine, Rejection, SignatureHeaders,
+    Source, receive,
 };
 use reply::{Failure, Handled};
 
@@ -67,13 +68,17 @@ pub async fn handle<Q: Queue>(
     let started = Instant::now();
     let routed = route::route(request.method(), request.uri().path());
     let outcome = match &routed {
-        Ok(source) => process(app, *source, &request).await,
+        Ok(id) => process(app, id, &request).await,
         Err(err) => Err(Failure::Route(err.clone())),
     };
-    let response = reply::respond(&outcome);
+    let endpoint = routed.as_ref().ok();
+    let response = reply::respond(&outcome, endpoint);
+    // A name nobody configured is the sender's choice: it goes to neither the
+    // metrics (a dimension value per name would be a metric each) nor the log.
+    let known = endpoint.filter(|id| id.is_default() || app.config.endpoint(id).is_some());
     record(
         &app.config.metrics_namespace,
-        routed.ok(),
+        known,
         &outcome,
         response.status().as_u16(),
         started.elapsed(),
@@ -83,13 +88,15 @@ pub async fn handle<Q: Queue>(
 
 async fn process<Q: Queue>(
     app: &App<Q>,
-    source: Source,
+    id: &EndpointId,
     request: &Request,
 ) -> Result<Handled, Failure> {
-    let endpoint = app
-        .config
-        .endpoint(source)
-        .ok_or(Failure::SourceDisabled(source))?;
+    let source = id.source();
+    let endpoint = app.config.endpoint(id).ok_or(if id.is_default() {
+        Failure::SourceDisabled(source)
+    } else {
+        Failure::Route(route::RouteError::NotFound)
+    })?;
     let body: &[u8] = request.body().as_ref();
     if body.len() > app.config.max_body_bytes {
         return Err(Failure::Rejected(Rejection::BodyTooLarge {
@@ -118,13 +125,13 @@ async fn process<Q: Queue>(
 
     let delivery =
         receive(endpoint, Inbound { body, signature }, (app.clock)()).map_err(|rejection| {
-            debug_cause(source, &rejection);
+            debug_cause(id, &rejection);
             Failure::Rejected(rejection)
         })?;
     if let Delivery::Changes(batch) = &delivery {
-        warn_unchecked_time(source, batch.event());
+        warn_unchecked_time(id, batch.event());
     } else if let Delivery::Ignored(event) = &delivery {
-        warn_unchecked_time(source, event);
+        warn_unchecked_time(id, event);
     }
     match delivery {
         Delivery::Challenge(challenge) => Ok(Handled::Challenge {
@@ -188,9 +195,14 @@ async fn quarantine_event<Q: Queue>(
 
 /// What made a body undecryptable, at DEBUG only: the answer is the same for every
 /// cause (no oracle), and the WARN line of the request carries that answer.
-fn debug_cause(source: Source, rejection: &Rejection) {
+fn debug_cause(endpoint: &EndpointId, rejection: &Rejection) {
     if let Rejection::Undecryptable { cause, .. } = rejection {
-        tracing::debug!(source = source.as_str(), cause, "undecryptable");
+        tracing::debug!(
+            source = endpoint.source().as_str(),
+            endpoint = endpoint.as_str(),
+            cause,
+            "undecryptable"
+        );
     }
 }
 
@@ -198,10 +210,11 @@ fn debug_cause(source: Source, rejection: &Rejection) {
 /// that the replay window could not be applied: allowed (the platform documents the
 /// field, but not every sender has been seen), and logged so that it is noticed
 /// (`docs/protocol.md`, "Replay window").
-fn warn_unchecked_time(source: Source, event: &EventRef) {
+fn warn_unchecked_time(endpoint: &EndpointId, event: &EventRef) {
     if let Some(unchecked) = event.unchecked_time {
         tracing::warn!(
-            source = source.as_str(),
+            source = endpoint.source().as_str(),
+            endpoint = endpoint.as_str(),
             event_type = event.event_type.as_str(),
             event_id = event.event_id.as_str(),
             create_time = unchecked.as_str(),
@@ -212,9 +225,12 @@ fn warn_unchecked_time(source: Source, event: &EventRef) {
 
 /// One structured log line and one metrics line per request. Neither carries a
 /// secret or any decrypted content: error messages are written so that they cannot.
+/// `endpoint`: the endpoint the request was for, when it is a configured or default
+/// one. The line of an authenticated request says which pair of secrets was used
+/// (`credentials`: `current` or `previous`).
 fn record(
     namespace: &str,
-    source: Option<Source>,
+    endpoint: Option<&EndpointId>,
     outcome: &Result<Handled, Failure>,
     status: u16,
     elapsed: Duration,
@@ -227,8 +243,13 @@ fn record(
         Err(Failure::Enqueue { event, error }) => (Some(event), error.enqueued),
         Err(failure) => (failure.event(), 0),
     };
+    let credentials = match outcome {
+        Ok(handled) => Some(handled.credentials()),
+        Err(_) => event.map(|event| event.credentials),
+    };
     let counts = Counts {
-        source,
+        source: endpoint.map(EndpointId::source),
+        endpoint: endpoint.map(EndpointId::as_str),
         outcome: match outcome {
             Ok(Handled::Challenge { .. }) => Outcome::Challenge,
             Ok(Handled::Enqueued { .. }) => Outcome::Enqueued,
@@ -239,10 +260,13 @@ fn record(
         },
         reason: outcome.as_ref().err().map(Failure::code),
         enqueued,
+        previous_credentials: credentials == Some(Credentials::Previous),
     };
     metrics::emit(namespace, &counts);
 
-    let source = source.map(Source::as_str);
+    let source = counts.source.map(Source::as_str);
+    let endpoint_name = counts.endpoint;
+    let credentials = credentials.map(Credentials::as_str);
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
     let event_type = event.map(|e| e.event_type.as_str());
     let event_id = event.map(|e| e.event_id.as_str());
@@ -252,6 +276,8 @@ fn record(
         Ok(Handled::Quarantined { reason, .. }) => {
             tracing::warn!(
                 source,
+                endpoint = endpoint_name,
+                credentials,
                 event_type,
                 event_id,
                 outcome = outcome_name,
@@ -264,6 +290,8 @@ fn record(
         Ok(_) => {
             tracing::info!(
                 source,
+                endpoint = endpoint_name,
+                credentials,
                 event_type,
                 event_id,
                 outcome = outcome_name,
@@ -274,10 +302,12 @@ fn record(
             );
         }
         Err(failure) => {
-            let (error, message) = (failure.code(), failure.message());
+            let (error, message) = (failure.code(), failure.message(endpoint));
             if counts.outcome == Outcome::Failed {
                 tracing::error!(
                     source,
+                    endpoint = endpoint_name,
+                    credentials,
                     event_type,
                     event_id,
                     outcome = outcome_name,
@@ -301,6 +331,7 @@ fn record(
                 };
                 tracing::warn!(
                     source,
+                    endpoint = endpoint_name,
                     event_type,
                     event_id,
                     outcome = outcome_name,
@@ -355,11 +386,16 @@ mod tests {
         String::from_utf8(bytes).expect("UTF-8 logs")
     }
 
+    fn feilian() -> EndpointId {
+        EndpointId::parse("feilian/sub").expect("an endpoint id")
+    }
+
     fn event(unchecked_time: Option<UncheckedTime>) -> EventRef {
         EventRef {
             event_type: "department.v1.update".into(),
             event_id: "f1a0c3d4".into(),
             unchecked_time,
+            credentials: Credentials::Current,
         }
     }
 
@@ -370,13 +406,14 @@ mod tests {
             (UncheckedTime::Unreadable, "unreadable"),
         ] {
             let log = logged(tracing::Level::WARN, || {
-                warn_unchecked_time(Source::Feilian, &event(Some(unchecked)));
+                warn_unchecked_time(&feilian(), &event(Some(unchecked)));
             });
             assert_eq!(log.lines().count(), 1, "{log}");
             for part in [
                 "WARN",
                 "replay window not applied",
                 "source=\"feilian\"",
+                "endpoint=\"feilian/sub\"",
                 "event_type=\"department.v1.update\"",
                 "event_id=\"f1a0c3d4\"",
                 &format!("create_time=\"{name}\""),
@@ -385,7 +422,7 @@ mod tests {
             }
         }
         let log = logged(tracing::Level::TRACE, || {
-            warn_unchecked_time(Source::Feilian, &event(None));
+            warn_unchecked_time(&feilian(), &event(None));
         });
         assert_eq!(log, "");
     }
@@ -397,15 +434,13 @@ mod tests {
             cause: "bad padding (wrong key or altered data)",
         };
         let debug = logged(tracing::Level::DEBUG, || {
-            debug_cause(Source::Feilian, &rejection)
+            debug_cause(&feilian(), &rejection)
         });
         assert!(
             debug.contains("DEBUG") && debug.contains("bad padding"),
             "{debug}"
         );
-        let info = logged(tracing::Level::INFO, || {
-            debug_cause(Source::Feilian, &rejection)
-        });
+        let info = logged(tracing::Level::INFO, || debug_cause(&feilian(), &rejection));
         assert_eq!(info, "");
         // Nor is it in the answer.
         assert!(!rejection.to_string().contains("padding"), "{rejection}");

@@ -11,9 +11,9 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use super::route::RouteError;
-use crate::config::{ChallengeReply, secret_var};
+use crate::config::{ChallengeReply, secret_var, setting_place};
 use crate::queue::PublishError;
-use org_change_core::{Challenge, EventRef, Rejection, Setting, Source};
+use org_change_core::{Challenge, Credentials, EndpointId, EventRef, Rejection, Setting, Source};
 
 /// A request that was handled.
 #[derive(Debug)]
@@ -33,6 +33,18 @@ pub enum Handled {
         /// Why: the error code it would have been refused with.
         reason: &'static str,
     },
+}
+
+impl Handled {
+    /// Which of the endpoint's pairs authenticated the request.
+    pub fn credentials(&self) -> Credentials {
+        match self {
+            Handled::Challenge { challenge, .. } => challenge.credentials(),
+            Handled::Enqueued { event, .. }
+            | Handled::Ignored(event)
+            | Handled::Quarantined { event, .. } => event.credentials,
+        }
+    }
 }
 
 /// A request that was not.
@@ -94,10 +106,13 @@ impl Failure {
         }
     }
 
-    pub fn message(&self) -> String {
+    /// What went wrong and what to do; `endpoint` is the endpoint the request was
+    /// for, which says where a setting lives (`FEISHU_ENCRYPT_KEY`, or
+    /// `ENDPOINTS["feishu/<name>"].encrypt_key`).
+    pub fn message(&self, endpoint: Option<&EndpointId>) -> String {
         match self {
             Failure::Route(RouteError::NotFound) => {
-                "no such route: POST to a path ending in /feishu or /feilian".into()
+                "no such route: POST to a path ending in /feishu or /feilian, or /feishu/<name> or /feilian/<name> for a named endpoint configured in ENDPOINTS".into()
             }
             Failure::Route(RouteError::MethodNotAllowed) => "only POST is allowed".into(),
             Failure::SourceDisabled(source) => {
@@ -108,11 +123,15 @@ impl Failure {
                 )
             }
             // The core names the endpoint's setting; where it is configured is ours.
-            Failure::Rejected(rejection) => match rejection.setting() {
-                Some((source, setting)) => {
+            Failure::Rejected(rejection) => match (rejection.setting(), endpoint) {
+                (Some((_, setting)), Some(endpoint)) if !endpoint.is_default() => format!(
+                    "{rejection} (endpoint {endpoint}: set by {})",
+                    setting_place(endpoint, setting)
+                ),
+                (Some((source, setting)), _) => {
                     format!("{rejection} (set by {})", secret_var(source, setting))
                 }
-                None => rejection.to_string(),
+                (None, _) => rejection.to_string(),
             },
             Failure::Enqueue { error, .. } => {
                 format!("not enqueued, the platform will retry: {error}")
@@ -173,7 +192,11 @@ struct AckBody<'a> {
     quarantined: Option<&'a str>,
 }
 
-pub fn respond(outcome: &Result<Handled, Failure>) -> Response<Body> {
+/// The response to a request for `endpoint` (when it named one) that ended in `outcome`.
+pub fn respond(
+    outcome: &Result<Handled, Failure>,
+    endpoint: Option<&EndpointId>,
+) -> Response<Body> {
     match outcome {
         Ok(Handled::Challenge {
             challenge,
@@ -232,7 +255,7 @@ pub fn respond(outcome: &Result<Handled, Failure>) -> Response<Body> {
             },
         ),
         Err(failure) => {
-            let message = failure.message();
+            let message = failure.message(endpoint);
             let mut response = json(
                 failure.status(),
                 &ErrorBody {

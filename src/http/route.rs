@@ -1,9 +1,12 @@
-//! Which source a request is for: `POST` to a path whose last segment is `feishu` or
-//! `feilian`, so that API Gateway stage prefixes and custom base paths just work.
+//! Which endpoint a request is for: `POST` to a path ending in `/feishu` or
+//! `/feilian` (the default endpoints) or `/feishu/<name>`, `/feilian/<name>` (a named
+//! one), so that API Gateway stage prefixes and custom base paths just work
+//! ([`EndpointId::from_path`]). Whether the endpoint is configured is decided by the
+//! caller: an unknown name is `404 not_found`, as an unknown path is.
 
 use lambda_http::http::Method;
 
-use org_change_core::Source;
+use org_change_core::EndpointId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteError {
@@ -11,34 +14,47 @@ pub enum RouteError {
     MethodNotAllowed,
 }
 
-pub fn route(method: &Method, path: &str) -> Result<Source, RouteError> {
-    let last = path
-        .rsplit('/')
-        .find(|segment| !segment.is_empty())
-        .unwrap_or_default();
-    let source = Source::ALL
-        .into_iter()
-        .find(|source| source.as_str() == last)
-        .ok_or(RouteError::NotFound)?;
+/// The endpoint `path` names, for a POST.
+///
+/// # Errors
+///
+/// [`RouteError::NotFound`] for a path that names no endpoint (checked first, so
+/// that any method on an unknown path is 404), [`RouteError::MethodNotAllowed`] for
+/// another method on an endpoint's path.
+pub fn route(method: &Method, path: &str) -> Result<EndpointId, RouteError> {
+    let id = EndpointId::from_path(path).ok_or(RouteError::NotFound)?;
     if method != Method::POST {
         return Err(RouteError::MethodNotAllowed);
     }
-    Ok(source)
+    Ok(id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn routed(path: &str) -> Result<String, RouteError> {
+        route(&Method::POST, path).map(|id| id.as_str().to_owned())
+    }
+
     #[test]
-    fn the_last_path_segment_names_the_source() {
+    fn the_last_path_segment_names_the_default_endpoint() {
         for path in ["/feishu", "/prod/feishu", "/hooks/v1/feishu/", "feishu"] {
-            assert_eq!(route(&Method::POST, path), Ok(Source::Feishu), "{path}");
+            assert_eq!(routed(path).as_deref(), Ok("feishu"), "{path}");
         }
-        assert_eq!(
-            route(&Method::POST, "/default/feilian"),
-            Ok(Source::Feilian)
-        );
+        assert_eq!(routed("/default/feilian").as_deref(), Ok("feilian"));
+    }
+
+    #[test]
+    fn the_last_two_segments_name_a_named_endpoint() {
+        for (path, id) in [
+            ("/feishu/lark-global", "feishu/lark-global"),
+            ("/prod/feishu/lark-global/", "feishu/lark-global"),
+            ("/feilian/sub-1", "feilian/sub-1"),
+            ("/feishu/events", "feishu/events"),
+        ] {
+            assert_eq!(routed(path).as_deref(), Ok(id), "{path}");
+        }
     }
 
     #[test]
@@ -46,23 +62,22 @@ mod tests {
         for path in [
             "/",
             "",
-            "/feishu/events",
             "/Feishu",
             "/feishux",
             "/feishu?x=1",
+            "/feishu/Lark",
+            "/feishu/lark_global",
+            "/feishu/a/b",
+            "/lark-global",
         ] {
-            assert_eq!(
-                route(&Method::POST, path),
-                Err(RouteError::NotFound),
-                "{path}"
-            );
+            assert_eq!(routed(path), Err(RouteError::NotFound), "{path}");
         }
         assert_eq!(
             route(&Method::GET, "/feishu"),
             Err(RouteError::MethodNotAllowed)
         );
         assert_eq!(
-            route(&Method::PUT, "/prod/feilian"),
+            route(&Method::PUT, "/prod/feilian/sub"),
             Err(RouteError::MethodNotAllowed)
         );
         assert_eq!(route(&Method::GET, "/elsewhere"), Err(RouteError::NotFound));

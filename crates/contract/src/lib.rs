@@ -16,6 +16,8 @@
 //!   "before":null,"after":null}"#;
 //! let message: Message<'static> = serde_json::from_str(body)?;
 //! assert_eq!(message.action, Action::Deleted);
+//! // Written before the `endpoint` field: the default endpoint of its source.
+//! assert_eq!(message.endpoint_id(), "feishu");
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 //!
@@ -163,6 +165,20 @@ pub struct Message<'a> {
     pub id: Cow<'a, str>,
     /// The platform the change comes from.
     pub source: Source,
+    /// The relay endpoint that received it: `feishu` or `feilian` (each platform's
+    /// default endpoint, `…/feishu`, `…/feilian`), or `feishu/<name>`,
+    /// `feilian/<name>` for a named one (`…/feishu/lark-global`): one per Feishu or
+    /// Lark app, or Feilian subscription, so that consumers can tell apps apart where
+    /// `tenant_key` is absent. The relay always writes it. A message written by a
+    /// relay version from before named endpoints has no such field: it came from
+    /// the default endpoint of `source` (in Rust it reads as `None`, and
+    /// `Message::endpoint_id` gives that default).
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "String", pattern(ENDPOINT_PATTERN))
+    )]
+    pub endpoint: Option<Cow<'a, str>>,
     /// The platform's event type as received, e.g. `corehr.department.updated_v2`,
     /// `contact.department.updated_v3`, `department.v1.update`.
     pub event_type: Cow<'a, str>,
@@ -223,6 +239,19 @@ pub struct Message<'a> {
     #[cfg_attr(feature = "schema", schemars(with = "Option<Snapshot>"))]
     pub after: Option<Cow<'a, RawValue>>,
 }
+
+impl Message<'_> {
+    /// [`endpoint`](Self::endpoint), or, for a message written before that field
+    /// existed, the default endpoint of its `source` (`feishu`, `feilian`), the only
+    /// endpoints there were.
+    pub fn endpoint_id(&self) -> &str {
+        self.endpoint.as_deref().unwrap_or(self.source.as_str())
+    }
+}
+
+/// [`Message::endpoint`]: a platform, then optionally `/` and an endpoint name.
+#[cfg(feature = "schema")]
+const ENDPOINT_PATTERN: &str = "^(feishu|feilian)(/[a-z0-9][a-z0-9-]{0,39})?$";
 
 /// [`Message::id`]: `feishu:<event_id>` or `feilian:<event_id>:<index>`.
 #[cfg(feature = "schema")]

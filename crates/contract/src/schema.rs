@@ -28,6 +28,15 @@ pub fn message_schema() -> Value {
         .for_serialize()
         .into_generator();
     let mut schema = generator.into_root_schema_for::<Message<'static>>();
+    // `endpoint` has a serde default only so that Rust consumers read messages
+    // written before it existed; the relay always writes a string.
+    if let Some(endpoint) = schema
+        .get_mut("properties")
+        .and_then(|properties| properties.get_mut("endpoint"))
+        .and_then(Value::as_object_mut)
+    {
+        endpoint.remove("default");
+    }
     // The type's own doc comment speaks to Rust readers; the root speaks to consumers.
     schema.insert("$id".to_owned(), json!(id()));
     schema.insert("title".to_owned(), json!("org-change-relay message"));

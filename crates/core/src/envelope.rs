@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::endpoint::Credentials;
 use crate::snapshot::Text;
 use crate::window::UncheckedTime;
 use crate::{Action, Entity, Rejection};
@@ -45,6 +46,9 @@ pub struct EventRef {
     /// Set when the replay window applies to this event (Feilian with an Encrypt
     /// Key) but could not be checked, and why; the adapter logs it.
     pub unchecked_time: Option<UncheckedTime>,
+    /// Which of the endpoint's pairs of secrets authenticated the request (the
+    /// previous one during a rotation); the adapter logs it and counts it.
+    pub credentials: Credentials,
 }
 
 impl Event<'_> {
@@ -63,6 +67,7 @@ impl Event<'_> {
             event_type: self.event_type.clone().into_owned(),
             event_id: self.event_id.clone().into_owned(),
             unchecked_time: None,
+            credentials: Credentials::Current,
         }
     }
 }

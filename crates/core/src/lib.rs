@@ -6,7 +6,9 @@
 //! own. The path a request takes:
 //!
 //! 1. [`receive`] — the pipeline: unwrap, authenticate, decrypt, parse, check the token
-//!    and the [`window`] (the current time is passed in: nothing here reads a clock);
+//!    and the [`window`] (the current time is passed in: nothing here reads a clock),
+//!    for one [`endpoint`] (`feishu`, `feishu/<name>`) with its current token and key
+//!    and, during a rotation, its previous ones ([`Credentials`] says which matched);
 //! 2. [`signature`] and [`cipher`] — Feishu's request signature and the AES envelope
 //!    both platforms share;
 //! 3. `envelope`, then `feishu` / `feilian` — each platform's envelopes, in the
@@ -37,14 +39,15 @@
 //! ```
 //!
 //! ```compile_fail
-//! use org_change_core::Verified;
-//! // error: the tuple field is private; only the token check creates a `Verified`.
-//! let forged = Verified(());
+//! use org_change_core::{EndpointId, Source, Verified};
+//! // error: the tuple fields are private; only the token check creates a `Verified`.
+//! let forged = Verified((), EndpointId::default_of(Source::Feishu));
 //! ```
 
 #![warn(missing_docs)]
 
 pub mod cipher;
+pub mod endpoint;
 mod envelope;
 mod error;
 mod feilian;
@@ -60,12 +63,13 @@ mod timestamp;
 mod verified;
 pub mod window;
 
+pub use endpoint::{Credentials, Endpoint, EndpointId, InvalidEndpoint};
 pub use envelope::EventRef;
 pub use error::{Rejection, Setting};
 pub use org_change_contract::{Action, Entity, Message, SCHEMA_VERSION, Source};
 pub use outgoing::Outgoing;
 pub use quarantine::{Quarantine, REDACTED};
-pub use receive::{Batch, Challenge, Delivery, Endpoint, Inbound, receive};
+pub use receive::{Batch, Challenge, Delivery, Inbound, receive};
 pub use secret::{EncryptKey, VerificationToken};
 pub use signature::SignatureHeaders;
 pub use timestamp::occurred_at;

@@ -32,6 +32,7 @@ enum Kind {
     /// A quarantined event.
     Quarantine {
         source: Source,
+        endpoint: String,
         event_type: String,
         event_id: String,
         reason: &'static str,
@@ -69,6 +70,7 @@ impl Outgoing {
             body: sqs_text(body),
             kind: Kind::Quarantine {
                 source: quarantine.source(),
+                endpoint: quarantine.endpoint().as_str().to_owned(),
                 event_type: sqs_attribute(&event.event_type),
                 event_id: sqs_attribute(&event.event_id),
                 reason: quarantine.reason(),
@@ -98,8 +100,9 @@ impl Outgoing {
     }
 
     /// The message attributes, as `(name, value)` strings: `source`, `event_type`,
-    /// `entity`, `action` for a change; `source`, `event_type`, `event_id`, `reason`,
-    /// `detail` for a quarantined event.
+    /// `entity`, `action` for a change; `source`, `endpoint` (where to replay it:
+    /// `feishu`, `feishu/<name>`, ...), `event_type`, `event_id`, `reason`, `detail`
+    /// for a quarantined event.
     pub fn attributes(&self) -> Vec<(&'static str, &str)> {
         match &self.kind {
             Kind::Change {
@@ -115,12 +118,14 @@ impl Outgoing {
             ],
             Kind::Quarantine {
                 source,
+                endpoint,
                 event_type,
                 event_id,
                 reason,
                 detail,
             } => vec![
                 ("source", source.as_str()),
+                ("endpoint", endpoint),
                 ("event_type", event_type),
                 ("event_id", event_id),
                 ("reason", reason),
@@ -266,6 +271,7 @@ mod tests {
             schema_version: SCHEMA_VERSION,
             id: Cow::Owned(format!("feishu:{text}")),
             source: Source::Feishu,
+            endpoint: Some(Cow::Borrowed("feishu")),
             event_type: Cow::Borrowed("contact.department.updated_v3"),
             event_id: Cow::Borrowed(text),
             entity: Entity::Department,

@@ -15,6 +15,7 @@ use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
+use crate::endpoint::EndpointId;
 use crate::{EventRef, Outgoing, Source};
 
 /// What replaces the verification token in a quarantined envelope.
@@ -23,7 +24,7 @@ pub const REDACTED: &str = "<redacted>";
 /// A verified event that the relay cannot turn into messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quarantine {
-    source: Source,
+    endpoint: EndpointId,
     event: EventRef,
     reason: &'static str,
     detail: String,
@@ -40,7 +41,7 @@ impl Quarantine {
     /// `plaintext` is the verified, decrypted envelope; `reason` a stable code
     /// (`malformed_event`, `message_too_large`, ...).
     pub(crate) fn new(
-        source: Source,
+        endpoint: EndpointId,
         event: EventRef,
         reason: &'static str,
         detail: String,
@@ -51,7 +52,7 @@ impl Quarantine {
             envelope.as_deref().unwrap_or_default().as_bytes(),
         ));
         Self {
-            source,
+            endpoint,
             event,
             reason,
             detail,
@@ -63,7 +64,12 @@ impl Quarantine {
 
     /// The platform the event came from.
     pub fn source(&self) -> Source {
-        self.source
+        self.endpoint.source()
+    }
+
+    /// The endpoint that received it: where to send it again once its cause is fixed.
+    pub fn endpoint(&self) -> &EndpointId {
+        &self.endpoint
     }
 
     /// The event's type and id.
@@ -207,12 +213,13 @@ mod tests {
             event_type: "corehr.department.updated_v2".into(),
             event_id: "ev-1".into(),
             unchecked_time: None,
+            credentials: crate::Credentials::Current,
         }
     }
 
     fn quarantine(plaintext: &str) -> Quarantine {
         Quarantine::new(
-            Source::Feishu,
+            EndpointId::default_of(Source::Feishu),
             event(),
             "malformed_event",
             "event.department_id is missing".into(),

@@ -2,16 +2,23 @@
 //!
 //! 1. read the outer body: `{"encrypt": ...}` or a plaintext envelope (Feilian
 //!    also: `{"data": {"encrypt": ...}}`, or the bare base64 ciphertext);
-//! 2. refuse a plaintext body when a key is configured (no downgrade), and an
-//!    encrypted one when none is;
-//! 3. Feishu: check the signature over the raw body *before* decrypting, then the
-//!    signed `X-Lark-Request-Timestamp` against the replay window;
+//! 2. refuse a plaintext body when every candidate pair has a key (no downgrade),
+//!    and an encrypted one when none has;
+//! 3. Feishu: check the signature over the raw body *before* decrypting, with each
+//!    candidate key (constant time each): the key that matches picks the pair; then
+//!    the signed `X-Lark-Request-Timestamp` against the replay window;
 //! 4. decrypt and parse the envelope; when no signature authenticated the
-//!    ciphertext, every failure up to here is one answer, `undecryptable`;
-//! 5. check the verification token, in constant time, on every request
-//!    ([`verified`](crate::verified)); Feilian with a key: then `header.create_time`
-//!    against the replay window;
+//!    ciphertext, every failure up to here is one answer, `undecryptable`, and the
+//!    candidate keys are tried in turn (current first);
+//! 5. check the verification token **of the same pair**, in constant time, on every
+//!    request ([`verified`](crate::verified)); Feilian with a key: then
+//!    `header.create_time` against the replay window;
 //! 6. answer the challenge, or normalize the event into messages.
+//!
+//! The candidate pairs are an endpoint's current token and key and, during a
+//! rotation, its previous pair while `now` is before the pair's expiry
+//! ([`Endpoint::with_previous`]). A request is accepted only if it checks out fully
+//! with one pair; which one is reported ([`Credentials`]).
 
 use std::borrow::Cow;
 use std::time::SystemTime;
@@ -20,6 +27,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::cipher::DecryptError;
+use crate::endpoint::{Credentials, Endpoint, Pair};
 use crate::envelope::{Envelope, EventRef, ParseError, parse_object};
 use crate::feilian::Feilian;
 use crate::feishu::Feishu;
@@ -30,47 +38,6 @@ use crate::timestamp::raw_unix_millis;
 use crate::verified::{Signature, Verified, token_matches, verify_event};
 use crate::window::{ReplayWindow, UncheckedTime};
 use crate::{EncryptKey, Rejection, SignatureHeaders, Source, VerificationToken, cipher};
-
-/// One webhook endpoint: a source with its console secrets and its replay window.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    source: Source,
-    token: VerificationToken,
-    key: Option<EncryptKey>,
-    window: ReplayWindow,
-}
-
-impl Endpoint {
-    /// An endpoint of `source` with the console's Verification Token and, if the
-    /// console has one, its Encrypt Key (then only encrypted requests are accepted).
-    /// Its replay window is the default one (24 h back, 300 s ahead); see
-    /// [`with_replay_window`](Self::with_replay_window).
-    pub fn new(source: Source, token: VerificationToken, key: Option<EncryptKey>) -> Self {
-        Self {
-            source,
-            token,
-            key,
-            window: ReplayWindow::default(),
-        }
-    }
-
-    /// The same endpoint with another replay window (the adapter's
-    /// `MAX_REQUEST_AGE_SECONDS`).
-    pub fn with_replay_window(mut self, window: ReplayWindow) -> Self {
-        self.window = window;
-        self
-    }
-
-    /// The platform this endpoint receives from.
-    pub fn source(&self) -> Source {
-        self.source
-    }
-
-    /// The replay window applied to its signed (Feishu) or encrypted (Feilian) requests.
-    pub fn replay_window(&self) -> ReplayWindow {
-        self.window
-    }
-}
 
 /// A request as it arrived: the raw body bytes and the signature headers, if all
 /// three were sent.
@@ -104,12 +71,26 @@ pub enum Delivery {
     },
 }
 
+impl Delivery {
+    /// Which of the endpoint's pairs authenticated the request: the current one, or
+    /// the previous one during a rotation.
+    pub fn credentials(&self) -> Credentials {
+        match self {
+            Delivery::Challenge(challenge) => challenge.credentials,
+            Delivery::Changes(batch) => batch.event.credentials,
+            Delivery::Ignored(event) => event.credentials,
+            Delivery::Unusable { quarantine, .. } => quarantine.event().credentials,
+        }
+    }
+}
+
 /// A URL verification whose token matched: what the platform sent, for the reply
 /// (`docs/protocol.md`, "Challenge replies").
 #[derive(Clone, PartialEq, Eq)]
 pub struct Challenge {
     value: String,
     token: String,
+    credentials: Credentials,
 }
 
 impl Challenge {
@@ -124,6 +105,11 @@ impl Challenge {
     pub fn token(&self) -> &str {
         &self.token
     }
+
+    /// Which of the endpoint's pairs the challenge's token (and key) matched.
+    pub fn credentials(&self) -> Credentials {
+        self.credentials
+    }
 }
 
 impl std::fmt::Debug for Challenge {
@@ -131,6 +117,7 @@ impl std::fmt::Debug for Challenge {
         f.debug_struct("Challenge")
             .field("value", &self.value)
             .field("token", &"<redacted>")
+            .field("credentials", &self.credentials)
             .finish()
     }
 }
@@ -167,7 +154,7 @@ pub fn receive(
     inbound: Inbound<'_>,
     now: SystemTime,
 ) -> Result<Delivery, Rejection> {
-    match endpoint.source {
+    match endpoint.source() {
         Source::Feishu => receive_from::<Feishu>(endpoint, inbound, now),
         Source::Feilian => receive_from::<Feilian>(endpoint, inbound, now),
         // An endpoint is only ever made for a source this crate knows.
@@ -175,16 +162,29 @@ pub fn receive(
     }
 }
 
+/// A candidate pair's token, and which pair it is.
+type Tokens<'e> = Vec<(Credentials, &'e VerificationToken)>;
+
 fn receive_from<P: Platform>(
     endpoint: &Endpoint,
     inbound: Inbound<'_>,
     now: SystemTime,
 ) -> Result<Delivery, Rejection> {
     let source = P::SOURCE;
-    match (read_outer(source, inbound.body)?, &endpoint.key) {
-        (Outer::Plaintext(_), Some(_)) => Err(Rejection::PlaintextRefused { platform: source }),
-        (Outer::Encrypted(_), None) => Err(Rejection::EncryptKeyMissing { platform: source }),
-        (Outer::Plaintext(text), None) => {
+    let candidates = endpoint.candidates(now);
+    match read_outer(source, inbound.body)? {
+        Outer::Plaintext(text) => {
+            // Without an Encrypt Key a signature proves nothing (Feishu signs with an
+            // empty key then) and a plaintext time can be rewritten at will: the token
+            // is the only check, against the pairs that have no key.
+            let keyless: Tokens = candidates
+                .iter()
+                .filter(|(_, pair)| pair.key.is_none())
+                .map(|(credentials, pair)| (*credentials, &pair.token))
+                .collect();
+            if keyless.is_empty() {
+                return Err(Rejection::PlaintextRefused { platform: source });
+            }
             let envelope = P::parse(text).map_err(|err| match err {
                 ParseError::NotJson => Rejection::InvalidJson,
                 ParseError::Shape(detail) => Rejection::MalformedEnvelope {
@@ -192,37 +192,120 @@ fn receive_from<P: Platform>(
                     detail,
                 },
             })?;
-            // Without an Encrypt Key a signature proves nothing (Feishu signs with an
-            // empty key then) and a plaintext time can be rewritten at will: the token
-            // is the only check.
-            open::<P>(endpoint, text, envelope, Signature::NotApplicable, None)
+            open::<P>(
+                endpoint,
+                text,
+                envelope,
+                Signature::NotApplicable,
+                None,
+                &keyless,
+            )
         }
-        (Outer::Encrypted(encrypted), Some(key)) => {
-            let signature = check_signature(source, inbound, key, endpoint.window, now)?;
-            let undecryptable = |cause| Rejection::Undecryptable {
-                platform: source,
-                cause,
-            };
-            let plaintext = cipher::decrypt(key, &encrypted)
-                .map_err(|err| undecryptable(decrypt_cause(err)))?;
-            let text = std::str::from_utf8(&plaintext)
-                .map_err(|_| undecryptable("the plaintext is not UTF-8"))?;
-            let envelope = P::parse(text).map_err(|err| match err {
-                ParseError::NotJson => undecryptable("the plaintext is not a JSON object"),
-                // Only a signature proves the ciphertext was not altered: without one,
-                // telling "decrypts to the wrong JSON" from "does not decrypt" would
-                // be an oracle on rewritten ciphertexts (`docs/protocol.md`, "Signature").
-                ParseError::Shape(detail) if signature != Signature::Valid => undecryptable(detail),
-                ParseError::Shape(detail) => Rejection::MalformedEnvelope {
-                    platform: source,
-                    detail,
-                },
-            })?;
+        Outer::Encrypted(encrypted) => {
+            let keyed: Vec<(Credentials, &Pair, &EncryptKey)> = candidates
+                .iter()
+                .filter_map(|(credentials, pair)| {
+                    pair.key.as_ref().map(|key| (*credentials, *pair, key))
+                })
+                .collect();
+            if keyed.is_empty() {
+                return Err(Rejection::EncryptKeyMissing { platform: source });
+            }
             // Feilian signs nothing, but its time is inside the ciphertext.
-            let window = (source == Source::Feilian).then_some((endpoint.window, now));
-            open::<P>(endpoint, text, envelope, signature, window)
+            let window = (source == Source::Feilian).then_some((endpoint.replay_window(), now));
+            match signed_by(source, inbound, &keyed, endpoint.replay_window(), now)? {
+                Some((key, tokens)) => {
+                    // The signature authenticated the ciphertext: its failures are
+                    // no oracle, and keep their detail.
+                    let plaintext = cipher::decrypt(key, &encrypted)
+                        .map_err(|err| undecryptable(source, decrypt_cause(err)))?;
+                    let text = std::str::from_utf8(&plaintext)
+                        .map_err(|_| undecryptable(source, "the plaintext is not UTF-8"))?;
+                    let envelope = P::parse(text).map_err(|err| match err {
+                        ParseError::NotJson => {
+                            undecryptable(source, "the plaintext is not a JSON object")
+                        }
+                        ParseError::Shape(detail) => Rejection::MalformedEnvelope {
+                            platform: source,
+                            detail,
+                        },
+                    })?;
+                    open::<P>(endpoint, text, envelope, Signature::Valid, window, &tokens)
+                }
+                None => {
+                    let signature = match source {
+                        Source::Feishu => Signature::Absent,
+                        _ => Signature::NotApplicable,
+                    };
+                    try_each_key::<P>(endpoint, &encrypted, &keyed, signature, window)
+                }
+            }
         }
     }
+}
+
+/// The refusal for a ciphertext that did not decrypt to an envelope; `cause` is for
+/// the DEBUG log only.
+fn undecryptable(platform: Source, cause: &'static str) -> Rejection {
+    Rejection::Undecryptable { platform, cause }
+}
+
+/// Decrypts a ciphertext no signature authenticated (Feilian; a Feishu request
+/// without signature headers, which may only be the challenge) with each candidate
+/// key in turn, current first, and opens it with that pair's token. Every way a key
+/// fails — bad base64, padding, not UTF-8, not JSON, not the platform's envelope — is
+/// the same `undecryptable` (telling them apart would be an oracle, `docs/protocol.md`,
+/// "Signature"); a key that decrypts but whose pair's token does not match moves on
+/// to the next pair. At the end: `bad_token` if some key decrypted the envelope,
+/// else `undecryptable`, the same answers as with one key.
+fn try_each_key<P: Platform>(
+    endpoint: &Endpoint,
+    encrypted: &str,
+    keyed: &[(Credentials, &Pair, &EncryptKey)],
+    signature: Signature,
+    window: Option<(ReplayWindow, SystemTime)>,
+) -> Result<Delivery, Rejection> {
+    let source = P::SOURCE;
+    let mut cause = "no candidate key";
+    let mut bad_token = None;
+    for (credentials, pair, key) in keyed {
+        let plaintext = match cipher::decrypt(key, encrypted) {
+            Ok(plaintext) => plaintext,
+            Err(err) => {
+                cause = decrypt_cause(err);
+                continue;
+            }
+        };
+        let Ok(text) = std::str::from_utf8(&plaintext) else {
+            cause = "the plaintext is not UTF-8";
+            continue;
+        };
+        let envelope = match P::parse(text) {
+            Ok(envelope) => envelope,
+            Err(ParseError::NotJson) => {
+                cause = "the plaintext is not a JSON object";
+                continue;
+            }
+            Err(ParseError::Shape(detail)) => {
+                cause = detail;
+                continue;
+            }
+        };
+        match open::<P>(
+            endpoint,
+            text,
+            envelope,
+            signature,
+            window,
+            &[(*credentials, &pair.token)],
+        ) {
+            Err(bad @ Rejection::BadToken { .. }) => bad_token = Some(bad),
+            other => return other,
+        }
+    }
+    // A `bad_token` from one pair outranks an `undecryptable` from the other: the
+    // request did decrypt, and would have got `bad_token` with that pair alone.
+    Err(bad_token.unwrap_or_else(|| undecryptable(source, cause)))
 }
 
 /// The debug-log cause of a decryption failure (never part of the answer).
@@ -306,66 +389,108 @@ fn bare_ciphertext(text: &str) -> Option<&str> {
 
 /// Checks a Feishu signature over the raw body, before anything is decrypted: a
 /// receiver that decrypts unauthenticated data and answers bad padding differently
-/// is a padding oracle (`docs/protocol.md`, "Signature"). Once the signature matched,
-/// the timestamp it covers is trustworthy, and must be inside the replay window.
-fn check_signature(
+/// is a padding oracle (`docs/protocol.md`, "Signature"). The signature is compared
+/// with each candidate key, in constant time, every candidate being checked; the key
+/// that matches picks the pair (both pairs, when a rotation kept the key and changed
+/// only the token). Once a signature matched, the timestamp it covers is trustworthy,
+/// and must be inside the replay window.
+///
+/// `Some((key, tokens))`: the key to decrypt with and the tokens of the pairs it
+/// belongs to, current first. `None`: nothing to check (Feilian signs nothing, `docs/protocol.md`,
+/// "Feilian"), or no signature headers (only the challenge may come so).
+fn signed_by<'e>(
     source: Source,
     inbound: Inbound<'_>,
-    key: &EncryptKey,
+    keyed: &[(Credentials, &'e Pair, &'e EncryptKey)],
     window: ReplayWindow,
     now: SystemTime,
-) -> Result<Signature, Rejection> {
-    // Feilian documents no signature: its only proof of origin is the token inside
-    // the encrypted body (`docs/protocol.md`, "Feilian").
+) -> Result<Option<(&'e EncryptKey, Tokens<'e>)>, Rejection> {
     if source != Source::Feishu {
-        return Ok(Signature::NotApplicable);
+        return Ok(None);
     }
-    match inbound.signature {
-        None => Ok(Signature::Absent),
-        Some(headers) if headers.verify(key, inbound.body) => {
-            window
-                .check_header_timestamp(headers.timestamp, now)
-                .map_err(|staleness| Rejection::StaleRequest {
-                    platform: source,
-                    staleness,
-                })?;
-            Ok(Signature::Valid)
-        }
-        Some(_) => Err(Rejection::BadSignature),
-    }
+    let Some(headers) = inbound.signature else {
+        return Ok(None);
+    };
+    let matched: Vec<bool> = keyed
+        .iter()
+        .map(|(_, _, key)| headers.verify(key, inbound.body))
+        .collect();
+    let mut signers = keyed
+        .iter()
+        .zip(&matched)
+        .filter(|(_, matched)| **matched)
+        .map(|(candidate, _)| candidate);
+    let Some((credentials, pair, key)) = signers.next() else {
+        return Err(Rejection::BadSignature);
+    };
+    window
+        .check_header_timestamp(headers.timestamp, now)
+        .map_err(|staleness| Rejection::StaleRequest {
+            platform: source,
+            staleness,
+        })?;
+    let mut tokens = vec![(*credentials, &pair.token)];
+    // Another pair signs alike only with the same key.
+    tokens.extend(signers.map(|(credentials, pair, _)| (*credentials, &pair.token)));
+    Ok(Some((key, tokens)))
 }
 
-/// Authenticates a parsed envelope and turns it into what to do. `window`: the
-/// replay window and the current time, when the event's `header.create_time` is to
-/// be checked (Feilian with a key).
+/// Authenticates a parsed envelope with the first of `tokens` that matches its token
+/// (every one compared, in constant time), and turns it into what to do. `window`:
+/// the replay window and the current time, when the event's `header.create_time` is
+/// to be checked (Feilian with a key).
 fn open<P: Platform>(
     endpoint: &Endpoint,
     text: &str,
     envelope: Envelope<'_>,
     signature: Signature,
     window: Option<(ReplayWindow, SystemTime)>,
+    tokens: &[(Credentials, &VerificationToken)],
 ) -> Result<Delivery, Rejection> {
+    let matching = |token: Option<&str>| {
+        let matched: Vec<bool> = tokens
+            .iter()
+            .map(|(_, expected)| token_matches(expected, token))
+            .collect();
+        tokens
+            .iter()
+            .zip(matched)
+            .find(|(_, matched)| *matched)
+            .map(|((credentials, token), _)| (*credentials, *token))
+    };
     match envelope {
         // The URL verification carries no signature headers and no time: the token
         // is its proof.
         Envelope::Challenge { challenge, token } => match token {
-            Some(token) if token_matches(&endpoint.token, Some(&token)) => {
-                Ok(Delivery::Challenge(Challenge {
+            Some(token) => match matching(Some(&token)) {
+                Some((credentials, _)) => Ok(Delivery::Challenge(Challenge {
                     value: challenge.into_owned(),
                     token: token.into_owned(),
-                }))
-            }
-            _ => Err(Rejection::BadToken {
+                    credentials,
+                })),
+                None => Err(Rejection::BadToken {
+                    platform: P::SOURCE,
+                }),
+            },
+            None => Err(Rejection::BadToken {
                 platform: P::SOURCE,
             }),
         },
         Envelope::Event(event) => {
-            let event = verify_event(P::SOURCE, &endpoint.token, event, signature)?;
+            if signature == Signature::Absent {
+                return Err(Rejection::MissingSignature);
+            }
+            let Some((credentials, token)) = matching(event.token.as_deref()) else {
+                return Err(Rejection::BadToken {
+                    platform: P::SOURCE,
+                });
+            };
+            let event = verify_event(endpoint.id(), token, event, signature)?;
             let unchecked_time = match window {
                 Some((window, now)) => check_create_time(P::SOURCE, &event, window, now)?,
                 None => None,
             };
-            deliver::<P>(text, &event, unchecked_time)
+            deliver::<P>(endpoint, text, &event, unchecked_time, credentials)
         }
     }
 }
@@ -396,12 +521,15 @@ fn check_create_time(
 /// The messages of a verified event. `text` is its envelope as decrypted, kept (with
 /// the token redacted) only when the event cannot become messages.
 fn deliver<P: Platform>(
+    endpoint: &Endpoint,
     text: &str,
     event: &Verified<crate::envelope::Event<'_>>,
     unchecked_time: Option<UncheckedTime>,
+    credentials: Credentials,
 ) -> Result<Delivery, Rejection> {
     let event_ref = EventRef {
         unchecked_time,
+        credentials,
         ..event.event_ref()
     };
     let messages = match P::normalize(event) {
@@ -409,7 +537,7 @@ fn deliver<P: Platform>(
         Ok(None) => return Ok(Delivery::Ignored(event_ref)),
         Err(rejection) => {
             let quarantine = Quarantine::new(
-                P::SOURCE,
+                endpoint.id().clone(),
                 event_ref,
                 rejection.code(),
                 rejection.to_string(),
@@ -439,6 +567,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::endpoint::Credentials;
     use crate::signature::sign;
     use crate::window::Staleness;
 
@@ -949,5 +1078,287 @@ mod tests {
         assert_eq!((challenge.value(), challenge.token()), ("c-1", TOKEN));
         let debug = format!("{challenge:?}");
         assert!(debug.contains("c-1") && !debug.contains(TOKEN), "{debug}");
+    }
+
+    // Rotation: a previous pair, accepted until its expiry, never mixed with the current one.
+
+    const OLD_TOKEN: &str = "the-old-token";
+    const OLD_KEY: &str = "the-old-key";
+
+    /// An endpoint with the current test pair and the previous pair `(token, key)`,
+    /// accepted until `until_offset` seconds from the test clock.
+    fn rotating(
+        source: Source,
+        previous: (&str, Option<&str>),
+        current_key: bool,
+        until_offset: i64,
+    ) -> Endpoint {
+        endpoint(source, current_key).with_previous(
+            VerificationToken::new(previous.0),
+            previous.1.map(EncryptKey::new),
+            UNIX_EPOCH + Duration::from_secs(NOW.checked_add_signed(until_offset).unwrap()),
+        )
+    }
+
+    /// `envelope` with its token (wherever the platform puts it) set to `token`.
+    fn with_token(mut envelope: Value, token: &str) -> Value {
+        match envelope.get_mut("header") {
+            Some(header) => header["token"] = json!(token),
+            None => envelope["token"] = json!(token),
+        }
+        envelope
+    }
+
+    fn sealed_with(key: &str, envelope: &Value) -> String {
+        cipher::encrypt(
+            &EncryptKey::new(key),
+            envelope.to_string().as_bytes(),
+            [5; 16],
+        )
+    }
+
+    /// A Feishu request encrypted and signed with `key`, carrying `token`, sent now.
+    fn feishu_with(endpoint: &Endpoint, token: &str, key: &str) -> Result<Delivery, Rejection> {
+        let body =
+            json!({ "encrypt": sealed_with(key, &with_token(feishu_v2(), token)) }).to_string();
+        let timestamp = at(0);
+        let signature = sign(&timestamp, "n", &EncryptKey::new(key), body.as_bytes());
+        run(
+            endpoint,
+            &body,
+            Some(SignatureHeaders {
+                timestamp: &timestamp,
+                nonce: "n",
+                signature: &signature,
+            }),
+        )
+    }
+
+    /// A Feilian event encrypted with `key`, carrying `token`, dated now.
+    fn feilian_with(endpoint: &Endpoint, token: &str, key: &str) -> Result<Delivery, Rejection> {
+        let envelope = with_token(feilian(Some(millis(0))), token);
+        run(
+            endpoint,
+            &json!({ "encrypt": sealed_with(key, &envelope) }).to_string(),
+            None,
+        )
+    }
+
+    fn credentials(result: Result<Delivery, Rejection>) -> Credentials {
+        match result {
+            Ok(delivery) => delivery.credentials(),
+            Err(rejection) => panic!("expected a delivery, got {rejection:?}"),
+        }
+    }
+
+    #[test]
+    fn during_the_overlap_either_pair_is_accepted_and_reported() {
+        let feishu = rotating(Source::Feishu, (OLD_TOKEN, Some(OLD_KEY)), true, 3_600);
+        assert_eq!(
+            credentials(feishu_with(&feishu, TOKEN, KEY)),
+            Credentials::Current
+        );
+        assert_eq!(
+            credentials(feishu_with(&feishu, OLD_TOKEN, OLD_KEY)),
+            Credentials::Previous
+        );
+        let feilian = rotating(Source::Feilian, (OLD_TOKEN, Some(OLD_KEY)), true, 3_600);
+        assert_eq!(
+            credentials(feilian_with(&feilian, TOKEN, KEY)),
+            Credentials::Current
+        );
+        let batch = enqueued(feilian_with(&feilian, OLD_TOKEN, OLD_KEY));
+        assert_eq!(batch.event().credentials, Credentials::Previous);
+        // The messages say which endpoint, whichever pair.
+        let body: Value = serde_json::from_str(batch.messages()[0].body()).unwrap();
+        assert_eq!(body["endpoint"], "feilian");
+        // The challenge too, on both platforms.
+        for (endpoint, key) in [(&feishu, OLD_KEY), (&feilian, OLD_KEY), (&feishu, KEY)] {
+            let token = if key == OLD_KEY { OLD_TOKEN } else { TOKEN };
+            let body = json!({ "encrypt": sealed_with(key, &with_token(challenge(), token)) });
+            let Ok(Delivery::Challenge(challenge)) = run(endpoint, &body.to_string(), None) else {
+                panic!("a challenge with {key}");
+            };
+            let expected = if key == OLD_KEY {
+                Credentials::Previous
+            } else {
+                Credentials::Current
+            };
+            assert_eq!(challenge.credentials(), expected);
+            assert_eq!(challenge.token(), token);
+        }
+    }
+
+    #[test]
+    fn after_the_expiry_the_previous_pair_is_refused_like_any_other() {
+        // `until` is the first instant it is no longer accepted.
+        let feishu = rotating(Source::Feishu, (OLD_TOKEN, Some(OLD_KEY)), true, 0);
+        assert_eq!(
+            feishu_with(&feishu, OLD_TOKEN, OLD_KEY).unwrap_err(),
+            Rejection::BadSignature
+        );
+        assert_eq!(
+            credentials(feishu_with(&feishu, TOKEN, KEY)),
+            Credentials::Current
+        );
+        let feilian = rotating(Source::Feilian, (OLD_TOKEN, Some(OLD_KEY)), true, -1);
+        assert_eq!(
+            feilian_with(&feilian, OLD_TOKEN, OLD_KEY)
+                .unwrap_err()
+                .code(),
+            "undecryptable"
+        );
+    }
+
+    #[test]
+    fn one_pair_s_token_with_the_other_s_key_is_refused() {
+        let feishu = rotating(Source::Feishu, (OLD_TOKEN, Some(OLD_KEY)), true, 3_600);
+        let feilian = rotating(Source::Feilian, (OLD_TOKEN, Some(OLD_KEY)), true, 3_600);
+        for (token, key) in [(OLD_TOKEN, KEY), (TOKEN, OLD_KEY)] {
+            assert_eq!(
+                feishu_with(&feishu, token, key).unwrap_err(),
+                Rejection::BadToken {
+                    platform: Source::Feishu
+                },
+                "{token} {key}"
+            );
+            // Feilian: the key that decrypts picks the pair, whose token must match;
+            // the answer is the one a single key gives (no word on which key failed).
+            assert_eq!(
+                feilian_with(&feilian, token, key).unwrap_err(),
+                Rejection::BadToken {
+                    platform: Source::Feilian
+                },
+                "{token} {key}"
+            );
+        }
+        // Neither key: the same answers as today, the same message.
+        assert_eq!(
+            feishu_with(&feishu, TOKEN, "a third key").unwrap_err(),
+            Rejection::BadSignature
+        );
+        let rejection = feilian_with(&feilian, TOKEN, "a third key").unwrap_err();
+        assert_eq!(rejection.code(), "undecryptable");
+        assert_eq!(
+            rejection.to_string(),
+            Rejection::Undecryptable {
+                platform: Source::Feilian,
+                cause: ""
+            }
+            .to_string()
+        );
+    }
+
+    #[test]
+    fn a_rotation_of_the_token_alone_keeps_the_key_and_tells_the_pairs_by_token() {
+        for source in [Source::Feishu, Source::Feilian] {
+            let endpoint = rotating(source, (OLD_TOKEN, Some(KEY)), true, 3_600);
+            let send = |token| match source {
+                Source::Feishu => feishu_with(&endpoint, token, KEY),
+                _ => feilian_with(&endpoint, token, KEY),
+            };
+            assert_eq!(credentials(send(TOKEN)), Credentials::Current);
+            assert_eq!(credentials(send(OLD_TOKEN)), Credentials::Previous);
+            assert_eq!(send("a third token").unwrap_err().code(), "bad_token");
+        }
+    }
+
+    #[test]
+    fn a_previous_pair_without_a_key_accepts_plaintext_until_its_expiry() {
+        // Turning encryption on: the console still sends plaintext until it is saved.
+        let endpoint = rotating(Source::Feilian, (OLD_TOKEN, None), true, 3_600);
+        let plaintext = with_token(feilian(Some(millis(0))), OLD_TOKEN).to_string();
+        assert_eq!(
+            credentials(run(&endpoint, &plaintext, None)),
+            Credentials::Previous
+        );
+        // Only with its own token: the current token is no plaintext credential.
+        let current = with_token(feilian(Some(millis(0))), TOKEN).to_string();
+        assert_eq!(
+            run(&endpoint, &current, None).unwrap_err().code(),
+            "bad_token"
+        );
+        let expired = rotating(Source::Feilian, (OLD_TOKEN, None), true, 0);
+        assert_eq!(
+            run(&expired, &plaintext, None).unwrap_err(),
+            Rejection::PlaintextRefused {
+                platform: Source::Feilian
+            }
+        );
+    }
+
+    #[test]
+    fn the_replay_window_and_the_missing_signature_hold_with_either_pair() {
+        let feishu = rotating(Source::Feishu, (OLD_TOKEN, Some(OLD_KEY)), true, 3_600);
+        let body = json!({ "encrypt": sealed_with(OLD_KEY, &with_token(feishu_v2(), OLD_TOKEN)) })
+            .to_string();
+        let old = at(-30 * 86_400);
+        let signature = sign(&old, "n", &EncryptKey::new(OLD_KEY), body.as_bytes());
+        let headers = SignatureHeaders {
+            timestamp: &old,
+            nonce: "n",
+            signature: &signature,
+        };
+        assert_eq!(
+            run(&feishu, &body, Some(headers)).unwrap_err().code(),
+            "stale_request"
+        );
+        assert_eq!(
+            run(&feishu, &body, None).unwrap_err(),
+            Rejection::MissingSignature
+        );
+        let feilian = rotating(Source::Feilian, (OLD_TOKEN, Some(OLD_KEY)), true, 3_600);
+        let envelope = with_token(feilian_v(millis(-30 * 86_400_000)), OLD_TOKEN);
+        let body = json!({ "encrypt": sealed_with(OLD_KEY, &envelope) }).to_string();
+        assert_eq!(
+            run(&feilian, &body, None).unwrap_err().code(),
+            "stale_request"
+        );
+    }
+
+    fn feilian_v(create_time: Value) -> Value {
+        feilian(Some(create_time))
+    }
+
+    #[test]
+    fn an_unusable_event_is_quarantined_with_its_endpoint_and_pair() {
+        let id = crate::EndpointId::parse("feishu/lark-global").unwrap();
+        let endpoint = Endpoint::with_id(
+            id,
+            VerificationToken::new(TOKEN),
+            Some(EncryptKey::new(KEY)),
+        )
+        .with_previous(
+            VerificationToken::new(OLD_TOKEN),
+            Some(EncryptKey::new(OLD_KEY)),
+            UNIX_EPOCH + Duration::from_secs(NOW + 60),
+        );
+        let mut envelope = with_token(feishu_v2(), OLD_TOKEN);
+        envelope["event"] = json!({"field_changes": ["name"]});
+        let body = json!({ "encrypt": sealed_with(OLD_KEY, &envelope) }).to_string();
+        let timestamp = at(0);
+        let signature = sign(&timestamp, "n", &EncryptKey::new(OLD_KEY), body.as_bytes());
+        let delivery = run(
+            &endpoint,
+            &body,
+            Some(SignatureHeaders {
+                timestamp: &timestamp,
+                nonce: "n",
+                signature: &signature,
+            }),
+        )
+        .unwrap();
+        assert_eq!(delivery.credentials(), Credentials::Previous);
+        let Delivery::Unusable { quarantine, .. } = delivery else {
+            panic!("expected a quarantine, got {delivery:?}");
+        };
+        assert_eq!(quarantine.endpoint().as_str(), "feishu/lark-global");
+        let outgoing = quarantine.outgoing(1 << 20);
+        assert!(
+            outgoing
+                .attributes()
+                .contains(&("endpoint", "feishu/lark-global"))
+        );
+        assert!(!outgoing.body().contains(OLD_TOKEN), "{}", outgoing.body());
     }
 }

@@ -7,14 +7,16 @@
 use std::borrow::Cow;
 use std::ops::Deref;
 
+use crate::endpoint::EndpointId;
 use crate::envelope::{Change, Event};
 use crate::timestamp::occurred_at;
 use crate::{Message, Rejection, SCHEMA_VERSION, Source, VerificationToken};
 
 /// An envelope whose token (and signature, where the platform signs) has been
-/// checked. It cannot be built outside this module.
+/// checked, and the endpoint it was checked for. It cannot be built outside this
+/// module.
 #[derive(Debug)]
-pub struct Verified<T>(T);
+pub struct Verified<T>(T, EndpointId);
 
 impl<T> Deref for Verified<T> {
     type Target = T;
@@ -40,10 +42,11 @@ pub(crate) fn token_matches(token: &VerificationToken, candidate: Option<&str>) 
     candidate.is_some_and(|candidate| token.matches(candidate))
 }
 
-/// Vouches for an event: its signature was present where one is required, and its
-/// token is the endpoint's.
+/// Vouches for an event received at `endpoint`: its signature was present where one
+/// is required, and its token is `token`, the token of the pair whose key (if any)
+/// decrypted and signed it.
 pub(crate) fn verify_event<'a>(
-    source: Source,
+    endpoint: &EndpointId,
     token: &VerificationToken,
     event: Event<'a>,
     signature: Signature,
@@ -52,9 +55,11 @@ pub(crate) fn verify_event<'a>(
         return Err(Rejection::MissingSignature);
     }
     if !token_matches(token, event.token.as_deref()) {
-        return Err(Rejection::BadToken { platform: source });
+        return Err(Rejection::BadToken {
+            platform: endpoint.source(),
+        });
     }
-    Ok(Verified(event))
+    Ok(Verified(event, endpoint.clone()))
 }
 
 impl<'a> Verified<Event<'a>> {
@@ -64,6 +69,7 @@ impl<'a> Verified<Event<'a>> {
             schema_version: SCHEMA_VERSION,
             id: Cow::Owned(change.id),
             source,
+            endpoint: Some(Cow::Owned(self.1.as_str().to_owned())),
             event_type: self.event_type.clone(),
             event_id: self.event_id.clone(),
             entity: change.entity,

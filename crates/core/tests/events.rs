@@ -245,6 +245,7 @@ fn every_sample_becomes_its_messages_in_every_mode() {
                         "schema_version": 1,
                         "id": id,
                         "source": row.source.as_str(),
+                        "endpoint": row.source.as_str(),
                         "event_type": row.event_type,
                         "event_id": event_id,
                         "entity": row.entity.as_str(),

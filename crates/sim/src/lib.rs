@@ -4,15 +4,21 @@
 //!
 //! ```text
 //! org-change-sim challenge --url https://.../feishu
+//! org-change-sim challenge --url https://.../feishu/lark-global
 //! org-change-sim trigger --url https://.../feishu corehr.department.updated_v2
 //! org-change-sim trigger --url https://.../feilian --id od_mytest all
 //! org-change-sim trigger --list
 //! org-change-sim send --url https://.../feilian events/feilian/department.v1.update.json
 //! ```
 //!
-//! The token and key come from the flags or from the same variables the relay reads
-//! (`FEISHU_VERIFICATION_TOKEN`, `FEISHU_ENCRYPT_KEY`, `FEILIAN_...`). With a key the
-//! body is encrypted; Feishu requests are also signed, as Feishu signs them.
+//! The URL names the relay endpoint as the relay reads it: its last segment
+//! (`…/feishu`, `…/feilian`) for a platform's default endpoint, its last two
+//! (`…/feishu/lark-global`) for a named one. The token and key come from the flags or
+//! from the same variables the relay reads: `FEISHU_VERIFICATION_TOKEN`,
+//! `FEISHU_ENCRYPT_KEY`, `FEILIAN_...` for a default endpoint, the endpoint's
+//! `verification_token` and `encrypt_key` in `ENDPOINTS` (the relay's JSON) for a
+//! named one. With a key the body is encrypted; Feishu requests are also signed, as
+//! Feishu signs them.
 //! `trigger` builds its events from the samples in `events/` (see `templates`).
 //!
 //! The binary is `org-change-sim` of the relay's package (`src/bin/org-change-sim.rs`),
@@ -28,7 +34,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, Parser, Subcommand};
-use org_change_core::{EncryptKey, Source, cipher, signature};
+use org_change_core::{EncryptKey, EndpointId, Source, cipher, signature};
 use serde_json::{Value, json};
 use templates::{Template, new_event_id};
 
@@ -93,16 +99,18 @@ const ALL: &str = "all";
 
 #[derive(Args)]
 struct Target {
-    /// The webhook URL; its last path segment (feishu or feilian) names the source.
+    /// The webhook URL: …/feishu or …/feilian (a default endpoint), or
+    /// …/feishu/<name>, …/feilian/<name> (a named one).
     #[arg(long, env = "RELAY_URL")]
     url: String,
-    /// The source, when the URL does not end in /feishu or /feilian.
+    /// The source, when the URL names no endpoint (then it is sent as to that
+    /// platform's default endpoint).
     #[arg(long, value_parser = parse_source)]
     source: Option<Source>,
-    /// The Verification Token [default: $FEISHU_VERIFICATION_TOKEN or $FEILIAN_VERIFICATION_TOKEN].
+    /// The Verification Token [default: $FEISHU_VERIFICATION_TOKEN or $FEILIAN_VERIFICATION_TOKEN; for a named endpoint its verification_token in $ENDPOINTS].
     #[arg(long)]
     token: Option<String>,
-    /// The Encrypt Key; without one the body is sent in plaintext [default: $FEISHU_ENCRYPT_KEY or $FEILIAN_ENCRYPT_KEY].
+    /// The Encrypt Key; without one the body is sent in plaintext [default: $FEISHU_ENCRYPT_KEY or $FEILIAN_ENCRYPT_KEY; for a named endpoint its encrypt_key in $ENDPOINTS].
     #[arg(long)]
     key: Option<String>,
 }
@@ -117,50 +125,88 @@ fn parse_source(value: &str) -> Result<Source, String> {
 /// A resolved target: where to send, and the secrets to send with.
 struct Sender {
     url: String,
+    endpoint: EndpointId,
     source: Source,
     token: String,
     key: Option<String>,
     agent: ureq::Agent,
 }
 
+/// The endpoint a URL names, as the relay routes it (`EndpointId::from_path`), the
+/// query and fragment aside.
+fn endpoint_of(url: &str) -> Option<EndpointId> {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    EndpointId::from_path(path)
+}
+
+/// A named endpoint's `field` (`verification_token`, `encrypt_key`) in `endpoints`,
+/// the relay's `ENDPOINTS` JSON; `None` when it is not there.
+fn endpoints_value(
+    endpoints: &str,
+    id: &EndpointId,
+    field: &str,
+) -> Result<Option<String>, String> {
+    let value: Value = serde_json::from_str(endpoints).map_err(|err| {
+        format!(
+            "ENDPOINTS is not JSON (line {}, column {})",
+            err.line(),
+            err.column()
+        )
+    })?;
+    Ok(value
+        .get(id.as_str())
+        .and_then(|entry| entry.get(field))
+        .and_then(Value::as_str)
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned))
+}
+
 impl Sender {
     fn new(target: Target) -> Result<Self, String> {
-        let source = match target.source {
-            Some(source) => source,
-            None => {
-                let last = target
-                    .url
-                    .trim_end_matches('/')
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or_default();
-                parse_source(last).map_err(|_| {
-                    format!(
-                        "{} does not end in /feishu or /feilian: pass --source",
-                        target.url
-                    )
-                })?
+        let endpoint = match (endpoint_of(&target.url), target.source) {
+            (Some(endpoint), _) => endpoint,
+            (None, Some(source)) => EndpointId::default_of(source),
+            (None, None) => {
+                return Err(format!(
+                    "{} does not end in /feishu, /feilian, /feishu/<name> or /feilian/<name>: pass --source",
+                    target.url
+                ));
             }
         };
+        let source = endpoint.source();
         let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-        let token = target
-            .token
-            .or_else(|| env(&relay_var(source, "VERIFICATION_TOKEN")))
-            .ok_or_else(|| {
-                format!(
-                    "no token: pass --token or set {}",
-                    relay_var(source, "VERIFICATION_TOKEN")
-                )
-            })?;
-        let key = target
-            .key
-            .or_else(|| env(&relay_var(source, "ENCRYPT_KEY")));
+        // Where the relay keeps this endpoint's token and key, for the defaults and
+        // the error message.
+        let (token_from, key_from) = match endpoint.name() {
+            None => (
+                env(&relay_var(source, "VERIFICATION_TOKEN")),
+                env(&relay_var(source, "ENCRYPT_KEY")),
+            ),
+            Some(_) => match env("ENDPOINTS") {
+                Some(endpoints) => (
+                    endpoints_value(&endpoints, &endpoint, "verification_token")?,
+                    endpoints_value(&endpoints, &endpoint, "encrypt_key")?,
+                ),
+                None => (None, None),
+            },
+        };
+        let token = target.token.or(token_from).ok_or_else(|| match endpoint.name() {
+            None => format!(
+                "no token: pass --token or set {}",
+                relay_var(source, "VERIFICATION_TOKEN")
+            ),
+            Some(_) => format!(
+                "no token: pass --token or set ENDPOINTS with {{\"{endpoint}\": {{\"verification_token\": …}}}}"
+            ),
+        })?;
+        let key = target.key.or(key_from);
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
             .build();
         Ok(Self {
             url: target.url,
+            endpoint,
             source,
             token,
             key,
@@ -252,7 +298,8 @@ fn now() -> Duration {
 fn list(templates: &[Template]) {
     for source in Source::ALL {
         println!(
-            "{} (a URL ending in /{}):",
+            "{} (a URL ending in /{} or /{}/<name>):",
+            source.as_str(),
             source.as_str(),
             source.as_str()
         );
@@ -341,7 +388,7 @@ fn run(cli: Cli) -> Result<bool, String> {
                 sender.with_token(json!({ "challenge": challenge, "type": "url_verification" }));
             let (status, body) = sender.send(&envelope)?;
             let echoed = body.contains(&challenge);
-            println!("{} challenge → {status} {body}", sender.source.as_str());
+            println!("{} challenge → {status} {body}", sender.endpoint);
             println!(
                 "{}",
                 if status == 200 && echoed {
@@ -458,5 +505,49 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("(it is a feishu event type)"), "{err}");
+    }
+
+    #[test]
+    fn the_url_names_the_endpoint_as_the_relay_routes_it() {
+        for (url, expected) in [
+            (
+                "https://x.execute-api.us-east-1.amazonaws.com/feishu",
+                Some("feishu"),
+            ),
+            (
+                "http://127.0.0.1:9000/lambda-url/org-change-relay/feilian/",
+                Some("feilian"),
+            ),
+            (
+                "https://x/prod/feishu/lark-global",
+                Some("feishu/lark-global"),
+            ),
+            ("https://x/feilian/sub?debug=1", Some("feilian/sub")),
+            ("https://x/hooks", None),
+            ("https://x/feishu/Lark", None),
+        ] {
+            assert_eq!(
+                endpoint_of(url).as_ref().map(EndpointId::as_str),
+                expected,
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_named_endpoint_s_secrets_are_read_from_the_relay_s_endpoints() {
+        let endpoints = r#"{"feishu/lark-global": {"verification_token": "t", "encrypt_key": ""}}"#;
+        let id = EndpointId::parse("feishu/lark-global").unwrap();
+        assert_eq!(
+            endpoints_value(endpoints, &id, "verification_token"),
+            Ok(Some("t".to_owned()))
+        );
+        assert_eq!(endpoints_value(endpoints, &id, "encrypt_key"), Ok(None));
+        let other = EndpointId::parse("feishu/other").unwrap();
+        assert_eq!(
+            endpoints_value(endpoints, &other, "verification_token"),
+            Ok(None)
+        );
+        assert!(endpoints_value("{", &id, "encrypt_key").is_err());
     }
 }

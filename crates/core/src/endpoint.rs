@@ -1,0 +1,389 @@
+//! Endpoints: where a platform delivers, and with which secrets.
+//!
+//! Each platform has a **default** endpoint (`feishu`, `feilian`) and any number of
+//! **named** ones (`feishu/lark-global`, `feilian/subsidiary`): one per Feishu or Lark
+//! app, or Feilian subscription, each with its own Verification Token and Encrypt
+//! Key. Every endpoint may also hold a **previous** pair, accepted until a given time,
+//! so that a token or key can be rotated without refusing a delivery: a request is
+//! accepted when it checks out fully with one pair, never with one pair's token and
+//! the other's key ([`receive`](crate::receive)).
+
+use std::fmt;
+use std::time::SystemTime;
+
+use crate::window::ReplayWindow;
+use crate::{EncryptKey, Source, VerificationToken};
+
+/// The longest endpoint name, in characters.
+pub const MAX_NAME_LEN: usize = 40;
+
+/// Which endpoint a request arrived at: a platform and, for a named endpoint, its
+/// name. Written `feishu` or `feishu/<name>`, as in the URL path and the message's
+/// `endpoint` field. A name is 1 to [`MAX_NAME_LEN`] characters of `[a-z0-9-]`,
+/// starting with a letter or digit (`[a-z0-9][a-z0-9-]{0,39}`), and is not a
+/// platform's name (`feishu/feilian` would read as the `feilian` endpoint under a
+/// path prefix).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EndpointId {
+    /// `feishu` or `feishu/<name>`.
+    text: Box<str>,
+    source: SourceKey,
+}
+
+/// [`Source`] with an order, for sorting ids (the contract's enum has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum SourceKey {
+    Feishu,
+    Feilian,
+}
+
+impl SourceKey {
+    fn of(source: Source) -> Option<Self> {
+        match source {
+            Source::Feishu => Some(SourceKey::Feishu),
+            Source::Feilian => Some(SourceKey::Feilian),
+            _ => None,
+        }
+    }
+
+    fn source(self) -> Source {
+        match self {
+            SourceKey::Feishu => Source::Feishu,
+            SourceKey::Feilian => Source::Feilian,
+        }
+    }
+}
+
+/// Why a text is not an endpoint id or name. Its text completes "... is not a valid
+/// endpoint ..." and never quotes a secret (ids are not secrets).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidEndpoint {
+    /// Not `feishu`, `feilian`, `feishu/<name>` or `feilian/<name>`.
+    #[error("{0:?} is not an endpoint: expected feishu, feilian, feishu/<name> or feilian/<name>")]
+    Shape(String),
+    /// The name does not match `[a-z0-9][a-z0-9-]{0,39}`, or is a platform's name.
+    #[error(
+        "{0:?} is not an endpoint name: 1 to 40 lower-case letters, digits or '-', starting with a letter or digit, and not feishu or feilian"
+    )]
+    Name(String),
+}
+
+/// Whether `name` is a valid endpoint name (see [`EndpointId`]).
+pub fn is_valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_NAME_LEN
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && Source::ALL.iter().all(|source| source.as_str() != name)
+}
+
+fn source_named(text: &str) -> Option<Source> {
+    Source::ALL
+        .into_iter()
+        .find(|source| source.as_str() == text)
+}
+
+impl EndpointId {
+    /// The default endpoint of `source` (`feishu`, `feilian`). A source this crate
+    /// does not receive from ([`Source::Other`], which the relay never writes) is read
+    /// as Feishu.
+    pub fn default_of(source: Source) -> Self {
+        let source = SourceKey::of(source).unwrap_or(SourceKey::Feishu);
+        Self {
+            text: source.source().as_str().into(),
+            source,
+        }
+    }
+
+    /// The endpoint `name` of `source`.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidEndpoint::Name`] when `name` is not a valid name.
+    pub fn named(source: Source, name: &str) -> Result<Self, InvalidEndpoint> {
+        let key = SourceKey::of(source).ok_or_else(|| InvalidEndpoint::Shape(name.to_owned()))?;
+        if !is_valid_name(name) {
+            return Err(InvalidEndpoint::Name(name.to_owned()));
+        }
+        Ok(Self {
+            text: format!("{}/{name}", source.as_str()).into(),
+            source: key,
+        })
+    }
+
+    /// Reads `feishu`, `feilian`, `feishu/<name>` or `feilian/<name>`.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidEndpoint`] for anything else.
+    pub fn parse(text: &str) -> Result<Self, InvalidEndpoint> {
+        match text.split_once('/') {
+            None => source_named(text)
+                .map(Self::default_of)
+                .ok_or_else(|| InvalidEndpoint::Shape(text.to_owned())),
+            Some((source, name)) => {
+                let source =
+                    source_named(source).ok_or_else(|| InvalidEndpoint::Shape(text.to_owned()))?;
+                Self::named(source, name)
+            }
+        }
+    }
+
+    /// The endpoint a URL path names, from its last one or two non-empty segments:
+    /// `…/feishu` is Feishu's default endpoint, `…/feishu/<name>` a named one, so that
+    /// stage prefixes and base paths work (`/prod/feishu/lark-global`). `None` when
+    /// the path names none (a name that is not valid included). Whether that endpoint
+    /// is configured is the caller's to check.
+    pub fn from_path(path: &str) -> Option<Self> {
+        let mut segments = path.rsplit('/').filter(|segment| !segment.is_empty());
+        let last = segments.next()?;
+        if let Some(source) = source_named(last) {
+            return Some(Self::default_of(source));
+        }
+        let source = source_named(segments.next()?)?;
+        Self::named(source, last).ok()
+    }
+
+    /// The platform.
+    pub fn source(&self) -> Source {
+        self.source.source()
+    }
+
+    /// The name of a named endpoint; `None` for a default one.
+    pub fn name(&self) -> Option<&str> {
+        self.text.split_once('/').map(|(_, name)| name)
+    }
+
+    /// Whether this is a platform's default endpoint.
+    pub fn is_default(&self) -> bool {
+        self.name().is_none()
+    }
+
+    /// `feishu` or `feishu/<name>`.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for EndpointId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Which of an endpoint's pairs of secrets authenticated a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Credentials {
+    /// The current Verification Token and Encrypt Key.
+    Current,
+    /// The previous pair, still accepted during a rotation (until its expiry).
+    Previous,
+}
+
+impl Credentials {
+    /// The name for logs: `current` or `previous`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Credentials::Current => "current",
+            Credentials::Previous => "previous",
+        }
+    }
+}
+
+/// One pair of console secrets: a Verification Token and, if the console has one, an
+/// Encrypt Key.
+#[derive(Debug, Clone)]
+pub(crate) struct Pair {
+    pub token: VerificationToken,
+    pub key: Option<EncryptKey>,
+}
+
+/// One webhook endpoint: its id, its console secrets (current, and previous during a
+/// rotation) and its replay window.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    id: EndpointId,
+    current: Pair,
+    /// The previous pair and the time until which it is accepted.
+    previous: Option<(Pair, SystemTime)>,
+    window: ReplayWindow,
+}
+
+impl Endpoint {
+    /// The default endpoint of `source` with the console's Verification Token and, if
+    /// the console has one, its Encrypt Key (then only encrypted requests are
+    /// accepted). Its replay window is the default one (24 h back, 300 s ahead); see
+    /// [`with_replay_window`](Self::with_replay_window).
+    pub fn new(source: Source, token: VerificationToken, key: Option<EncryptKey>) -> Self {
+        Self::with_id(EndpointId::default_of(source), token, key)
+    }
+
+    /// The endpoint `id` (default or named) with its current token and key.
+    pub fn with_id(id: EndpointId, token: VerificationToken, key: Option<EncryptKey>) -> Self {
+        Self {
+            id,
+            current: Pair { token, key },
+            previous: None,
+            window: ReplayWindow::default(),
+        }
+    }
+
+    /// The same endpoint with a previous token and key, accepted (as a pair) while the
+    /// relay's clock is before `until`. A previous pair without a key accepts
+    /// plaintext requests, as the endpoint did before a key was set.
+    pub fn with_previous(
+        mut self,
+        token: VerificationToken,
+        key: Option<EncryptKey>,
+        until: SystemTime,
+    ) -> Self {
+        self.previous = Some((Pair { token, key }, until));
+        self
+    }
+
+    /// The same endpoint with another replay window (the adapter's
+    /// `MAX_REQUEST_AGE_SECONDS`).
+    pub fn with_replay_window(mut self, window: ReplayWindow) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// The endpoint's id.
+    pub fn id(&self) -> &EndpointId {
+        &self.id
+    }
+
+    /// The platform this endpoint receives from.
+    pub fn source(&self) -> Source {
+        self.id.source()
+    }
+
+    /// The replay window applied to its signed (Feishu) or encrypted (Feilian) requests.
+    pub fn replay_window(&self) -> ReplayWindow {
+        self.window
+    }
+
+    /// The current Encrypt Key, if there is one (a rotation of the token alone keeps
+    /// it in the previous pair too).
+    pub fn current_key(&self) -> Option<&EncryptKey> {
+        self.current.key.as_ref()
+    }
+
+    /// Until when the previous pair is accepted, if there is one.
+    pub fn previous_until(&self) -> Option<SystemTime> {
+        self.previous.as_ref().map(|(_, until)| *until)
+    }
+
+    /// The pairs a request received at `now` may check out with, current first: the
+    /// previous pair only while `now` is before its expiry.
+    pub(crate) fn candidates(&self, now: SystemTime) -> Vec<(Credentials, &Pair)> {
+        let mut pairs = vec![(Credentials::Current, &self.current)];
+        if let Some((pair, until)) = &self.previous
+            && now < *until
+        {
+            pairs.push((Credentials::Previous, pair));
+        }
+        pairs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    #[test]
+    fn ids_read_and_write_as_in_the_url() {
+        for text in [
+            "feishu",
+            "feilian",
+            "feishu/lark-global",
+            "feilian/0",
+            "feishu/a-b-c",
+        ] {
+            assert_eq!(EndpointId::parse(text).unwrap().as_str(), text);
+        }
+        let id = EndpointId::parse("feishu/lark-global").unwrap();
+        assert_eq!(
+            (id.source(), id.name(), id.is_default()),
+            (Source::Feishu, Some("lark-global"), false)
+        );
+        let default = EndpointId::default_of(Source::Feilian);
+        assert_eq!((default.as_str(), default.name()), ("feilian", None));
+        assert!(default.is_default());
+    }
+
+    #[test]
+    fn names_are_lower_case_letters_digits_and_dashes_up_to_40() {
+        let forty = "a".repeat(40);
+        assert!(is_valid_name(&forty));
+        let forty_one = "a".repeat(41);
+        for bad in [
+            "",
+            "-lead",
+            "Lark",
+            "lark_global",
+            "lark.global",
+            "lark/global",
+            "飞书",
+            forty_one.as_str(),
+            "feishu",
+            "feilian",
+        ] {
+            assert!(!is_valid_name(bad), "{bad:?}");
+        }
+        for bad in ["dingtalk", "feishu/", "feishu/Lark", "/x", "feishu/a/b", ""] {
+            assert!(EndpointId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_path_names_an_endpoint_by_its_last_one_or_two_segments() {
+        for (path, expected) in [
+            ("/feishu", Some("feishu")),
+            ("/prod/feishu/", Some("feishu")),
+            ("feilian", Some("feilian")),
+            ("/feishu/lark-global", Some("feishu/lark-global")),
+            ("/prod/feilian/sub-1/", Some("feilian/sub-1")),
+            // A default endpoint under a prefix that happens to be a source.
+            ("/feishu/feilian", Some("feilian")),
+            ("/", None),
+            ("", None),
+            ("/lark-global", None),
+            ("/feishu/Lark", None),
+            ("/feishu/lark/extra", None),
+            ("/feishux", None),
+            ("/feishu?x=1", None),
+        ] {
+            assert_eq!(
+                EndpointId::from_path(path).as_ref().map(EndpointId::as_str),
+                expected,
+                "{path:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_previous_pair_is_a_candidate_only_before_its_expiry() {
+        let until = UNIX_EPOCH + Duration::from_secs(1_000);
+        let endpoint = Endpoint::new(Source::Feishu, VerificationToken::new("new"), None)
+            .with_previous(VerificationToken::new("old"), None, until);
+        let credentials = |now| {
+            endpoint
+                .candidates(now)
+                .iter()
+                .map(|(credentials, _)| *credentials)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            credentials(until - Duration::from_secs(1)),
+            [Credentials::Current, Credentials::Previous]
+        );
+        assert_eq!(credentials(until), [Credentials::Current]);
+        assert_eq!(endpoint.previous_until(), Some(until));
+    }
+}

@@ -1,0 +1,608 @@
+//! `ENDPOINTS`: the named endpoints, and the previous token and key of any endpoint
+//! during a rotation (README, "Configuration" and "Rotating a token or key").
+//!
+//! A JSON object keyed by endpoint id — `feishu/<name>` or `feilian/<name>` for a
+//! named endpoint, `feishu` or `feilian` for a default one — whose values are objects
+//! of strings:
+//!
+//! ```json
+//! {
+//!   "feishu/lark-global": {"verification_token": "…", "encrypt_key": "…"},
+//!   "feishu": {"previous_verification_token": "…", "previous_encrypt_key": "…",
+//!              "previous_until": "2026-12-07T00:00:00Z"}
+//! }
+//! ```
+//!
+//! In the Secrets Manager secret it is the value of the key `ENDPOINTS` (an object);
+//! without `SECRET_ID`, the environment variable `ENDPOINTS` holds the same JSON as
+//! text. A previous pair is `previous_verification_token`, `previous_until` and, when
+//! the key changed too, `previous_encrypt_key`; without it the previous pair has the
+//! current key (a rotation of the token alone), never no key.
+//!
+//! Every rule of the default endpoints' variables holds for each value here: a
+//! value pasted with whitespace or quotes, a key without its token, an unknown field
+//! are refused at start, the error naming the endpoint and the field
+//! (`ENDPOINTS["feishu/lark-global"].encrypt_key`), never a value.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value};
+
+use super::{ConfigError, PASTE_HINT, fingerprint, pasted_wrong, secret_var};
+use org_change_core::{EncryptKey, Endpoint, EndpointId, Setting, VerificationToken};
+
+/// The variable (and key of the secret) holding the endpoints object.
+pub const ENDPOINTS_VAR: &str = "ENDPOINTS";
+
+/// How far ahead of the start a previous pair's `previous_until` may be: a rotation
+/// is an overlap of hours or days, not a second set of credentials kept for ever.
+pub const MAX_PREVIOUS_VALIDITY: Duration = Duration::from_secs(7 * 86_400);
+
+/// The fields of one endpoint's entry.
+pub const FIELDS: [&str; 5] = [
+    VERIFICATION_TOKEN,
+    ENCRYPT_KEY,
+    PREVIOUS_VERIFICATION_TOKEN,
+    PREVIOUS_ENCRYPT_KEY,
+    PREVIOUS_UNTIL,
+];
+const VERIFICATION_TOKEN: &str = "verification_token";
+const ENCRYPT_KEY: &str = "encrypt_key";
+const PREVIOUS_VERIFICATION_TOKEN: &str = "previous_verification_token";
+const PREVIOUS_ENCRYPT_KEY: &str = "previous_encrypt_key";
+const PREVIOUS_UNTIL: &str = "previous_until";
+
+/// Where a setting lives, for errors and fingerprints: `ENDPOINTS["<id>"].<field>`.
+pub fn place(id: &str, field: &str) -> String {
+    format!("{ENDPOINTS_VAR}[{id:?}].{field}")
+}
+
+/// Where a setting of endpoint `id` is configured: the default endpoints' current
+/// token and key are their variables (`FEISHU_ENCRYPT_KEY`), everything else an
+/// `ENDPOINTS` field.
+pub fn setting_place(id: &EndpointId, setting: Setting) -> String {
+    match (id.is_default(), setting) {
+        (true, _) => secret_var(id.source(), setting).to_owned(),
+        (false, Setting::VerificationToken) => place(id.as_str(), VERIFICATION_TOKEN),
+        (false, Setting::EncryptKey) => place(id.as_str(), ENCRYPT_KEY),
+    }
+}
+
+/// One entry, its fields read as strings (empty ones dropped: an empty value is unset).
+type Entry = BTreeMap<String, String>;
+
+/// What `ENDPOINTS` configures, checked.
+#[derive(Debug, Default)]
+pub struct Endpoints {
+    /// Every endpoint by id, the default ones included (from `defaults`).
+    pub endpoints: BTreeMap<String, Endpoint>,
+    /// `(where, fingerprint)` of each secret value of `ENDPOINTS`, in id then field order.
+    pub fingerprints: Vec<(String, String)>,
+    /// What the start-up log should warn about (an expired previous pair, ignored).
+    pub warnings: Vec<String>,
+}
+
+fn invalid(id: &str, field: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Endpoint {
+        place: place(id, field),
+        reason: reason.into(),
+    }
+}
+
+/// Reads the text of `ENDPOINTS` (`None`: unset) into the endpoints it names, beside
+/// the default endpoints `defaults` (from `FEISHU_VERIFICATION_TOKEN`, ...), with the
+/// replay window applied by the caller. `now` is the start time: a previous pair
+/// expired by then is dropped with a warning; one valid more than
+/// [`MAX_PREVIOUS_VALIDITY`] ahead is refused.
+pub fn read(
+    text: Option<&str>,
+    defaults: Vec<Endpoint>,
+    now: SystemTime,
+) -> Result<Endpoints, ConfigError> {
+    let mut out = Endpoints {
+        endpoints: defaults
+            .into_iter()
+            .map(|endpoint| (endpoint.id().as_str().to_owned(), endpoint))
+            .collect(),
+        ..Endpoints::default()
+    };
+    let Some(text) = text.filter(|text| !text.trim().is_empty()) else {
+        return Ok(out);
+    };
+    for (id_text, entry) in parse(text)? {
+        let id = EndpointId::parse(&id_text).map_err(|err| ConfigError::Endpoint {
+            place: format!("{ENDPOINTS_VAR}[{id_text:?}]"),
+            reason: err.to_string(),
+        })?;
+        // Each secret's fingerprint (a time is no secret).
+        for (field, value) in entry.iter().filter(|(field, _)| *field != PREVIOUS_UNTIL) {
+            out.fingerprints
+                .push((place(&id_text, field), fingerprint(value)));
+        }
+        let get = |field: &str| entry.get(field).map(String::as_str);
+        let current = if id.is_default() {
+            for field in [VERIFICATION_TOKEN, ENCRYPT_KEY] {
+                if get(field).is_some() {
+                    let var = secret_var(id.source(), setting_of(field));
+                    return Err(invalid(
+                        &id_text,
+                        field,
+                        format!(
+                            "a default endpoint's current value has one home, {var}: set it there (only the previous_* fields belong here)"
+                        ),
+                    ));
+                }
+            }
+            match out.endpoints.remove(id.as_str()) {
+                Some(endpoint) => endpoint,
+                None if entry.is_empty() => continue,
+                None => {
+                    let var = secret_var(id.source(), Setting::VerificationToken);
+                    let field = entry.keys().next().map_or(PREVIOUS_UNTIL, String::as_str);
+                    return Err(invalid(
+                        &id_text,
+                        field,
+                        format!(
+                            "it is set but the endpoint is disabled ({var} is not set); a previous pair needs a current one"
+                        ),
+                    ));
+                }
+            }
+        } else {
+            let token = get(VERIFICATION_TOKEN).ok_or_else(|| {
+                invalid(
+                    &id_text,
+                    VERIFICATION_TOKEN,
+                    "it is required: a named endpoint needs the console's Verification Token (remove the entry to disable the endpoint)",
+                )
+            })?;
+            Endpoint::with_id(
+                id.clone(),
+                VerificationToken::new(token),
+                get(ENCRYPT_KEY).map(EncryptKey::new),
+            )
+        };
+        let endpoint = with_previous(current, &id_text, &entry, now, &mut out.warnings)?;
+        out.endpoints.insert(id_text, endpoint);
+    }
+    Ok(out)
+}
+
+fn setting_of(field: &str) -> Setting {
+    if field.ends_with("encrypt_key") {
+        Setting::EncryptKey
+    } else {
+        Setting::VerificationToken
+    }
+}
+
+/// `endpoint` with the entry's previous pair, if it has one that has not expired.
+fn with_previous(
+    endpoint: Endpoint,
+    id: &str,
+    entry: &Entry,
+    now: SystemTime,
+    warnings: &mut Vec<String>,
+) -> Result<Endpoint, ConfigError> {
+    let get = |field: &str| entry.get(field).map(String::as_str);
+    let Some(token) = get(PREVIOUS_VERIFICATION_TOKEN) else {
+        for field in [PREVIOUS_ENCRYPT_KEY, PREVIOUS_UNTIL] {
+            if get(field).is_some() {
+                return Err(invalid(
+                    id,
+                    field,
+                    format!(
+                        "it is set but {PREVIOUS_VERIFICATION_TOKEN} is not; a previous pair is the old token, the old key if there was one, and {PREVIOUS_UNTIL}"
+                    ),
+                ));
+            }
+        }
+        return Ok(endpoint);
+    };
+    let until_text = get(PREVIOUS_UNTIL).ok_or_else(|| {
+        invalid(
+            id,
+            PREVIOUS_UNTIL,
+            "it is required with a previous pair: the RFC 3339 time until which the old pair is accepted (e.g. 2026-12-07T00:00:00Z), at most 7 days ahead",
+        )
+    })?;
+    let until = parse_rfc3339(until_text).ok_or_else(|| {
+        invalid(
+            id,
+            PREVIOUS_UNTIL,
+            format!(
+                "{until_text:?} is not an RFC 3339 time (e.g. 2026-12-07T00:00:00Z or 2026-12-07T08:00:00+08:00)"
+            ),
+        )
+    })?;
+    if until <= now {
+        warnings.push(format!(
+            "{} expired at {}: the previous pair of the {id} endpoint is ignored; remove it from {ENDPOINTS_VAR}",
+            place(id, PREVIOUS_UNTIL),
+            humantime::format_rfc3339_seconds(until)
+        ));
+        return Ok(endpoint);
+    }
+    if until.duration_since(now).unwrap_or_default() > MAX_PREVIOUS_VALIDITY {
+        return Err(invalid(
+            id,
+            PREVIOUS_UNTIL,
+            format!(
+                "{until_text:?} is more than 7 days after the start ({}): an old pair is accepted for a rotation, not kept",
+                humantime::format_rfc3339_seconds(now)
+            ),
+        ));
+    }
+    // Without `previous_encrypt_key` only the token rotates: the previous pair keeps
+    // the current key. (Absent never means "no key": a forgotten field must not let
+    // plaintext in for days.)
+    let key = match get(PREVIOUS_ENCRYPT_KEY) {
+        Some(key) => Some(EncryptKey::new(key)),
+        None => endpoint.current_key().cloned(),
+    };
+    Ok(endpoint.with_previous(VerificationToken::new(token), key, until))
+}
+
+/// The endpoints object: ids to entries of strings. Never quotes a value: serde's
+/// messages may, so only positions and names are reported.
+fn parse(text: &str) -> Result<BTreeMap<String, Entry>, ConfigError> {
+    let shape = |reason: String| ConfigError::Endpoint {
+        place: ENDPOINTS_VAR.to_owned(),
+        reason,
+    };
+    let value: Value = serde_json::from_str(text).map_err(|err| {
+        shape(format!(
+            "is not JSON (line {}, column {}); expected an object like {{\"feishu/<name>\": {{\"verification_token\": \"…\", \"encrypt_key\": \"…\"}}}}",
+            err.line(),
+            err.column()
+        ))
+    })?;
+    let Value::Object(object) = value else {
+        return Err(shape(
+            "is not a JSON object keyed by endpoint (feishu/<name>, feilian/<name>, feishu, feilian)".into(),
+        ));
+    };
+    object
+        .into_iter()
+        .map(|(id, entry)| {
+            let entry = entry_of(&id, entry)?;
+            Ok((id, entry))
+        })
+        .collect()
+}
+
+fn entry_of(id: &str, entry: Value) -> Result<Entry, ConfigError> {
+    let Value::Object(fields) = entry else {
+        return Err(ConfigError::Endpoint {
+            place: format!("{ENDPOINTS_VAR}[{id:?}]"),
+            reason: format!(
+                "is not an object of strings; its fields: {}",
+                FIELDS.join(", ")
+            ),
+        });
+    };
+    strings(id, fields)
+}
+
+fn strings(id: &str, fields: Map<String, Value>) -> Result<Entry, ConfigError> {
+    let mut entry = Entry::new();
+    for (field, value) in fields {
+        if !FIELDS.contains(&field.as_str()) {
+            return Err(ConfigError::Endpoint {
+                place: format!("{ENDPOINTS_VAR}[{id:?}]"),
+                reason: format!(
+                    "has an unknown field {field:?}; its fields: {}",
+                    FIELDS.join(", ")
+                ),
+            });
+        }
+        let Value::String(value) = value else {
+            return Err(invalid(id, &field, "it is not a string"));
+        };
+        if let Some(problem) = pasted_wrong(&value) {
+            return Err(invalid(id, &field, format!("it {problem}; {PASTE_HINT}")));
+        }
+        if !value.trim().is_empty() {
+            entry.insert(field, value);
+        }
+    }
+    Ok(entry)
+}
+
+/// An RFC 3339 time: `2026-12-07T00:00:00Z`, with a fraction or a numeric offset
+/// (`+08:00`) allowed.
+fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    if let Some(utc) = text.strip_suffix('Z').or_else(|| text.strip_suffix('z')) {
+        return humantime::parse_rfc3339(&format!("{utc}Z")).ok();
+    }
+    // `±HH:MM` at the end.
+    let split = text.len().checked_sub(6)?;
+    let (local, offset) = (text.get(..split)?, text.get(split..)?);
+    let sign = match offset.as_bytes().first()? {
+        b'+' => 1i64,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = offset.get(1..)?.split_once(':')?;
+    if hours.len() != 2 || minutes.len() != 2 {
+        return None;
+    }
+    let (hours, minutes): (u64, u64) = (hours.parse().ok()?, minutes.parse().ok()?);
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    let local = humantime::parse_rfc3339(&format!("{local}Z")).ok()?;
+    let offset = Duration::from_secs(hours * 3600 + minutes * 60);
+    // Local time = UTC + offset, so UTC = local - offset.
+    if sign > 0 {
+        local.checked_sub(offset)
+    } else {
+        local.checked_add(offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+    use org_change_core::Source;
+
+    /// 2025-11-30T10:53:20Z.
+    const NOW: u64 = 1_764_500_000;
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(NOW)
+    }
+
+    #[test]
+    fn rfc_3339_times_with_z_a_fraction_or_an_offset() {
+        let at = |seconds| Some(UNIX_EPOCH + Duration::from_secs(seconds));
+        assert_eq!(parse_rfc3339("2025-11-30T10:53:20Z"), at(NOW));
+        assert_eq!(parse_rfc3339("2025-11-30T18:53:20+08:00"), at(NOW));
+        assert_eq!(parse_rfc3339("2025-11-30T05:53:20-05:00"), at(NOW));
+        assert_eq!(
+            parse_rfc3339("2025-11-30T10:53:20.500Z"),
+            Some(UNIX_EPOCH + Duration::from_millis(NOW * 1000 + 500))
+        );
+        for bad in [
+            "",
+            "2025-11-30",
+            "2025-11-30T10:53:20",
+            "tomorrow",
+            "2025-11-30T10:53:20+8:00",
+            "2025-11-30T10:53:20+24:00",
+            "1764500000",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad:?}");
+        }
+    }
+
+    fn default_feishu() -> Endpoint {
+        Endpoint::new(Source::Feishu, VerificationToken::new("t"), None)
+    }
+
+    fn read_text(text: &str) -> Result<Endpoints, ConfigError> {
+        read(Some(text), vec![default_feishu()], now())
+    }
+
+    fn place_of(result: Result<Endpoints, ConfigError>) -> String {
+        match result {
+            Err(ConfigError::Endpoint { place, .. }) => place,
+            other => panic!("expected an endpoint error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn named_endpoints_and_previous_pairs_are_read() {
+        let read = read_text(
+            r#"{"feishu/lark-global": {"verification_token": "t2", "encrypt_key": "k2"},
+                "feilian/sub": {"verification_token": "t3", "previous_verification_token": "t0",
+                                "previous_until": "2025-12-01T00:00:00Z"},
+                "feishu": {"previous_verification_token": "t1", "previous_until": "2025-12-07T10:53:20Z"}}"#,
+        )
+        .unwrap();
+        let ids: Vec<&str> = read.endpoints.keys().map(String::as_str).collect();
+        assert_eq!(ids, ["feilian/sub", "feishu", "feishu/lark-global"]);
+        let lark = &read.endpoints["feishu/lark-global"];
+        assert_eq!(lark.id().name(), Some("lark-global"));
+        assert_eq!(lark.previous_until(), None);
+        assert_eq!(
+            read.endpoints["feishu"].previous_until(),
+            Some(now() + MAX_PREVIOUS_VALIDITY)
+        );
+        assert!(read.endpoints["feilian/sub"].previous_until().is_some());
+        let places: Vec<&str> = read.fingerprints.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            places,
+            [
+                r#"ENDPOINTS["feilian/sub"].previous_verification_token"#,
+                r#"ENDPOINTS["feilian/sub"].verification_token"#,
+                r#"ENDPOINTS["feishu"].previous_verification_token"#,
+                r#"ENDPOINTS["feishu/lark-global"].encrypt_key"#,
+                r#"ENDPOINTS["feishu/lark-global"].verification_token"#,
+            ]
+        );
+        assert!(read.warnings.is_empty());
+    }
+
+    #[test]
+    fn an_expired_previous_pair_is_ignored_with_a_warning() {
+        let read = read_text(
+            r#"{"feishu": {"previous_verification_token": "t1", "previous_encrypt_key": "k1",
+                           "previous_until": "2025-11-30T10:53:20Z"}}"#,
+        )
+        .unwrap();
+        assert_eq!(read.endpoints["feishu"].previous_until(), None);
+        assert_eq!(read.warnings.len(), 1);
+        assert!(
+            read.warnings[0]
+                .contains(r#"ENDPOINTS["feishu"].previous_until expired at 2025-11-30T10:53:20Z"#),
+            "{:?}",
+            read.warnings
+        );
+        assert!(!read.warnings[0].contains("t1"));
+    }
+
+    #[test]
+    fn every_mistake_is_refused_naming_the_endpoint_and_field_never_the_value() {
+        for (text, expected_place, expected) in [
+            (
+                r#"{"feishu/lark-global": {"encrypt_key": "s3cr3t"}}"#,
+                r#"ENDPOINTS["feishu/lark-global"].verification_token"#,
+                "required",
+            ),
+            (
+                r#"{"feishu/lark-global": {"verification_token": "s3cr3t\n"}}"#,
+                r#"ENDPOINTS["feishu/lark-global"].verification_token"#,
+                "trailing newline",
+            ),
+            (
+                r#"{"feishu/lark-global": {"verification_token": "t", "encrypt_key": " s3cr3t"}}"#,
+                r#"ENDPOINTS["feishu/lark-global"].encrypt_key"#,
+                "leading whitespace",
+            ),
+            (
+                r#"{"feishu/lark-global": {"verification_token": "t", "encrypt_key": "'s3cr3t'"}}"#,
+                r#"ENDPOINTS["feishu/lark-global"].encrypt_key"#,
+                "wrapped in quotes",
+            ),
+            (
+                r#"{"feishu/lark-global": {"verification_token": 12345678}}"#,
+                r#"ENDPOINTS["feishu/lark-global"].verification_token"#,
+                "not a string",
+            ),
+            (
+                r#"{"feishu/lark-global": {"verification_token": "t", "token": "s3cr3t"}}"#,
+                r#"ENDPOINTS["feishu/lark-global"]"#,
+                "unknown field \"token\"",
+            ),
+            (
+                r#"{"feishu/Lark": {"verification_token": "s3cr3t"}}"#,
+                r#"ENDPOINTS["feishu/Lark"]"#,
+                "not an endpoint name",
+            ),
+            (
+                r#"{"dingtalk/x": {"verification_token": "s3cr3t"}}"#,
+                r#"ENDPOINTS["dingtalk/x"]"#,
+                "not an endpoint",
+            ),
+            (
+                r#"{"feishu": {"verification_token": "s3cr3t"}}"#,
+                r#"ENDPOINTS["feishu"].verification_token"#,
+                "FEISHU_VERIFICATION_TOKEN",
+            ),
+            (
+                r#"{"feilian": {"previous_verification_token": "s3cr3t", "previous_until": "2025-12-01T00:00:00Z"}}"#,
+                r#"ENDPOINTS["feilian"].previous_until"#,
+                "FEILIAN_VERIFICATION_TOKEN is not set",
+            ),
+            (
+                r#"{"feishu": {"previous_encrypt_key": "s3cr3t", "previous_until": "2025-12-01T00:00:00Z"}}"#,
+                r#"ENDPOINTS["feishu"].previous_encrypt_key"#,
+                "previous_verification_token is not",
+            ),
+            (
+                r#"{"feishu": {"previous_verification_token": "s3cr3t"}}"#,
+                r#"ENDPOINTS["feishu"].previous_until"#,
+                "required",
+            ),
+            (
+                r#"{"feishu": {"previous_verification_token": "s3cr3t", "previous_until": "next week"}}"#,
+                r#"ENDPOINTS["feishu"].previous_until"#,
+                "not an RFC 3339 time",
+            ),
+            (
+                r#"{"feishu": {"previous_verification_token": "s3cr3t", "previous_until": "2025-12-07T10:53:21Z"}}"#,
+                r#"ENDPOINTS["feishu"].previous_until"#,
+                "more than 7 days",
+            ),
+            (r#"["s3cr3t"]"#, "ENDPOINTS", "not a JSON object"),
+            (r#"{"s3cr3t"#, "ENDPOINTS", "not JSON"),
+            (
+                r#"{"feishu/x": "s3cr3t"}"#,
+                r#"ENDPOINTS["feishu/x"]"#,
+                "not an object",
+            ),
+        ] {
+            let result = read_text(text);
+            let err = result.as_ref().map(|_| ()).unwrap_err().clone();
+            assert_eq!(place_of(result), expected_place, "{text}");
+            let message = err.to_string();
+            assert!(message.contains(expected), "{text}: {message}");
+            assert!(
+                !message.contains("s3cr3t") && !message.contains("12345678"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_values_are_unset_and_an_empty_default_entry_is_nothing() {
+        let read = read(
+            Some(r#"{"feilian": {"previous_verification_token": ""}, "feishu/x": {"verification_token": "t", "encrypt_key": ""}}"#),
+            vec![],
+            now(),
+        )
+        .unwrap();
+        let ids: Vec<&str> = read.endpoints.keys().map(String::as_str).collect();
+        assert_eq!(ids, ["feishu/x"]);
+        assert_eq!(read.fingerprints.len(), 1);
+    }
+
+    #[test]
+    fn a_setting_is_named_where_it_is_configured() {
+        let named = EndpointId::parse("feilian/sub").unwrap();
+        assert_eq!(
+            setting_place(&named, Setting::EncryptKey),
+            r#"ENDPOINTS["feilian/sub"].encrypt_key"#
+        );
+        assert_eq!(
+            setting_place(
+                &EndpointId::default_of(Source::Feishu),
+                Setting::VerificationToken
+            ),
+            "FEISHU_VERIFICATION_TOKEN"
+        );
+    }
+
+    #[test]
+    fn a_previous_pair_without_its_key_keeps_the_current_key_and_never_lets_plaintext_in() {
+        use org_change_core::{Credentials, Delivery, Inbound, Rejection, cipher, receive};
+        let keyed = Endpoint::new(
+            Source::Feilian,
+            VerificationToken::new("new"),
+            Some(EncryptKey::new("k")),
+        );
+        let read = read(
+            Some(r#"{"feilian": {"previous_verification_token": "old", "previous_until": "2025-12-01T00:00:00Z"}}"#),
+            vec![keyed],
+            now(),
+        )
+        .unwrap();
+        let endpoint = &read.endpoints["feilian"];
+        let challenge = r#"{"challenge": "c", "token": "old", "type": "url_verification"}"#;
+        let inbound = |body: &str| -> Result<Delivery, Rejection> {
+            let body = body.to_owned();
+            receive(
+                endpoint,
+                Inbound {
+                    body: body.as_bytes(),
+                    signature: None,
+                },
+                now(),
+            )
+        };
+        assert_eq!(
+            inbound(challenge).unwrap_err(),
+            Rejection::PlaintextRefused {
+                platform: Source::Feilian
+            }
+        );
+        let sealed = cipher::encrypt(&EncryptKey::new("k"), challenge.as_bytes(), [1; 16]);
+        let delivery = inbound(&format!(r#"{{"encrypt": "{sealed}"}}"#)).unwrap();
+        assert_eq!(delivery.credentials(), Credentials::Previous);
+    }
+}
