@@ -1,5 +1,5 @@
 # The two commands of the README, and their parts.
-.PHONY: demo test setup build-arm64 bench-cold-start load
+.PHONY: demo test setup build-arm64 bench-cold-start load fuzz bench
 
 demo:   ## Run the local demo: SQS (moto) + the relay under cargo lambda watch + a triggered event of every type
 	scripts/demo.sh
@@ -19,3 +19,9 @@ bench-cold-start:  ## Cold-start figures: exec -> challenge answered, secret rea
 
 load:  ## Load test: LOAD_EVENTS webhooks (default 10000) sent twice through 4 relay processes to moto; fails on a lost acknowledgement
 	scripts/load.sh
+
+fuzz:  ## Fuzz the protocol core: every cargo-fuzz target of fuzz/ for FUZZ_SECONDS each (default 300)
+	scripts/fuzz.sh
+
+bench:  ## The protocol core against the floor: medians, ratios and allocations per request (BENCH_QUICK=1: a few samples)
+	scripts/bench.sh
