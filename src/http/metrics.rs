@@ -4,12 +4,12 @@
 //!
 //! In the namespace `METRICS_NAMESPACE` (default `OrgChangeRelay`):
 //!
-//! | metric             | dimensions                    | per request                        |
-//! |--------------------|-------------------------------|------------------------------------|
-//! | `Requests`         | `Source`, `Outcome`           | 1                                  |
-//! | `MessagesEnqueued` | none; `Source`                | messages put on the queue          |
-//! | `EnqueueFailures`  | none; `Source`                | 1 when answered 503, else 0        |
-//! | `Rejections`       | `Source`, `Reason`            | 1, only on rejected requests (4xx) |
+//! | metric             | dimensions                    | per request                             |
+//! |--------------------|-------------------------------|-----------------------------------------|
+//! | `Requests`         | `Source`, `Outcome`           | 1                                       |
+//! | `MessagesEnqueued` | none; `Source`                | messages put on the queue               |
+//! | `EnqueueFailures`  | none; `Source`                | 1 when not enqueued (503, 422), else 0  |
+//! | `Rejections`       | `Source`, `Reason`            | 1, only on rejected requests (4xx, not 422) |
 //!
 //! `Outcome` is `challenge`, `enqueued`, `ignored`, `rejected` or `failed`; `Reason`
 //! is the error code of the JSON reply (`bad_signature`, ...); `Source` is `feishu`,
@@ -30,7 +30,8 @@ pub enum Outcome {
     Ignored,
     /// A 4xx: the request itself is wrong.
     Rejected,
-    /// A 5xx: not enqueued, the platform retries.
+    /// Not enqueued: a 5xx (the platform retries), or the 422 of a message that can
+    /// never be enqueued.
     Failed,
 }
 

@@ -16,19 +16,20 @@ use lambda_http::{Body, Request, Response};
 use crate::config::{ChallengeReply, Config};
 use crate::protocol::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::protocol::{Delivery, Inbound, Rejection, SignatureHeaders, Source, receive};
-use crate::queue::{Queue, RetryPolicy, publish};
+use crate::queue::{PublishPolicy, Queue, publish};
 use metrics::{Counts, Outcome};
 use reply::{Failure, Handled};
 
 /// How long the relay waits for SQS before answering 503: inside the platforms'
-/// 3-second deadline, whatever the SDK is doing (PROTOCOL.md, "Delivery").
+/// 3-second deadline, whatever the SDK is doing (PROTOCOL.md, "Delivery"). It caps
+/// the whole publication of a request ([`PublishPolicy::deadline`]).
 pub const ENQUEUE_DEADLINE: Duration = Duration::from_millis(2_500);
 
 /// Everything a request needs, built once at start.
 pub struct App<Q> {
     pub config: Config,
     pub queue: Q,
-    pub retry: RetryPolicy,
+    pub publish: PublishPolicy,
 }
 
 impl<Q: Queue> App<Q> {
@@ -36,7 +37,7 @@ impl<Q: Queue> App<Q> {
         Self {
             config,
             queue,
-            retry: RetryPolicy::default(),
+            publish: PublishPolicy::default(),
         }
     }
 }
@@ -109,13 +110,10 @@ async fn process<Q: Queue>(
         Delivery::Ignored(event) => Ok(Handled::Ignored(event)),
         Delivery::Changes(batch) => {
             let event = batch.event().clone();
-            let total = batch.messages().len();
-            match tokio::time::timeout(ENQUEUE_DEADLINE, publish(&app.queue, &batch, app.retry))
-                .await
-            {
-                Ok(Ok(count)) => Ok(Handled::Enqueued { event, count }),
-                Ok(Err(error)) => Err(Failure::Enqueue { event, error }),
-                Err(_elapsed) => Err(Failure::EnqueueTimeout { event, total }),
+            // Capped by `app.publish.deadline` (ENQUEUE_DEADLINE).
+            match publish(&app.queue, &batch, app.publish).await {
+                Ok(count) => Ok(Handled::Enqueued { event, count }),
+                Err(error) => Err(Failure::Enqueue { event, error }),
             }
         }
     }
@@ -143,7 +141,7 @@ fn record(
             Ok(Handled::Challenge { .. }) => Outcome::Challenge,
             Ok(Handled::Enqueued { .. }) => Outcome::Enqueued,
             Ok(Handled::Ignored(_)) => Outcome::Ignored,
-            Err(_) if status >= 500 => Outcome::Failed,
+            Err(failure) if failure.not_enqueued() || status >= 500 => Outcome::Failed,
             Err(_) => Outcome::Rejected,
         },
         reason: outcome.as_ref().err().map(Failure::code),

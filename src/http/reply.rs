@@ -2,8 +2,9 @@
 //!
 //! The platforms read only the status: 200 is an acknowledgement, anything else is
 //! retried later (about 15 s, 5 min, 1 h and 6 h; PROTOCOL.md, "Delivery"). So 200
-//! means every message is on the queue, 4xx means the request itself is wrong, and
-//! 503 means "not enqueued, send it again".
+//! means every message is on the queue, 4xx means the request itself is wrong (or,
+//! 422, that a message of it can never be enqueued), and 503 means "not enqueued,
+//! send it again".
 
 use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
 use lambda_http::http::{HeaderValue, StatusCode};
@@ -13,7 +14,7 @@ use serde::Serialize;
 use super::route::RouteError;
 use crate::config::ChallengeReply;
 use crate::protocol::{EventRef, Rejection, Source};
-use crate::queue::PublishError;
+use crate::queue::{PublishError, PublishErrorKind};
 
 /// A request that was handled.
 #[derive(Debug)]
@@ -35,13 +36,10 @@ pub enum Failure {
     Route(RouteError),
     SourceDisabled(Source),
     Rejected(Rejection),
+    /// Not every message is on the queue; the error's kind says whether it ever can be.
     Enqueue {
         event: EventRef,
         error: PublishError,
-    },
-    EnqueueTimeout {
-        event: EventRef,
-        total: usize,
     },
 }
 
@@ -64,10 +62,20 @@ impl Failure {
                 | Rejection::BadSignature
                 | Rejection::BadToken { .. } => StatusCode::UNAUTHORIZED,
             },
-            Failure::Enqueue { .. } | Failure::EnqueueTimeout { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Failure::Enqueue { error, .. } => match error.kind {
+                // Retrying never helps, and it is not the sender's fault either.
+                PublishErrorKind::MessageTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                PublishErrorKind::Unconfirmed | PublishErrorKind::Timeout => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            },
         }
+    }
+
+    /// Whether the request was good but its messages are not (all) on the queue: a
+    /// 503, or the 422 of a message that can never be.
+    pub fn not_enqueued(&self) -> bool {
+        matches!(self, Failure::Enqueue { .. })
     }
 
     pub fn code(&self) -> &'static str {
@@ -76,8 +84,11 @@ impl Failure {
             Failure::Route(RouteError::MethodNotAllowed) => "method_not_allowed",
             Failure::SourceDisabled(_) => "source_disabled",
             Failure::Rejected(rejection) => rejection.code(),
-            Failure::Enqueue { .. } => "enqueue_failed",
-            Failure::EnqueueTimeout { .. } => "enqueue_timeout",
+            Failure::Enqueue { error, .. } => match error.kind {
+                PublishErrorKind::Unconfirmed => "enqueue_failed",
+                PublishErrorKind::Timeout => "enqueue_timeout",
+                PublishErrorKind::MessageTooLarge { .. } => "message_too_large",
+            },
         }
     }
 
@@ -95,13 +106,11 @@ impl Failure {
                 )
             }
             Failure::Rejected(rejection) => rejection.to_string(),
+            Failure::Enqueue { error, .. } if error.is_permanent() => {
+                format!("not enqueued, and retrying cannot help: {error}")
+            }
             Failure::Enqueue { error, .. } => {
                 format!("not enqueued, the platform will retry: {error}")
-            }
-            Failure::EnqueueTimeout { total, .. } => {
-                format!(
-                    "SQS did not confirm all {total} message(s) in time; the platform will retry"
-                )
             }
         }
     }
@@ -109,7 +118,7 @@ impl Failure {
     /// The event the request carried, when it got far enough to tell.
     pub fn event(&self) -> Option<&EventRef> {
         match self {
-            Failure::Enqueue { event, .. } | Failure::EnqueueTimeout { event, .. } => Some(event),
+            Failure::Enqueue { event, .. } => Some(event),
             _ => None,
         }
     }
