@@ -2,16 +2,24 @@
 //! request in, a response out. It routes, applies the size limit, hands the raw
 //! body to the protocol core, publishes what the core verified, and writes one log
 //! line and one metrics line.
+//!
+//! [`handle_event`] is what the Lambda runtime calls: it turns the event into an HTTP
+//! request with lambda_http's own conversion, guarded against the inputs on which
+//! that conversion panics, and hands the request to [`handle`].
 
 pub mod metrics;
 pub mod reply;
 pub mod route;
 
 use std::convert::Infallible;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use lambda_http::tracing;
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{
+    Adapter, Body, LambdaEvent, Request, Response, Service, TransformResponse, service_fn, tracing,
+};
+use serde::Serialize;
 
 use crate::config::{ChallengeReply, Config};
 use crate::protocol::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
@@ -42,7 +50,50 @@ impl<Q: Queue> App<Q> {
     }
 }
 
-/// The Lambda handler. It never fails: every outcome is a response.
+/// The Lambda function: an API Gateway (REST or HTTP API) or Function URL event in,
+/// the response in that event's format out. It never fails: every event gets a JSON
+/// answer from the relay.
+///
+/// lambda_http (1.3) converts the event into an HTTP request with `expect`s and
+/// `unwrap`s, and so panics, before any handler runs, on a `Host` header that is not
+/// a valid host (`a b`), a path too long for an `http::Uri` (64 KiB), or a body
+/// marked `isBase64Encoded` that is not base64 (`into_api_gateway_v2_request`,
+/// `into_proxy_request`, `build_request_uri` in its `request.rs`;
+/// `Body::from_maybe_encoded` in aws_lambda_events). The runtime would catch the
+/// panic and report an error, which API Gateway turns into a 502 without a body.
+/// Here the conversion, which `Adapter::call` does before it returns the future,
+/// runs inside `catch_unwind`, and a panic in it is answered 400
+/// `unreadable_request`, in the response format of the event's origin (lambda_http's
+/// own, through the same `TransformResponse`). The release profile must keep
+/// `panic = "unwind"` (the default) for this to work.
+pub async fn handle_event<Q: Queue>(
+    app: &App<Q>,
+    event: LambdaEvent<LambdaRequest>,
+) -> Result<impl Serialize + use<Q>, Infallible> {
+    let started = Instant::now();
+    let origin = event.payload.request_origin();
+    let mut adapter = Adapter::from(service_fn(|request| handle(app, request)));
+    let answer = match catch_unwind(AssertUnwindSafe(|| adapter.call(event))) {
+        Ok(answer) => answer,
+        Err(_panic) => {
+            // The panic's text names the parse error, and the default hook has
+            // written it to stderr already; it is not repeated in the answer.
+            let outcome = Err(Failure::UnreadableEvent);
+            let response = reply::respond(&outcome);
+            record(
+                &app.config.metrics_namespace,
+                None,
+                &outcome,
+                response.status().as_u16(),
+                started.elapsed(),
+            );
+            TransformResponse::Response(origin, Box::pin(std::future::ready(response)))
+        }
+    };
+    answer.await
+}
+
+/// The HTTP handler. It never fails: every outcome is a response.
 pub async fn handle<Q: Queue>(
     app: &App<Q>,
     request: Request,

@@ -33,6 +33,9 @@ pub enum Handled {
 /// A request that was not.
 #[derive(Debug)]
 pub enum Failure {
+    /// lambda_http could not turn the Lambda event into an HTTP request (an invalid
+    /// `Host` header or path, or a body marked base64 that is not): `handle_event`.
+    UnreadableEvent,
     Route(RouteError),
     SourceDisabled(Source),
     Rejected(Rejection),
@@ -46,6 +49,7 @@ pub enum Failure {
 impl Failure {
     pub fn status(&self) -> StatusCode {
         match self {
+            Failure::UnreadableEvent => StatusCode::BAD_REQUEST,
             Failure::Route(RouteError::NotFound) | Failure::SourceDisabled(_) => {
                 StatusCode::NOT_FOUND
             }
@@ -80,6 +84,7 @@ impl Failure {
 
     pub fn code(&self) -> &'static str {
         match self {
+            Failure::UnreadableEvent => "unreadable_request",
             Failure::Route(RouteError::NotFound) => "not_found",
             Failure::Route(RouteError::MethodNotAllowed) => "method_not_allowed",
             Failure::SourceDisabled(_) => "source_disabled",
@@ -94,6 +99,7 @@ impl Failure {
 
     pub fn message(&self) -> String {
         match self {
+            Failure::UnreadableEvent => "the request could not be read: an invalid Host header or path, or a body marked base64 that is not base64".into(),
             Failure::Route(RouteError::NotFound) => {
                 "no such route: POST to a path ending in /feishu or /feilian".into()
             }
