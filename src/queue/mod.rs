@@ -181,18 +181,27 @@ impl<'a> Call<'a> {
     }
 }
 
+/// A message bigger than one call may carry.
+#[derive(Debug)]
+struct TooLarge {
+    id: String,
+    size: usize,
+    limit: usize,
+}
+
 /// Lays `messages` into chains of calls within `limits`, or names the first message
 /// that can never fit.
 ///
 /// The messages of one unit stay together and in order. A unit that fits in one call
 /// goes, whole, into the first call with room for it (first fit), so that calls are
 /// full and units independent; a unit too big for one call starts a chain of its own
-/// that fills calls one after another (later small units may join its last call).
+/// that fills calls one after another (later units that fit in one call may join any
+/// of them).
 fn plan<'a>(
     messages: &'a [Outgoing],
     size: impl Fn(&Outgoing) -> usize,
     limits: Limits,
-) -> Result<Vec<Chain<'a>>, PublishErrorKind> {
+) -> Result<Vec<Chain<'a>>, TooLarge> {
     let limits = Limits {
         entries: limits.entries.max(1),
         ..limits
@@ -203,7 +212,7 @@ fn plan<'a>(
     for message in messages {
         let bytes = size(message);
         if bytes > limits.bytes {
-            return Err(PublishErrorKind::MessageTooLarge {
+            return Err(TooLarge {
                 id: message.id.clone(),
                 size: bytes,
                 limit: limits.bytes,
@@ -250,11 +259,9 @@ fn plan<'a>(
                     call.push(message, bytes);
                 }
             }
+            let index = chains.len();
+            open.extend((0..chain.len()).map(|call| (index, call)));
             chains.push(chain);
-            // Later units may join the chain's last call only: joining an earlier one
-            // would be as correct, but they would wait behind less of the chain.
-            let index = chains.len() - 1;
-            open.push((index, chains[index].len() - 1));
         }
     }
     Ok(chains
@@ -277,19 +284,13 @@ pub async fn publish<Q: Queue>(
         |message| queue.payload_size(message),
         queue.limits(),
     )
-    .map_err(|kind| {
-        let reason = match &kind {
-            PublishErrorKind::MessageTooLarge { id, size, limit } => format!(
-                "{id} counts {size} bytes for SQS, over the {limit}-byte limit of one message: it can never be enqueued, so none of the request was sent"
-            ),
-            _ => String::new(),
-        };
-        PublishError {
-            enqueued: 0,
-            total,
-            reason,
-            kind,
-        }
+    .map_err(|TooLarge { id, size, limit }| PublishError {
+        enqueued: 0,
+        total,
+        reason: format!(
+            "{id} counts {size} bytes for SQS, over the {limit}-byte limit of one message: it can never be enqueued, so none of the request was sent"
+        ),
+        kind: PublishErrorKind::MessageTooLarge { id, size, limit },
     })?;
 
     let confirmed = AtomicUsize::new(0);
@@ -713,6 +714,32 @@ mod tests {
             ]
         );
         assert_eq!(chains.len(), 2, "two independent calls");
+    }
+
+    #[test]
+    fn a_unit_bigger_than_a_call_is_a_chain_of_calls_that_small_units_may_join() {
+        // Unit 0 changed 25 times, then five units once each.
+        let units: Vec<usize> = [vec![0; 25], (1..=5).collect()].concat();
+        let batch = feilian(&units, 1);
+        let chains = plan(batch.messages(), sqs::payload_size, Limits::SQS).unwrap();
+        let calls: Vec<Vec<Vec<usize>>> = chains
+            .iter()
+            .map(|chain| {
+                chain
+                    .iter()
+                    .map(|call| call.iter().map(|m| index(&m.id)).collect())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            calls,
+            [[
+                (0..10).collect::<Vec<_>>(),
+                (10..20).collect(),
+                (20..30).collect()
+            ]],
+            "one chain of three calls, in order, the small units in the last"
+        );
     }
 
     #[tokio::test]
