@@ -1,5 +1,5 @@
 # The two commands of the README, and their parts.
-.PHONY: demo test setup build-arm64 bench-cold-start
+.PHONY: demo test setup build-arm64 bench-cold-start bench-publish
 
 demo:   ## Run the local demo: SQS (moto) + the relay under cargo lambda watch + a triggered event of every type
 	scripts/demo.sh
@@ -16,3 +16,6 @@ build-arm64:  ## sam build --beta-features (cargo lambda build --release --arm64
 
 bench-cold-start:  ## Cold-start figures: exec -> challenge answered, secret read over TLS, at Lambda CPU shares
 	scripts/bench-cold-start.sh
+
+bench-publish:  ## One Feilian request of 1,000 changes: answer time with calls sent one at a time vs ten at a time (moto + 20-50 ms proxy)
+	scripts/bench-publish.sh
