@@ -1,5 +1,5 @@
 # The two commands of the README, and their parts.
-.PHONY: demo test setup build-arm64 bench-cold-start load fuzz bench
+.PHONY: demo test setup build-arm64 bench-cold-start load fuzz bench bench-publish
 
 demo:   ## Run the local demo: SQS (moto) + the relay under cargo lambda watch + a triggered event of every type
 	scripts/demo.sh
@@ -25,3 +25,6 @@ fuzz:  ## Fuzz the protocol core: every cargo-fuzz target of fuzz/ for FUZZ_SECO
 
 bench:  ## The protocol core against the floor: medians, ratios and allocations per request (BENCH_QUICK=1: a few samples)
 	scripts/bench.sh
+
+bench-publish:  ## One Feilian request of 1,000 changes: answer time with calls sent one at a time vs ten at a time (moto + 20-50 ms proxy)
+	scripts/bench-publish.sh

@@ -1,9 +1,9 @@
 //! The Lambda function. `main` does four things, in order: logging, configuration
 //! (environment and secret), clients, and the runtime loop. Everything expensive happens here, once.
 
-use lambda_http::{Error, service_fn, tracing};
+use lambda_http::{Error, lambda_runtime, service_fn, tracing};
 use org_change_relay::aws::load_sdk_config;
-use org_change_relay::http::{App, handle};
+use org_change_relay::http::{App, handle_event};
 use org_change_relay::queue::sqs::SqsQueue;
 use org_change_relay::secrets::load_config;
 
@@ -65,5 +65,7 @@ async fn main() -> Result<(), Error> {
         None => app,
     };
 
-    lambda_http::run(service_fn(|request| handle(&app, request))).await
+    // What `lambda_http::run` does, with the event's conversion into an HTTP request
+    // guarded: `handle_event` answers even the events lambda_http cannot read.
+    lambda_runtime::run(service_fn(|event| handle_event(&app, event))).await
 }

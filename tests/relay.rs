@@ -832,3 +832,107 @@ async fn names_with_characters_sqs_refuses_are_escaped_in_the_body() {
         bodies[1]
     );
 }
+
+/// A Feilian update whose entry `i` changes department `units[i]` with a name of
+/// `name_bytes` bytes; its event id is `event_id`.
+fn feilian_update(event_id: &str, units: &[&str], name_bytes: usize) -> String {
+    let name = "n".repeat(name_bytes);
+    let entries: Vec<Value> = units
+        .iter()
+        .map(|unit| json!({"object": {"open_id": unit, "name": name}, "update_fields": ["name"]}))
+        .collect();
+    json!({
+        "schema": "1.0",
+        "header": {"event_id": event_id, "token": FEILIAN_TOKEN, "create_time": "1740385174957", "event_type": "department.v1.update", "app_id": "cfg"},
+        "data": {"events": entries},
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_message_that_can_never_fit_in_sqs_is_422_and_nothing_of_the_request_is_enqueued() {
+    let Setup { client, queue } = setup(false).await;
+    let mut vars = vec![("QUEUE_URL", queue.as_str()), ("MAX_BODY_BYTES", "4194304")];
+    vars.extend(SECRETS);
+    let app = app(&client, &vars);
+    // Entry 1 of 3 alone is over SQS's 1 MiB once it is a message; the others are small.
+    let mut body: Value =
+        serde_json::from_str(&feilian_update("too-big-1", &["od_a", "od_b", "od_c"], 10)).unwrap();
+    body["data"]["events"][1]["object"]["name"] = json!("x".repeat(1_100_000));
+    let answer = send(&app, &feilian_event(&body.to_string())).await;
+    assert_eq!(
+        (answer.status, answer.error_code().as_str()),
+        (422, "message_too_large"),
+        "{}",
+        &answer.body[..answer.body.len().min(500)]
+    );
+    assert_eq!(answer.content_type, "application/json");
+    let message = answer.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("feilian:too-big-1:1") && message.contains("0 of 3 messages enqueued"),
+        "{message}"
+    );
+    assert!(
+        drain(&client, &queue).await.is_empty(),
+        "neither the big entry nor the two small ones"
+    );
+}
+
+#[tokio::test]
+async fn big_messages_are_sent_in_calls_that_fit_sqss_size_limit() {
+    // Three entries of ~400 KB: one call of all three would be 1.2 MB, which SQS (and
+    // moto) refuse whole as BatchRequestTooLong.
+    let Setup { client, queue } = setup(false).await;
+    let mut vars = vec![("QUEUE_URL", queue.as_str()), ("MAX_BODY_BYTES", "4194304")];
+    vars.extend(SECRETS);
+    let app = app(&client, &vars);
+    let body = feilian_update("big-1", &["od_a", "od_b", "od_c"], 400_000);
+    let answer = send(&app, &feilian_event(&body)).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (200, json!({"ok": true, "enqueued": 3})),
+    );
+    let mut units: Vec<String> = drain(&client, &queue)
+        .await
+        .iter()
+        .map(|m| m.body["entity_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    units.sort();
+    assert_eq!(units, ["od_a", "od_b", "od_c"]);
+}
+
+#[tokio::test]
+async fn on_a_fifo_queue_each_units_changes_arrive_in_order_across_calls() {
+    // Three departments changed 20 times each, interleaved: each unit spans two calls,
+    // sent one after the other while the other units' calls go alongside.
+    let Setup { client, queue } = setup(true).await;
+    let app = encrypted_app(&client, &queue);
+    let units: Vec<&str> = (0..60).map(|i| ["od_x", "od_y", "od_z"][i % 3]).collect();
+    let answer = send(&app, &feilian_event(&feilian_update("fifo-1", &units, 10))).await;
+    assert_eq!(
+        (answer.status, answer.json()["enqueued"].clone()),
+        (200, json!(60))
+    );
+    let received = drain(&client, &queue).await;
+    assert_eq!(received.len(), 60);
+    for unit in ["od_x", "od_y", "od_z"] {
+        let order: Vec<usize> = received
+            .iter()
+            .filter(|m| m.body["entity_id"] == unit)
+            .map(|m| {
+                m.body["id"]
+                    .as_str()
+                    .and_then(|id| id.rsplit(':').next())
+                    .and_then(|i| i.parse().ok())
+                    .expect("feilian:<event>:<index>")
+            })
+            .collect();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(order.len(), 20, "{unit}");
+        assert_eq!(order, sorted, "{unit} out of order");
+    }
+}

@@ -8,10 +8,10 @@
 //! |---------------------------|-----------------------------------------|------------------------------------|
 //! | `Requests`                | `Source`, `Outcome`; `Endpoint`, `Outcome` | 1                               |
 //! | `MessagesEnqueued`        | none; `Source`; `Endpoint`              | messages put on the queue          |
-//! | `EnqueueFailures`         | none; `Source`; `Endpoint`              | 1 when answered 503, else 0        |
+//! | `EnqueueFailures`         | none; `Source`; `Endpoint`              | 1 when not enqueued (503, 422), else 0 |
 //! | `Quarantined`             | none; `Source`; `Endpoint`              | 1 when the event was quarantined   |
 //! | `PreviousCredentialsUsed` | none; `Source`; `Endpoint`              | 1 when the endpoint's previous token and key authenticated it, else 0 |
-//! | `Rejections`              | none; `Source`, `Reason`; `Endpoint`, `Reason` | 1, only on rejected requests (4xx) |
+//! | `Rejections`              | none; `Source`, `Reason`; `Endpoint`, `Reason` | 1, only on rejected requests (4xx, not 422) |
 //!
 //! `Outcome` is `challenge`, `enqueued`, `ignored`, `quarantined`, `rejected` or
 //! `failed`; `Reason`
@@ -39,7 +39,8 @@ pub enum Outcome {
     Quarantined,
     /// A 4xx: the request itself is wrong.
     Rejected,
-    /// A 5xx: not enqueued, the platform retries.
+    /// Not enqueued: a 5xx (the platform retries), or the 422 of a message that can
+    /// never be enqueued.
     Failed,
 }
 

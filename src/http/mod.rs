@@ -2,19 +2,28 @@
 //! request in, a response out. It routes, applies the size limit, hands the raw
 //! body to the protocol core, publishes what the core verified, and writes one log
 //! line and one metrics line.
+//!
+//! [`handle_event`] is what the Lambda runtime calls: it turns the event into an HTTP
+//! request with lambda_http's own conversion, guarded against the inputs on which
+//! that conversion panics, and hands the request to [`handle`].
 
 pub mod metrics;
 pub mod reply;
 pub mod route;
 
 use std::convert::Infallible;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant, SystemTime};
 
-use lambda_http::tracing;
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{
+    Adapter, Body, LambdaEvent, Request, Response, Service, TransformResponse, service_fn, tracing,
+};
+use serde::Serialize;
 
 use crate::config::{ChallengeReply, Config};
-use crate::queue::{MAX_MESSAGE_BYTES, PublishError, Queue, RetryPolicy, publish};
+use crate::queue::sqs::MAX_PAYLOAD_BYTES;
+use crate::queue::{PublishPolicy, Queue, publish};
 use metrics::{Counts, Outcome};
 use org_change_core::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use org_change_core::{
@@ -34,7 +43,9 @@ pub struct App<Q> {
     /// Where verified events that cannot become messages go (`QUARANTINE_QUEUE_URL`);
     /// without one they are refused with their error, as the platform then retries.
     pub quarantine: Option<Q>,
-    pub retry: RetryPolicy,
+    /// How a request's messages are published: calls in flight, attempts, backoff,
+    /// and the deadline ([`ENQUEUE_DEADLINE`]).
+    pub publish: PublishPolicy,
     /// The clock the replay window is measured with: [`SystemTime::now`], or a fixed
     /// time in tests.
     pub clock: fn() -> SystemTime,
@@ -46,7 +57,7 @@ impl<Q: Queue> App<Q> {
             config,
             queue,
             quarantine: None,
-            retry: RetryPolicy::default(),
+            publish: PublishPolicy::default(),
             clock: SystemTime::now,
         }
     }
@@ -60,7 +71,50 @@ impl<Q: Queue> App<Q> {
     }
 }
 
-/// The Lambda handler. It never fails: every outcome is a response.
+/// The Lambda function: an API Gateway (REST or HTTP API) or Function URL event in,
+/// the response in that event's format out. It never fails: every event gets a JSON
+/// answer from the relay.
+///
+/// lambda_http (1.3) converts the event into an HTTP request with `expect`s and
+/// `unwrap`s, and so panics, before any handler runs, on a `Host` header that is not
+/// a valid host (`a b`), a path too long for an `http::Uri` (64 KiB), or a body
+/// marked `isBase64Encoded` that is not base64 (`into_api_gateway_v2_request`,
+/// `into_proxy_request`, `build_request_uri` in its `request.rs`;
+/// `Body::from_maybe_encoded` in aws_lambda_events). The runtime would catch the
+/// panic and report an error, which API Gateway turns into a 502 without a body.
+/// Here the conversion, which `Adapter::call` does before it returns the future,
+/// runs inside `catch_unwind`, and a panic in it is answered 400
+/// `unreadable_request`, in the response format of the event's origin (lambda_http's
+/// own, through the same `TransformResponse`). The release profile must keep
+/// `panic = "unwind"` (the default) for this to work.
+pub async fn handle_event<Q: Queue>(
+    app: &App<Q>,
+    event: LambdaEvent<LambdaRequest>,
+) -> Result<impl Serialize + use<Q>, Infallible> {
+    let started = Instant::now();
+    let origin = event.payload.request_origin();
+    let mut adapter = Adapter::from(service_fn(|request| handle(app, request)));
+    let answer = match catch_unwind(AssertUnwindSafe(|| adapter.call(event))) {
+        Ok(answer) => answer,
+        Err(_panic) => {
+            // The panic's text names the parse error, and the default hook has
+            // written it to stderr already; it is not repeated in the answer.
+            let outcome = Err(Failure::UnreadableEvent);
+            let response = reply::respond(&outcome, None);
+            record(
+                &app.config.metrics_namespace,
+                None,
+                &outcome,
+                response.status().as_u16(),
+                started.elapsed(),
+            );
+            TransformResponse::Response(origin, Box::pin(std::future::ready(response)))
+        }
+    };
+    answer.await
+}
+
+/// The HTTP handler. It never fails: every outcome is a response.
 pub async fn handle<Q: Queue>(
     app: &App<Q>,
     request: Request,
@@ -144,16 +198,10 @@ async fn process<Q: Queue>(
         Delivery::Ignored(event) => Ok(Handled::Ignored(event)),
         Delivery::Changes(batch) => {
             let event = batch.event().clone();
-            let total = batch.messages().len();
-            match tokio::time::timeout(
-                ENQUEUE_DEADLINE,
-                publish(&app.queue, batch.messages(), app.retry),
-            )
-            .await
-            {
-                Ok(Ok(count)) => Ok(Handled::Enqueued { event, count }),
-                Ok(Err(error)) => Err(Failure::Enqueue { event, error }),
-                Err(_elapsed) => Err(Failure::EnqueueTimeout { event, total }),
+            // Capped by `app.publish.deadline` (ENQUEUE_DEADLINE).
+            match publish(&app.queue, batch.messages(), app.publish).await {
+                Ok(count) => Ok(Handled::Enqueued { event, count }),
+                Err(error) => Err(Failure::Enqueue { event, error }),
             }
         }
         Delivery::Unusable {
@@ -163,7 +211,7 @@ async fn process<Q: Queue>(
             let Some(queue) = &app.quarantine else {
                 return Err(Failure::Rejected(rejection));
             };
-            quarantine_event(queue, &quarantine, app.retry).await
+            quarantine_event(queue, &quarantine, app.publish).await
         }
     }
 }
@@ -174,24 +222,20 @@ async fn process<Q: Queue>(
 async fn quarantine_event<Q: Queue>(
     queue: &Q,
     quarantine: &Quarantine,
-    retry: RetryPolicy,
+    policy: PublishPolicy,
 ) -> Result<Handled, Failure> {
     let event = quarantine.event().clone();
     let reason = quarantine.reason();
-    let message = [quarantine.outgoing(MAX_MESSAGE_BYTES)];
-    match tokio::time::timeout(ENQUEUE_DEADLINE, publish(queue, &message, retry)).await {
-        Ok(Ok(_)) => Ok(Handled::Quarantined { event, reason }),
-        Ok(Err(error)) => Err(Failure::Quarantine { event, error }),
-        Err(_elapsed) => Err(Failure::Quarantine {
-            event,
-            error: PublishError {
-                enqueued: 0,
-                total: 1,
-                reason: "SQS did not confirm it in time".into(),
-            },
-        }),
+    let message = [quarantine.outgoing(QUARANTINE_BODY_BYTES)];
+    match publish(queue, &message, policy).await {
+        Ok(_) => Ok(Handled::Quarantined { event, reason }),
+        Err(error) => Err(Failure::Quarantine { event, error }),
     }
 }
+
+/// The largest quarantined envelope kept whole: a queue message's limit less room for
+/// its attributes (the detail is one sentence); a larger one is kept as its summary.
+const QUARANTINE_BODY_BYTES: usize = MAX_PAYLOAD_BYTES - 4_096;
 
 /// What made a body undecryptable, at DEBUG only: the answer is the same for every
 /// cause (no oracle), and the WARN line of the request carries that answer.
@@ -255,7 +299,7 @@ fn record(
             Ok(Handled::Enqueued { .. }) => Outcome::Enqueued,
             Ok(Handled::Ignored(_)) => Outcome::Ignored,
             Ok(Handled::Quarantined { .. }) => Outcome::Quarantined,
-            Err(_) if status >= 500 => Outcome::Failed,
+            Err(failure) if failure.not_enqueued() || status >= 500 => Outcome::Failed,
             Err(_) => Outcome::Rejected,
         },
         reason: outcome.as_ref().err().map(Failure::code),

@@ -1,9 +1,10 @@
 //! The one place where outcomes and errors become HTTP responses.
 //!
 //! The platforms read only the status: 200 is an acknowledgement, anything else is
-//! retried later (about 15 s, 5 min, 1 h and 6 h; `docs/protocol.md`, "Delivery and retries"). So 200
-//! means every message is on the queue, 4xx means the request itself is wrong, and
-//! 503 means "not enqueued, send it again".
+//! retried later (about 15 s, 5 min, 1 h and 6 h; `docs/protocol.md`, "Delivery and
+//! retries"). So 200 means every message is on the queue, 4xx means the request itself
+//! is wrong (or, 422, that a message of it can never be enqueued), and 503 means "not
+//! enqueued, send it again".
 
 use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
 use lambda_http::http::{HeaderValue, StatusCode};
@@ -12,7 +13,7 @@ use serde::Serialize;
 
 use super::route::RouteError;
 use crate::config::{ChallengeReply, secret_var, setting_place};
-use crate::queue::PublishError;
+use crate::queue::{PublishError, PublishErrorKind};
 use org_change_core::{Challenge, Credentials, EndpointId, EventRef, Rejection, Setting, Source};
 
 /// A request that was handled.
@@ -50,16 +51,16 @@ impl Handled {
 /// A request that was not.
 #[derive(Debug)]
 pub enum Failure {
+    /// lambda_http could not turn the Lambda event into an HTTP request (an invalid
+    /// `Host` header or path, or a body marked base64 that is not): `handle_event`.
+    UnreadableEvent,
     Route(RouteError),
     SourceDisabled(Source),
     Rejected(Rejection),
+    /// Not every message is on the queue; the error's kind says whether it ever can be.
     Enqueue {
         event: EventRef,
         error: PublishError,
-    },
-    EnqueueTimeout {
-        event: EventRef,
-        total: usize,
     },
     /// The quarantine queue did not take an event that belongs there.
     Quarantine {
@@ -71,6 +72,7 @@ pub enum Failure {
 impl Failure {
     pub fn status(&self) -> StatusCode {
         match self {
+            Failure::UnreadableEvent => StatusCode::BAD_REQUEST,
             Failure::Route(RouteError::NotFound) | Failure::SourceDisabled(_) => {
                 StatusCode::NOT_FOUND
             }
@@ -88,20 +90,35 @@ impl Failure {
                 | Rejection::StaleRequest { .. }
                 | Rejection::BadToken { .. } => StatusCode::UNAUTHORIZED,
             },
-            Failure::Enqueue { .. }
-            | Failure::EnqueueTimeout { .. }
-            | Failure::Quarantine { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::Enqueue { error, .. } => match error.kind {
+                // Retrying never helps, and it is not the sender's fault either.
+                PublishErrorKind::MessageTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                PublishErrorKind::Unconfirmed | PublishErrorKind::Timeout => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            },
+            Failure::Quarantine { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
+    }
+
+    /// Whether the request was good but its messages are not (all) on the queue: a
+    /// 503, or the 422 of a message that can never be.
+    pub fn not_enqueued(&self) -> bool {
+        matches!(self, Failure::Enqueue { .. } | Failure::Quarantine { .. })
     }
 
     pub fn code(&self) -> &'static str {
         match self {
+            Failure::UnreadableEvent => "unreadable_request",
             Failure::Route(RouteError::NotFound) => "not_found",
             Failure::Route(RouteError::MethodNotAllowed) => "method_not_allowed",
             Failure::SourceDisabled(_) => "source_disabled",
             Failure::Rejected(rejection) => rejection.code(),
-            Failure::Enqueue { .. } => "enqueue_failed",
-            Failure::EnqueueTimeout { .. } => "enqueue_timeout",
+            Failure::Enqueue { error, .. } => match error.kind {
+                PublishErrorKind::Unconfirmed => "enqueue_failed",
+                PublishErrorKind::Timeout => "enqueue_timeout",
+                PublishErrorKind::MessageTooLarge { .. } => "message_too_large",
+            },
             Failure::Quarantine { .. } => "quarantine_failed",
         }
     }
@@ -111,6 +128,7 @@ impl Failure {
     /// `ENDPOINTS["feishu/<name>"].encrypt_key`).
     pub fn message(&self, endpoint: Option<&EndpointId>) -> String {
         match self {
+            Failure::UnreadableEvent => "the request could not be read: an invalid Host header or path, or a body marked base64 that is not base64".into(),
             Failure::Route(RouteError::NotFound) => {
                 "no such route: POST to a path ending in /feishu or /feilian, or /feishu/<name> or /feilian/<name> for a named endpoint configured in ENDPOINTS".into()
             }
@@ -133,13 +151,11 @@ impl Failure {
                 }
                 (None, _) => rejection.to_string(),
             },
+            Failure::Enqueue { error, .. } if error.is_permanent() => {
+                format!("not enqueued, and retrying cannot help: {error}")
+            }
             Failure::Enqueue { error, .. } => {
                 format!("not enqueued, the platform will retry: {error}")
-            }
-            Failure::EnqueueTimeout { total, .. } => {
-                format!(
-                    "SQS did not confirm all {total} message(s) in time; the platform will retry"
-                )
             }
             Failure::Quarantine { error, .. } => {
                 format!(
@@ -152,9 +168,7 @@ impl Failure {
     /// The event the request carried, when it got far enough to tell.
     pub fn event(&self) -> Option<&EventRef> {
         match self {
-            Failure::Enqueue { event, .. }
-            | Failure::EnqueueTimeout { event, .. }
-            | Failure::Quarantine { event, .. } => Some(event),
+            Failure::Enqueue { event, .. } | Failure::Quarantine { event, .. } => Some(event),
             _ => None,
         }
     }

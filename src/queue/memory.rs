@@ -242,7 +242,7 @@ impl Queue for MemoryQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::{RetryPolicy, publish};
+    use crate::queue::{MAX_CALLS_IN_FLIGHT, PublishPolicy, publish};
     use org_change_core::{Batch, Delivery, Endpoint, Inbound, Source, VerificationToken, receive};
 
     /// A Feilian update carrying `entries` changes, received for real.
@@ -265,9 +265,11 @@ mod tests {
         }
     }
 
-    const FAST: RetryPolicy = RetryPolicy {
+    const FAST: PublishPolicy = PublishPolicy {
+        concurrency: MAX_CALLS_IN_FLIGHT,
         attempts: 3,
         backoff: Duration::from_millis(1),
+        deadline: Duration::from_secs(60),
     };
 
     #[tokio::test]

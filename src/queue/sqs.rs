@@ -1,4 +1,4 @@
-//! The real queue: Amazon SQS `SendMessageBatch`.
+//! The real queue: Amazon SQS `SendMessageBatch`, and the limits SQS puts on it.
 
 use std::collections::HashMap;
 
@@ -10,6 +10,49 @@ use sha2::{Digest, Sha256};
 use super::{Queue, Refusal, SendError};
 use crate::config::QueueConfig;
 use org_change_core::Outgoing;
+
+/// SQS takes at most ten entries per `SendMessageBatch` (Amazon SQS message quotas,
+/// "Message batch":
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html>).
+pub const MAX_ENTRIES: usize = 10;
+
+/// SQS's own size limit, in bytes: the most one message may count, and the most the
+/// messages of one `SendMessageBatch` may count together. 1 MiB since August 2025
+/// (256 KiB, 262,144 bytes, before). "The maximum allowed individual message size and
+/// the maximum total payload size (the sum of the individual lengths of all of the
+/// batched messages) are both 1 MiB 1,048,576 bytes":
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html>;
+/// see also the quotas page above. A message counts its body and every part of its
+/// message attributes: "All parts of the message attribute, including Name, Type, and
+/// Value, are part of the message size restriction (1 MiB or 1,048,576 bytes)":
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_MessageAttributeValue.html>.
+/// A queue's `MaximumMessageSize` attribute may set a lower limit (its default is now
+/// this one; a queue created earlier may still say 262,144).
+pub const SQS_MAX_PAYLOAD_BYTES: usize = 1_048_576;
+
+/// The limit the relay holds itself to, for one message and for one call: 1,000,000
+/// bytes, 48,576 (4.6%) under [`SQS_MAX_PAYLOAD_BYTES`]. The head-room is for anything
+/// SQS might count that its documentation does not list (the FIFO group and
+/// deduplication ids, at most 256 bytes a message; the entry ids), so that a batch
+/// this relay builds is never refused for its size. A message over it can never be
+/// enqueued ([`payload_size`]); `publish` refuses it before sending anything.
+pub const MAX_PAYLOAD_BYTES: usize = 1_000_000;
+const _: () = assert!(MAX_PAYLOAD_BYTES < SQS_MAX_PAYLOAD_BYTES);
+
+/// The `DataType` of every message attribute the relay sets.
+const ATTRIBUTE_TYPE: &str = "String";
+
+/// How many bytes `message` counts toward SQS's size limits, as SQS counts them: the
+/// UTF-8 bytes of its body, plus the name, data type and value of each message
+/// attribute ([`SQS_MAX_PAYLOAD_BYTES`] cites the documentation).
+pub fn payload_size(message: &Outgoing) -> usize {
+    message
+        .attributes()
+        .iter()
+        .map(|(name, value)| name.len() + ATTRIBUTE_TYPE.len() + value.len())
+        .sum::<usize>()
+        + message.body().len()
+}
 
 /// An SQS queue, standard or FIFO.
 #[derive(Debug, Clone)]
@@ -42,17 +85,17 @@ impl SqsQueue {
         index: usize,
         message: &Outgoing,
     ) -> Result<SendMessageBatchRequestEntry, SendError> {
-        let attribute = |value: &str| {
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(value)
-                .build()
-                .map_err(|err| SendError(format!("building a message attribute: {err}")))
-        };
         let attributes = message
             .attributes()
             .into_iter()
-            .map(|(name, value)| Ok((name.to_owned(), attribute(value)?)))
+            .map(|(name, value)| {
+                let value = MessageAttributeValue::builder()
+                    .data_type(ATTRIBUTE_TYPE)
+                    .string_value(value)
+                    .build()
+                    .map_err(|err| SendError(format!("building a message attribute: {err}")))?;
+                Ok((name.to_owned(), value))
+            })
             .collect::<Result<HashMap<_, _>, SendError>>()?;
         let mut entry = SendMessageBatchRequestEntry::builder()
             .id(index.to_string())
@@ -185,6 +228,60 @@ pub fn sqs_token(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use org_change_core::{Delivery, Endpoint, Inbound, Source, VerificationToken, receive};
+
+    fn queue(fifo: bool) -> SqsQueue {
+        let client = Client::from_conf(
+            aws_sdk_sqs::Config::builder()
+                .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+                .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+                .build(),
+        );
+        let config = QueueConfig {
+            url: "https://sqs.us-east-1.amazonaws.com/123456789012/q".into(),
+            fifo,
+            delay: None,
+        };
+        SqsQueue::new(client, &config)
+    }
+
+    #[test]
+    fn the_payload_size_counts_the_body_and_every_part_of_the_attributes_sent() {
+        // A real message (only the core makes one): a Feilian update of "部门".
+        let body = r#"{"schema":"1.0","header":{"event_id":"e","token":"t","event_type":"department.v1.update","app_id":"a"},"data":{"events":[{"object":{"open_id":"od_1","name":"部门"},"updated_fields":["name"]}]}}"#;
+        let endpoint = Endpoint::new(Source::Feilian, VerificationToken::new("t"), None);
+        let inbound = Inbound {
+            body: body.as_bytes(),
+            signature: None,
+        };
+        let Ok(Delivery::Changes(batch)) = receive(&endpoint, inbound, std::time::UNIX_EPOCH)
+        else {
+            panic!("a Feilian update is relayed")
+        };
+        let message = &batch.messages()[0];
+        // Body: its UTF-8 bytes (each CJK character is 3); attributes: name +
+        // "String" + value.
+        let expected = message.body().len()
+            + ("source".len() + 6 + "feilian".len())
+            + ("event_type".len() + 6 + "department.v1.update".len())
+            + ("entity".len() + 6 + "department".len())
+            + ("action".len() + 6 + "updated".len());
+        assert_eq!(payload_size(message), expected);
+
+        // The same count from what the entry really carries.
+        for fifo in [false, true] {
+            let entry = queue(fifo).entry(0, message).expect("an entry");
+            let attributes: usize = entry
+                .message_attributes()
+                .expect("attributes")
+                .iter()
+                .map(|(name, value)| {
+                    name.len() + value.data_type().len() + value.string_value().map_or(0, str::len)
+                })
+                .sum();
+            assert_eq!(entry.message_body().len() + attributes, expected);
+        }
+    }
 
     fn failed(id: &str, sender_fault: bool) -> FailedEntry<'_> {
         FailedEntry {

@@ -31,7 +31,7 @@ use org_change_contract::schema;
 use org_change_core::{EncryptKey, Source, cipher, signature};
 use org_change_relay::aws::with_deadlines;
 use org_change_relay::config::Config;
-use org_change_relay::http::{App, handle};
+use org_change_relay::http::{App, handle, handle_event};
 use org_change_relay::queue::Queue;
 use org_change_relay::queue::memory::MemoryQueue;
 use org_change_relay::queue::sqs::SqsQueue;
@@ -388,6 +388,8 @@ pub struct Answer {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    /// The whole Lambda response, as serialized for API Gateway.
+    pub response: Value,
 }
 
 impl Answer {
@@ -401,41 +403,67 @@ impl Answer {
     }
 }
 
-/// Invokes the handler exactly as `lambda_http::run` does: the event JSON is
-/// deserialized into a `LambdaRequest`, passed through lambda_http's adapter, and
-/// the response serialized back into what API Gateway would receive.
+/// Invokes the function exactly as the relay's `main` runs it: the event JSON is
+/// deserialized into a `LambdaRequest` (as `lambda_runtime` does), passed to
+/// `handle_event` (lambda_http's adapter, guarded), and the response serialized back
+/// into what API Gateway would receive.
 pub async fn invoke<Q: Queue>(app: &App<Q>, event: Value) -> Answer {
     let payload: LambdaRequest =
         serde_json::from_value(event).expect("lambda_http reads the event");
+    let Ok(response) = handle_event(app, LambdaEvent::new(payload, Context::default())).await;
+    answer(serde_json::to_value(&response).expect("the response serializes"))
+}
+
+/// What lambda_http's own adapter alone (`lambda_http::run`, without the relay's
+/// guard) makes of `event`: the answer, or the message of the panic it ends in.
+pub async fn invoke_bare_adapter<Q: Queue>(app: &App<Q>, event: Value) -> Result<Answer, String> {
+    let payload: LambdaRequest =
+        serde_json::from_value(event).expect("lambda_http reads the event");
     let mut adapter = Adapter::from(service_fn(|request| handle(app, request)));
-    let response = adapter
-        .ready()
-        .await
-        .expect("ready")
-        .call(LambdaEvent::new(payload, Context::default()))
-        .await
-        .expect("the handler never fails");
-    let response = serde_json::to_value(&response).expect("the response serializes");
+    let adapter = adapter.ready().await.expect("ready");
+    let future = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        adapter.call(LambdaEvent::new(payload, Context::default()))
+    }))
+    .map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    })?;
+    let response = future.await.expect("the handler never fails");
+    Ok(answer(
+        serde_json::to_value(&response).expect("the response serializes"),
+    ))
+}
+
+/// The answer in a serialized Lambda response (any of the formats).
+fn answer(response: Value) -> Answer {
     let body = response["body"].as_str().unwrap_or_default();
     let body = if response["isBase64Encoded"] == json!(true) {
         String::from_utf8(STANDARD.decode(body).expect("base64")).expect("utf-8")
     } else {
         body.to_owned()
     };
-    let headers = &response["headers"];
-    let content_type = headers
-        .as_object()
-        .and_then(|h| {
-            h.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    // REST (v1) responses carry their headers in `multiValueHeaders`, HTTP API (v2)
+    // ones in `headers`.
+    let header = |name: &str| {
+        ["headers", "multiValueHeaders"].iter().find_map(|field| {
+            let (_, value) = response[field]
+                .as_object()?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))?;
+            value
+                .as_str()
+                .or_else(|| value.get(0).and_then(Value::as_str))
+                .map(str::to_owned)
         })
-        .and_then(|(_, v)| v.as_str())
-        .unwrap_or_default()
-        .to_owned();
+    };
     Answer {
         status: response["statusCode"].as_u64().expect("a status code") as u16,
-        content_type,
+        content_type: header("content-type").unwrap_or_default(),
         body,
+        response,
     }
 }
 
