@@ -58,9 +58,21 @@ impl Request {
 
 /// A Feilian update with `entries` changes (more than ten: several batches).
 fn feilian(entries: usize) -> Request {
+    feilian_units(entries, |i| format!("od_{i}"))
+}
+
+/// A Feilian request of `entries` changes to one department: one unit, whose changes
+/// must stay in order, so its calls go one after another (a chain), each once the one
+/// before is confirmed; the first failure ends the chain.
+fn feilian_one_unit(entries: usize) -> Request {
+    feilian_units(entries, |_| "od_one".to_owned())
+}
+
+/// A Feilian request of `entries` changes, change `i` to department `unit(i)`.
+fn feilian_units(entries: usize, unit: impl Fn(usize) -> String) -> Request {
     let event_id = format!("faults-{entries}");
     let events: Vec<Value> = (0..entries)
-        .map(|i| json!({"object": {"open_id": format!("od_{i}"), "name": format!("n{i}")}, "update_fields": ["name"]}))
+        .map(|i| json!({"object": {"open_id": unit(i), "name": format!("n{i}")}, "update_fields": ["name"]}))
         .collect();
     let body = json!({
         "schema": "1.0",
@@ -273,7 +285,7 @@ async fn throttled_three_times_the_sdk_gives_up_and_the_answer_is_503() {
 
 #[tokio::test]
 async fn always_throttled_the_answer_is_503_and_no_later_batch_is_tried() {
-    let request = feilian(25);
+    let request = feilian_one_unit(25);
     let outcome = run(always(throttled()), STANDARD, &request).await;
     outcome.expect(503, "enqueue_failed", &[], 3);
 }
@@ -314,7 +326,7 @@ async fn http_500_three_times_the_answer_is_503() {
 
 #[tokio::test]
 async fn http_500_always_the_answer_is_503() {
-    let request = feilian(25);
+    let request = feilian_one_unit(25);
     let outcome = run(always(http_error(500)), STANDARD, &request).await;
     outcome.expect(503, "enqueue_failed", &[], 3);
 }
@@ -377,7 +389,7 @@ async fn a_retryable_failed_entry_every_time_gets_503_after_three_attempts() {
 
 #[tokio::test]
 async fn a_sender_fault_is_not_resent_and_no_later_batch_is_tried() {
-    let request = feilian(25);
+    let request = feilian_one_unit(25);
     let outcome = run(
         first(1, refused(request.select(&[1]), true)),
         STANDARD,
@@ -401,7 +413,7 @@ async fn a_retryable_failure_and_a_sender_fault_in_one_answer_get_503_without_a_
 
 #[tokio::test]
 async fn mixed_faults_across_batches_are_all_recovered_and_the_answer_is_200() {
-    let request = feilian(25);
+    let request = feilian_one_unit(25);
     let plan = json!({"plan": [
         throttled(),                           // batch 1, SDK attempt 1
         refused(request.select(&[3]), false),  // batch 1, SDK attempt 2
@@ -570,8 +582,21 @@ async fn an_answer_5s_late_is_given_up_and_the_retry_gets_through() {
 }
 
 #[tokio::test]
-async fn every_answer_half_a_second_late_three_batches_still_get_200() {
+async fn every_answer_half_a_second_late_three_calls_of_different_units_go_at_once() {
+    // 25 departments: three calls in flight together, so three slow answers take
+    // about one answer's time.
     let request = feilian(25);
+    let outcome = run(always(json!({"delay": 0.5})), STANDARD, &request).await;
+    outcome.expect(200, "", &request.each(1), 3);
+    assert!(
+        outcome.elapsed < Duration::from_millis(1500),
+        "{outcome:#?}"
+    );
+}
+
+#[tokio::test]
+async fn every_answer_half_a_second_late_three_batches_still_get_200() {
+    let request = feilian_one_unit(25);
     let outcome = run(always(json!({"delay": 0.5})), STANDARD, &request).await;
     outcome.expect(200, "", &request.each(1), 3);
     assert!(outcome.elapsed >= Duration::from_millis(1500));
