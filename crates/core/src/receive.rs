@@ -328,7 +328,7 @@ enum Outer<'a> {
 /// The outer JSON: only where a ciphertext may be matters here.
 #[derive(Deserialize)]
 struct OuterJson<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "crate::envelope::option_str")]
     encrypt: Option<Cow<'a, str>>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
@@ -337,7 +337,7 @@ struct OuterJson<'a> {
 /// Feilian's `{"data": {"encrypt": "..."}}`.
 #[derive(Deserialize)]
 struct NestedCiphertext<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "crate::envelope::option_str")]
     encrypt: Option<Cow<'a, str>>,
 }
 
@@ -550,7 +550,7 @@ fn deliver<P: Platform>(
         }
     };
     let messages = messages
-        .iter()
+        .into_iter()
         .map(Outgoing::new)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| event.malformed("the event could not be serialized"))?;
