@@ -4,10 +4,10 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::endpoint::Credentials;
+use crate::endpoint::{Credentials, EndpointId};
 use crate::snapshot::Text;
 use crate::window::UncheckedTime;
 use crate::{Action, Entity, Rejection};
@@ -34,6 +34,9 @@ pub(crate) struct Event<'a> {
     pub app_id: Option<Cow<'a, str>>,
     pub tenant_key: Option<Cow<'a, str>>,
     pub payload: &'a RawValue,
+    /// The endpoint that verified the event (set by
+    /// [`verify_event`](crate::verified::verify_event)), for the messages to borrow.
+    pub endpoint: Option<&'a EndpointId>,
 }
 
 /// Which event a request carried, for logs and metrics.
@@ -80,7 +83,7 @@ impl Event<'_> {
 pub(crate) struct Wire<'a> {
     #[serde(borrow, rename = "type")]
     pub kind: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "option_str")]
     pub challenge: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub token: Option<Text<'a>>,
@@ -163,6 +166,7 @@ impl<'a> Wire<'a> {
             app_id: header.app_id.map(Text::into_cow),
             tenant_key: header.tenant_key.map(Text::into_cow),
             payload: payload.ok_or(ParseError::Shape(missing_payload))?,
+            endpoint: None,
         }))
     }
 }
@@ -201,4 +205,20 @@ pub(crate) fn parse_object<'a, T: Deserialize<'a>>(
         serde_json::error::Category::Data => ParseError::Shape(shape),
         _ => ParseError::NotJson,
     })
+}
+
+/// A JSON string as serde reads a `Cow<str>` field: borrowed from the input when it
+/// has no escape, owned otherwise (a lone surrogate is an error, as for any
+/// `Cow<str>`). serde borrows a `Cow<str>` only when it is a field's whole type, so an
+/// optional one goes through this newtype.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// `deserialize_with` for an `Option<Cow<'a, str>>` field (with `#[serde(borrow,
+/// default)]`): the same value and errors as serde's own, borrowed when it can be.
+pub(crate) fn option_str<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(Option::<Str<'a>>::deserialize(deserializer)?.map(|s| s.0))
 }

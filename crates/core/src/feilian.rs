@@ -41,13 +41,15 @@ impl Platform for Feilian {
                 "`data.events` must be a list of {object, old_object, updated_fields} objects",
             )
         })?;
+        // Formatted once for the event, copied into each of its messages.
+        let occurred_at = event.occurred_at();
         data.events
             .into_iter()
             .enumerate()
             .map(|(index, entry)| {
                 let change = change(event, index, entity, action, entry)
                     .map_err(|detail| event.malformed(detail))?;
-                Ok(event.message(Source::Feilian, change))
+                Ok(event.message(Source::Feilian, change, occurred_at.clone()))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
@@ -121,7 +123,15 @@ fn change<'a>(
     let changed_fields = changed_fields(action, listed, before, after)
         .map_err(|_| "data.events[] snapshots must be objects")?;
     Ok(Change {
-        id: format!("feilian:{}:{index}", event.event_id),
+        id: {
+            use std::fmt::Write as _;
+            // `feilian:<event_id>:<index>`, sized for an index of up to 4 digits.
+            let mut id = String::with_capacity("feilian::".len() + event.event_id.len() + 4);
+            id.push_str("feilian:");
+            id.push_str(&event.event_id);
+            let _ = write!(id, ":{index}");
+            id
+        },
         entity,
         action,
         entity_id,

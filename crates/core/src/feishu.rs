@@ -60,6 +60,7 @@ impl Platform for Feishu {
                 app_id: legacy.app_id.map(Text::into_cow),
                 tenant_key: legacy.tenant_key.map(Text::into_cow),
                 payload,
+                endpoint: None,
             }));
         }
         Err(ParseError::Shape(SHAPE))
@@ -78,7 +79,11 @@ impl Platform for Feishu {
             | CONTACT_DEPARTMENT_DELETED => contact_department(event, entity, action)?,
             _ => corehr(event, entity, action)?,
         };
-        Ok(Some(vec![event.message(Source::Feishu, change)]))
+        Ok(Some(vec![event.message(
+            Source::Feishu,
+            change,
+            event.occurred_at(),
+        )]))
     }
 }
 
@@ -157,7 +162,10 @@ const CONTACT_DEPARTMENT_UPDATED: &str = "contact.department.updated_v3";
 const CONTACT_DEPARTMENT_DELETED: &str = "contact.department.deleted_v3";
 
 fn message_id(event: &Event<'_>) -> String {
-    format!("feishu:{}", event.event_id)
+    let mut id = String::with_capacity("feishu:".len() + event.event_id.len());
+    id.push_str("feishu:");
+    id.push_str(&event.event_id);
+    id
 }
 
 fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Change<'a>, Rejection> {

@@ -52,6 +52,7 @@ mod envelope;
 mod error;
 mod feilian;
 mod feishu;
+mod few;
 mod outgoing;
 mod platform;
 mod quarantine;

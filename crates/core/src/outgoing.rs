@@ -1,6 +1,7 @@
 //! A message ready for a queue: its serialized body and what the queue needs to
 //! route and deduplicate it. Only this crate creates one, from a verified event.
 
+use std::borrow::Cow;
 use std::io;
 
 use serde::Serialize;
@@ -25,7 +26,8 @@ enum Kind {
     /// A change ([`Message`]).
     Change {
         source: Source,
-        event_type: String,
+        /// One of [`event_types`](crate::event_types) (static: no copy per message).
+        event_type: Cow<'static, str>,
         entity: Entity,
         action: Action,
     },
@@ -41,17 +43,24 @@ enum Kind {
 }
 
 impl Outgoing {
-    pub(crate) fn new(message: &Message<'_>) -> Result<Self, serde_json::Error> {
+    pub(crate) fn new(message: Message<'_>) -> Result<Self, serde_json::Error> {
+        let event_type = crate::event_types(message.source)
+            .iter()
+            .find(|(relayed, ..)| *relayed == message.event_type)
+            .map_or_else(
+                || Cow::Owned(message.event_type.clone().into_owned()),
+                |(relayed, ..)| Cow::Borrowed(*relayed),
+            );
         Ok(Self {
-            id: message.id.clone().into_owned(),
-            body: sqs_body(message)?,
-            ordering_key: ordering_key(message),
+            body: sqs_body(&message)?,
+            ordering_key: ordering_key(&message),
             kind: Kind::Change {
                 source: message.source,
-                event_type: message.event_type.clone().into_owned(),
+                event_type,
                 entity: message.entity,
                 action: message.action,
             },
+            id: message.id.into_owned(),
         })
     }
 
@@ -157,13 +166,20 @@ fn ordering_key(message: &Message<'_>) -> String {
         .as_deref()
         .or(message.app_id.as_deref())
         .unwrap_or_default();
-    format!(
-        "{}:{}:{}:{}",
+    let parts = [
         message.source.as_str(),
         tenant,
         message.entity.as_str(),
-        message.entity_id
-    )
+        &message.entity_id,
+    ];
+    let mut key = String::with_capacity(parts.iter().map(|part| part.len() + 1).sum());
+    for (index, part) in parts.into_iter().enumerate() {
+        if index > 0 {
+            key.push(':');
+        }
+        key.push_str(part);
+    }
+    key
 }
 
 /// Whether Amazon SQS accepts `c` in a message body: `#x9 | #xA | #xD | #x20-#xD7FF |
@@ -191,7 +207,7 @@ pub(crate) fn sqs_allows(c: char) -> bool {
 ///
 /// Whatever `serde_json` reports for the message (nothing, for a [`Message`]).
 fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
-    let mut body = Vec::with_capacity(512);
+    let mut body = Vec::with_capacity(body_capacity(message));
     message.serialize(&mut serde_json::Serializer::with_formatter(
         &mut body,
         SqsFormatter,
@@ -199,6 +215,40 @@ fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
     // Every fragment written was a `str`: valid UTF-8.
     String::from_utf8(body)
         .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("the body is not UTF-8"))
+}
+
+/// What the body of `message` will most likely take, so that it is written without
+/// growing: the fixed part (names, enums, `occurred_at`, punctuation) is under 256
+/// bytes; the strings and snapshots are copied (escapes add a little, and a body that
+/// has them may grow once).
+fn body_capacity(message: &Message<'_>) -> usize {
+    let snapshots: usize = [&message.before, &message.after]
+        .into_iter()
+        .flatten()
+        .map(|raw| raw.get().len())
+        .sum();
+    let optional: usize = [
+        &message.endpoint,
+        &message.object_api_name,
+        &message.tenant_key,
+        &message.app_id,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|text| text.len())
+    .sum();
+    let fields: usize = message
+        .changed_fields
+        .iter()
+        .map(|field| field.len() + 3)
+        .sum();
+    256 + message.id.len()
+        + message.event_type.len()
+        + message.event_id.len()
+        + message.entity_id.len()
+        + optional
+        + fields
+        + snapshots
 }
 
 /// `serde_json`'s compact formatter, with [`write_sqs_text`] for string contents and

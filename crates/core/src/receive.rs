@@ -31,6 +31,7 @@ use crate::endpoint::{Credentials, Endpoint, Pair};
 use crate::envelope::{Envelope, EventRef, ParseError, parse_object};
 use crate::feilian::Feilian;
 use crate::feishu::Feishu;
+use crate::few::Few;
 use crate::outgoing::Outgoing;
 use crate::platform::Platform;
 use crate::quarantine::Quarantine;
@@ -163,7 +164,7 @@ pub fn receive(
 }
 
 /// A candidate pair's token, and which pair it is.
-type Tokens<'e> = Vec<(Credentials, &'e VerificationToken)>;
+type Tokens<'e> = Few<(Credentials, &'e VerificationToken)>;
 
 fn receive_from<P: Platform>(
     endpoint: &Endpoint,
@@ -202,7 +203,7 @@ fn receive_from<P: Platform>(
             )
         }
         Outer::Encrypted(encrypted) => {
-            let keyed: Vec<(Credentials, &Pair, &EncryptKey)> = candidates
+            let keyed: Few<(Credentials, &Pair, &EncryptKey)> = candidates
                 .iter()
                 .filter_map(|(credentials, pair)| {
                     pair.key.as_ref().map(|key| (*credentials, *pair, key))
@@ -328,7 +329,7 @@ enum Outer<'a> {
 /// The outer JSON: only where a ciphertext may be matters here.
 #[derive(Deserialize)]
 struct OuterJson<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "crate::envelope::option_str")]
     encrypt: Option<Cow<'a, str>>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
@@ -337,7 +338,7 @@ struct OuterJson<'a> {
 /// Feilian's `{"data": {"encrypt": "..."}}`.
 #[derive(Deserialize)]
 struct NestedCiphertext<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "crate::envelope::option_str")]
     encrypt: Option<Cow<'a, str>>,
 }
 
@@ -411,13 +412,13 @@ fn signed_by<'e>(
     let Some(headers) = inbound.signature else {
         return Ok(None);
     };
-    let matched: Vec<bool> = keyed
+    let matched: Few<bool> = keyed
         .iter()
         .map(|(_, _, key)| headers.verify(key, inbound.body))
         .collect();
     let mut signers = keyed
         .iter()
-        .zip(&matched)
+        .zip(matched.iter())
         .filter(|(_, matched)| **matched)
         .map(|(candidate, _)| candidate);
     let Some((credentials, pair, key)) = signers.next() else {
@@ -429,7 +430,7 @@ fn signed_by<'e>(
             platform: source,
             staleness,
         })?;
-    let mut tokens = vec![(*credentials, &pair.token)];
+    let mut tokens = Few::one((*credentials, &pair.token));
     // Another pair signs alike only with the same key.
     tokens.extend(signers.map(|(credentials, pair, _)| (*credentials, &pair.token)));
     Ok(Some((key, tokens)))
@@ -448,14 +449,14 @@ fn open<P: Platform>(
     tokens: &[(Credentials, &VerificationToken)],
 ) -> Result<Delivery, Rejection> {
     let matching = |token: Option<&str>| {
-        let matched: Vec<bool> = tokens
+        let matched: Few<bool> = tokens
             .iter()
             .map(|(_, expected)| token_matches(expected, token))
             .collect();
         tokens
             .iter()
-            .zip(matched)
-            .find(|(_, matched)| *matched)
+            .zip(matched.iter())
+            .find(|(_, matched)| **matched)
             .map(|((credentials, token), _)| (*credentials, *token))
     };
     match envelope {
@@ -550,7 +551,7 @@ fn deliver<P: Platform>(
         }
     };
     let messages = messages
-        .iter()
+        .into_iter()
         .map(Outgoing::new)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| event.malformed("the event could not be serialized"))?;

@@ -46,9 +46,9 @@ pub(crate) fn token_matches(token: &VerificationToken, candidate: Option<&str>) 
 /// is required, and its token is `token`, the token of the pair whose key (if any)
 /// decrypted and signed it.
 pub(crate) fn verify_event<'a>(
-    endpoint: &EndpointId,
+    endpoint: &'a EndpointId,
     token: &VerificationToken,
-    event: Event<'a>,
+    mut event: Event<'a>,
     signature: Signature,
 ) -> Result<Verified<Event<'a>>, Rejection> {
     if signature == Signature::Absent {
@@ -59,17 +59,34 @@ pub(crate) fn verify_event<'a>(
             platform: endpoint.source(),
         });
     }
+    event.endpoint = Some(endpoint);
     Ok(Verified(event, endpoint.clone()))
 }
 
 impl<'a> Verified<Event<'a>> {
-    /// The normalized message for one change carried by this event.
-    pub(crate) fn message(&self, source: Source, change: Change<'a>) -> Message<'a> {
+    /// `header.create_time` as a message's `occurred_at`: formatted once per event,
+    /// not once per change.
+    pub(crate) fn occurred_at(&self) -> Option<String> {
+        self.create_time.and_then(occurred_at)
+    }
+
+    /// The normalized message for one change carried by this event; `occurred_at` is
+    /// [`Self::occurred_at`].
+    pub(crate) fn message(
+        &self,
+        source: Source,
+        change: Change<'a>,
+        occurred_at: Option<String>,
+    ) -> Message<'a> {
+        let endpoint = match self.endpoint {
+            Some(id) => Cow::Borrowed(id.as_str()),
+            None => Cow::Owned(self.1.as_str().to_owned()),
+        };
         Message {
             schema_version: SCHEMA_VERSION,
             id: Cow::Owned(change.id),
             source,
-            endpoint: Some(Cow::Owned(self.1.as_str().to_owned())),
+            endpoint: Some(endpoint),
             event_type: self.event_type.clone(),
             event_id: self.event_id.clone(),
             entity: change.entity,
@@ -77,7 +94,7 @@ impl<'a> Verified<Event<'a>> {
             entity_id: change.entity_id,
             object_api_name: change.object_api_name,
             changed_fields: change.changed_fields,
-            occurred_at: self.create_time.and_then(occurred_at),
+            occurred_at,
             tenant_key: self.tenant_key.clone(),
             app_id: self.app_id.clone(),
             before: change.before.map(Cow::Borrowed),
