@@ -245,7 +245,12 @@ impl Config {
         fingerprints.extend(endpoint_fingerprints);
         let endpoints: BTreeMap<String, Endpoint> = endpoints
             .into_iter()
-            .map(|(id, endpoint)| (id, endpoint.with_replay_window(window)))
+            .map(|(id, endpoint)| {
+                let endpoint = endpoint
+                    .with_replay_window(window)
+                    .with_message_limit(crate::queue::sqs::MAX_PAYLOAD_BYTES);
+                (id, endpoint)
+            })
             .collect();
         if endpoints.is_empty() {
             return Err(ConfigError::NoSource);

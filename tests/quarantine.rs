@@ -152,3 +152,49 @@ async fn without_a_quarantine_the_event_is_refused_as_before() {
     assert_eq!(answer.status, 400);
     assert_eq!(answer.error_code(), "malformed_event");
 }
+
+#[tokio::test]
+async fn a_verified_event_with_a_message_too_large_for_sqs_is_quarantined_whole() {
+    let setup = setup(false).await;
+    let quarantine = create_queue(&setup.client, false).await;
+    let mut vars = vec![
+        ("QUEUE_URL", setup.queue.as_str()),
+        ("QUARANTINE_QUEUE_URL", quarantine.as_str()),
+        ("MAX_BODY_BYTES", "4194304"),
+    ];
+    vars.extend(SECRETS);
+    let config = Config::from_lookup(lookup(&vars)).expect("a valid test configuration");
+    let app = App::new(
+        config.clone(),
+        SqsQueue::new(setup.client.clone(), &config.queue),
+    )
+    .with_quarantine(SqsQueue::new(
+        setup.client.clone(),
+        config.quarantine.as_ref().expect("a quarantine queue"),
+    ));
+    // Entry 1 of 3 makes a message over SQS's limit; entries 0 and 2 are small.
+    let mut body: Value =
+        serde_json::from_str(&sample("feilian/department.v1.create.json")).expect("JSON");
+    body["data"]["events"][1]["object"]["name"] = serde_json::json!("x".repeat(1_100_000));
+    let answer = send(&app, &feilian_event(&body.to_string())).await;
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        &answer.body[..answer.body.len().min(300)]
+    );
+    assert_eq!(answer.json()["quarantined"], "message_too_large");
+    assert!(
+        drain(&setup.client, &setup.queue).await.is_empty(),
+        "nothing of the event on the queue"
+    );
+    let held = held(&setup, &quarantine).await;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].attributes["reason"], "message_too_large");
+    assert!(!held[0].body.contains(FEILIAN_TOKEN));
+    // Over the quarantine's own limit too: its summary, with the size and a SHA-256.
+    let summary: Value = serde_json::from_str(&held[0].body).expect("a JSON summary");
+    assert_eq!(summary["omitted"], "too_large", "{summary}");
+    assert!(summary["size"].as_u64().unwrap_or_default() > 1_100_000);
+    assert_eq!(summary["sha256"].as_str().map(str::len), Some(64));
+}

@@ -8,10 +8,10 @@
 //! |---------------------------|-----------------------------------------|------------------------------------|
 //! | `Requests`                | `Source`, `Outcome`; `Endpoint`, `Outcome` | 1                               |
 //! | `MessagesEnqueued`        | none; `Source`; `Endpoint`              | messages put on the queue          |
-//! | `EnqueueFailures`         | none; `Source`; `Endpoint`              | 1 when not enqueued (503, 422), else 0 |
+//! | `EnqueueFailures`         | none; `Source`; `Endpoint`              | 1 when not enqueued (503; a 422 caught only when sending), else 0 |
 //! | `Quarantined`             | none; `Source`; `Endpoint`              | 1 when the event was quarantined   |
 //! | `PreviousCredentialsUsed` | none; `Source`; `Endpoint`              | 1 when the endpoint's previous token and key authenticated it, else 0 |
-//! | `Rejections`              | none; `Source`, `Reason`; `Endpoint`, `Reason` | 1, only on rejected requests (4xx, not 422) |
+//! | `Rejections`              | none; `Source`, `Reason`; `Endpoint`, `Reason` | 1, only on rejected requests (4xx, the core's 422 `message_too_large` included) |
 //!
 //! `Outcome` is `challenge`, `enqueued`, `ignored`, `quarantined`, `rejected` or
 //! `failed`; `Reason`

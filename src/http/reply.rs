@@ -84,6 +84,8 @@ impl Failure {
                 | Rejection::Undecryptable { .. }
                 | Rejection::MalformedEnvelope { .. }
                 | Rejection::MalformedEvent { .. } => StatusCode::BAD_REQUEST,
+                // Retrying never helps, and it is not the sender's fault either.
+                Rejection::MessageTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 Rejection::PlaintextRefused { .. }
                 | Rejection::MissingSignature
                 | Rejection::BadSignature

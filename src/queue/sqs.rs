@@ -46,12 +46,7 @@ const ATTRIBUTE_TYPE: &str = "String";
 /// UTF-8 bytes of its body, plus the name, data type and value of each message
 /// attribute ([`SQS_MAX_PAYLOAD_BYTES`] cites the documentation).
 pub fn payload_size(message: &Outgoing) -> usize {
-    message
-        .attributes()
-        .iter()
-        .map(|(name, value)| name.len() + ATTRIBUTE_TYPE.len() + value.len())
-        .sum::<usize>()
-        + message.body().len()
+    message.size()
 }
 
 /// An SQS queue, standard or FIFO.

@@ -211,6 +211,8 @@ pub struct Endpoint {
     /// The previous pair and the time until which it is accepted.
     previous: Option<(Pair, SystemTime)>,
     window: ReplayWindow,
+    /// The largest message the queue takes, in bytes ([`Outgoing::size`]).
+    message_limit: Option<usize>,
 }
 
 impl Endpoint {
@@ -229,6 +231,7 @@ impl Endpoint {
             current: Pair { token, key },
             previous: None,
             window: ReplayWindow::default(),
+            message_limit: None,
         }
     }
 
@@ -243,6 +246,23 @@ impl Endpoint {
     ) -> Self {
         self.previous = Some((Pair { token, key }, until));
         self
+    }
+
+    /// The same endpoint publishing to a queue whose messages are at most `bytes` long,
+    /// as [`Outgoing::size`](crate::Outgoing::size) counts them (the adapter's SQS
+    /// limit): a verified event with a larger message is [`Delivery::Unusable`]
+    /// (`message_too_large`), so that it can be quarantined rather than retried in vain.
+    ///
+    /// [`Delivery::Unusable`]: crate::Delivery::Unusable
+    pub fn with_message_limit(mut self, bytes: usize) -> Self {
+        self.message_limit = Some(bytes);
+        self
+    }
+
+    /// The largest message, in bytes as [`Outgoing::size`](crate::Outgoing::size) counts it, that this
+    /// endpoint's queue takes; `None`: no limit.
+    pub fn message_limit(&self) -> Option<usize> {
+        self.message_limit
     }
 
     /// The same endpoint with another replay window (the adapter's

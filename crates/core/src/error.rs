@@ -122,6 +122,25 @@ pub enum Rejection {
         /// What is missing or wrong.
         detail: &'static str,
     },
+
+    /// A verified event one of whose messages is larger than the endpoint's message
+    /// limit ([`Endpoint::with_message_limit`](crate::Endpoint::with_message_limit)):
+    /// the queue can never take it, so no message of the event is published.
+    #[error(
+        "the {event_type} event {event_id} makes message {id} of {size} bytes, over the queue's {limit}-byte limit: it can never be enqueued, so none of the event's messages is"
+    )]
+    MessageTooLarge {
+        /// The platform's event type.
+        event_type: String,
+        /// The platform's event id.
+        event_id: String,
+        /// The message's id ([`Outgoing::id`](crate::Outgoing::id)).
+        id: String,
+        /// Its size as [`Outgoing::size`](crate::Outgoing::size) counts it, in bytes.
+        size: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 /// A setting of an endpoint that a rejection points at.
@@ -148,6 +167,7 @@ impl Rejection {
             Rejection::BadToken { .. } => "bad_token",
             Rejection::MalformedEnvelope { .. } => "malformed_envelope",
             Rejection::MalformedEvent { .. } => "malformed_event",
+            Rejection::MessageTooLarge { .. } => "message_too_large",
         }
     }
 

@@ -108,6 +108,17 @@ impl Outgoing {
         &self.ordering_key
     }
 
+    /// The message's size as a queue with typed attributes counts it (Amazon SQS:
+    /// `docs/protocol.md`, "Amazon SQS limits"), in bytes: the body's UTF-8 bytes plus,
+    /// for each attribute, its name, its data type `String` and its value.
+    pub fn size(&self) -> usize {
+        self.attributes()
+            .iter()
+            .map(|(name, value)| name.len() + "String".len() + value.len())
+            .sum::<usize>()
+            + self.body.len()
+    }
+
     /// The message attributes, as `(name, value)` strings: `source`, `event_type`,
     /// `entity`, `action` for a change; `source`, `endpoint` (where to replay it:
     /// `feishu`, `feishu/<name>`, ...), `event_type`, `event_id`, `reason`, `detail`

@@ -555,6 +555,32 @@ fn deliver<P: Platform>(
         .map(Outgoing::new)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| event.malformed("the event could not be serialized"))?;
+    // A message the queue can never take: nothing of the event is published (it would
+    // be half a request), and it is handed over like any verified event that cannot
+    // become messages, to be quarantined.
+    let too_large = endpoint.message_limit().and_then(|limit| {
+        let message = messages.iter().find(|message| message.size() > limit)?;
+        Some(Rejection::MessageTooLarge {
+            event_type: event_ref.event_type.clone(),
+            event_id: event_ref.event_id.clone(),
+            id: message.id().to_owned(),
+            size: message.size(),
+            limit,
+        })
+    });
+    if let Some(rejection) = too_large {
+        let quarantine = Quarantine::new(
+            endpoint.id().clone(),
+            event_ref,
+            rejection.code(),
+            rejection.to_string(),
+            text,
+        );
+        return Ok(Delivery::Unusable {
+            rejection,
+            quarantine,
+        });
+    }
     Ok(Delivery::Changes(Batch {
         event: event_ref,
         messages,
@@ -820,6 +846,35 @@ mod tests {
         let body = feilian(Some(json!("1000"))).to_string();
         let batch = enqueued(run(&endpoint(Source::Feilian, false), &body, None));
         assert_eq!(batch.event().unchecked_time, None);
+    }
+
+    #[test]
+    fn a_message_over_the_endpoints_limit_makes_the_verified_event_unusable_whole() {
+        let size = |endpoint: &Endpoint| match run(endpoint, &feilian(None).to_string(), None) {
+            Ok(Delivery::Changes(batch)) => batch.messages()[0].size(),
+            other => panic!("expected changes, got {other:?}"),
+        };
+        let plain = endpoint(Source::Feilian, false);
+        let message = size(&plain);
+        // At the limit: relayed; one byte under it: unusable, with a quarantine.
+        assert_eq!(size(&plain.clone().with_message_limit(message)), message);
+        let tight = plain.with_message_limit(message - 1);
+        match run(&tight, &feilian(None).to_string(), None) {
+            Ok(Delivery::Unusable {
+                rejection:
+                    Rejection::MessageTooLarge {
+                        id, size, limit, ..
+                    },
+                quarantine,
+            }) => {
+                assert_eq!(
+                    (id.as_str(), size, limit),
+                    ("feilian:f1:0", message, message - 1)
+                );
+                assert_eq!(quarantine.reason(), "message_too_large");
+            }
+            other => panic!("expected an unusable event, got {other:?}"),
+        }
     }
 
     #[test]
