@@ -149,11 +149,16 @@ async fn each_endpoint_refuses_the_requests_of_the_others() {
             (401, "bad_token"),
         ),
         // Feilian signs nothing: another subscription's key does not decrypt, the
-        // same answer as any wrong key (no oracle); its token under this key is 401.
+        // same answer as any wrong key (no oracle), 401 like a wrong token.
         (
             "the default subscription's request at subsidiary",
             feilian_to("/feilian/subsidiary", FEILIAN_TOKEN, FEILIAN_KEY),
-            (400, "undecryptable"),
+            (401, "undecryptable"),
+        ),
+        (
+            "subsidiary's request at the default endpoint",
+            feilian_to("/feilian", SUB_TOKEN, SUB_KEY),
+            (401, "undecryptable"),
         ),
         (
             "subsidiary's token with the default key",
@@ -302,9 +307,10 @@ fn two_hours_later() -> SystemTime {
     SystemTime::now() + Duration::from_secs(2 * 3600)
 }
 
-/// The default Feishu and Feilian endpoints and `feishu/lark-global` mid-rotation:
-/// new values current, old ones previous until an hour from now. Feilian rotates
-/// only its token (its key stays), lark-global both.
+/// The default Feishu and Feilian endpoints, `feishu/lark-global` and
+/// `feilian/subsidiary` mid-rotation: new values current, old ones previous until an
+/// hour from now. The default Feilian endpoint rotates only its token (its key
+/// stays); the others rotate both.
 fn rotating_app(setup: &Setup) -> App<SqsQueue> {
     let until = until_in_an_hour();
     let endpoints = json!({
@@ -312,6 +318,9 @@ fn rotating_app(setup: &Setup) -> App<SqsQueue> {
                    "previous_until": until},
         "feilian": {"previous_verification_token": OLD_TOKEN, "previous_until": until},
         "feishu/lark-global": {"verification_token": NEW_TOKEN, "encrypt_key": NEW_KEY,
+                               "previous_verification_token": OLD_TOKEN,
+                               "previous_encrypt_key": OLD_KEY, "previous_until": until},
+        "feilian/subsidiary": {"verification_token": NEW_TOKEN, "encrypt_key": NEW_KEY,
                                "previous_verification_token": OLD_TOKEN,
                                "previous_encrypt_key": OLD_KEY, "previous_until": until},
     })
@@ -364,6 +373,16 @@ async fn during_the_overlap_the_previous_and_the_current_pair_are_both_accepted(
             feilian_to("/feilian", NEW_TOKEN, FEILIAN_KEY),
             "feilian",
         ),
+        (
+            "subsidiary, previous",
+            feilian_to("/feilian/subsidiary", OLD_TOKEN, OLD_KEY),
+            "feilian/subsidiary",
+        ),
+        (
+            "subsidiary, current",
+            feilian_to("/feilian/subsidiary", NEW_TOKEN, NEW_KEY),
+            "feilian/subsidiary",
+        ),
     ] {
         let answer = send(&app, &request).await;
         assert_eq!(answer.status, 200, "{what}: {}", answer.body);
@@ -404,6 +423,16 @@ async fn one_pair_s_token_with_the_other_s_key_is_refused() {
     // A third token, under the key both Feilian pairs share.
     let answer = send(&app, &feilian_to("/feilian", "a-third-token", FEILIAN_KEY)).await;
     assert_eq!(outcome(&answer), (401, "bad_token".to_owned()));
+    // Feilian, each pair's token sealed with the other pair's key.
+    for (token, key) in [(OLD_TOKEN, NEW_KEY), (NEW_TOKEN, OLD_KEY)] {
+        let answer = send(&app, &feilian_to("/feilian/subsidiary", token, key)).await;
+        assert_eq!(
+            outcome(&answer),
+            (401, "bad_token".to_owned()),
+            "subsidiary {token} {key}: {}",
+            answer.body
+        );
+    }
     assert!(drain(&setup.client, &setup.queue).await.is_empty());
 }
 
@@ -428,6 +457,12 @@ async fn after_the_expiry_the_previous_pair_is_refused() {
             "feilian, previous token",
             feilian_to("/feilian", OLD_TOKEN, FEILIAN_KEY),
             (401, "bad_token"),
+        ),
+        // Feilian signs nothing: the expired key no longer decrypts anything.
+        (
+            "subsidiary, previous",
+            feilian_to("/feilian/subsidiary", OLD_TOKEN, OLD_KEY),
+            (401, "undecryptable"),
         ),
     ] {
         let answer = send(&app, &request).await;

@@ -114,7 +114,7 @@ async fn an_encrypted_body_without_a_configured_key_is_400_naming_the_variable()
 }
 
 #[tokio::test]
-async fn a_body_that_cannot_be_decrypted_is_400_whatever_the_cause() {
+async fn a_body_that_cannot_be_decrypted_is_401_whatever_the_cause() {
     let app = encrypted_memory_app();
     let undecryptable = [
         json!({"encrypt": "%%% not base64 %%%"}).to_string(),
@@ -127,14 +127,14 @@ async fn a_body_that_cannot_be_decrypted_is_400_whatever_the_cause() {
         assert_refused(
             &app,
             &HttpRequest::post("/feilian", body.clone()),
-            400,
+            401,
             "undecryptable",
         )
         .await;
     }
     // Feishu: a correctly signed body that does not decrypt is the sender's mistake.
     let signed_garbage = feishu_signed(&undecryptable[2], FEISHU_KEY);
-    let message = assert_refused(&app, &signed_garbage, 400, "undecryptable").await;
+    let message = assert_refused(&app, &signed_garbage, 401, "undecryptable").await;
     assert!(message.contains("FEISHU_ENCRYPT_KEY"), "{message}");
 }
 
@@ -245,7 +245,7 @@ async fn an_envelope_of_the_wrong_shape_is_400() {
     let feilian_no_data = json!({"schema": "1.0", "header": {"event_id": "e", "event_type": "department.v1.update", "token": FEILIAN_TOKEN}}).to_string();
     // Without a signature the shape is not told apart from a failed decryption
     // (see `unauthenticated_ciphertext_gets_one_answer_for_every_failure`).
-    assert_refused(&app, &feilian_event(&feilian_no_data), 400, "undecryptable").await;
+    assert_refused(&app, &feilian_event(&feilian_no_data), 401, "undecryptable").await;
 }
 
 #[tokio::test]
@@ -447,7 +447,7 @@ async fn unauthenticated_ciphertext_gets_one_answer_for_every_failure() {
             answers.push((what, answer.status, answer.content_type, answer.body));
         }
         let (_, status, content_type, body) = &answers[0];
-        assert_eq!((*status, content_type.as_str()), (400, "application/json"));
+        assert_eq!((*status, content_type.as_str()), (401, "application/json"));
         assert_eq!(
             serde_json::from_str::<Value>(body).unwrap()["error"],
             "undecryptable"

@@ -668,7 +668,7 @@ async fn feilian_nested_and_octet_stream_ciphertexts_are_accepted() {
     .await;
     assert_eq!(
         (answer.status, answer.error_code().as_str()),
-        (400, "undecryptable")
+        (401, "undecryptable")
     );
 }
 

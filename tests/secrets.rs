@@ -42,7 +42,10 @@ async fn the_relay_verifies_with_the_tokens_and_keys_of_the_secret() {
         ),
     )
     .await;
-    assert_eq!(forged.error_code(), "undecryptable");
+    assert_eq!(
+        (forged.status, forged.error_code()),
+        (401, "undecryptable".into())
+    );
 
     let sources: Vec<String> = drain(&client, &queue)
         .await

@@ -81,12 +81,15 @@ impl Failure {
                 Rejection::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 Rejection::InvalidJson
                 | Rejection::EncryptKeyMissing { .. }
-                | Rejection::Undecryptable { .. }
                 | Rejection::MalformedEnvelope { .. }
                 | Rejection::MalformedEvent { .. } => StatusCode::BAD_REQUEST,
                 // Retrying never helps, and it is not the sender's fault either.
                 Rejection::MessageTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                Rejection::PlaintextRefused { .. }
+                // A ciphertext no configured key opens is not authenticated: for
+                // Feilian (which signs nothing) the key is the proof, as the
+                // signature is for Feishu. One status for every cause (no oracle).
+                Rejection::Undecryptable { .. }
+                | Rejection::PlaintextRefused { .. }
                 | Rejection::MissingSignature
                 | Rejection::BadSignature
                 | Rejection::StaleRequest { .. }
