@@ -437,6 +437,81 @@ fn print_table(title: &str, unit: &str, rows: &[Row]) {
     }
 }
 
+/// One set of requests, and what to measure them against.
+struct Set {
+    /// Criterion's group name.
+    group: &'static str,
+    requests: Vec<Request>,
+    endpoint: Endpoint,
+    floor: Floor,
+    /// Messages per request: the figures are per message.
+    per_request: usize,
+}
+
+/// Measures the three variants over a set and counts their allocations: one row per
+/// variant, per message.
+fn measure_set(
+    criterion: &mut Criterion,
+    settings: &Settings,
+    queue: &SqsQueue,
+    set: &Set,
+) -> [Row; 3] {
+    let Set {
+        group,
+        requests,
+        endpoint,
+        floor,
+        per_request,
+    } = set;
+    let (per_request, units) = (*per_request, requests.len() * per_request);
+    let a = || {
+        requests
+            .iter()
+            .map(|r| black_box(floor.run(r)).is_object() as usize)
+            .sum::<usize>()
+    };
+    let b = || requests.iter().map(|r| core(endpoint, r)).sum::<usize>();
+    let c = || {
+        requests
+            .iter()
+            .map(|r| core_and_entries(endpoint, queue, r))
+            .sum::<usize>()
+    };
+    assert_eq!(b(), units, "{per_request} message(s) per request");
+    let mut measured = criterion.benchmark_group(*group);
+    measured.throughput(Throughput::Elements(units as u64));
+    let medians = [
+        measure(&mut measured, settings, "a_floor", a),
+        measure(&mut measured, settings, "b_receive", b),
+        measure(&mut measured, settings, "c_receive_and_sqs_entries", c),
+    ];
+    measured.finish();
+    let per_unit = |median: Option<f64>| median.map(|m| m / units as f64);
+    [
+        Row {
+            name: "(a) floor",
+            median_per_unit: per_unit(medians[0]),
+            allocations: count_allocations(units, || {
+                black_box(a());
+            }),
+        },
+        Row {
+            name: "(b) receive()",
+            median_per_unit: per_unit(medians[1]),
+            allocations: count_allocations(units, || {
+                black_box(b());
+            }),
+        },
+        Row {
+            name: "(c) receive() + SQS entries",
+            median_per_unit: per_unit(medians[2]),
+            allocations: count_allocations(units, || {
+                black_box(c());
+            }),
+        },
+    ]
+}
+
 fn main() {
     let settings = Settings::from_env();
     let mut criterion = Criterion::default()
@@ -450,113 +525,25 @@ fn main() {
     let queue = fifo_queue();
 
     // Feishu: 1,000 requests, one message each.
-    let requests = feishu_requests(&key);
-    let endpoint = Endpoint::new(Source::Feishu, token.clone(), Some(key.clone()));
-    let floor = Floor::new(ENCRYPT_KEY, true);
-    let units = requests.len();
-    let a = || {
-        requests
-            .iter()
-            .map(|r| black_box(floor.run(r)).is_object() as usize)
-            .sum()
+    let feishu_set = Set {
+        group: "feishu_corehr_department_updated_v2_x1000",
+        requests: feishu_requests(&key),
+        endpoint: Endpoint::new(Source::Feishu, token.clone(), Some(key.clone())),
+        floor: Floor::new(ENCRYPT_KEY, true),
+        per_request: 1,
     };
-    let b = || requests.iter().map(|r| core(&endpoint, r)).sum::<usize>();
-    let c = || {
-        requests
-            .iter()
-            .map(|r| core_and_entries(&endpoint, &queue, r))
-            .sum::<usize>()
-    };
-    assert_eq!(b(), units, "one message per Feishu request");
-    let mut group = criterion.benchmark_group("feishu_corehr_department_updated_v2_x1000");
-    group.throughput(Throughput::Elements(units as u64));
-    let medians = [
-        measure(&mut group, &settings, "a_floor", a),
-        measure(&mut group, &settings, "b_receive", b),
-        measure(&mut group, &settings, "c_receive_and_sqs_entries", c),
-    ];
-    group.finish();
-    let feishu = [
-        (
-            "(a) floor",
-            count_allocations(units, || {
-                black_box(a());
-            }),
-        ),
-        (
-            "(b) receive()",
-            count_allocations(units, || {
-                black_box(b());
-            }),
-        ),
-        (
-            "(c) receive() + SQS entries",
-            count_allocations(units, || {
-                black_box(c());
-            }),
-        ),
-    ];
-
+    let feishu = measure_set(&mut criterion, &settings, &queue, &feishu_set);
     // Feilian: 100 requests of 10 changes, per message.
-    let requests = feilian_requests(&key);
-    let endpoint = Endpoint::new(Source::Feilian, token, Some(key));
-    let floor = Floor::new(ENCRYPT_KEY, false);
-    let messages = requests.len() * FEILIAN_CHANGES;
-    let a = || {
-        requests
-            .iter()
-            .map(|r| black_box(floor.run(r)).is_object() as usize)
-            .sum()
+    let feilian_set = Set {
+        group: "feilian_department_v1_update_x100x10",
+        requests: feilian_requests(&key),
+        endpoint: Endpoint::new(Source::Feilian, token, Some(key)),
+        floor: Floor::new(ENCRYPT_KEY, false),
+        per_request: FEILIAN_CHANGES,
     };
-    let b = || requests.iter().map(|r| core(&endpoint, r)).sum::<usize>();
-    let c = || {
-        requests
-            .iter()
-            .map(|r| core_and_entries(&endpoint, &queue, r))
-            .sum::<usize>()
-    };
-    assert_eq!(b(), messages, "ten messages per Feilian request");
-    let mut group = criterion.benchmark_group("feilian_department_v1_update_x100x10");
-    group.throughput(Throughput::Elements(messages as u64));
-    let feilian_medians = [
-        measure(&mut group, &settings, "a_floor", a),
-        measure(&mut group, &settings, "b_receive", b),
-        measure(&mut group, &settings, "c_receive_and_sqs_entries", c),
-    ];
-    group.finish();
-    let feilian = [
-        (
-            "(a) floor",
-            count_allocations(messages, || {
-                black_box(a());
-            }),
-        ),
-        (
-            "(b) receive()",
-            count_allocations(messages, || {
-                black_box(b());
-            }),
-        ),
-        (
-            "(c) receive() + SQS entries",
-            count_allocations(messages, || {
-                black_box(c());
-            }),
-        ),
-    ];
+    let feilian = measure_set(&mut criterion, &settings, &queue, &feilian_set);
     criterion.final_summary();
 
-    let rows = |medians: [Option<f64>; 3], counts: [(&'static str, (f64, f64, f64)); 3], units| {
-        medians
-            .into_iter()
-            .zip(counts)
-            .map(|(median, (name, allocations))| Row {
-                name,
-                median_per_unit: median.map(|m| m / units as f64),
-                allocations,
-            })
-            .collect::<Vec<_>>()
-    };
     println!(
         "\n== org-change-core against the floor ({} samples of one pass over each set, {}; medians) ==",
         settings.sample_size,
@@ -564,18 +551,19 @@ fn main() {
     );
     print_table(
         &format!(
-            "Feishu corehr.department.updated_v2: {units} distinct encrypted, signed requests"
+            "Feishu corehr.department.updated_v2: {} distinct encrypted, signed requests",
+            feishu_set.requests.len()
         ),
         "request",
-        &rows(medians, feishu, units),
+        &feishu,
     );
     print_table(
         &format!(
             "Feilian department.v1.update: {} encrypted requests of {FEILIAN_CHANGES} changes, per message",
-            requests.len()
+            feilian_set.requests.len()
         ),
         "message",
-        &rows(feilian_medians, feilian, messages),
+        &feilian,
     );
     println!(
         "\nTargets: (b) <= 1.15 x floor, (c) <= 1.35 x floor, allocations at most half of before (Feishu: 26 in (b), 46 in (c))."

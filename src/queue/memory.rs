@@ -242,28 +242,8 @@ impl Queue for MemoryQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queue::fixtures::batch;
     use crate::queue::{MAX_CALLS_IN_FLIGHT, PublishPolicy, publish};
-    use org_change_core::{Batch, Delivery, Endpoint, Inbound, Source, VerificationToken, receive};
-
-    /// A Feilian update carrying `entries` changes, received for real.
-    fn batch(entries: usize) -> Batch {
-        let events: Vec<String> = (0..entries)
-            .map(|i| format!(r#"{{"object":{{"open_id":"od_{i}"}},"updated_fields":["name"]}}"#))
-            .collect();
-        let body = format!(
-            r#"{{"schema":"1.0","header":{{"event_id":"e1","token":"t","create_time":"1740385174957","event_type":"department.v1.update","app_id":"a"}},"data":{{"events":[{}]}}}}"#,
-            events.join(",")
-        );
-        let endpoint = Endpoint::new(Source::Feilian, VerificationToken::new("t"), None);
-        let inbound = Inbound {
-            body: body.as_bytes(),
-            signature: None,
-        };
-        match receive(&endpoint, inbound, std::time::SystemTime::now()) {
-            Ok(Delivery::Changes(batch)) => batch,
-            other => panic!("expected changes, got {other:?}"),
-        }
-    }
 
     const FAST: PublishPolicy = PublishPolicy {
         concurrency: MAX_CALLS_IN_FLIGHT,

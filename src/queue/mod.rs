@@ -73,7 +73,7 @@ pub trait Queue: Send + Sync {
     /// How many bytes `message` counts toward [`Limits::bytes`]: as SQS counts it,
     /// unless a fake says otherwise.
     fn payload_size(&self, message: &Outgoing) -> usize {
-        sqs::payload_size(message)
+        message.size()
     }
 }
 
@@ -398,17 +398,14 @@ async fn send_call<Q: Queue>(
     Ok(())
 }
 
+/// Batches received for real, for the unit tests of the publishing code and its sinks.
 #[cfg(test)]
-mod tests {
-    use std::collections::{HashSet, VecDeque};
-    use std::sync::Mutex;
-
-    use super::*;
+pub(crate) mod fixtures {
     use org_change_core::{Batch, Delivery, Endpoint, Inbound, Source, VerificationToken, receive};
 
     /// A Feilian update whose entry `i` changes department `od_<units[i]>` and carries
     /// `name_bytes` bytes of name, received for real. Entry `i` is `feilian:e1:<i>`.
-    fn feilian(units: &[usize], name_bytes: usize) -> Batch {
+    pub(crate) fn feilian(units: &[usize], name_bytes: usize) -> Batch {
         let name = "n".repeat(name_bytes);
         let events: Vec<String> = units
             .iter()
@@ -418,28 +415,39 @@ mod tests {
                 )
             })
             .collect();
-        let body = format!(
+        received(&format!(
             r#"{{"schema":"1.0","header":{{"event_id":"e1","token":"t","create_time":"1740385174957","event_type":"department.v1.update","app_id":"a"}},"data":{{"events":[{}]}}}}"#,
             events.join(",")
-        );
+        ))
+    }
+
+    /// The batch of a plaintext Feilian `body` whose token is `t`.
+    pub(crate) fn received(body: &str) -> Batch {
         let endpoint = Endpoint::new(Source::Feilian, VerificationToken::new("t"), None);
-        match receive(
-            &endpoint,
-            Inbound {
-                body: body.as_bytes(),
-                signature: None,
-            },
-            std::time::SystemTime::now(),
-        ) {
+        let inbound = Inbound {
+            body: body.as_bytes(),
+            signature: None,
+        };
+        // A plaintext endpoint has no replay window: any time will do.
+        match receive(&endpoint, inbound, std::time::UNIX_EPOCH) {
             Ok(Delivery::Changes(batch)) => batch,
             other => panic!("expected changes, got {other:?}"),
         }
     }
 
     /// `entries` changes, each to a department of its own.
-    fn batch(entries: usize) -> Batch {
+    pub(crate) fn batch(entries: usize) -> Batch {
         feilian(&(0..entries).collect::<Vec<_>>(), 1)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashSet, VecDeque};
+    use std::sync::Mutex;
+
+    use super::fixtures::{batch, feilian, received};
+    use super::*;
 
     /// The index of a message in its request, from its id `feilian:e1:<index>`.
     fn index(id: &str) -> usize {
@@ -715,7 +723,7 @@ mod tests {
         // Units of 9, 9, 1 and 1 messages: two calls of ten, no unit split.
         let units: Vec<usize> = [vec![0; 9], vec![1; 9], vec![2], vec![3]].concat();
         let batch = feilian(&units, 1);
-        let chains = plan(batch.messages(), sqs::payload_size, Limits::SQS).unwrap();
+        let chains = plan(batch.messages(), Outgoing::size, Limits::SQS).unwrap();
         let calls: Vec<Vec<usize>> = chains
             .iter()
             .flatten()
@@ -736,7 +744,7 @@ mod tests {
         // Unit 0 changed 25 times, then five units once each.
         let units: Vec<usize> = [vec![0; 25], (1..=5).collect()].concat();
         let batch = feilian(&units, 1);
-        let chains = plan(batch.messages(), sqs::payload_size, Limits::SQS).unwrap();
+        let chains = plan(batch.messages(), Outgoing::size, Limits::SQS).unwrap();
         let calls: Vec<Vec<Vec<usize>>> = chains
             .iter()
             .map(|chain| {
@@ -760,7 +768,7 @@ mod tests {
     #[tokio::test]
     async fn calls_are_split_by_size_as_well_as_count() {
         let batch = feilian(&(0..10).collect::<Vec<_>>(), 1_000);
-        let size = sqs::payload_size(&batch.messages()[0]);
+        let size = Outgoing::size(&batch.messages()[0]);
         let limit = 3 * size + size / 2;
         let queue = ScriptedQueue {
             limits: Some(Limits {
@@ -775,7 +783,7 @@ mod tests {
         for call in queue.calls() {
             let bytes: usize = call
                 .iter()
-                .map(|id| sqs::payload_size(&batch.messages()[index(id)]))
+                .map(|id| Outgoing::size(&batch.messages()[index(id)]))
                 .sum();
             assert!(bytes <= limit, "{bytes} > {limit}");
         }
@@ -785,26 +793,12 @@ mod tests {
     async fn a_message_sqs_could_never_take_is_a_permanent_error_and_nothing_is_sent() {
         // Entry 1 of 3 has a name of a million bytes: SQS's real limits.
         let name = "x".repeat(sqs::MAX_PAYLOAD_BYTES);
-        let batch = {
-            let body = format!(
-                r#"{{"schema":"1.0","header":{{"event_id":"e1","token":"t","event_type":"department.v1.update"}},"data":{{"events":[{{"object":{{"open_id":"od_0"}}}},{{"object":{{"open_id":"od_1","name":"{name}"}}}},{{"object":{{"open_id":"od_2"}}}}]}}}}"#
-            );
-            let endpoint = Endpoint::new(Source::Feilian, VerificationToken::new("t"), None);
-            match receive(
-                &endpoint,
-                Inbound {
-                    body: body.as_bytes(),
-                    signature: None,
-                },
-                std::time::UNIX_EPOCH,
-            ) {
-                Ok(Delivery::Changes(batch)) => batch,
-                other => panic!("expected changes, got {other:?}"),
-            }
-        };
+        let batch = received(&format!(
+            r#"{{"schema":"1.0","header":{{"event_id":"e1","token":"t","event_type":"department.v1.update"}},"data":{{"events":[{{"object":{{"open_id":"od_0"}}}},{{"object":{{"open_id":"od_1","name":"{name}"}}}},{{"object":{{"open_id":"od_2"}}}}]}}}}"#
+        ));
         let queue = ScriptedQueue::default();
         let err = publish(&queue, batch.messages(), FAST).await.unwrap_err();
-        let size = sqs::payload_size(&batch.messages()[1]);
+        let size = Outgoing::size(&batch.messages()[1]);
         assert!(size > sqs::MAX_PAYLOAD_BYTES);
         assert_eq!(
             err.kind,

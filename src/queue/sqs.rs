@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Queue, Refusal, SendError};
 use crate::config::QueueConfig;
-use org_change_core::Outgoing;
+use org_change_core::{ATTRIBUTE_DATA_TYPE, Outgoing};
 
 /// SQS takes at most ten entries per `SendMessageBatch` (Amazon SQS message quotas,
 /// "Message batch":
@@ -35,19 +35,9 @@ pub const SQS_MAX_PAYLOAD_BYTES: usize = 1_048_576;
 /// SQS might count that its documentation does not list (the FIFO group and
 /// deduplication ids, at most 256 bytes a message; the entry ids), so that a batch
 /// this relay builds is never refused for its size. A message over it can never be
-/// enqueued ([`payload_size`]); `publish` refuses it before sending anything.
+/// enqueued ([`Outgoing::size`]); `publish` refuses it before sending anything.
 pub const MAX_PAYLOAD_BYTES: usize = 1_000_000;
 const _: () = assert!(MAX_PAYLOAD_BYTES < SQS_MAX_PAYLOAD_BYTES);
-
-/// The `DataType` of every message attribute the relay sets.
-const ATTRIBUTE_TYPE: &str = "String";
-
-/// How many bytes `message` counts toward SQS's size limits, as SQS counts them: the
-/// UTF-8 bytes of its body, plus the name, data type and value of each message
-/// attribute ([`SQS_MAX_PAYLOAD_BYTES`] cites the documentation).
-pub fn payload_size(message: &Outgoing) -> usize {
-    message.size()
-}
 
 /// An SQS queue, standard or FIFO.
 #[derive(Debug, Clone)]
@@ -80,18 +70,17 @@ impl SqsQueue {
         index: usize,
         message: &Outgoing,
     ) -> Result<SendMessageBatchRequestEntry, SendError> {
-        let attributes = message
-            .attributes()
-            .into_iter()
-            .map(|(name, value)| {
-                let value = MessageAttributeValue::builder()
-                    .data_type(ATTRIBUTE_TYPE)
-                    .string_value(value)
-                    .build()
-                    .map_err(|err| SendError(format!("building a message attribute: {err}")))?;
-                Ok((name.to_owned(), value))
-            })
-            .collect::<Result<HashMap<_, _>, SendError>>()?;
+        let pairs = message.attributes();
+        // Sized once: collecting through a `Result` would grow the map as it goes.
+        let mut attributes = HashMap::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            let value = MessageAttributeValue::builder()
+                .data_type(ATTRIBUTE_DATA_TYPE)
+                .string_value(value)
+                .build()
+                .map_err(|err| SendError(format!("building a message attribute: {err}")))?;
+            attributes.insert(name.to_owned(), value);
+        }
         let mut entry = SendMessageBatchRequestEntry::builder()
             .id(index.to_string())
             .message_body(message.body())
@@ -261,7 +250,7 @@ mod tests {
             + ("event_type".len() + 6 + "department.v1.update".len())
             + ("entity".len() + 6 + "department".len())
             + ("action".len() + 6 + "updated".len());
-        assert_eq!(payload_size(message), expected);
+        assert_eq!(message.size(), expected);
 
         // The same count from what the entry really carries.
         for fifo in [false, true] {

@@ -144,31 +144,17 @@ fn change<'a>(
 
 #[cfg(test)]
 mod tests {
-    use crate::{Delivery, Endpoint, Inbound, Message, Rejection, Source, VerificationToken};
-
-    const TOKEN: &str = "t0ken";
+    use crate::testing::{TOKEN, relayed_bodies};
+    use crate::{Message, Rejection, Source};
 
     /// The message bodies the relay makes of a plaintext Feilian event.
     fn relay(event_type: &str, events: &str) -> Result<Vec<String>, Rejection> {
-        let body = format!(
-            r#"{{"schema":"1.0","header":{{"event_id":"e09288e2-a1b3-4b38-84a8-3c6737251234","token":"{TOKEN}","create_time":"1740385174957","event_type":"{event_type}","app_id":"cfg"}},"data":{{"events":{events}}}}}"#
-        );
-        let endpoint = Endpoint::new(Source::Feilian, VerificationToken::new(TOKEN), None);
-        let inbound = Inbound {
-            body: body.as_bytes(),
-            signature: None,
-        };
-        // A plaintext endpoint has no replay window: any time will do.
-        match crate::receive(&endpoint, inbound, std::time::UNIX_EPOCH)? {
-            Delivery::Changes(batch) => Ok(batch
-                .messages()
-                .iter()
-                .map(|message| message.body().to_owned())
-                .collect()),
-            // What a verified event that cannot become messages would be refused with.
-            Delivery::Unusable { rejection, .. } => Err(rejection),
-            other => panic!("not relayed: {other:?}"),
-        }
+        relayed_bodies(
+            Source::Feilian,
+            &format!(
+                r#"{{"schema":"1.0","header":{{"event_id":"e09288e2-a1b3-4b38-84a8-3c6737251234","token":"{TOKEN}","create_time":"1740385174957","event_type":"{event_type}","app_id":"cfg"}},"data":{{"events":{events}}}}}"#
+            ),
+        )
     }
 
     fn changed_fields(event_type: &str, events: &str) -> Vec<Vec<String>> {

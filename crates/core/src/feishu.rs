@@ -258,33 +258,17 @@ fn contact_department<'a>(
 
 #[cfg(test)]
 mod tests {
-    use crate::{
-        Action, Delivery, Endpoint, Entity, Inbound, Message, Rejection, Source, VerificationToken,
-    };
-
-    const TOKEN: &str = "t0ken";
+    use crate::testing::{TOKEN, receive_plaintext, relayed_bodies};
+    use crate::{Action, Delivery, Entity, Message, Rejection, Source};
 
     /// The message bodies the relay makes of a plaintext schema 2.0 event.
     fn relay(event_type: &str, event_id: &str, event: &str) -> Result<Vec<String>, Rejection> {
-        let body = format!(
-            r#"{{"schema":"2.0","header":{{"event_id":"{event_id}","event_type":"{event_type}","create_time":"1608725989000","token":"{TOKEN}","app_id":"cli_1","tenant_key":"tk"}},"event":{event}}}"#
-        );
-        let endpoint = Endpoint::new(Source::Feishu, VerificationToken::new(TOKEN), None);
-        let inbound = Inbound {
-            body: body.as_bytes(),
-            signature: None,
-        };
-        // A plaintext endpoint has no replay window: any time will do.
-        match crate::receive(&endpoint, inbound, std::time::UNIX_EPOCH)? {
-            Delivery::Changes(batch) => Ok(batch
-                .messages()
-                .iter()
-                .map(|message| message.body().to_owned())
-                .collect()),
-            // What a verified event that cannot become messages would be refused with.
-            Delivery::Unusable { rejection, .. } => Err(rejection),
-            other => panic!("not relayed: {other:?}"),
-        }
+        relayed_bodies(
+            Source::Feishu,
+            &format!(
+                r#"{{"schema":"2.0","header":{{"event_id":"{event_id}","event_type":"{event_type}","create_time":"1608725989000","token":"{TOKEN}","app_id":"cli_1","tenant_key":"tk"}},"event":{event}}}"#
+            ),
+        )
     }
 
     /// The one message of `event`, as a consumer reads it.
@@ -415,12 +399,7 @@ mod tests {
         let body = format!(
             r#"{{"schema":"2.0","header":{{"event_id":"ev-8","event_type":"contact.department.updated_v3\ud83d","token":"{TOKEN}","tenant_key":"t\udc00"}},"event":{{"object":{{"name":"\ud83d"}}}}}}"#
         );
-        let endpoint = Endpoint::new(Source::Feishu, VerificationToken::new(TOKEN), None);
-        let inbound = Inbound {
-            body: body.as_bytes(),
-            signature: None,
-        };
-        match crate::receive(&endpoint, inbound, std::time::UNIX_EPOCH) {
+        match receive_plaintext(Source::Feishu, &body) {
             Ok(Delivery::Ignored(event)) => assert_eq!(
                 (event.event_type.as_str(), event.event_id.as_str()),
                 (r"contact.department.updated_v3\ud83d", "ev-8")

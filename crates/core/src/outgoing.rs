@@ -2,12 +2,14 @@
 //! route and deduplicate it. Only this crate creates one, from a verified event.
 
 use std::borrow::Cow;
-use std::io;
-
-use serde::Serialize;
+use std::fmt::Write as _;
 
 use crate::quarantine::Quarantine;
 use crate::{Action, Entity, Message, Source};
+
+/// The data type of every message attribute ([`Outgoing::attributes`]): each is a
+/// string, sent with this type and counted by [`Outgoing::size`].
+pub const ATTRIBUTE_DATA_TYPE: &str = "String";
 
 /// One message, serialized. Its fields are private and it has no public
 /// constructor: the only ways to get one are a [`Batch`](crate::Batch) from
@@ -114,7 +116,7 @@ impl Outgoing {
     pub fn size(&self) -> usize {
         self.attributes()
             .iter()
-            .map(|(name, value)| name.len() + "String".len() + value.len())
+            .map(|(name, value)| name.len() + ATTRIBUTE_DATA_TYPE.len() + value.len())
             .sum::<usize>()
             + self.body.len()
     }
@@ -155,12 +157,24 @@ impl Outgoing {
     }
 }
 
-/// `text` (JSON) with each character SQS refuses written as its `\uXXXX` escape.
+/// `text` (JSON) with each character SQS refuses written as its `\uXXXX` escape. In
+/// UTF-8 those are the bytes below 0x20 but tab, line feed and carriage return, and
+/// the sequences `EF BF BE` (U+FFFE) and `EF BF BF` (U+FFFF); text without any (nearly
+/// all of it, Chinese names and full-width punctuation included) is copied as it is.
 fn sqs_text(text: &str) -> String {
-    let mut out = Vec::with_capacity(text.len());
-    // Writing into a Vec cannot fail; every fragment written is a `str`.
-    let _ = write_sqs_text(&mut out, text);
-    String::from_utf8(out).unwrap_or_default()
+    if !needs_escape(text.as_bytes()) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 12);
+    for c in text.chars() {
+        if sqs_allows(c) {
+            out.push(c);
+        } else {
+            // Writing into a String cannot fail.
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        }
+    }
+    out
 }
 
 /// An attribute value SQS accepts: each character it refuses replaced by U+FFFD (an
@@ -201,31 +215,33 @@ pub(crate) fn sqs_allows(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{fffd}' | '\u{10000}'..)
 }
 
-/// `message` as compact JSON, like `serde_json::to_string`, except that a character
-/// Amazon SQS refuses ([`sqs_allows`]) is written as its JSON escape `\uXXXX`
-/// (lower-case hex), so that the body is always valid SQS text and means the same
-/// JSON. `serde_json` already escapes the control characters below U+0020 in the
-/// strings it writes; what is left is U+FFFE and U+FFFF, which it writes raw, in
-/// strings and in the raw snapshots (`before`, `after`; inside a raw JSON value any
-/// character outside ASCII is inside a string, where an escape means the same). A
-/// lone surrogate can only be in the raw text as an escape already (the text is a
-/// `str`), and is passed through as such.
+/// `message` as compact JSON, exactly as `serde_json::to_string` writes it, except
+/// that a character Amazon SQS refuses ([`sqs_allows`]) is written as its JSON escape
+/// `\uXXXX` (lower-case hex), so that the body is always valid SQS text and means the
+/// same JSON. `serde_json` escapes the control characters below U+0020 in the strings
+/// it writes, and the raw snapshots (`before`, `after`) are valid JSON, where a control
+/// character can only be whitespace (tab, line feed, carriage return: allowed); what
+/// is left is U+FFFE and U+FFFF, which `serde_json` writes raw. In JSON text any
+/// character outside ASCII is inside a string, where its escape means the same, so
+/// the escaping is done on the written text as a whole ([`sqs_text`]). A lone
+/// surrogate can only be in the text as an escape already (the text is a `str`).
 ///
-/// The common body has nothing to escape: a byte scan finds that, and the text is
-/// written straight into the one output buffer.
+/// The common body has nothing to escape: one pass over its bytes finds that.
 ///
 /// # Errors
 ///
 /// Whatever `serde_json` reports for the message (nothing, for a [`Message`]).
 fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
     let mut body = Vec::with_capacity(body_capacity(message));
-    message.serialize(&mut serde_json::Serializer::with_formatter(
-        &mut body,
-        SqsFormatter,
-    ))?;
-    // Every fragment written was a `str`: valid UTF-8.
-    String::from_utf8(body)
-        .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("the body is not UTF-8"))
+    serde_json::to_writer(&mut body, message)?;
+    // serde_json writes only `str` fragments: valid UTF-8.
+    let body = String::from_utf8(body)
+        .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("the body is not UTF-8"))?;
+    Ok(if needs_escape(body.as_bytes()) {
+        sqs_text(&body)
+    } else {
+        body
+    })
 }
 
 /// What the body of `message` will most likely take, so that it is written without
@@ -262,56 +278,20 @@ fn body_capacity(message: &Message<'_>) -> usize {
         + snapshots
 }
 
-/// `serde_json`'s compact formatter, with [`write_sqs_text`] for string contents and
-/// raw values.
-struct SqsFormatter;
-
-impl serde_json::ser::Formatter for SqsFormatter {
-    fn write_string_fragment<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        write_sqs_text(writer, fragment)
-    }
-
-    fn write_raw_fragment<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        write_sqs_text(writer, fragment)
-    }
-}
-
-/// Writes `text`, each character SQS refuses as `\uXXXX`. In UTF-8 those are the
-/// bytes below 0x20 but tab, line feed and carriage return, and the sequences
-/// `EF BF BE` (U+FFFE) and `EF BF BF` (U+FFFF), so text without any (nearly all of
-/// it, Chinese names and full-width punctuation included) is written as it is, after
-/// one pass over its bytes.
-fn write_sqs_text<W: ?Sized + io::Write>(writer: &mut W, text: &str) -> io::Result<()> {
-    if !needs_escape(text.as_bytes()) {
-        return writer.write_all(text.as_bytes());
-    }
-    let mut start = 0;
-    for (at, c) in text.char_indices() {
-        if !sqs_allows(c) {
-            writer.write_all(&text.as_bytes()[start..at])?;
-            write!(writer, "\\u{:04x}", u32::from(c))?;
-            start = at + c.len_utf8();
-        }
-    }
-    writer.write_all(&text.as_bytes()[start..])
-}
-
-/// Whether UTF-8 `bytes` hold a character [`sqs_allows`] refuses.
+/// Whether UTF-8 `bytes` hold a character [`sqs_allows`] refuses. A first pass,
+/// without branches (the compiler vectorizes it), rules out nearly every text: each
+/// byte to escape is below 0x20 or is 0xEF, the lead byte of U+FFFE and U+FFFF.
 fn needs_escape(bytes: &[u8]) -> bool {
-    bytes.iter().enumerate().any(|(at, &byte)| {
-        (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r'))
-            || (byte == 0xef
-                && bytes.get(at + 1) == Some(&0xbf)
-                && matches!(bytes.get(at + 2), Some(0xbe | 0xbf)))
-    })
+    let suspect = bytes.iter().fold(false, |suspect, &byte| {
+        suspect | (byte < 0x20) | (byte == 0xef)
+    });
+    suspect
+        && bytes.iter().enumerate().any(|(at, &byte)| {
+            (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r'))
+                || (byte == 0xef
+                    && bytes.get(at + 1) == Some(&0xbf)
+                    && matches!(bytes.get(at + 2), Some(0xbe | 0xbf)))
+        })
 }
 
 #[cfg(test)]
