@@ -66,6 +66,22 @@ fn feilian_to(path: &str, token: &str, key: &str) -> HttpRequest {
     HttpRequest::post(path, encrypt(key, &dated(&plaintext, now_millis())))
 }
 
+/// Sends each `(what, request, (status, error code))` and checks its answer.
+async fn assert_refused<const N: usize>(
+    app: &App<SqsQueue>,
+    cases: [(&str, HttpRequest, (u16, &str)); N],
+) {
+    for (what, request, (status, code)) in cases {
+        let answer = send(app, &request).await;
+        assert_eq!(
+            outcome(&answer),
+            (status, code.to_owned()),
+            "{what}: {}",
+            answer.body
+        );
+    }
+}
+
 /// Status and error code of an answer.
 fn outcome(answer: &Answer) -> (u16, String) {
     let code = if answer.status == 200 {
@@ -130,55 +146,51 @@ async fn each_endpoint_refuses_the_requests_of_the_others() {
     let setup = setup(false).await;
     let app = multi_app(&setup);
     let updated = "corehr.department.updated_v2";
-    for (what, request, expected) in [
-        // Feishu: the signature is checked with the endpoint's own key first.
-        (
-            "the default app's request at lark-global",
-            feishu_to("/feishu/lark-global", FEISHU_TOKEN, FEISHU_KEY, updated),
-            (401, "bad_signature"),
-        ),
-        (
-            "lark-global's request at the default endpoint",
-            feishu_to("/feishu", LARK_TOKEN, LARK_KEY, updated),
-            (401, "bad_signature"),
-        ),
-        // The other app's token under this app's key: signed, decrypted, refused.
-        (
-            "lark-global's token with the default key",
-            feishu_to("/feishu", LARK_TOKEN, FEISHU_KEY, updated),
-            (401, "bad_token"),
-        ),
-        // Feilian signs nothing: another subscription's key does not decrypt, the
-        // same answer as any wrong key (no oracle), 401 like a wrong token.
-        (
-            "the default subscription's request at subsidiary",
-            feilian_to("/feilian/subsidiary", FEILIAN_TOKEN, FEILIAN_KEY),
-            (401, "undecryptable"),
-        ),
-        (
-            "subsidiary's request at the default endpoint",
-            feilian_to("/feilian", SUB_TOKEN, SUB_KEY),
-            (401, "undecryptable"),
-        ),
-        (
-            "subsidiary's token with the default key",
-            feilian_to("/feilian", SUB_TOKEN, FEILIAN_KEY),
-            (401, "bad_token"),
-        ),
-        (
-            "the default token with subsidiary's key",
-            feilian_to("/feilian/subsidiary", FEILIAN_TOKEN, SUB_KEY),
-            (401, "bad_token"),
-        ),
-    ] {
-        let answer = send(&app, &request).await;
-        assert_eq!(
-            outcome(&answer),
-            (expected.0, expected.1.to_owned()),
-            "{what}: {}",
-            answer.body
-        );
-    }
+    assert_refused(
+        &app,
+        [
+            // Feishu: the signature is checked with the endpoint's own key first.
+            (
+                "the default app's request at lark-global",
+                feishu_to("/feishu/lark-global", FEISHU_TOKEN, FEISHU_KEY, updated),
+                (401, "bad_signature"),
+            ),
+            (
+                "lark-global's request at the default endpoint",
+                feishu_to("/feishu", LARK_TOKEN, LARK_KEY, updated),
+                (401, "bad_signature"),
+            ),
+            // The other app's token under this app's key: signed, decrypted, refused.
+            (
+                "lark-global's token with the default key",
+                feishu_to("/feishu", LARK_TOKEN, FEISHU_KEY, updated),
+                (401, "bad_token"),
+            ),
+            // Feilian signs nothing: another subscription's key does not decrypt, the
+            // same answer as any wrong key (no oracle), 401 like a wrong token.
+            (
+                "the default subscription's request at subsidiary",
+                feilian_to("/feilian/subsidiary", FEILIAN_TOKEN, FEILIAN_KEY),
+                (401, "undecryptable"),
+            ),
+            (
+                "subsidiary's request at the default endpoint",
+                feilian_to("/feilian", SUB_TOKEN, SUB_KEY),
+                (401, "undecryptable"),
+            ),
+            (
+                "subsidiary's token with the default key",
+                feilian_to("/feilian", SUB_TOKEN, FEILIAN_KEY),
+                (401, "bad_token"),
+            ),
+            (
+                "the default token with subsidiary's key",
+                feilian_to("/feilian/subsidiary", FEILIAN_TOKEN, SUB_KEY),
+                (401, "bad_token"),
+            ),
+        ],
+    )
+    .await;
     // A refusal at a named endpoint says where its setting lives.
     let answer = send(
         &app,
@@ -442,37 +454,33 @@ async fn after_the_expiry_the_previous_pair_is_refused() {
     let mut app = rotating_app(&setup);
     app.clock = two_hours_later;
     let updated = "corehr.department.updated_v2";
-    for (what, request, expected) in [
-        (
-            "feishu, previous",
-            feishu_to("/feishu", OLD_TOKEN, OLD_KEY, updated),
-            (401, "bad_signature"),
-        ),
-        (
-            "lark-global, previous",
-            feishu_to("/feishu/lark-global", OLD_TOKEN, OLD_KEY, updated),
-            (401, "bad_signature"),
-        ),
-        (
-            "feilian, previous token",
-            feilian_to("/feilian", OLD_TOKEN, FEILIAN_KEY),
-            (401, "bad_token"),
-        ),
-        // Feilian signs nothing: the expired key no longer decrypts anything.
-        (
-            "subsidiary, previous",
-            feilian_to("/feilian/subsidiary", OLD_TOKEN, OLD_KEY),
-            (401, "undecryptable"),
-        ),
-    ] {
-        let answer = send(&app, &request).await;
-        assert_eq!(
-            outcome(&answer),
-            (expected.0, expected.1.to_owned()),
-            "{what}: {}",
-            answer.body
-        );
-    }
+    assert_refused(
+        &app,
+        [
+            (
+                "feishu, previous",
+                feishu_to("/feishu", OLD_TOKEN, OLD_KEY, updated),
+                (401, "bad_signature"),
+            ),
+            (
+                "lark-global, previous",
+                feishu_to("/feishu/lark-global", OLD_TOKEN, OLD_KEY, updated),
+                (401, "bad_signature"),
+            ),
+            (
+                "feilian, previous token",
+                feilian_to("/feilian", OLD_TOKEN, FEILIAN_KEY),
+                (401, "bad_token"),
+            ),
+            // Feilian signs nothing: the expired key no longer decrypts anything.
+            (
+                "subsidiary, previous",
+                feilian_to("/feilian/subsidiary", OLD_TOKEN, OLD_KEY),
+                (401, "undecryptable"),
+            ),
+        ],
+    )
+    .await;
     // The current pair goes on.
     let answer = send(&app, &feishu_to("/feishu", NEW_TOKEN, NEW_KEY, updated)).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
