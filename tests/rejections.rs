@@ -132,10 +132,11 @@ async fn a_body_that_cannot_be_decrypted_is_401_whatever_the_cause() {
         )
         .await;
     }
-    // Feishu: a correctly signed body that does not decrypt is the sender's mistake.
+    // Feishu: a correctly signed body that does not decrypt comes from a sender that
+    // holds the key and sent something broken: 400 with the cause (no oracle).
     let signed_garbage = feishu_signed(&undecryptable[2], FEISHU_KEY);
-    let message = assert_refused(&app, &signed_garbage, 401, "undecryptable").await;
-    assert!(message.contains("FEISHU_ENCRYPT_KEY"), "{message}");
+    let message = assert_refused(&app, &signed_garbage, 400, "malformed_envelope").await;
+    assert!(message.contains("does not decrypt"), "{message}");
 }
 
 #[tokio::test]

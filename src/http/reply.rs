@@ -85,9 +85,10 @@ impl Failure {
                 | Rejection::MalformedEvent { .. } => StatusCode::BAD_REQUEST,
                 // Retrying never helps, and it is not the sender's fault either.
                 Rejection::MessageTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                // A ciphertext no configured key opens is not authenticated: for
-                // Feilian (which signs nothing) the key is the proof, as the
-                // signature is for Feishu. One status for every cause (no oracle).
+                // An unsigned ciphertext no configured key opens is not
+                // authenticated: for Feilian (which signs nothing) the key is the
+                // proof, as the signature is for Feishu. One status for every cause
+                // (no oracle).
                 Rejection::Undecryptable { .. }
                 | Rejection::PlaintextRefused { .. }
                 | Rejection::MissingSignature

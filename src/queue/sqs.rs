@@ -212,7 +212,7 @@ pub fn sqs_token(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use org_change_core::{Delivery, Endpoint, Inbound, Source, VerificationToken, receive};
+    use crate::queue::fixtures::received;
 
     fn queue(fifo: bool) -> SqsQueue {
         let client = Client::from_conf(
@@ -232,16 +232,9 @@ mod tests {
     #[test]
     fn the_payload_size_counts_the_body_and_every_part_of_the_attributes_sent() {
         // A real message (only the core makes one): a Feilian update of "部门".
-        let body = r#"{"schema":"1.0","header":{"event_id":"e","token":"t","event_type":"department.v1.update","app_id":"a"},"data":{"events":[{"object":{"open_id":"od_1","name":"部门"},"updated_fields":["name"]}]}}"#;
-        let endpoint = Endpoint::new(Source::Feilian, VerificationToken::new("t"), None);
-        let inbound = Inbound {
-            body: body.as_bytes(),
-            signature: None,
-        };
-        let Ok(Delivery::Changes(batch)) = receive(&endpoint, inbound, std::time::UNIX_EPOCH)
-        else {
-            panic!("a Feilian update is relayed")
-        };
+        let batch = received(
+            r#"{"schema":"1.0","header":{"event_id":"e","token":"t","event_type":"department.v1.update","app_id":"a"},"data":{"events":[{"object":{"open_id":"od_1","name":"部门"},"updated_fields":["name"]}]}}"#,
+        );
         let message = &batch.messages()[0];
         // Body: its UTF-8 bytes (each CJK character is 3); attributes: name +
         // "String" + value.

@@ -35,12 +35,14 @@ pub enum Rejection {
         platform: Source,
     },
 
-    /// Every failure to decrypt, or to parse what was decrypted, gets this one answer:
-    /// telling bad padding apart from other failures would be a padding oracle. When
-    /// no signature authenticated the ciphertext (Feilian always; Feishu without
-    /// signature headers), a decrypted body that is not the platform's envelope gets
-    /// it too, for the same reason (CBC lets an attacker rewrite the first block
-    /// through the IV). The message is the same for every cause.
+    /// A ciphertext no signature authenticated (Feilian always; Feishu without
+    /// signature headers) that does not decrypt to the platform's envelope with any
+    /// candidate key: every cause (bad base64, bad padding, not UTF-8, not JSON, not
+    /// the envelope) gets this one answer, because telling them apart would be a
+    /// padding oracle (CBC also lets an attacker rewrite the first block through the
+    /// IV). The message is the same for every cause. A signed ciphertext that does
+    /// not decrypt is [`Rejection::MalformedEnvelope`] instead: the signature proves
+    /// the sender holds the key, so its detail is no oracle.
     #[error(
         "the encrypted body could not be decrypted; check that the {} endpoint's Encrypt Key matches the one in the console",
         .platform.as_str()
@@ -99,7 +101,8 @@ pub enum Rejection {
         platform: Source,
     },
 
-    /// A body that is JSON but not the platform's envelope.
+    /// A plaintext body that is JSON but not the platform's envelope, or a signed
+    /// ciphertext that does not decrypt to it (`detail` says which).
     #[error("the request is not a {} event envelope: {detail}", .platform.as_str())]
     MalformedEnvelope {
         /// The endpoint's platform.

@@ -162,9 +162,16 @@ impl Outgoing {
 /// the sequences `EF BF BE` (U+FFFE) and `EF BF BF` (U+FFFF); text without any (nearly
 /// all of it, Chinese names and full-width punctuation included) is copied as it is.
 fn sqs_text(text: &str) -> String {
-    if !needs_escape(text.as_bytes()) {
-        return text.to_owned();
+    if needs_escape(text.as_bytes()) {
+        escape_for_sqs(text)
+    } else {
+        text.to_owned()
     }
+}
+
+/// `text` with each character [`sqs_allows`] refuses written as `\uXXXX` (every one is
+/// below U+10000: four hex digits).
+fn escape_for_sqs(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 12);
     for c in text.chars() {
         if sqs_allows(c) {
@@ -226,7 +233,9 @@ pub(crate) fn sqs_allows(c: char) -> bool {
 /// the escaping is done on the written text as a whole ([`sqs_text`]). A lone
 /// surrogate can only be in the text as an escape already (the text is a `str`).
 ///
-/// The common body has nothing to escape: one pass over its bytes finds that.
+/// A body with nothing to escape (the common one) is returned as written, after a
+/// scan of its bytes ([`needs_escape`]); one with something to escape is copied once,
+/// escaped.
 ///
 /// # Errors
 ///
@@ -238,7 +247,7 @@ fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
     let body = String::from_utf8(body)
         .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("the body is not UTF-8"))?;
     Ok(if needs_escape(body.as_bytes()) {
-        sqs_text(&body)
+        escape_for_sqs(&body)
     } else {
         body
     })
@@ -246,8 +255,8 @@ fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
 
 /// What the body of `message` will most likely take, so that it is written without
 /// growing: the fixed part (names, enums, `occurred_at`, punctuation) is under 256
-/// bytes; the strings and snapshots are copied (escapes add a little, and a body that
-/// has them may grow once).
+/// bytes; the strings and snapshots are copied (serde_json's escapes add a little,
+/// and a body that has them may grow once).
 fn body_capacity(message: &Message<'_>) -> usize {
     let snapshots: usize = [&message.before, &message.after]
         .into_iter()
@@ -278,9 +287,11 @@ fn body_capacity(message: &Message<'_>) -> usize {
         + snapshots
 }
 
-/// Whether UTF-8 `bytes` hold a character [`sqs_allows`] refuses. A first pass,
-/// without branches (the compiler vectorizes it), rules out nearly every text: each
-/// byte to escape is below 0x20 or is 0xEF, the lead byte of U+FFFE and U+FFFF.
+/// Whether UTF-8 `bytes` hold a character [`sqs_allows`] refuses. Each byte to escape
+/// is below 0x20 or is 0xEF, the lead byte of U+FFFE and U+FFFF: a first pass without
+/// branches (the compiler vectorizes it) rules out every text without such a byte;
+/// only text that has one (a line break in a raw snapshot, full-width punctuation
+/// such as `，` or `（`, which also start with 0xEF) is looked at byte by byte.
 fn needs_escape(bytes: &[u8]) -> bool {
     let suspect = bytes.iter().fold(false, |suspect, &byte| {
         suspect | (byte < 0x20) | (byte == 0xef)
@@ -432,13 +443,15 @@ mod tests {
     #[test]
     fn the_scan_finds_exactly_the_characters_to_escape() {
         for c in every_char().chars() {
-            let text = format!("部门（{c}）");
-            assert_eq!(
-                needs_escape(text.as_bytes()),
-                !sqs_allows(c),
-                "U+{:04X}",
-                u32::from(c)
-            );
+            // With and without a neighbour that makes the first pass look closer.
+            for text in [format!("部门（{c}）"), format!("部门{c}"), format!("a{c}")] {
+                assert_eq!(
+                    needs_escape(text.as_bytes()),
+                    !sqs_allows(c),
+                    "U+{:04X} in {text:?}",
+                    u32::from(c)
+                );
+            }
         }
     }
 

@@ -216,20 +216,24 @@ fn receive_from<P: Platform>(
             let window = (source == Source::Feilian).then_some((endpoint.replay_window(), now));
             match signed_by(source, inbound, &keyed, endpoint.replay_window(), now)? {
                 Some((key, tokens)) => {
-                    // The signature authenticated the ciphertext: its failures are
-                    // no oracle, and keep their detail.
+                    // The signature authenticated the ciphertext, so its failures
+                    // are no oracle: a signed body that is not the platform's
+                    // envelope, decrypted or not, is `malformed_envelope` with its
+                    // detail (the sender holds the key; what it sent is broken).
+                    let malformed = |detail| Rejection::MalformedEnvelope {
+                        platform: source,
+                        detail,
+                    };
                     let plaintext = cipher::decrypt(key, &encrypted)
-                        .map_err(|err| undecryptable(source, decrypt_cause(err)))?;
-                    let text = std::str::from_utf8(&plaintext)
-                        .map_err(|_| undecryptable(source, "the plaintext is not UTF-8"))?;
+                        .map_err(|err| malformed(signed_decrypt_detail(err)))?;
+                    let text = std::str::from_utf8(&plaintext).map_err(|_| {
+                        malformed("the signed ciphertext decrypts to bytes that are not UTF-8")
+                    })?;
                     let envelope = P::parse(text).map_err(|err| match err {
-                        ParseError::NotJson => {
-                            undecryptable(source, "the plaintext is not a JSON object")
-                        }
-                        ParseError::Shape(detail) => Rejection::MalformedEnvelope {
-                            platform: source,
-                            detail,
-                        },
+                        ParseError::NotJson => malformed(
+                            "the signed ciphertext decrypts to something that is not a JSON object",
+                        ),
+                        ParseError::Shape(detail) => malformed(detail),
                     })?;
                     open::<P>(endpoint, text, envelope, Signature::Valid, window, &tokens)
                 }
@@ -307,6 +311,18 @@ fn try_each_key<P: Platform>(
     // A `bad_token` from one pair outranks an `undecryptable` from the other: the
     // request did decrypt, and would have got `bad_token` with that pair alone.
     Err(bad_token.unwrap_or_else(|| undecryptable(source, cause)))
+}
+
+/// Why a signed ciphertext did not decrypt, for the answer (the signature proves the
+/// sender holds the key, so this is no oracle).
+fn signed_decrypt_detail(err: DecryptError) -> &'static str {
+    match err {
+        DecryptError::Base64 => "the signed `encrypt` value is not base64",
+        DecryptError::Length => "the signed `encrypt` value is not an IV and whole AES blocks",
+        DecryptError::Padding => {
+            "the signed ciphertext does not decrypt with the key that signed it (bad PKCS#7 padding)"
+        }
+    }
 }
 
 /// The debug-log cause of a decryption failure (never part of the answer).

@@ -17,9 +17,9 @@ pub(crate) fn receive_plaintext(source: Source, body: &str) -> Result<Delivery, 
     crate::receive(&endpoint, inbound, std::time::UNIX_EPOCH)
 }
 
-/// The message bodies [`receive_plaintext`] makes of `body`, or the rejection of a
-/// verified event that cannot become messages. Panics on anything else (a
-/// challenge, an ignored type, a refusal before verification).
+/// The message bodies [`receive_plaintext`] makes of `body`, or its rejection (a
+/// verified event that cannot become messages included). Panics on a challenge or
+/// an ignored type.
 pub(crate) fn relayed_bodies(source: Source, body: &str) -> Result<Vec<String>, Rejection> {
     match receive_plaintext(source, body)? {
         Delivery::Changes(batch) => Ok(batch

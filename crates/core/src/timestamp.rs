@@ -6,7 +6,6 @@
 //! We read all of them leniently and never fail a request over a timestamp: an
 //! unreadable one becomes `null` (`docs/protocol.md`, "Envelopes").
 
-use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::value::RawValue;
@@ -19,14 +18,8 @@ const MAX_MILLIS: u64 = 253_402_300_799_999;
 pub fn occurred_at(raw: &RawValue) -> Option<String> {
     let millis = raw_unix_millis(raw)?;
     let time = UNIX_EPOCH + Duration::from_millis(millis);
-    // `YYYY-MM-DDTHH:MM:SS.mmmZ`: written once, without growing the buffer.
-    let mut text = String::with_capacity(RFC3339_MILLIS_LEN);
-    write!(text, "{}", humantime::format_rfc3339_millis(time)).ok()?;
-    Some(text)
+    Some(humantime::format_rfc3339_millis(time).to_string())
 }
-
-/// The length of an RFC 3339 time with milliseconds and a four-digit year.
-const RFC3339_MILLIS_LEN: usize = "2020-12-23T12:19:49.000Z".len();
 
 /// A raw JSON timestamp (string or number, in any of the shapes above) as Unix
 /// milliseconds; `None` when it is not a plausible timestamp. The replay window reads

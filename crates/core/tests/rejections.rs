@@ -164,8 +164,8 @@ fn every_refusal_has_its_variant_and_code() {
             "feishu correctly signed, encrypted with another key",
             keyed_endpoint(Feishu),
             Request::encrypted("another key", &feishu_event()).signed(FEISHU_KEY),
-            undecryptable(Feishu),
-            "undecryptable",
+            malformed_envelope(Feishu),
+            "malformed_envelope",
         ),
         // plaintext_refused: no downgrade when a key is configured.
         (
