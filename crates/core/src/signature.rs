@@ -30,15 +30,18 @@ pub struct SignatureHeaders<'a> {
 }
 
 impl SignatureHeaders<'_> {
-    /// Whether the signature matches `body`, compared in constant time.
+    /// Whether the signature matches `body`: 64 hex digits in either case, decoded
+    /// without data-dependent branches (`base16ct`) and compared in constant time.
     pub fn verify(&self, key: &EncryptKey, body: &[u8]) -> bool {
-        let mut claimed = [0u8; 32];
-        if hex::decode_to_slice(self.signature, &mut claimed).is_err() {
-            return false;
+        let mut buffer = [0u8; 32];
+        match base16ct::mixed::decode(self.signature, &mut buffer) {
+            Ok(claimed) if claimed.len() == 32 => {
+                digest(self.timestamp, self.nonce, key, body)
+                    .ct_eq(claimed)
+                    .into()
+            }
+            _ => false,
         }
-        digest(self.timestamp, self.nonce, key, body)
-            .ct_eq(&claimed)
-            .into()
     }
 }
 
@@ -118,6 +121,7 @@ mod tests {
             "",
             "zz",
             &SDK_SIGNATURE[..62],
+            &SDK_SIGNATURE[..63],
             &format!("{SDK_SIGNATURE}00"),
             &format!("{}g", &SDK_SIGNATURE[..63]),
         ] {
