@@ -46,6 +46,7 @@
 
 #![warn(missing_docs)]
 
+mod body;
 pub mod cipher;
 pub mod endpoint;
 mod envelope;

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use crate::body::write_message;
 use crate::quarantine::Quarantine;
 use crate::{Action, Entity, Message, Source};
 
@@ -222,7 +223,8 @@ pub(crate) fn sqs_allows(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{fffd}' | '\u{10000}'..)
 }
 
-/// `message` as compact JSON, exactly as `serde_json::to_string` writes it, except
+/// `message` as compact JSON, exactly as `serde_json::to_string` writes it
+/// ([`write_message`]), except
 /// that a character Amazon SQS refuses ([`sqs_allows`]) is written as its JSON escape
 /// `\uXXXX` (lower-case hex), so that the body is always valid SQS text and means the
 /// same JSON. `serde_json` escapes the control characters below U+0020 in the strings
@@ -242,8 +244,8 @@ pub(crate) fn sqs_allows(c: char) -> bool {
 /// Whatever `serde_json` reports for the message (nothing, for a [`Message`]).
 fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
     let mut body = Vec::with_capacity(body_capacity(message));
-    serde_json::to_writer(&mut body, message)?;
-    // serde_json writes only `str` fragments: valid UTF-8.
+    write_message(&mut body, message)?;
+    // Only `str` fragments are written: valid UTF-8.
     let body = String::from_utf8(body)
         .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("the body is not UTF-8"))?;
     Ok(if needs_escape(body.as_bytes()) {
@@ -307,37 +309,10 @@ fn needs_escape(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::borrow::Cow;
-
     use serde_json::value::RawValue;
 
     use super::*;
-    use crate::SCHEMA_VERSION;
-
-    fn message<'a>(
-        text: &'a str,
-        before: Option<&'a RawValue>,
-        after: Option<&'a RawValue>,
-    ) -> Message<'a> {
-        Message {
-            schema_version: SCHEMA_VERSION,
-            id: Cow::Owned(format!("feishu:{text}")),
-            source: Source::Feishu,
-            endpoint: Some(Cow::Borrowed("feishu")),
-            event_type: Cow::Borrowed("contact.department.updated_v3"),
-            event_id: Cow::Borrowed(text),
-            entity: Entity::Department,
-            action: Action::Updated,
-            entity_id: Cow::Borrowed(text),
-            object_api_name: None,
-            changed_fields: vec![Cow::Borrowed(text), Cow::Borrowed("name")],
-            occurred_at: Some("2020-12-23T12:19:49.000Z".into()),
-            tenant_key: Some(Cow::Borrowed(text)),
-            app_id: None,
-            before: before.map(Cow::Borrowed),
-            after: after.map(Cow::Borrowed),
-        }
-    }
+    use crate::testing::message;
 
     /// The code points that matter, in order: every one- and two-byte character
     /// (the control characters among them), the edges of the surrogate gap, every
@@ -391,7 +366,7 @@ mod tests {
             "Growth \u{ffff}",
             "\u{0}\u{1f}\u{fffe}\u{ffff}\u{7f}\u{fffd}\u{10ffff}",
         ] {
-            let body = sqs_body(&message(text, None, None)).unwrap();
+            let body = sqs_body(&message(text, Some(text), None, None)).unwrap();
             assert_sqs_text(&body);
             let read: Message = serde_json::from_str(&body).unwrap();
             assert_eq!(read.entity_id, text);
@@ -401,7 +376,7 @@ mod tests {
             let value: serde_json::Value = serde_json::from_str(&body).unwrap();
             assert_eq!(value["entity_id"], text);
         }
-        let body = sqs_body(&message("\u{ffff}\u{0}", None, None)).unwrap();
+        let body = sqs_body(&message("\u{ffff}\u{0}", Some("\u{fffe}"), None, None)).unwrap();
         assert!(body.contains(r#""entity_id":"\uffff\u0000""#), "{body}");
     }
 
@@ -421,7 +396,7 @@ mod tests {
         let after = RawValue::from_string(after).unwrap();
         let before =
             RawValue::from_string("{\"name\":\"\u{ffff}\",\"cut\":\"\\udc00\"}".into()).unwrap();
-        let body = sqs_body(&message("od-1", Some(&before), Some(&after))).unwrap();
+        let body = sqs_body(&message("od-1", Some("od-1"), Some(&before), Some(&after))).unwrap();
         assert_sqs_text(&body);
         // The raw text changed only where a character had to be escaped...
         assert!(
@@ -466,7 +441,7 @@ mod tests {
             "部门\n\"\u{1f}",
             "\u{ef00}",
         ] {
-            let message = message(text, Some(&after), Some(&after));
+            let message = message(text, Some(text), Some(&after), Some(&after));
             assert_eq!(
                 sqs_body(&message).unwrap(),
                 serde_json::to_string(&message).unwrap()

@@ -35,11 +35,9 @@ impl SignatureHeaders<'_> {
     pub fn verify(&self, key: &EncryptKey, body: &[u8]) -> bool {
         let mut buffer = [0u8; 32];
         match base16ct::mixed::decode(self.signature, &mut buffer) {
-            Ok(claimed) if claimed.len() == 32 => {
-                digest(self.timestamp, self.nonce, key, body)
-                    .ct_eq(claimed)
-                    .into()
-            }
+            Ok(claimed) if claimed.len() == 32 => digest(self.timestamp, self.nonce, key, body)
+                .ct_eq(claimed)
+                .into(),
             _ => false,
         }
     }

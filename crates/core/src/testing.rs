@@ -1,6 +1,13 @@
 //! What the unit tests of several modules share.
 
-use crate::{Delivery, Endpoint, Inbound, Rejection, Source, VerificationToken};
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+
+use crate::{
+    Action, Delivery, Endpoint, Entity, Inbound, Message, Rejection, SCHEMA_VERSION, Source,
+    VerificationToken,
+};
 
 /// The verification token of every plaintext endpoint in the unit tests.
 pub(crate) const TOKEN: &str = "t0ken";
@@ -29,5 +36,33 @@ pub(crate) fn relayed_bodies(source: Source, body: &str) -> Result<Vec<String>, 
             .collect()),
         Delivery::Unusable { rejection, .. } => Err(rejection),
         other => panic!("not relayed: {other:?}"),
+    }
+}
+
+/// A message made of `text` wherever the message carries the platform's text: ids,
+/// event type, a changed field, and (when `optional` is `Some`) every optional string.
+pub(crate) fn message<'a>(
+    text: &'a str,
+    optional: Option<&'a str>,
+    before: Option<&'a RawValue>,
+    after: Option<&'a RawValue>,
+) -> Message<'a> {
+    Message {
+        schema_version: SCHEMA_VERSION,
+        id: Cow::Owned(format!("feishu:{text}")),
+        source: Source::Feishu,
+        endpoint: optional.map(Cow::Borrowed),
+        event_type: Cow::Borrowed(text),
+        event_id: Cow::Borrowed(text),
+        entity: Entity::Department,
+        action: Action::Updated,
+        entity_id: Cow::Borrowed(text),
+        object_api_name: optional.map(Cow::Borrowed),
+        changed_fields: vec![Cow::Borrowed(text), Cow::Borrowed("name")],
+        occurred_at: optional.map(str::to_owned),
+        tenant_key: optional.map(Cow::Borrowed),
+        app_id: optional.map(Cow::Borrowed),
+        before: before.map(Cow::Borrowed),
+        after: after.map(Cow::Borrowed),
     }
 }

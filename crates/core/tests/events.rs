@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use org_change_core::{Action, Delivery, Entity, Source, event_types};
+use org_change_core::{Action, Delivery, Entity, Message, Source, event_types};
 use serde_json::{Value, json};
 
 /// What one sample must become.
@@ -259,6 +259,13 @@ fn every_sample_becomes_its_messages_in_every_mode() {
                         "before": before,
                         "after": after,
                     }),
+                    "{what}"
+                );
+                // Byte for byte what serde_json writes for the message it holds.
+                let typed: Message = serde_json::from_str(message.body()).expect("a Message");
+                assert_eq!(
+                    message.body(),
+                    serde_json::to_string(&typed).unwrap(),
                     "{what}"
                 );
 
