@@ -18,17 +18,17 @@
 //!   (`SqsQueue::entry`: message attributes, body, FIFO group and deduplication ids
 //!   through `sqs_token`) for a FIFO queue, collected as `send_batch` does.
 //!
-//! After criterion's own report it prints, per set, each variant's median per request
-//! (Feilian: per message) from the same samples criterion analyses, the ratios to the
-//! floor, and the allocations per request counted by this binary's global allocator
-//! (one extra uncounted pass, so the counting costs nothing in the timed passes).
-//! Times are the benchmark thread's CPU time (`BENCH_CLOCK=wall`: wall time), so that
-//! other jobs on a shared machine do not land in one variant's samples and not in
-//! another's; criterion's own report shows the same times. `BENCH_QUICK=1` takes few,
-//! short samples (CI).
+//! Criterion measures and reports each variant on its own. Then the three run in turn,
+//! one pass of each per round (300 rounds; `BENCH_QUICK=1`: 20), so that a slow or
+//! fast spell of a shared machine falls on all three alike, and the table printed last
+//! gives, per set, each variant's median time per request (Feilian: per message), the
+//! median of its per-round ratio to the floor, and the allocations per request counted
+//! by this binary's global allocator (one extra uncounted pass, so the counting costs
+//! nothing in the timed passes). Times are the benchmark thread's CPU time
+//! (`BENCH_CLOCK=wall`: wall time), in criterion's report too. `BENCH_QUICK=1` also
+//! takes few, short criterion samples.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::RefCell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -293,16 +293,13 @@ fn fifo_queue() -> SqsQueue {
 
 // ---------------------------------------------------------------- measuring
 
-thread_local! {
-    /// Every (iterations, elapsed) criterion asked for in the current benchmark.
-    static SAMPLES: RefCell<Vec<(u64, Duration)>> = const { RefCell::new(Vec::new()) };
-}
-
 struct Settings {
     sample_size: usize,
     warm_up: Duration,
     measurement: Duration,
     clock: Clock,
+    /// Rounds of the interleaved measurement ([`interleaved`]).
+    rounds: usize,
 }
 
 /// What a sample's time is. The thread's CPU time by default: on a shared machine
@@ -348,12 +345,25 @@ impl Clock {
 
 impl Settings {
     fn from_env() -> Self {
+        // `cargo test` runs this binary without `--bench`: criterion then runs each
+        // benchmark once, and one round is enough here too.
+        if !std::env::args().any(|arg| arg == "--bench") {
+            return Self {
+                rounds: 1,
+                ..Self::measured()
+            };
+        }
+        Self::measured()
+    }
+
+    fn measured() -> Self {
         if std::env::var_os("BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0") {
             Self {
                 sample_size: 10,
                 warm_up: Duration::from_millis(200),
                 measurement: Duration::from_millis(500),
                 clock: Clock::from_env(),
+                rounds: 20,
             }
         } else {
             Self {
@@ -361,51 +371,65 @@ impl Settings {
                 warm_up: Duration::from_secs(2),
                 measurement: Duration::from_secs(5),
                 clock: Clock::from_env(),
+                rounds: 300,
             }
         }
     }
 }
 
-/// Runs one benchmark of `pass` (one pass over a whole set) and returns the median
-/// time of one pass over the samples criterion measured (its warm-up excluded: those
-/// are the last `sample_size` calls); `None` when the benchmark was filtered out.
+/// Runs criterion's benchmark of `pass` (one pass over a whole set), for its report.
 fn measure(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     settings: &Settings,
     name: &str,
-    mut pass: impl FnMut() -> usize,
-) -> Option<f64> {
-    SAMPLES.with_borrow_mut(Vec::clear);
+    pass: impl Fn() -> usize,
+) {
     group.bench_function(name, |b| {
         b.iter_custom(|iterations| {
             let start = settings.clock.now();
             for _ in 0..iterations {
                 black_box(pass());
             }
-            let elapsed = settings.clock.now() - start;
-            SAMPLES.with_borrow_mut(|samples| samples.push((iterations, elapsed)));
-            elapsed
+            settings.clock.now() - start
         })
     });
-    SAMPLES.with_borrow(|samples| {
-        let measured = &samples[samples.len().saturating_sub(settings.sample_size)..];
-        let mut per_pass: Vec<f64> = measured
-            .iter()
-            .map(|(iterations, elapsed)| elapsed.as_nanos() as f64 / *iterations as f64)
-            .collect();
-        per_pass.sort_by(f64::total_cmp);
-        match per_pass.len() {
-            0 => None,
-            n if n % 2 == 1 => Some(per_pass[n / 2]),
-            n => Some((per_pass[n / 2 - 1] + per_pass[n / 2]) / 2.0),
+}
+
+/// Times the three variants in turn, one pass of each per round: a slow or fast spell
+/// of a shared machine then falls on the three alike, and each round gives its own
+/// ratios to the floor. Returns, per variant, the median time of a pass and the median
+/// of its per-round ratio to the first variant.
+fn interleaved(settings: &Settings, passes: [&dyn Fn() -> usize; 3]) -> [(f64, f64); 3] {
+    let mut times: [Vec<f64>; 3] = Default::default();
+    let mut ratios: [Vec<f64>; 3] = Default::default();
+    for _ in 0..settings.rounds {
+        let round = passes.map(|pass| {
+            let start = settings.clock.now();
+            black_box(pass());
+            (settings.clock.now() - start).as_nanos() as f64
+        });
+        for (variant, time) in round.into_iter().enumerate() {
+            times[variant].push(time);
+            ratios[variant].push(time / round[0]);
         }
-    })
+    }
+    std::array::from_fn(|variant| (median(&mut times[variant]), median(&mut ratios[variant])))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 /// One row per variant: median per unit, ratio to the floor, allocations per unit.
 struct Row {
     name: &'static str,
-    median_per_unit: Option<f64>,
+    median_per_unit: f64,
+    ratio: f64,
     allocations: (f64, f64, f64),
 }
 
@@ -420,19 +444,11 @@ fn print_table(title: &str, unit: &str, rows: &[Row]) {
         "reallocs",
         "bytes alloc"
     );
-    let floor = rows[0].median_per_unit;
     for row in rows {
-        let median = row
-            .median_per_unit
-            .map_or_else(|| "-".to_owned(), |m| format!("{m:.0}"));
-        let ratio = match (row.median_per_unit, floor) {
-            (Some(m), Some(f)) => format!("{:.2}", m / f),
-            _ => "-".to_owned(),
-        };
         let (allocations, reallocations, bytes) = row.allocations;
         println!(
-            "  {:<36} {:>14} {:>9} {:>13.1} {:>10.1} {:>11.0}",
-            row.name, median, ratio, allocations, reallocations, bytes
+            "  {:<36} {:>14.0} {:>9.2} {:>13.1} {:>10.1} {:>11.0}",
+            row.name, row.median_per_unit, row.ratio, allocations, reallocations, bytes
         );
     }
 }
@@ -480,36 +496,24 @@ fn measure_set(
     assert_eq!(b(), units, "{per_request} message(s) per request");
     let mut measured = criterion.benchmark_group(*group);
     measured.throughput(Throughput::Elements(units as u64));
-    let medians = [
-        measure(&mut measured, settings, "a_floor", a),
-        measure(&mut measured, settings, "b_receive", b),
-        measure(&mut measured, settings, "c_receive_and_sqs_entries", c),
-    ];
+    measure(&mut measured, settings, "a_floor", a);
+    measure(&mut measured, settings, "b_receive", b);
+    measure(&mut measured, settings, "c_receive_and_sqs_entries", c);
     measured.finish();
-    let per_unit = |median: Option<f64>| median.map(|m| m / units as f64);
-    [
+    let passes: [&dyn Fn() -> usize; 3] = [&a, &b, &c];
+    let timed = interleaved(settings, passes);
+    let names = ["(a) floor", "(b) receive()", "(c) receive() + SQS entries"];
+    std::array::from_fn(|variant| {
+        let (median, ratio) = timed[variant];
         Row {
-            name: "(a) floor",
-            median_per_unit: per_unit(medians[0]),
+            name: names[variant],
+            median_per_unit: median / units as f64,
+            ratio,
             allocations: count_allocations(units, || {
-                black_box(a());
+                black_box(passes[variant]());
             }),
-        },
-        Row {
-            name: "(b) receive()",
-            median_per_unit: per_unit(medians[1]),
-            allocations: count_allocations(units, || {
-                black_box(b());
-            }),
-        },
-        Row {
-            name: "(c) receive() + SQS entries",
-            median_per_unit: per_unit(medians[2]),
-            allocations: count_allocations(units, || {
-                black_box(c());
-            }),
-        },
-    ]
+        }
+    })
 }
 
 fn main() {
@@ -545,8 +549,8 @@ fn main() {
     criterion.final_summary();
 
     println!(
-        "\n== org-change-core against the floor ({} samples of one pass over each set, {}; medians) ==",
-        settings.sample_size,
+        "\n== org-change-core against the floor ({} rounds of one pass of each variant in turn, {}; medians) ==",
+        settings.rounds,
         settings.clock.name()
     );
     print_table(
