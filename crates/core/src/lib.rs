@@ -71,7 +71,7 @@ pub use endpoint::{Credentials, Endpoint, EndpointId, InvalidEndpoint};
 pub use envelope::EventRef;
 pub use error::{Rejection, Setting};
 pub use org_change_contract::{Action, Entity, Message, SCHEMA_VERSION, Source};
-pub use outgoing::{ATTRIBUTE_DATA_TYPE, Outgoing};
+pub use outgoing::{ATTRIBUTE_DATA_TYPE, Attributes, Outgoing};
 pub use quarantine::{Quarantine, REDACTED};
 pub use receive::{Batch, Challenge, Delivery, Inbound, receive};
 pub use secret::{EncryptKey, VerificationToken};
