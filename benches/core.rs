@@ -13,7 +13,8 @@
 //!   beforehand: finding it is not counted), AES-256-CBC decrypt with strict PKCS#7, and
 //!   `serde_json` parse of the plaintext into a `serde_json::Value`, with the core's
 //!   own crates (aes 0.9, cbc 0.2, sha2 0.11, base64 0.23) and a key schedule made once;
-//! - (b) `org_change_core::receive()`, the result dropped;
+//! - (b) `org_change_core::receive()` at an endpoint set up as the relay sets it up (the
+//!   messages checked against SQS's size limit), the result dropped;
 //! - (c) (b), plus the `SendMessageBatch` entries exactly as the relay builds them
 //!   (`SqsQueue::entry`: message attributes, body, FIFO group and deduplication ids
 //!   through `sqs_token`) for a FIFO queue, collected as `send_batch` does.
@@ -48,7 +49,7 @@ use org_change_core::{
     receive,
 };
 use org_change_relay::config::QueueConfig;
-use org_change_relay::queue::sqs::SqsQueue;
+use org_change_relay::queue::sqs::{MAX_PAYLOAD_BYTES, SqsQueue};
 
 // ---------------------------------------------------------------- allocations
 
@@ -273,6 +274,12 @@ fn core_and_entries(endpoint: &Endpoint, queue: &SqsQueue, request: &Request) ->
         .expect("entries");
     black_box(&entries);
     entries.len()
+}
+
+/// An endpoint as the relay configures it (`src/config.rs`): its messages checked
+/// against SQS's size limit in the core.
+fn relay_endpoint(source: Source, token: &VerificationToken, key: &EncryptKey) -> Endpoint {
+    Endpoint::new(source, token.clone(), Some(key.clone())).with_message_limit(MAX_PAYLOAD_BYTES)
 }
 
 /// A FIFO queue's entry builder (a client is made, never called).
@@ -532,7 +539,7 @@ fn main() {
     let feishu_set = Set {
         group: "feishu_corehr_department_updated_v2_x1000",
         requests: feishu_requests(&key),
-        endpoint: Endpoint::new(Source::Feishu, token.clone(), Some(key.clone())),
+        endpoint: relay_endpoint(Source::Feishu, &token, &key),
         floor: Floor::new(ENCRYPT_KEY, true),
         per_request: 1,
     };
@@ -541,7 +548,7 @@ fn main() {
     let feilian_set = Set {
         group: "feilian_department_v1_update_x100x10",
         requests: feilian_requests(&key),
-        endpoint: Endpoint::new(Source::Feilian, token, Some(key)),
+        endpoint: relay_endpoint(Source::Feilian, &token, &key),
         floor: Floor::new(ENCRYPT_KEY, false),
         per_request: FEILIAN_CHANGES,
     };
