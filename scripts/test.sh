@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every check: formatting, lints, unit tests, and the integration tests against a
-# real (moto) SQS server through the real lambda_http adapter.
+# Every check: formatting, lints, unit tests, the integration tests against a real
+# (moto) SQS server through the real lambda_http adapter, and fuzz/'s own checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -14,3 +14,13 @@ echo "==> cargo test (unit and integration, next to a moto SQS server)"
 scripts/with-moto.sh cargo test --workspace --all-targets --features integration
 echo "==> cargo test --workspace --doc (the compile_fail proofs among them)"
 cargo test --quiet --workspace --doc
+# fuzz/ is a workspace of its own (cargo-fuzz wants it so): check it too, without the
+# fuzzer (stable Rust), so that a change to the core that breaks a fuzz target or one
+# of its invariants shows here and not only in `make fuzz`.
+echo "==> fuzz/: fmt, clippy, and its invariants on the seeds and the regression inputs"
+(
+  cd fuzz
+  cargo fmt --check
+  cargo clippy --quiet --no-default-features --all-targets -- -D warnings
+  cargo test --quiet --no-default-features --lib
+)

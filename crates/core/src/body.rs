@@ -17,23 +17,43 @@ use crate::Message;
 /// Whatever `serde_json` reports while escaping a string that needs it (nothing: it
 /// writes into a `Vec`).
 pub(crate) fn write_message(out: &mut Vec<u8>, message: &Message<'_>) -> serde_json::Result<()> {
+    // Every field, by name and without `..`: a field added to `Message` does not
+    // compile here until it is written too.
+    let Message {
+        schema_version,
+        id,
+        source,
+        endpoint,
+        event_type,
+        event_id,
+        entity,
+        action,
+        entity_id,
+        object_api_name,
+        changed_fields,
+        occurred_at,
+        tenant_key,
+        app_id,
+        before,
+        after,
+    } = message;
     let mut object = Object::begin(out);
-    object.number("schema_version", message.schema_version);
-    object.string("id", &message.id)?;
-    object.string("source", message.source.as_str())?;
-    object.optional_string("endpoint", message.endpoint.as_deref())?;
-    object.string("event_type", &message.event_type)?;
-    object.string("event_id", &message.event_id)?;
-    object.string("entity", message.entity.as_str())?;
-    object.string("action", message.action.as_str())?;
-    object.string("entity_id", &message.entity_id)?;
-    object.optional_string("object_api_name", message.object_api_name.as_deref())?;
-    object.strings("changed_fields", &message.changed_fields)?;
-    object.optional_string("occurred_at", message.occurred_at.as_deref())?;
-    object.optional_string("tenant_key", message.tenant_key.as_deref())?;
-    object.optional_string("app_id", message.app_id.as_deref())?;
-    object.raw("before", message.before.as_deref());
-    object.raw("after", message.after.as_deref());
+    object.number("schema_version", *schema_version);
+    object.string("id", id)?;
+    object.string("source", source.as_str())?;
+    object.optional_string("endpoint", endpoint.as_deref())?;
+    object.string("event_type", event_type)?;
+    object.string("event_id", event_id)?;
+    object.string("entity", entity.as_str())?;
+    object.string("action", action.as_str())?;
+    object.string("entity_id", entity_id)?;
+    object.optional_string("object_api_name", object_api_name.as_deref())?;
+    object.strings("changed_fields", changed_fields)?;
+    object.optional_string("occurred_at", occurred_at.as_deref())?;
+    object.optional_string("tenant_key", tenant_key.as_deref())?;
+    object.optional_string("app_id", app_id.as_deref())?;
+    object.raw("before", before.as_deref());
+    object.raw("after", after.as_deref());
     object.end();
     Ok(())
 }

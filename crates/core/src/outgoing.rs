@@ -196,6 +196,12 @@ impl<'a> IntoIterator for Attributes<'a> {
     }
 }
 
+impl<'b, const N: usize> PartialEq<[(&'static str, &'b str); N]> for Attributes<'_> {
+    fn eq(&self, other: &[(&'static str, &'b str); N]) -> bool {
+        **self == other[..]
+    }
+}
+
 impl std::fmt::Debug for Attributes<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
@@ -289,7 +295,7 @@ pub(crate) fn sqs_allows(c: char) -> bool {
 fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
     let mut body = Vec::with_capacity(body_capacity(message));
     write_message(&mut body, message)?;
-    // Only `str` fragments are written: valid UTF-8.
+    // Only `str` fragments are written: valid UTF-8, so this cannot fail.
     let body = String::from_utf8(body)
         .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("the body is not UTF-8"))?;
     Ok(if needs_escape(body.as_bytes()) {

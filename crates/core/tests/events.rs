@@ -276,7 +276,7 @@ fn every_sample_becomes_its_messages_in_every_mode() {
                     .unwrap_or_default();
                 assert_eq!(message.id(), id, "{what}");
                 assert_eq!(
-                    &message.attributes()[..],
+                    message.attributes(),
                     [
                         ("source", row.source.as_str()),
                         ("event_type", row.event_type),
