@@ -79,7 +79,7 @@ impl Outgoing {
         Self {
             ordering_key: id.clone(),
             id,
-            body: sqs_text(body),
+            body: sqs_text(body.to_owned()),
             kind: Kind::Quarantine {
                 source: quarantine.source(),
                 endpoint: quarantine.endpoint().as_str().to_owned(),
@@ -211,12 +211,12 @@ impl std::fmt::Debug for Attributes<'_> {
 /// `text` (JSON) with each character SQS refuses written as its `\uXXXX` escape. In
 /// UTF-8 those are the bytes below 0x20 but tab, line feed and carriage return, and
 /// the sequences `EF BF BE` (U+FFFE) and `EF BF BF` (U+FFFF); text without any (nearly
-/// all of it, Chinese names and full-width punctuation included) is copied as it is.
-fn sqs_text(text: &str) -> String {
+/// all of it, Chinese names and full-width punctuation included) is returned as it is.
+fn sqs_text(text: String) -> String {
     if needs_escape(text.as_bytes()) {
-        escape_for_sqs(text)
+        escape_for_sqs(&text)
     } else {
-        text.to_owned()
+        text
     }
 }
 
@@ -274,13 +274,12 @@ pub(crate) fn sqs_allows(c: char) -> bool {
 }
 
 /// `message` as compact JSON, exactly as `serde_json::to_string` writes it
-/// ([`write_message`]), except
-/// that a character Amazon SQS refuses ([`sqs_allows`]) is written as its JSON escape
+/// ([`write_message`]), except that a character Amazon SQS refuses ([`sqs_allows`]) is written as its JSON escape
 /// `\uXXXX` (lower-case hex), so that the body is always valid SQS text and means the
-/// same JSON. `serde_json` escapes the control characters below U+0020 in the strings
-/// it writes, and the raw snapshots (`before`, `after`) are valid JSON, where a control
+/// same JSON. The strings are escaped as `serde_json` escapes them (the control
+/// characters below U+0020 among them), and the raw snapshots (`before`, `after`) are valid JSON, where a control
 /// character can only be whitespace (tab, line feed, carriage return: allowed); what
-/// is left is U+FFFE and U+FFFF, which `serde_json` writes raw. In JSON text any
+/// is left is U+FFFE and U+FFFF, which JSON leaves raw. In JSON text any
 /// character outside ASCII is inside a string, where its escape means the same, so
 /// the escaping is done on the written text as a whole ([`sqs_text`]). A lone
 /// surrogate can only be in the text as an escape already (the text is a `str`).
@@ -298,11 +297,7 @@ fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
     // Only `str` fragments are written: valid UTF-8, so this cannot fail.
     let body = String::from_utf8(body)
         .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("the body is not UTF-8"))?;
-    Ok(if needs_escape(body.as_bytes()) {
-        escape_for_sqs(&body)
-    } else {
-        body
-    })
+    Ok(sqs_text(body))
 }
 
 /// What the body of `message` will most likely take, so that it is written without
