@@ -36,7 +36,7 @@ use crate::outgoing::Outgoing;
 use crate::platform::Platform;
 use crate::quarantine::Quarantine;
 use crate::timestamp::raw_unix_millis;
-use crate::verified::{Signature, Verified, token_matches, verify_event};
+use crate::verified::{Signature, Verified, matching_pair, verify_event};
 use crate::window::{ReplayWindow, UncheckedTime};
 use crate::{EncryptKey, Rejection, SignatureHeaders, Source, VerificationToken, cipher};
 
@@ -464,45 +464,27 @@ fn open<P: Platform>(
     window: Option<(ReplayWindow, SystemTime)>,
     tokens: &[(Credentials, &VerificationToken)],
 ) -> Result<Delivery, Rejection> {
-    let matching = |token: Option<&str>| {
-        let matched: Few<bool> = tokens
-            .iter()
-            .map(|(_, expected)| token_matches(expected, token))
-            .collect();
-        tokens
-            .iter()
-            .zip(matched.iter())
-            .find(|(_, matched)| **matched)
-            .map(|((credentials, token), _)| (*credentials, *token))
-    };
     match envelope {
         // The URL verification carries no signature headers and no time: the token
         // is its proof.
-        Envelope::Challenge { challenge, token } => match token {
-            Some(token) => match matching(Some(&token)) {
-                Some((credentials, _)) => Ok(Delivery::Challenge(Challenge {
-                    value: challenge.into_owned(),
-                    token: token.into_owned(),
-                    credentials,
-                })),
-                None => Err(Rejection::BadToken {
-                    platform: P::SOURCE,
-                }),
-            },
+        Envelope::Challenge {
+            challenge,
+            token: Some(token),
+        } => match matching_pair(tokens, Some(&token)) {
+            Some(credentials) => Ok(Delivery::Challenge(Challenge {
+                value: challenge.into_owned(),
+                token: token.into_owned(),
+                credentials,
+            })),
             None => Err(Rejection::BadToken {
                 platform: P::SOURCE,
             }),
         },
+        Envelope::Challenge { token: None, .. } => Err(Rejection::BadToken {
+            platform: P::SOURCE,
+        }),
         Envelope::Event(event) => {
-            if signature == Signature::Absent {
-                return Err(Rejection::MissingSignature);
-            }
-            let Some((credentials, token)) = matching(event.token.as_deref()) else {
-                return Err(Rejection::BadToken {
-                    platform: P::SOURCE,
-                });
-            };
-            let event = verify_event(endpoint.id(), token, event, signature)?;
+            let (event, credentials) = verify_event(endpoint.id(), tokens, event, signature)?;
             let unchecked_time = match window {
                 Some((window, now)) => check_create_time(P::SOURCE, &event, window, now)?,
                 None => None,

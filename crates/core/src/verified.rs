@@ -7,16 +7,17 @@
 use std::borrow::Cow;
 use std::ops::Deref;
 
-use crate::endpoint::EndpointId;
+use crate::endpoint::{Credentials, EndpointId};
 use crate::envelope::{Change, Event};
+use crate::few::Few;
 use crate::timestamp::occurred_at;
 use crate::{Message, Rejection, SCHEMA_VERSION, Source, VerificationToken};
 
 /// An envelope whose token (and signature, where the platform signs) has been
-/// checked, and the endpoint it was checked for. It cannot be built outside this
-/// module.
+/// checked; an [`Event`] also records the endpoint it was checked for. It cannot be
+/// built outside this module.
 #[derive(Debug)]
-pub struct Verified<T>(T, EndpointId);
+pub struct Verified<T>(T);
 
 impl<T> Deref for Verified<T> {
     type Target = T;
@@ -37,30 +38,45 @@ pub(crate) enum Signature {
     NotApplicable,
 }
 
-/// Whether `candidate` is the endpoint's token, in constant time.
-pub(crate) fn token_matches(token: &VerificationToken, candidate: Option<&str>) -> bool {
-    candidate.is_some_and(|candidate| token.matches(candidate))
+/// The first of `tokens` that `candidate` is, and which pair it belongs to. Every
+/// token is compared, each in constant time ([`VerificationToken::matches`]), so the
+/// time taken does not tell which one matched.
+pub(crate) fn matching_pair(
+    tokens: &[(Credentials, &VerificationToken)],
+    candidate: Option<&str>,
+) -> Option<Credentials> {
+    let candidate = candidate?;
+    let matched: Few<bool> = tokens
+        .iter()
+        .map(|(_, token)| token.matches(candidate))
+        .collect();
+    tokens
+        .iter()
+        .zip(matched.iter())
+        .find(|(_, matched)| **matched)
+        .map(|((credentials, _), _)| *credentials)
 }
 
 /// Vouches for an event received at `endpoint`: its signature was present where one
-/// is required, and its token is `token`, the token of the pair whose key (if any)
-/// decrypted and signed it.
+/// is required, and its token is one of `tokens`, the tokens of the pairs whose key
+/// (if any) decrypted and signed it. Returns the verified event and which pair's
+/// token it carried.
 pub(crate) fn verify_event<'a>(
     endpoint: &'a EndpointId,
-    token: &VerificationToken,
+    tokens: &[(Credentials, &VerificationToken)],
     mut event: Event<'a>,
     signature: Signature,
-) -> Result<Verified<Event<'a>>, Rejection> {
+) -> Result<(Verified<Event<'a>>, Credentials), Rejection> {
     if signature == Signature::Absent {
         return Err(Rejection::MissingSignature);
     }
-    if !token_matches(token, event.token.as_deref()) {
+    let Some(credentials) = matching_pair(tokens, event.token.as_deref()) else {
         return Err(Rejection::BadToken {
             platform: endpoint.source(),
         });
-    }
+    };
     event.endpoint = Some(endpoint);
-    Ok(Verified(event, endpoint.clone()))
+    Ok((Verified(event), credentials))
 }
 
 impl<'a> Verified<Event<'a>> {
@@ -78,15 +94,11 @@ impl<'a> Verified<Event<'a>> {
         change: Change<'a>,
         occurred_at: Option<String>,
     ) -> Message<'a> {
-        let endpoint = match self.endpoint {
-            Some(id) => Cow::Borrowed(id.as_str()),
-            None => Cow::Owned(self.1.as_str().to_owned()),
-        };
         Message {
             schema_version: SCHEMA_VERSION,
             id: Cow::Owned(change.id),
             source,
-            endpoint: Some(endpoint),
+            endpoint: self.endpoint.map(|id| Cow::Borrowed(id.as_str())),
             event_type: self.event_type.clone(),
             event_id: self.event_id.clone(),
             entity: change.entity,
