@@ -335,6 +335,28 @@ fn every_refusal_has_its_variant_and_code() {
             "undecryptable",
         ),
         (
+            // A JSON object, so not `invalid_json`; nothing was decrypted, so no oracle.
+            "feishu encrypt that is not a string, at a keyed endpoint",
+            keyed_endpoint(Feishu),
+            Request::plain(r#"{"encrypt": 123}"#),
+            malformed_envelope(Feishu),
+            "malformed_envelope",
+        ),
+        (
+            "feilian encrypt that is not a string, endpoint without a key",
+            plain_endpoint(Feilian),
+            Request::plain(r#"{"encrypt": ["AAAA"]}"#),
+            malformed_envelope(Feilian),
+            "malformed_envelope",
+        ),
+        (
+            "feilian encrypt given twice",
+            keyed_endpoint(Feilian),
+            Request::plain(r#"{"encrypt": "AAAA", "encrypt": "BBBB"}"#),
+            malformed_envelope(Feilian),
+            "malformed_envelope",
+        ),
+        (
             "feilian header without event_type",
             plain_endpoint(Feilian),
             Request::plain(edited(Feilian, "department.v1.update", |v| {
@@ -438,6 +460,22 @@ fn every_refusal_has_its_variant_and_code() {
         for secret in SECRETS {
             assert!(!message.contains(secret), "{name}: {message}");
         }
+    }
+}
+
+#[test]
+fn an_outer_object_with_an_unreadable_encrypt_says_so() {
+    for body in [
+        r#"{"encrypt": 123}"#,
+        r#"{"encrypt": "AAAA", "encrypt": "BBBB"}"#,
+    ] {
+        let rejection = run(&keyed_endpoint(Source::Feilian), &Request::plain(body)).unwrap_err();
+        assert_eq!(
+            rejection.to_string(),
+            "the request is not a feilian event envelope: `encrypt` must be a string, \
+             and neither `encrypt` nor `data` may appear twice",
+            "{body}"
+        );
     }
 }
 
