@@ -3,7 +3,7 @@
 
 use lambda_http::{Error, lambda_runtime, service_fn, tracing};
 use org_change_relay::aws::load_sdk_config;
-use org_change_relay::http::{App, handle_event};
+use org_change_relay::http::{App, handle_event, install_panic_hook};
 use org_change_relay::queue::sqs::SqsQueue;
 use org_change_relay::secrets::load_config;
 
@@ -11,6 +11,9 @@ use org_change_relay::secrets::load_config;
 async fn main() -> Result<(), Error> {
     // JSON lines when the function's log format is JSON (AWS_LAMBDA_LOG_FORMAT).
     lambda_http::tracing::init_default_subscriber();
+    // A panic `handle_event` catches is logged as its request's line, not by the
+    // default hook too; any other panic still is.
+    install_panic_hook();
 
     // The SDK configuration is read here, once. With SECRET_ID set, the secret is
     // read now, before the first request: one TLS connection to Secrets Manager

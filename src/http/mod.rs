@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod reply;
 pub mod route;
 
+use std::cell::Cell;
 use std::convert::Infallible;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant, SystemTime};
@@ -85,8 +86,9 @@ impl<Q: Queue> App<Q> {
 /// Here the conversion, which `Adapter::call` does before it returns the future,
 /// runs inside `catch_unwind`, and a panic in it is answered 400
 /// `unreadable_request`, in the response format of the event's origin (lambda_http's
-/// own, through the same `TransformResponse`). The release profile must keep
-/// `panic = "unwind"` (the default) for this to work.
+/// own, through the same `TransformResponse`), and logged as the request's line
+/// ([`install_panic_hook`] keeps the default hook from printing it too). The release
+/// profile must keep `panic = "unwind"` (the default) for this to work.
 pub async fn handle_event<Q: Queue>(
     app: &App<Q>,
     event: LambdaEvent<LambdaRequest>,
@@ -94,11 +96,11 @@ pub async fn handle_event<Q: Queue>(
     let started = Instant::now();
     let origin = event.payload.request_origin();
     let mut adapter = Adapter::from(service_fn(|request| handle(app, request)));
-    let answer = match catch_unwind(AssertUnwindSafe(|| adapter.call(event))) {
+    let answer = match catch_conversion(|| adapter.call(event)) {
         Ok(answer) => answer,
         Err(_panic) => {
-            // The panic's text names the parse error, and the default hook has
-            // written it to stderr already; it is not repeated in the answer.
+            // The panic's text is lambda_http's parse error: neither the answer nor
+            // the log repeats it.
             let outcome = Err(Failure::UnreadableEvent);
             let response = reply::respond(&outcome, None);
             record(
@@ -112,6 +114,42 @@ pub async fn handle_event<Q: Queue>(
         }
     };
     answer.await
+}
+
+thread_local! {
+    /// Set while [`catch_conversion`] runs lambda_http's conversion of an event.
+    static CONVERTING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs lambda_http's conversion of an event inside `catch_unwind`, marked so that
+/// the panic hook of [`install_panic_hook`] knows the panic is caught and answered.
+fn catch_conversion<T>(convert: impl FnOnce() -> T) -> std::thread::Result<T> {
+    CONVERTING.set(true);
+    let converted = catch_unwind(AssertUnwindSafe(convert));
+    CONVERTING.set(false);
+    converted
+}
+
+/// Installs the process's panic hook; `main` calls it once, at start. A panic that
+/// [`handle_event`] catches in lambda_http's conversion has its log line already, the
+/// request's `unreadable_request`; the default hook would add `thread 'main'
+/// panicked at …` on stderr for every such request, a probe's included, with
+/// lambda_http's parse error, which can quote the body (`InvalidByte(4, 32)`). For
+/// such a panic the hook writes only a DEBUG line saying where lambda_http panicked,
+/// never the message. Every other panic goes to the hook there was before (the
+/// default one: message and location on stderr), as visible as ever.
+pub fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if CONVERTING.get() {
+            tracing::debug!(
+                location = info.location().map(tracing::field::display),
+                "lambda_http panicked converting the event; answered 400 unreadable_request"
+            );
+        } else {
+            previous(info);
+        }
+    }));
 }
 
 /// The HTTP handler. It never fails: every outcome is a response.
@@ -469,6 +507,46 @@ mod tests {
             warn_unchecked_time(&feilian(), &event(None));
         });
         assert_eq!(log, "");
+    }
+
+    thread_local! {
+        /// The panics of this thread that the relay's hook passed on.
+        static PASSED_ON: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// The relay's hook, installed once for this test binary over one that counts
+    /// what it is passed (and hands it to the hook before, the test harness's).
+    fn install_hooks() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            let harness = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                PASSED_ON.set(PASSED_ON.get() + 1);
+                harness(info);
+            }));
+            install_panic_hook();
+        });
+    }
+
+    #[test]
+    fn a_caught_conversion_panic_is_kept_from_the_default_hook_and_its_message_from_the_log() {
+        install_hooks();
+        let log = logged(tracing::Level::TRACE, || {
+            let caught = catch_conversion(|| panic!("invalid header: token=s3cr3t"));
+            assert!(caught.is_err());
+        });
+        assert_eq!(PASSED_ON.get(), 0, "{log}");
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(
+            log.contains("DEBUG") && log.contains("src/http/mod.rs"),
+            "where it panicked: {log}"
+        );
+        assert!(!log.contains("s3cr3t"), "{log}");
+        // The mark is gone once the conversion is over: a panic elsewhere is passed
+        // on, and the default hook prints it as before.
+        let elsewhere = catch_unwind(|| panic!("a bug elsewhere"));
+        assert!(elsewhere.is_err());
+        assert_eq!(PASSED_ON.get(), 1);
     }
 
     #[test]

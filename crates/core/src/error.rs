@@ -101,8 +101,9 @@ pub enum Rejection {
         platform: Source,
     },
 
-    /// A plaintext body that is JSON but not the platform's envelope, or a signed
-    /// ciphertext that does not decrypt to it (`detail` says which).
+    /// A plaintext body that is JSON but not the platform's envelope (an `encrypt`
+    /// that is not a string included), or a signed ciphertext that does not decrypt
+    /// to it (`detail` says which).
     #[error("the request is not a {} event envelope: {detail}", .platform.as_str())]
     MalformedEnvelope {
         /// The endpoint's platform.

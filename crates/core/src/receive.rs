@@ -358,6 +358,11 @@ struct NestedCiphertext<'a> {
     encrypt: Option<Cow<'a, str>>,
 }
 
+/// What [`OuterJson`] cannot read in a JSON object: an `encrypt` that is not a string,
+/// or a field it reads given twice.
+const OUTER_SHAPE: &str =
+    "`encrypt` must be a string, and neither `encrypt` nor `data` may appear twice";
+
 /// The shortest bare ciphertext: base64 of an IV and one block (32 bytes).
 const MIN_BARE_CIPHERTEXT: usize = 44;
 
@@ -375,7 +380,14 @@ fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejection> {
     {
         return Ok(Outer::Encrypted(Cow::Borrowed(bare)));
     }
-    let outer: OuterJson = parse_object(text, "").map_err(|_| Rejection::InvalidJson)?;
+    let outer: OuterJson = parse_object(text, OUTER_SHAPE).map_err(|err| match err {
+        ParseError::NotJson => Rejection::InvalidJson,
+        // A JSON object all the same: say what is wrong with it.
+        ParseError::Shape(detail) => Rejection::MalformedEnvelope {
+            platform: source,
+            detail,
+        },
+    })?;
     if let Some(encrypted) = outer.encrypt {
         return Ok(Outer::Encrypted(encrypted));
     }

@@ -335,6 +335,28 @@ fn every_refusal_has_its_variant_and_code() {
             "undecryptable",
         ),
         (
+            // A JSON object, so not `invalid_json`; nothing was decrypted, so no oracle.
+            "feishu encrypt that is not a string, at a keyed endpoint",
+            keyed_endpoint(Feishu),
+            Request::plain(r#"{"encrypt": 123}"#),
+            malformed_envelope(Feishu),
+            "malformed_envelope",
+        ),
+        (
+            "feilian encrypt that is not a string, endpoint without a key",
+            plain_endpoint(Feilian),
+            Request::plain(r#"{"encrypt": ["AAAA"]}"#),
+            malformed_envelope(Feilian),
+            "malformed_envelope",
+        ),
+        (
+            "feilian encrypt given twice",
+            keyed_endpoint(Feilian),
+            Request::plain(r#"{"encrypt": "AAAA", "encrypt": "BBBB"}"#),
+            malformed_envelope(Feilian),
+            "malformed_envelope",
+        ),
+        (
             "feilian header without event_type",
             plain_endpoint(Feilian),
             Request::plain(edited(Feilian, "department.v1.update", |v| {
@@ -438,6 +460,90 @@ fn every_refusal_has_its_variant_and_code() {
         for secret in SECRETS {
             assert!(!message.contains(secret), "{name}: {message}");
         }
+    }
+}
+
+#[test]
+fn an_envelope_without_event_id_is_told_so_unless_no_signature_authenticates_its_ciphertext() {
+    use Source::{Feilian, Feishu};
+    let without_event_id = |source, name| {
+        edited(source, name, |v| {
+            v["header"].as_object_mut().unwrap().remove("event_id");
+        })
+    };
+    let feishu = without_event_id(Feishu, "corehr.department.updated_v2");
+    let feilian = without_event_id(Feilian, "department.v1.update");
+    let named = |platform| Rejection::MalformedEnvelope {
+        platform,
+        detail: "header.event_id is missing",
+    };
+    // (what is sent, endpoint, request, the answer)
+    let rows = [
+        (
+            "feishu plaintext",
+            plain_endpoint(Feishu),
+            Request::plain(feishu.as_str()),
+            named(Feishu),
+        ),
+        (
+            "feishu plaintext with another token: the shape is checked first",
+            plain_endpoint(Feishu),
+            Request::plain(feishu.replace(FEISHU_TOKEN, "not-the-token")),
+            named(Feishu),
+        ),
+        (
+            "feilian plaintext",
+            plain_endpoint(Feilian),
+            Request::plain(feilian.as_str()),
+            named(Feilian),
+        ),
+        (
+            "feishu encrypted and signed",
+            keyed_endpoint(Feishu),
+            Request::encrypted_signed(FEISHU_KEY, &feishu),
+            named(Feishu),
+        ),
+        (
+            "feishu encrypted, unsigned",
+            keyed_endpoint(Feishu),
+            Request::encrypted(FEISHU_KEY, &feishu),
+            undecryptable(Feishu),
+        ),
+        (
+            "feilian encrypted",
+            keyed_endpoint(Feilian),
+            Request::encrypted(FEILIAN_KEY, &feilian),
+            undecryptable(Feilian),
+        ),
+    ];
+    for (name, endpoint, request, expected) in rows {
+        let rejection = run(&endpoint, &request).unwrap_err();
+        // The message of `undecryptable` is the same for every cause, and names none.
+        assert_eq!(
+            (rejection.code(), rejection.to_string()),
+            (expected.code(), expected.to_string()),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        named(Feishu).to_string(),
+        "the request is not a feishu event envelope: header.event_id is missing"
+    );
+}
+
+#[test]
+fn an_outer_object_with_an_unreadable_encrypt_says_so() {
+    for body in [
+        r#"{"encrypt": 123}"#,
+        r#"{"encrypt": "AAAA", "encrypt": "BBBB"}"#,
+    ] {
+        let rejection = run(&keyed_endpoint(Source::Feilian), &Request::plain(body)).unwrap_err();
+        assert_eq!(
+            rejection.to_string(),
+            "the request is not a feilian event envelope: `encrypt` must be a string, \
+             and neither `encrypt` nor `data` may appear twice",
+            "{body}"
+        );
     }
 }
 

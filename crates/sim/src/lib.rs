@@ -17,8 +17,9 @@
 //! from the same variables the relay reads: `FEISHU_VERIFICATION_TOKEN`,
 //! `FEISHU_ENCRYPT_KEY`, `FEILIAN_...` for a default endpoint, the endpoint's
 //! `verification_token` and `encrypt_key` in `ENDPOINTS` (the relay's JSON) for a
-//! named one. With a key the body is encrypted; Feishu requests are also signed, as
-//! Feishu signs them.
+//! named one. With a key the body is encrypted; an empty key is none, as the relay
+//! reads it (`--key ''` sends plaintext). Feishu requests are also signed, as Feishu
+//! signs them.
 //! `trigger` builds its events from the samples in `events/` (see `templates`).
 //!
 //! The binary is `org-change-sim` of the relay's package (`src/bin/org-change-sim.rs`),
@@ -110,7 +111,7 @@ struct Target {
     /// The Verification Token [default: $FEISHU_VERIFICATION_TOKEN or $FEILIAN_VERIFICATION_TOKEN; for a named endpoint its verification_token in $ENDPOINTS].
     #[arg(long)]
     token: Option<String>,
-    /// The Encrypt Key; without one the body is sent in plaintext [default: $FEISHU_ENCRYPT_KEY or $FEILIAN_ENCRYPT_KEY; for a named endpoint its encrypt_key in $ENDPOINTS].
+    /// The Encrypt Key; without one, or with an empty one (`--key ''`, whatever the variables hold), the body is sent in plaintext [default: $FEISHU_ENCRYPT_KEY or $FEILIAN_ENCRYPT_KEY; for a named endpoint its encrypt_key in $ENDPOINTS].
     #[arg(long)]
     key: Option<String>,
 }
@@ -199,7 +200,12 @@ impl Sender {
                 "no token: pass --token or set ENDPOINTS with {{\"{endpoint}\": {{\"verification_token\": …}}}}"
             ),
         })?;
-        let key = target.key.or(key_from);
+        // An empty key is no key, as the relay reads an empty *_ENCRYPT_KEY: given as
+        // the flag, it asks for plaintext over what the variables hold.
+        let key = match target.key {
+            Some(key) => Some(key).filter(|key| !key.is_empty()),
+            None => key_from,
+        };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
@@ -214,16 +220,22 @@ impl Sender {
         })
     }
 
-    /// Sends one envelope the way the platform would; returns the status and body.
-    fn send(&self, envelope: &Value) -> Result<(u16, String), String> {
+    /// The body the platform would send: the envelope encrypted with the key, or as
+    /// it is without one.
+    fn body(&self, envelope: &Value) -> Result<String, String> {
         let plaintext = envelope.to_string();
-        let body = match &self.key {
+        Ok(match &self.key {
             Some(key) => {
                 let iv = random::<16>()?;
                 json!({ "encrypt": cipher::encrypt(&EncryptKey::new(key), plaintext.as_bytes(), iv) }).to_string()
             }
             None => plaintext,
-        };
+        })
+    }
+
+    /// Sends one envelope the way the platform would; returns the status and body.
+    fn send(&self, envelope: &Value) -> Result<(u16, String), String> {
+        let body = self.body(envelope)?;
         let mut request = self
             .agent
             .post(&self.url)
@@ -532,6 +544,31 @@ mod tests {
                 "{url}"
             );
         }
+    }
+
+    /// The sender `challenge --url … --token t` and `args` make.
+    fn sender(args: &[&str]) -> Sender {
+        let url = "http://127.0.0.1:9000/lambda-url/org-change-relay/feishu";
+        let command = ["org-change-sim", "challenge", "--url", url, "--token", "t"];
+        let cli = Cli::try_parse_from(command.iter().chain(args)).unwrap();
+        let Command::Challenge { target } = cli.command else {
+            unreachable!("a challenge");
+        };
+        Sender::new(target).unwrap()
+    }
+
+    #[test]
+    fn an_empty_key_sends_plaintext_as_the_relay_reads_an_empty_key() {
+        let envelope = json!({"challenge": "c", "token": "t", "type": "url_verification"});
+        assert_eq!(
+            sender(&["--key", ""]).body(&envelope),
+            Ok(envelope.to_string())
+        );
+        // A key encrypts, as before.
+        let body: Value =
+            serde_json::from_str(&sender(&["--key", "k"]).body(&envelope).unwrap()).unwrap();
+        let plaintext = cipher::decrypt(&EncryptKey::new("k"), body["encrypt"].as_str().unwrap());
+        assert_eq!(plaintext.unwrap(), envelope.to_string().into_bytes());
     }
 
     #[test]
