@@ -300,10 +300,14 @@ fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
     Ok(sqs_text(body))
 }
 
+/// What a body takes besides its variable strings and snapshots: the field names,
+/// the enums, `occurred_at`, `null`s, quotes and punctuation come to at most 292 bytes
+/// (`tests::the_fixed_part_of_every_body_fits_in_its_reserve`).
+const BODY_FIXED_PART: usize = 320;
+
 /// What the body of `message` will most likely take, so that it is written without
-/// growing: the fixed part (names, enums, `occurred_at`, punctuation) is under 256
-/// bytes; the strings and snapshots are copied (serde_json's escapes add a little,
-/// and a body that has them may grow once).
+/// growing: [`BODY_FIXED_PART`] and the strings and snapshots as they are copied
+/// (serde_json's escapes add a little, and a body that has them may grow once).
 fn body_capacity(message: &Message<'_>) -> usize {
     let snapshots: usize = [&message.before, &message.after]
         .into_iter()
@@ -325,7 +329,8 @@ fn body_capacity(message: &Message<'_>) -> usize {
         .iter()
         .map(|field| field.len() + 3)
         .sum();
-    256 + message.id.len()
+    BODY_FIXED_PART
+        + message.id.len()
         + message.event_type.len()
         + message.event_id.len()
         + message.entity_id.len()
@@ -358,6 +363,44 @@ mod tests {
 
     use super::*;
     use crate::testing::message;
+
+    #[test]
+    fn the_fixed_part_of_every_body_fits_in_its_reserve() {
+        let occurred_at = "2020-12-23T12:19:49.000Z";
+        let mut largest = 0;
+        for source in [Source::Feishu, Source::Feilian] {
+            for entity in [Entity::Department, Entity::CustomOrg] {
+                for action in [Action::Created, Action::Updated, Action::Deleted] {
+                    // Every variable string empty: what is left is the fixed part.
+                    for optional in [None, Some("")] {
+                        let mut message = message("", optional, None, None);
+                        message.id = Cow::Borrowed("");
+                        message.changed_fields.clear();
+                        message.occurred_at = Some(occurred_at.to_owned());
+                        (message.source, message.entity, message.action) = (source, entity, action);
+                        let body = sqs_body(&message).unwrap();
+                        assert_eq!(body_capacity(&message), BODY_FIXED_PART);
+                        largest = largest.max(body.len());
+                    }
+                }
+            }
+        }
+        assert_eq!(largest, 292);
+        assert!(largest <= BODY_FIXED_PART);
+    }
+
+    #[test]
+    fn a_body_is_written_in_the_capacity_reserved_for_it() {
+        let snapshot = RawValue::from_string(r#"{"name":"部门","seq":[1,2]}"#.to_owned()).unwrap();
+        let id = "od-64242a18099d3a31acd24d8fce8d1a2b";
+        for optional in [None, Some(id)] {
+            for raw in [None, Some(&*snapshot)] {
+                let message = message(id, optional, raw, raw);
+                let body = sqs_body(&message).unwrap();
+                assert_eq!(body.capacity(), body_capacity(&message), "{body}");
+            }
+        }
+    }
 
     /// The code points that matter, in order: every one- and two-byte character
     /// (the control characters among them), the edges of the surrogate gap, every
