@@ -6,7 +6,7 @@
 # floor, (b) receive(), (c) receive() plus the SQS entries, the median of each one's
 # per-round ratio to the floor, and the allocations.
 #
-#   make bench                  # 50 samples of 5 s per variant and 300 rounds, about 4 minutes
+#   make bench                  # 50 samples of 5 s per variant and 300 rounds: about a minute once built
 #   BENCH_QUICK=1 make bench    # a few short samples and 20 rounds: indicative figures only
 # Extra arguments go to criterion, e.g. `scripts/bench.sh feishu` runs that criterion
 # group only (the rounds and the table cover both sets still).
