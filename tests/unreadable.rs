@@ -146,13 +146,21 @@ async fn the_relay_binary_answers_them_400_and_keeps_serving() {
     let last = status(&invoke("last", &readable), "readable, after them");
     assert_eq!(last["statusCode"], 200, "{last}");
     assert_eq!(drain(&client, &queue).await.len(), 2);
-    // Each logged once, by its request's line: the panic hook writes nothing for a
-    // panic `handle_event` caught, where the default one printed `thread 'main'
-    // panicked at …` and lambda_http's parse error.
+    // Each logged once, by its request's line, which says where the conversion
+    // stopped: the panic hook writes nothing for a panic `handle_event` caught, where
+    // the default one printed `thread 'main' panicked at …` and lambda_http's parse
+    // error.
     let output = stack.relay_output();
-    let rejected = output
+    let rejected: Vec<&str> = output
         .lines()
-        .filter(|line| line.contains("request rejected") && line.contains("unreadable_request"));
-    assert_eq!(rejected.count(), 3, "{output}");
+        .filter(|line| line.contains("request rejected") && line.contains("unreadable_request"))
+        .collect();
+    assert_eq!(rejected.len(), unreadable(Format::HttpV2).len(), "{output}");
+    for line in rejected {
+        assert!(
+            line.contains("conversion_stopped_at") && line.contains(".rs:"),
+            "{line}"
+        );
+    }
     assert!(!output.contains("panicked"), "{output}");
 }

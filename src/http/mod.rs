@@ -98,10 +98,10 @@ pub async fn handle_event<Q: Queue>(
     let mut adapter = Adapter::from(service_fn(|request| handle(app, request)));
     let answer = match catch_conversion(|| adapter.call(event)) {
         Ok(answer) => answer,
-        Err(_panic) => {
+        Err(at) => {
             // The panic's text is lambda_http's parse error: neither the answer nor
-            // the log repeats it.
-            let outcome = Err(Failure::UnreadableEvent);
+            // the log repeats it; the log says where it panicked.
+            let outcome = Err(Failure::UnreadableEvent { at });
             let response = reply::respond(&outcome, None);
             record(
                 &app.config.metrics_namespace,
@@ -119,15 +119,18 @@ pub async fn handle_event<Q: Queue>(
 thread_local! {
     /// Set while [`catch_conversion`] runs lambda_http's conversion of an event.
     static CONVERTING: Cell<bool> = const { Cell::new(false) };
+    /// Where the conversion panicked, left there by the hook for [`catch_conversion`].
+    static PANICKED_AT: Cell<Option<String>> = const { Cell::new(None) };
 }
 
 /// Runs lambda_http's conversion of an event inside `catch_unwind`, marked so that
 /// the panic hook of [`install_panic_hook`] knows the panic is caught and answered.
-fn catch_conversion<T>(convert: impl FnOnce() -> T) -> std::thread::Result<T> {
+/// `Err`: the conversion panicked, at this source location if the hook saw it.
+fn catch_conversion<T>(convert: impl FnOnce() -> T) -> Result<T, Option<String>> {
     CONVERTING.set(true);
     let converted = catch_unwind(AssertUnwindSafe(convert));
     CONVERTING.set(false);
-    converted
+    converted.map_err(|_panic| PANICKED_AT.take())
 }
 
 /// Installs the process's panic hook; `main` calls it once, at start. A panic that
@@ -135,17 +138,17 @@ fn catch_conversion<T>(convert: impl FnOnce() -> T) -> std::thread::Result<T> {
 /// request's `unreadable_request`; the default hook would add `thread 'main'
 /// panicked at …` on stderr for every such request, a probe's included, with
 /// lambda_http's parse error, which can quote the body (`InvalidByte(4, 32)`). For
-/// such a panic the hook writes only a DEBUG line saying where lambda_http panicked,
-/// never the message. Every other panic goes to the hook there was before (the
-/// default one: message and location on stderr), as visible as ever.
+/// such a panic the hook writes nothing and keeps only where it happened (a source
+/// location in lambda_http or a crate below it, never the message), which the
+/// request's line then carries as `conversion_stopped_at` (not "panicked": log
+/// searches for that word look for the panics that are not caught). Every other
+/// panic goes to the hook there was before (the default one: message and location on
+/// stderr), as visible as ever.
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if CONVERTING.get() {
-            tracing::debug!(
-                location = info.location().map(tracing::field::display),
-                "lambda_http panicked converting the event; answered 400 unreadable_request"
-            );
+            PANICKED_AT.set(info.location().map(ToString::to_string));
         } else {
             previous(info);
         }
@@ -411,6 +414,10 @@ fn record(
                     }) => (Some(event_type.as_str()), Some(event_id.as_str())),
                     _ => (event_type, event_id),
                 };
+                let conversion_stopped_at = match failure {
+                    Failure::UnreadableEvent { at } => at.as_deref(),
+                    _ => None,
+                };
                 tracing::warn!(
                     source,
                     endpoint = endpoint_name,
@@ -419,6 +426,7 @@ fn record(
                     outcome = outcome_name,
                     error,
                     detail = message.as_str(),
+                    conversion_stopped_at,
                     status,
                     enqueued,
                     duration_ms,
@@ -531,22 +539,41 @@ mod tests {
     #[test]
     fn a_caught_conversion_panic_is_kept_from_the_default_hook_and_its_message_from_the_log() {
         install_hooks();
+        let mut caught = Ok(());
         let log = logged(tracing::Level::TRACE, || {
-            let caught = catch_conversion(|| panic!("invalid header: token=s3cr3t"));
-            assert!(caught.is_err());
+            caught = catch_conversion(|| panic!("invalid header: token=s3cr3t"));
         });
+        // Nothing printed, nothing logged: where it happened is handed back for the
+        // request's line, and the message is dropped.
         assert_eq!(PASSED_ON.get(), 0, "{log}");
-        assert_eq!(log.lines().count(), 1, "{log}");
-        assert!(
-            log.contains("DEBUG") && log.contains("src/http/mod.rs"),
-            "where it panicked: {log}"
-        );
-        assert!(!log.contains("s3cr3t"), "{log}");
+        assert_eq!(log, "");
+        let at = caught
+            .expect_err("the conversion panicked")
+            .unwrap_or_default();
+        assert!(at.starts_with("src/http/mod.rs:"), "{at}");
         // The mark is gone once the conversion is over: a panic elsewhere is passed
         // on, and the default hook prints it as before.
         let elsewhere = catch_unwind(|| panic!("a bug elsewhere"));
         assert!(elsewhere.is_err());
         assert_eq!(PASSED_ON.get(), 1);
+    }
+
+    #[test]
+    fn the_rejected_line_of_an_unreadable_event_says_where_the_conversion_stopped() {
+        let outcome = Err(Failure::UnreadableEvent {
+            at: Some("lambda_http/src/request.rs:123:45".into()),
+        });
+        let log = logged(tracing::Level::INFO, || {
+            record("Ns", None, &outcome, 400, Duration::ZERO);
+        });
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(
+            log.contains("request rejected")
+                && log.contains("unreadable_request")
+                && log.contains("conversion_stopped_at")
+                && log.contains("lambda_http/src/request.rs:123:45"),
+            "{log}"
+        );
     }
 
     #[test]

@@ -53,7 +53,11 @@ impl Handled {
 pub enum Failure {
     /// lambda_http could not turn the Lambda event into an HTTP request (an invalid
     /// `Host` header or path, or a body marked base64 that is not): `handle_event`.
-    UnreadableEvent,
+    /// `at` is where it panicked (a source location, for the log; never the panic's
+    /// message, which can quote the body).
+    UnreadableEvent {
+        at: Option<String>,
+    },
     Route(RouteError),
     SourceDisabled(Source),
     Rejected(Rejection),
@@ -72,7 +76,7 @@ pub enum Failure {
 impl Failure {
     pub fn status(&self) -> StatusCode {
         match self {
-            Failure::UnreadableEvent => StatusCode::BAD_REQUEST,
+            Failure::UnreadableEvent { .. } => StatusCode::BAD_REQUEST,
             Failure::Route(RouteError::NotFound) | Failure::SourceDisabled(_) => {
                 StatusCode::NOT_FOUND
             }
@@ -115,7 +119,7 @@ impl Failure {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Failure::UnreadableEvent => "unreadable_request",
+            Failure::UnreadableEvent { .. } => "unreadable_request",
             Failure::Route(RouteError::NotFound) => "not_found",
             Failure::Route(RouteError::MethodNotAllowed) => "method_not_allowed",
             Failure::SourceDisabled(_) => "source_disabled",
@@ -134,7 +138,7 @@ impl Failure {
     /// `ENDPOINTS["feishu/<name>"].encrypt_key`).
     pub fn message(&self, endpoint: Option<&EndpointId>) -> String {
         match self {
-            Failure::UnreadableEvent => "the request could not be read: an invalid Host header or path, or a body marked base64 that is not base64".into(),
+            Failure::UnreadableEvent { .. } => "the request could not be read: an invalid Host header or path, or a body marked base64 that is not base64".into(),
             Failure::Route(RouteError::NotFound) => {
                 "no such route: POST to a path ending in /feishu or /feilian, or /feishu/<name> or /feilian/<name> for a named endpoint configured in ENDPOINTS".into()
             }

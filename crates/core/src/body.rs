@@ -71,7 +71,6 @@ impl<'o> Object<'o> {
     }
 
     /// `"key":`; every key here is a plain identifier, which JSON writes as it is.
-    #[inline(always)]
     fn key(&mut self, key: &'static str) {
         if !self.empty {
             self.out.push(b',');
@@ -82,20 +81,17 @@ impl<'o> Object<'o> {
         self.out.extend_from_slice(b"\":");
     }
 
-    #[inline(always)]
     fn number(&mut self, key: &'static str, value: u32) {
         self.key(key);
         self.out
             .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
-    #[inline(always)]
     fn string(&mut self, key: &'static str, value: &str) -> serde_json::Result<()> {
         self.key(key);
         write_string(self.out, value)
     }
 
-    #[inline(always)]
     fn optional_string(
         &mut self,
         key: &'static str,
@@ -129,7 +125,6 @@ impl<'o> Object<'o> {
     }
 
     /// A raw JSON value as received (`serde_json` writes a [`RawValue`] unchanged).
-    #[inline(always)]
     fn raw(&mut self, key: &'static str, value: Option<&RawValue>) {
         self.key(key);
         let text = value.map_or("null", RawValue::get);

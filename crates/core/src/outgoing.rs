@@ -98,8 +98,9 @@ impl Outgoing {
     }
 
     /// The queue message's body: the JSON of the [`Message`] (or of a quarantined
-    /// envelope), compact, and only made of characters Amazon SQS accepts in a body
-    /// (see [`sqs_body`]).
+    /// envelope), compact, and only made of characters Amazon SQS accepts in a body:
+    /// any other is written as its JSON escape (`docs/protocol.md`, "Amazon SQS
+    /// limits").
     pub fn body(&self) -> &str {
         &self.body
     }
@@ -302,7 +303,8 @@ fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
 
 /// What a body takes besides its variable strings and snapshots: the field names,
 /// the enums, `occurred_at`, `null`s, quotes and punctuation come to at most 292 bytes
-/// (`tests::the_fixed_part_of_every_body_fits_in_its_reserve`).
+/// (`tests::the_fixed_part_of_every_body_fits_in_its_reserve`); the rest is room for a
+/// few escapes, and for a field added to the contract until this is revised.
 const BODY_FIXED_PART: usize = 320;
 
 /// What the body of `message` will most likely take, so that it is written without

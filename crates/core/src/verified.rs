@@ -14,7 +14,7 @@ use crate::timestamp::occurred_at;
 use crate::{Message, Rejection, SCHEMA_VERSION, Source, VerificationToken};
 
 /// An envelope whose token (and signature, where the platform signs) has been
-/// checked; an [`Event`] also records the endpoint it was checked for. It cannot be
+/// checked; an `Event` also records the endpoint it was checked for. It cannot be
 /// built outside this module.
 #[derive(Debug)]
 pub struct Verified<T>(T);
@@ -38,8 +38,8 @@ pub(crate) enum Signature {
     NotApplicable,
 }
 
-/// The first of `tokens` that `candidate` is, and which pair it belongs to. Every
-/// token is compared, each in constant time ([`VerificationToken::matches`]), so the
+/// Which pair's token `candidate` is (the first, if several). Every token is
+/// compared, each in constant time ([`VerificationToken::matches`]), so the
 /// time taken does not tell which one matched.
 pub(crate) fn matching_pair(
     tokens: &[(Credentials, &VerificationToken)],

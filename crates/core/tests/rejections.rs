@@ -357,6 +357,13 @@ fn every_refusal_has_its_variant_and_code() {
             "malformed_envelope",
         ),
         (
+            "feishu data given twice",
+            keyed_endpoint(Feishu),
+            Request::plain(r#"{"data": {}, "data": {}}"#),
+            malformed_envelope(Feishu),
+            "malformed_envelope",
+        ),
+        (
             "feilian header without event_type",
             plain_endpoint(Feilian),
             Request::plain(edited(Feilian, "department.v1.update", |v| {
