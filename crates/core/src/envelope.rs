@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::endpoint::{Credentials, EndpointId};
+use crate::endpoint::Credentials;
 use crate::snapshot::Text;
 use crate::window::UncheckedTime;
 use crate::{Action, Entity, Rejection};
@@ -34,9 +34,6 @@ pub(crate) struct Event<'a> {
     pub app_id: Option<Cow<'a, str>>,
     pub tenant_key: Option<Cow<'a, str>>,
     pub payload: &'a RawValue,
-    /// The endpoint that verified the event (set by
-    /// [`verify_event`](crate::verified::verify_event)), for the messages to borrow.
-    pub endpoint: Option<&'a EndpointId>,
 }
 
 /// Which event a request carried, for logs and metrics.
@@ -166,7 +163,6 @@ impl<'a> Wire<'a> {
             app_id: header.app_id.map(Text::into_cow),
             tenant_key: header.tenant_key.map(Text::into_cow),
             payload: payload.ok_or(ParseError::Shape(missing_payload))?,
-            endpoint: None,
         }))
     }
 }

@@ -29,7 +29,9 @@ impl Platform for Feilian {
         Wire::header_event(header, wire.data, "no `data` object")
     }
 
-    fn normalize<'a>(event: &Verified<Event<'a>>) -> Result<Option<Vec<Message<'a>>>, Rejection> {
+    fn normalize<'a>(
+        event: &Verified<'a, Event<'a>>,
+    ) -> Result<Option<Vec<Message<'a>>>, Rejection> {
         let Some(&(_, entity, action)) = EVENT_TYPES
             .iter()
             .find(|(event_type, ..)| *event_type == event.event_type)

@@ -60,13 +60,14 @@ impl Platform for Feishu {
                 app_id: legacy.app_id.map(Text::into_cow),
                 tenant_key: legacy.tenant_key.map(Text::into_cow),
                 payload,
-                endpoint: None,
             }));
         }
         Err(ParseError::Shape(SHAPE))
     }
 
-    fn normalize<'a>(event: &Verified<Event<'a>>) -> Result<Option<Vec<Message<'a>>>, Rejection> {
+    fn normalize<'a>(
+        event: &Verified<'a, Event<'a>>,
+    ) -> Result<Option<Vec<Message<'a>>>, Rejection> {
         let Some(&(event_type, entity, action)) = EVENT_TYPES
             .iter()
             .find(|(event_type, ..)| *event_type == event.event_type)

@@ -39,9 +39,9 @@
 //! ```
 //!
 //! ```compile_fail
-//! use org_change_core::Verified;
-//! // error: the tuple field is private; only the token check creates a `Verified`.
-//! let forged = Verified(());
+//! use org_change_core::{EndpointId, Source, Verified};
+//! // error: the tuple fields are private; only the token check creates a `Verified`.
+//! let forged = Verified((), &EndpointId::default_of(Source::Feishu));
 //! ```
 
 #![warn(missing_docs)]

@@ -15,5 +15,7 @@ pub(crate) trait Platform {
 
     /// The messages of a verified event, in the platform's order; `None` for an event
     /// type the relay does not relay.
-    fn normalize<'a>(event: &Verified<Event<'a>>) -> Result<Option<Vec<Message<'a>>>, Rejection>;
+    fn normalize<'a>(
+        event: &Verified<'a, Event<'a>>,
+    ) -> Result<Option<Vec<Message<'a>>>, Rejection>;
 }

@@ -510,7 +510,7 @@ fn open<P: Platform>(
 /// or unreadable time is let through and reported.
 fn check_create_time(
     source: Source,
-    event: &Verified<crate::envelope::Event<'_>>,
+    event: &Verified<'_, crate::envelope::Event<'_>>,
     window: ReplayWindow,
     now: SystemTime,
 ) -> Result<Option<UncheckedTime>, Rejection> {
@@ -534,7 +534,7 @@ fn check_create_time(
 fn deliver<P: Platform>(
     endpoint: &Endpoint,
     text: &str,
-    event: &Verified<crate::envelope::Event<'_>>,
+    event: &Verified<'_, crate::envelope::Event<'_>>,
     unchecked_time: Option<UncheckedTime>,
     credentials: Credentials,
 ) -> Result<Delivery, Rejection> {

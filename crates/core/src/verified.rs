@@ -14,12 +14,12 @@ use crate::timestamp::occurred_at;
 use crate::{Message, Rejection, SCHEMA_VERSION, Source, VerificationToken};
 
 /// An envelope whose token (and signature, where the platform signs) has been
-/// checked; an `Event` also records the endpoint it was checked for. It cannot be
-/// built outside this module.
+/// checked, and the endpoint it was checked for (which every message of it names).
+/// It cannot be built outside this module.
 #[derive(Debug)]
-pub struct Verified<T>(T);
+pub struct Verified<'e, T>(T, &'e EndpointId);
 
-impl<T> Deref for Verified<T> {
+impl<T> Deref for Verified<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -64,9 +64,9 @@ pub(crate) fn matching_pair(
 pub(crate) fn verify_event<'a>(
     endpoint: &'a EndpointId,
     tokens: &[(Credentials, &VerificationToken)],
-    mut event: Event<'a>,
+    event: Event<'a>,
     signature: Signature,
-) -> Result<(Verified<Event<'a>>, Credentials), Rejection> {
+) -> Result<(Verified<'a, Event<'a>>, Credentials), Rejection> {
     if signature == Signature::Absent {
         return Err(Rejection::MissingSignature);
     }
@@ -75,11 +75,10 @@ pub(crate) fn verify_event<'a>(
             platform: endpoint.source(),
         });
     };
-    event.endpoint = Some(endpoint);
-    Ok((Verified(event), credentials))
+    Ok((Verified(event, endpoint), credentials))
 }
 
-impl<'a> Verified<Event<'a>> {
+impl<'a> Verified<'a, Event<'a>> {
     /// `header.create_time` as a message's `occurred_at`: formatted once per event,
     /// not once per change.
     pub(crate) fn occurred_at(&self) -> Option<String> {
@@ -98,7 +97,7 @@ impl<'a> Verified<Event<'a>> {
             schema_version: SCHEMA_VERSION,
             id: Cow::Owned(change.id),
             source,
-            endpoint: self.endpoint.map(|id| Cow::Borrowed(id.as_str())),
+            endpoint: Some(Cow::Borrowed(self.1.as_str())),
             event_type: self.event_type.clone(),
             event_id: self.event_id.clone(),
             entity: change.entity,
