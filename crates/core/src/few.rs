@@ -43,6 +43,19 @@ impl<T: Copy> Few<T> {
     }
 }
 
+impl<'c, T> Few<&'c T> {
+    /// The items of `candidates` that `check` accepts, in order, `check` having run on
+    /// every one (no early exit at the first match): for the secrets a request is
+    /// checked against, each compared in constant time, so that the time taken does
+    /// not tell which of them matched.
+    pub(crate) fn matching(candidates: &'c [T], mut check: impl FnMut(&T) -> bool) -> Self {
+        candidates
+            .iter()
+            .filter(|candidate| check(candidate))
+            .collect()
+    }
+}
+
 impl<T: Copy> Deref for Few<T> {
     type Target = [T];
 
@@ -85,5 +98,16 @@ mod tests {
         let mut few = Few::one('a');
         few.extend(['b', 'c']);
         assert_eq!(*few, ['a', 'b', 'c']);
+    }
+
+    #[test]
+    fn matching_checks_every_candidate_and_keeps_the_matches_in_order() {
+        let mut checked = Vec::new();
+        let matches = Few::matching(&[1, 2, 3, 4], |n| {
+            checked.push(*n);
+            n % 2 == 0
+        });
+        assert_eq!(*matches, [&2, &4]);
+        assert_eq!(checked, [1, 2, 3, 4]);
     }
 }

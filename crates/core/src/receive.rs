@@ -440,16 +440,8 @@ fn signed_by<'e>(
     let Some(headers) = inbound.signature else {
         return Ok(None);
     };
-    let matched: Few<bool> = keyed
-        .iter()
-        .map(|(_, _, key)| headers.verify(key, inbound.body))
-        .collect();
-    let mut signers = keyed
-        .iter()
-        .zip(matched.iter())
-        .filter(|(_, matched)| **matched)
-        .map(|(candidate, _)| candidate);
-    let Some((credentials, pair, key)) = signers.next() else {
+    let signers = Few::matching(keyed, |(_, _, key)| headers.verify(key, inbound.body));
+    let Some(&&(_, _, key)) = signers.first() else {
         return Err(Rejection::BadSignature);
     };
     window
@@ -458,9 +450,11 @@ fn signed_by<'e>(
             platform: source,
             staleness,
         })?;
-    let mut tokens = Few::one((*credentials, &pair.token));
     // Another pair signs alike only with the same key.
-    tokens.extend(signers.map(|(credentials, pair, _)| (*credentials, &pair.token)));
+    let tokens = signers
+        .iter()
+        .map(|(credentials, pair, _)| (*credentials, &pair.token))
+        .collect();
     Ok(Some((key, tokens)))
 }
 

@@ -39,22 +39,16 @@ pub(crate) enum Signature {
 }
 
 /// Which pair's token `candidate` is (the first, if several). Every token is
-/// compared, each in constant time ([`VerificationToken::matches`]), so the
-/// time taken does not tell which one matched.
+/// compared, each in constant time ([`VerificationToken::matches`], [`Few::matching`]),
+/// so the time taken does not tell which one matched.
 pub(crate) fn matching_pair(
     tokens: &[(Credentials, &VerificationToken)],
     candidate: Option<&str>,
 ) -> Option<Credentials> {
     let candidate = candidate?;
-    let matched: Few<bool> = tokens
-        .iter()
-        .map(|(_, token)| token.matches(candidate))
-        .collect();
-    tokens
-        .iter()
-        .zip(matched.iter())
-        .find(|(_, matched)| **matched)
-        .map(|((credentials, _), _)| *credentials)
+    Few::matching(tokens, |(_, token)| token.matches(candidate))
+        .first()
+        .map(|(credentials, _)| *credentials)
 }
 
 /// Vouches for an event received at `endpoint`: its signature was present where one
