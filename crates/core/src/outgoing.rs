@@ -69,7 +69,7 @@ impl Outgoing {
 
     /// The message of a quarantined event: `body` is its JSON (the redacted envelope
     /// or its summary), written as SQS text like every body.
-    pub(crate) fn quarantined(quarantine: &Quarantine, body: &str) -> Self {
+    pub(crate) fn quarantined(quarantine: &Quarantine, body: String) -> Self {
         let event = quarantine.event();
         let id = format!(
             "quarantine:{}:{}",
@@ -79,7 +79,7 @@ impl Outgoing {
         Self {
             ordering_key: id.clone(),
             id,
-            body: sqs_text(body.to_owned()),
+            body: sqs_text(body),
             kind: Kind::Quarantine {
                 source: quarantine.source(),
                 endpoint: quarantine.endpoint().as_str().to_owned(),
@@ -275,15 +275,16 @@ pub(crate) fn sqs_allows(c: char) -> bool {
 }
 
 /// `message` as compact JSON, exactly as `serde_json::to_string` writes it
-/// ([`write_message`]), except that a character Amazon SQS refuses ([`sqs_allows`]) is written as its JSON escape
-/// `\uXXXX` (lower-case hex), so that the body is always valid SQS text and means the
-/// same JSON. The strings are escaped as `serde_json` escapes them (the control
-/// characters below U+0020 among them), and the raw snapshots (`before`, `after`) are valid JSON, where a control
-/// character can only be whitespace (tab, line feed, carriage return: allowed); what
-/// is left is U+FFFE and U+FFFF, which JSON leaves raw. In JSON text any
-/// character outside ASCII is inside a string, where its escape means the same, so
-/// the escaping is done on the written text as a whole ([`sqs_text`]). A lone
-/// surrogate can only be in the text as an escape already (the text is a `str`).
+/// ([`write_message`]), except that a character Amazon SQS refuses ([`sqs_allows`]) is
+/// written as its JSON escape `\uXXXX` (lower-case hex), so that the body is always
+/// valid SQS text and means the same JSON. The strings are escaped as `serde_json`
+/// escapes them (the control characters below U+0020 among them), and the raw
+/// snapshots (`before`, `after`) are valid JSON, where a control character can only be
+/// whitespace (tab, line feed, carriage return: allowed); what is left is U+FFFE and
+/// U+FFFF, which JSON leaves raw. In JSON text any character outside ASCII is inside a
+/// string, where its escape means the same, so the escaping is done on the written
+/// text as a whole ([`sqs_text`]). A lone surrogate can only be in the text as an
+/// escape already (the text is a `str`).
 ///
 /// A body with nothing to escape (the common one) is returned as written, after a
 /// scan of its bytes ([`needs_escape`]); one with something to escape is copied once,

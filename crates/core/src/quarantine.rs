@@ -98,7 +98,7 @@ impl Quarantine {
     pub fn outgoing(&self, max_body_bytes: usize) -> Outgoing {
         let omitted = match &self.envelope {
             Some(envelope) if envelope.len() <= max_body_bytes => {
-                return Outgoing::quarantined(self, envelope);
+                return Outgoing::quarantined(self, envelope.clone());
             }
             Some(_) => "too_large",
             None => "unreadable",
@@ -110,7 +110,7 @@ impl Quarantine {
             "sha256": self.sha256,
             "omitted": omitted,
         });
-        Outgoing::quarantined(self, &summary.to_string())
+        Outgoing::quarantined(self, summary.to_string())
     }
 }
 

@@ -202,10 +202,7 @@ impl Sender {
         })?;
         // An empty key is no key, as the relay reads an empty *_ENCRYPT_KEY: given as
         // the flag, it asks for plaintext over what the variables hold.
-        let key = match target.key {
-            Some(key) => Some(key).filter(|key| !key.is_empty()),
-            None => key_from,
-        };
+        let key = target.key.or(key_from).filter(|key| !key.is_empty());
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
