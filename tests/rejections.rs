@@ -68,6 +68,25 @@ async fn the_same_harness_enqueues_an_accepted_request() {
     assert!(violations.is_empty(), "{violations:#?}");
 }
 
+/// Not a refusal: a verified Feilian request whose `data.events` is empty reports no
+/// change, so there is nothing to enqueue and nothing lost. It is answered 200, and
+/// the queue is not called (SQS refuses an empty batch).
+#[tokio::test]
+async fn a_feilian_request_without_changes_is_200_and_calls_no_queue() {
+    let app = encrypted_memory_app();
+    let mut envelope: serde_json::Value =
+        serde_json::from_str(&sample("feilian/department.v1.update.json")).unwrap();
+    envelope["data"]["events"] = json!([]);
+    let answer = send(&app, &feilian_event(&envelope.to_string())).await;
+    assert_eq!(
+        (answer.status, answer.json()["enqueued"].clone()),
+        (200, json!(0)),
+        "{}",
+        answer.body
+    );
+    assert!(app.queue.calls().is_empty());
+}
+
 #[tokio::test]
 async fn a_body_over_the_limit_is_413() {
     let app = memory_app(&[
@@ -505,7 +524,7 @@ async fn the_feilian_only_outer_forms_stay_refused_for_feishu_and_plaintext_data
         dated(&sample("feilian/department.v1.update.json"), now_millis()),
         json!({"data": {"challenge": "c", "token": FEILIAN_TOKEN, "type": "url_verification"}})
             .to_string(),
-        json!({"data": {"encrypt": 5}}).to_string(),
+        json!({"data": {"encrypt": null}}).to_string(),
     ] {
         assert_refused(
             &app,
@@ -515,4 +534,12 @@ async fn the_feilian_only_outer_forms_stay_refused_for_feishu_and_plaintext_data
         )
         .await;
     }
+    // ... but a nested `encrypt` that is not a string is not plaintext either.
+    assert_refused(
+        &app,
+        &HttpRequest::post("/feilian", json!({"data": {"encrypt": 5}}).to_string()),
+        400,
+        "malformed_envelope",
+    )
+    .await;
 }

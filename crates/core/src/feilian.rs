@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 
 use crate::envelope::{Change, Envelope, Event, ParseError, Wire};
 use crate::platform::Platform;
-use crate::snapshot::{Text, changed_fields, is_object};
+use crate::snapshot::{self, Text, changed_fields, is_object};
 use crate::verified::Verified;
 use crate::{Action, Entity, Message, Rejection, Source};
 
@@ -111,13 +111,16 @@ fn change<'a>(
     )?;
     // A deletion's `object` is partial (`open_id`, `parent_id`, `delete_time`); fall back
     // to `old_object` so that an entry without `object` still names its department.
-    let entity_id = [after, before]
-        .into_iter()
-        .flatten()
-        .map(|raw| serde_json::from_str::<Department<'a>>(raw.get()))
-        .find_map(|department| department.ok().and_then(|d| d.open_id))
-        .ok_or("data.events[] has no object.open_id")?
-        .into_cow();
+    let entity_id = snapshot::entity_id(
+        [after, before],
+        |department: Department<'a>| department.open_id,
+        [
+            "data.events[].object.open_id must be a string",
+            "data.events[].old_object.open_id must be a string",
+        ],
+    )?
+    .ok_or("data.events[] has no object.open_id")?
+    .into_cow();
     let listed = entry
         .update_fields
         .or(entry.updated_fields)
@@ -248,5 +251,42 @@ mod tests {
                 detail: "data.events[] has no object.open_id",
             })
         );
+    }
+
+    #[test]
+    fn an_open_id_of_the_wrong_type_is_malformed_and_never_replaced_by_the_other() {
+        let cases = [
+            (
+                r#"[{"object":{"open_id":7},"old_object":{"open_id":"od_old"}}]"#,
+                "data.events[].object.open_id must be a string",
+            ),
+            (
+                r#"[{"object":{"name":"n"},"old_object":{"open_id":false}}]"#,
+                "data.events[].old_object.open_id must be a string",
+            ),
+            (
+                r#"[{"old_object":{"open_id":["od_1"]}}]"#,
+                "data.events[].old_object.open_id must be a string",
+            ),
+        ];
+        for (events, detail) in cases {
+            let refused = relay("department.v1.delete", events);
+            assert_eq!(
+                refused.as_ref().map_err(|rejection| match rejection {
+                    Rejection::MalformedEvent { detail, .. } => *detail,
+                    other => panic!("{events}: {other:?}"),
+                }),
+                Err(detail),
+                "{events}"
+            );
+        }
+        // Without an id in `object`, the one in `old_object` names the department.
+        let bodies = relay(
+            "department.v1.delete",
+            r#"[{"object":{"delete_time":1},"old_object":{"open_id":"od_old"}}]"#,
+        )
+        .unwrap();
+        let message: Message = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(message.entity_id, "od_old");
     }
 }

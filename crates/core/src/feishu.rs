@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use crate::envelope::{Change, Envelope, Event, ParseError, Wire};
 use crate::platform::Platform;
-use crate::snapshot::{Text, changed_fields, is_object};
+use crate::snapshot::{self, Text, changed_fields, is_object};
 use crate::verified::Verified;
 use crate::{Action, Entity, Message, Rejection, Source};
 
@@ -228,20 +228,16 @@ fn contact_department<'a>(
     if after.is_none() && action != Action::Deleted {
         return Err(event.malformed("event.object must be an object"));
     }
-    let id_in = |raw: Option<&'a RawValue>, detail| match raw {
-        None => Ok(None),
-        Some(raw) => serde_json::from_str::<ContactDepartment<'a>>(raw.get())
-            .map(|department| department.open_department_id)
-            .map_err(|_| event.malformed(detail)),
-    };
-    let entity_id = match id_in(after, "event.object.open_department_id must be a string")? {
-        Some(id) => id,
-        None => id_in(
-            before,
+    let entity_id = snapshot::entity_id(
+        [after, before],
+        |department: ContactDepartment<'a>| department.open_department_id,
+        [
+            "event.object.open_department_id must be a string",
             "event.old_object.open_department_id must be a string",
-        )?
-        .ok_or_else(|| event.malformed("event.object.open_department_id is missing"))?,
-    }
+        ],
+    )
+    .map_err(|detail| event.malformed(detail))?
+    .ok_or_else(|| event.malformed("event.object.open_department_id is missing"))?
     .into_cow();
     let changed_fields = changed_fields(action, None, before, after)
         .map_err(|_| event.malformed("event.object and event.old_object must be objects"))?;
@@ -406,6 +402,28 @@ mod tests {
                 (r"contact.department.updated_v3\ud83d", "ev-8")
             ),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_open_department_id_of_the_wrong_type_is_malformed_and_never_replaced() {
+        let cases = [
+            (
+                r#"{"object":{"open_department_id":7},"old_object":{"open_department_id":"od-old"}}"#,
+                "event.object.open_department_id must be a string",
+            ),
+            (
+                r#"{"object":{"name":"n"},"old_object":{"open_department_id":{}}}"#,
+                "event.old_object.open_department_id must be a string",
+            ),
+        ];
+        for (event, detail) in cases {
+            match relay("contact.department.updated_v3", "ev-9", event) {
+                Err(Rejection::MalformedEvent { detail: got, .. }) => {
+                    assert_eq!(got, detail, "{event}")
+                }
+                other => panic!("{event}: {other:?}"),
+            }
         }
     }
 

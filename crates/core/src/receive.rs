@@ -35,6 +35,7 @@ use crate::few::Few;
 use crate::outgoing::Outgoing;
 use crate::platform::Platform;
 use crate::quarantine::Quarantine;
+use crate::snapshot::is_object;
 use crate::timestamp::raw_unix_millis;
 use crate::verified::{Signature, Verified, matching_pair, verify_event};
 use crate::window::{ReplayWindow, UncheckedTime};
@@ -363,6 +364,9 @@ struct NestedCiphertext<'a> {
 const OUTER_SHAPE: &str =
     "`encrypt` must be a string, and neither `encrypt` nor `data` may appear twice";
 
+/// What [`NestedCiphertext`] cannot read in Feilian's `data` object.
+const NESTED_SHAPE: &str = "`data.encrypt` must be a string, and may not appear twice";
+
 /// The shortest bare ciphertext: base64 of an IV and one block (32 bytes).
 const MIN_BARE_CIPHERTEXT: usize = 44;
 
@@ -393,14 +397,21 @@ fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejection> {
     }
     if source == Source::Feilian
         && let Some(data) = outer.data
-        && let Ok(NestedCiphertext {
-            encrypt: Some(encrypted),
-        }) = serde_json::from_str(data.get())
+        && is_object(data)
     {
-        return Ok(Outer::Encrypted(encrypted));
+        // The nested form is held to the top level's rule: an `encrypt` that is not a
+        // string (or is given twice) is a malformed envelope, not a plaintext body.
+        let nested: NestedCiphertext =
+            serde_json::from_str(data.get()).map_err(|_| Rejection::MalformedEnvelope {
+                platform: source,
+                detail: NESTED_SHAPE,
+            })?;
+        if let Some(encrypted) = nested.encrypt {
+            return Ok(Outer::Encrypted(encrypted));
+        }
     }
-    // Anything else, `{"data": {...}}` without a string `encrypt` included, is a
-    // plaintext body: refused when a key is configured (no downgrade).
+    // Anything else, `{"data": {...}}` without `encrypt` (or with a `null` one)
+    // included, is a plaintext body: refused when a key is configured (no downgrade).
     Ok(Outer::Plaintext(text))
 }
 
@@ -1090,7 +1101,7 @@ mod tests {
         for body in [
             feilian(Some(millis(0))).to_string(),
             json!({"data": challenge()}).to_string(),
-            json!({"data": {"encrypt": 5}}).to_string(),
+            json!({"data": {"encrypt": null}}).to_string(),
             json!({"data": "not an object"}).to_string(),
         ] {
             assert_eq!(

@@ -93,6 +93,26 @@ pub(crate) fn changed_keys<'a>(
     Ok(keys)
 }
 
+/// The entity id of a change: the one in `after` (`object`), else the one in `before`
+/// (`old_object`), as `id` reads it from a snapshot parsed as `S`. A snapshot that is
+/// absent, or has no id, passes on to the next; one whose id is not a string stops
+/// there, `Err` with its `wrong_type` detail (a wrong id is never replaced by the
+/// other snapshot's). `Ok(None)`: neither has one.
+pub(crate) fn entity_id<'a, S: Deserialize<'a>>(
+    [after, before]: [Option<&'a RawValue>; 2],
+    id: fn(S) -> Option<Text<'a>>,
+    wrong_type: [&'static str; 2],
+) -> Result<Option<Text<'a>>, &'static str> {
+    for (snapshot, wrong_type) in [after, before].into_iter().zip(wrong_type) {
+        let Some(snapshot) = snapshot else { continue };
+        let snapshot = serde_json::from_str::<S>(snapshot.get()).map_err(|_| wrong_type)?;
+        if let Some(id) = id(snapshot) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
 /// Whether a raw value is a JSON object, as every snapshot must be.
 pub(crate) fn is_object(raw: &RawValue) -> bool {
     raw.get().starts_with('{')

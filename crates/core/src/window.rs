@@ -52,7 +52,7 @@ impl Default for ReplayWindow {
 pub enum Staleness {
     /// `X-Lark-Request-Timestamp` is not 1 to [`MAX_TIMESTAMP_DIGITS`] ASCII digits.
     #[error(
-        "has an X-Lark-Request-Timestamp that is not Unix seconds as ASCII digits (no sign, spaces or fraction)"
+        "has an X-Lark-Request-Timestamp that is not Unix seconds: 1 to 12 ASCII digits, no sign, spaces or fraction (milliseconds, 13 digits, are not read)"
     )]
     Unreadable,
     /// Older than the window allows.

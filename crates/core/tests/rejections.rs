@@ -357,6 +357,20 @@ fn every_refusal_has_its_variant_and_code() {
             "malformed_envelope",
         ),
         (
+            "feilian nested encrypt that is not a string, at a keyed endpoint",
+            keyed_endpoint(Feilian),
+            Request::plain(r#"{"data": {"encrypt": 123}}"#),
+            malformed_envelope(Feilian),
+            "malformed_envelope",
+        ),
+        (
+            "feilian nested encrypt that is not a string, endpoint without a key",
+            plain_endpoint(Feilian),
+            Request::plain(r#"{"data": {"encrypt": {}}}"#),
+            malformed_envelope(Feilian),
+            "malformed_envelope",
+        ),
+        (
             "feishu data given twice",
             keyed_endpoint(Feishu),
             Request::plain(r#"{"data": {}, "data": {}}"#),
@@ -549,6 +563,18 @@ fn an_outer_object_with_an_unreadable_encrypt_says_so() {
             rejection.to_string(),
             "the request is not a feilian event envelope: `encrypt` must be a string, \
              and neither `encrypt` nor `data` may appear twice",
+            "{body}"
+        );
+    }
+    for body in [
+        r#"{"data": {"encrypt": 123}}"#,
+        r#"{"data": {"encrypt": "AAAA", "encrypt": "BBBB"}}"#,
+    ] {
+        let rejection = run(&keyed_endpoint(Source::Feilian), &Request::plain(body)).unwrap_err();
+        assert_eq!(
+            rejection.to_string(),
+            "the request is not a feilian event envelope: `data.encrypt` must be a string, \
+             and may not appear twice",
             "{body}"
         );
     }

@@ -105,7 +105,7 @@ struct Target {
     #[arg(long, env = "RELAY_URL")]
     url: String,
     /// The source, when the URL names no endpoint (then it is sent as to that
-    /// platform's default endpoint).
+    /// platform's default endpoint); when it names one, it must be that endpoint's.
     #[arg(long, value_parser = parse_source)]
     source: Option<Source>,
     /// The Verification Token [default: $FEISHU_VERIFICATION_TOKEN or $FEILIAN_VERIFICATION_TOKEN; for a named endpoint its verification_token in $ENDPOINTS].
@@ -165,6 +165,15 @@ fn endpoints_value(
 impl Sender {
     fn new(target: Target) -> Result<Self, String> {
         let endpoint = match (endpoint_of(&target.url), target.source) {
+            (Some(endpoint), Some(source)) if endpoint.source() != source => {
+                return Err(format!(
+                    "--source {} contradicts {}, which names the {} endpoint {}: drop --source or fix the URL",
+                    source.as_str(),
+                    target.url,
+                    endpoint.source().as_str(),
+                    endpoint.as_str()
+                ));
+            }
             (Some(endpoint), _) => endpoint,
             (None, Some(source)) => EndpointId::default_of(source),
             (None, None) => {
@@ -543,15 +552,44 @@ mod tests {
         }
     }
 
-    /// The sender `challenge --url … --token t` and `args` make.
-    fn sender(args: &[&str]) -> Sender {
-        let url = "http://127.0.0.1:9000/lambda-url/org-change-relay/feishu";
+    /// The sender `challenge --url <url> --token t` and `args` make.
+    fn sender_to(url: &str, args: &[&str]) -> Result<Sender, String> {
         let command = ["org-change-sim", "challenge", "--url", url, "--token", "t"];
         let cli = Cli::try_parse_from(command.iter().chain(args)).unwrap();
         let Command::Challenge { target } = cli.command else {
             unreachable!("a challenge");
         };
-        Sender::new(target).unwrap()
+        Sender::new(target)
+    }
+
+    /// The sender `challenge --url …/feishu --token t` and `args` make.
+    fn sender(args: &[&str]) -> Sender {
+        sender_to(
+            "http://127.0.0.1:9000/lambda-url/org-change-relay/feishu",
+            args,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_source_that_contradicts_the_url_s_endpoint_is_refused() {
+        let url = "https://x/prod/feishu/lark-global";
+        let Err(err) = sender_to(url, &["--source", "feilian"]) else {
+            panic!("--source feilian accepted for {url}");
+        };
+        assert_eq!(
+            err,
+            "--source feilian contradicts https://x/prod/feishu/lark-global, which names the \
+             feishu endpoint feishu/lark-global: drop --source or fix the URL"
+        );
+        // The same source, or none, is the URL's.
+        for args in [&["--source", "feishu"][..], &[]] {
+            let sender = sender_to(url, args).unwrap();
+            assert_eq!(sender.endpoint.as_str(), "feishu/lark-global");
+        }
+        // A URL that names no endpoint takes the source from --source.
+        let sender = sender_to("https://x/hooks", &["--source", "feilian"]).unwrap();
+        assert_eq!(sender.endpoint.as_str(), "feilian");
     }
 
     #[test]
