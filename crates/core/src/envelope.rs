@@ -113,14 +113,61 @@ pub(crate) struct Header<'a> {
     pub tenant_key: Option<Text<'a>>,
 }
 
+/// The fields [`Wire`] reads as strings or objects, by JSON pointer, and the error
+/// for each when it holds another JSON type (`null` counts as absent).
+const TYPED_FIELDS: [(&str, bool, &str); 10] = [
+    ("/type", false, "`type` must be a string"),
+    ("/challenge", false, "`challenge` must be a string"),
+    ("/token", false, "`token` must be a string"),
+    ("/uuid", false, "`uuid` must be a string"),
+    ("/header", true, "`header` must be an object"),
+    (
+        "/header/event_id",
+        false,
+        "`header.event_id` must be a string",
+    ),
+    (
+        "/header/event_type",
+        false,
+        "`header.event_type` must be a string",
+    ),
+    ("/header/token", false, "`header.token` must be a string"),
+    ("/header/app_id", false, "`header.app_id` must be a string"),
+    (
+        "/header/tenant_key",
+        false,
+        "`header.tenant_key` must be a string",
+    ),
+];
+
+/// Which field of a JSON object that [`Wire`] could not read has the wrong type, if
+/// one has. Only on the error path: the body is read again, as a `serde_json::Value`
+/// (`None` when that fails too, for a lone surrogate say, or when no field is wrong,
+/// for a field given twice say: the caller's general shape then stands).
+fn wrong_type(text: &str) -> Option<&'static str> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    TYPED_FIELDS
+        .iter()
+        .find(|(pointer, object, _)| match value.pointer(pointer) {
+            None | Some(serde_json::Value::Null) => false,
+            Some(field) if *object => !field.is_object(),
+            Some(field) => !field.is_string(),
+        })
+        .map(|(.., detail)| *detail)
+}
+
 /// The type of every URL-verification request.
 const URL_VERIFICATION: &str = "url_verification";
 
 impl<'a> Wire<'a> {
     /// Reads `text` as a JSON object of either platform; `shape` describes what was
     /// expected, for the error.
+    /// When a field is of the wrong JSON type, the error names it.
     pub fn parse(text: &'a str, shape: &'static str) -> Result<Self, ParseError> {
-        parse_object(text, shape)
+        parse_object(text, shape).map_err(|err| match err {
+            ParseError::Shape(_) => ParseError::Shape(wrong_type(text).unwrap_or(shape)),
+            err => err,
+        })
     }
 
     /// The top-level `type`, if any.

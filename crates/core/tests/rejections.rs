@@ -581,6 +581,62 @@ fn an_outer_object_with_an_unreadable_encrypt_says_so() {
 }
 
 #[test]
+fn an_envelope_field_of_the_wrong_type_is_named() {
+    let feilian =
+        |header: &str| format!(r#"{{"schema":"1.0","header":{header},"data":{{"events":[]}}}}"#);
+    for (source, body, detail) in [
+        (
+            Source::Feilian,
+            feilian(r#"{"event_id":7,"event_type":"department.v1.update","token":"t"}"#),
+            "`header.event_id` must be a string",
+        ),
+        (
+            Source::Feilian,
+            feilian(r#"{"event_id":"e","event_type":["department.v1.update"],"token":"t"}"#),
+            "`header.event_type` must be a string",
+        ),
+        (
+            Source::Feishu,
+            r#"{"schema":"2.0","header":{"event_id":"e","event_type":"x","token":1},"event":{}}"#
+                .to_owned(),
+            "`header.token` must be a string",
+        ),
+        (
+            Source::Feishu,
+            r#"{"schema":"2.0","header":"e","event":{}}"#.to_owned(),
+            "`header` must be an object",
+        ),
+        (
+            Source::Feishu,
+            r#"{"type":"url_verification","challenge":{},"token":"t"}"#.to_owned(),
+            "`challenge` must be a string",
+        ),
+        (
+            Source::Feishu,
+            r#"{"type":"event_callback","uuid":5,"token":"t","event":{"type":"x"}}"#.to_owned(),
+            "`uuid` must be a string",
+        ),
+    ] {
+        let rejection = run(&plain_endpoint(source), &Request::plain(body.clone())).unwrap_err();
+        assert_eq!(
+            rejection,
+            Rejection::MalformedEnvelope {
+                platform: source,
+                detail
+            },
+            "{body}"
+        );
+    }
+    // A field given twice has no wrong type: the general shape is said.
+    let twice = r#"{"schema":"2.0","header":{},"header":{},"event":{}}"#;
+    let rejection = run(&plain_endpoint(Source::Feishu), &Request::plain(twice)).unwrap_err();
+    assert!(
+        rejection.to_string().contains("expected a schema 2.0"),
+        "{rejection}"
+    );
+}
+
+#[test]
 fn every_rejection_has_its_stable_code_and_points_at_its_setting() {
     use Setting::{EncryptKey, VerificationToken};
     use Source::{Feilian, Feishu};
