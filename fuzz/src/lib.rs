@@ -200,6 +200,38 @@ pub fn encrypted_body(key: &EncryptKey, plaintext: &[u8]) -> Vec<u8> {
         .expect("a JSON object of one string")
 }
 
+/// The ciphertext a body carries in one of the forms the platform sends, read here
+/// on its own (with `serde_json::Value`, not the core's parser): `{"encrypt":
+/// "<string>"}` (a `null` one is none); for Feilian also `{"data": {"encrypt":
+/// "<string>"}}` and a body that is only base64 text (surrounding ASCII whitespace
+/// aside).
+fn ciphertext_of(source: Source, body: &[u8]) -> Option<String> {
+    let outer: Option<Value> = serde_json::from_slice(body).ok();
+    let string = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
+    if let Some(encrypt) = string(outer.as_ref().and_then(|outer| outer.get("encrypt"))) {
+        return Some(encrypt);
+    }
+    if source != Source::Feilian {
+        return None;
+    }
+    let nested = outer
+        .as_ref()
+        .and_then(|outer| outer.get("data"))
+        .filter(|data| data.is_object())
+        .and_then(|data| data.get("encrypt"));
+    if let Some(encrypt) = string(nested) {
+        return Some(encrypt);
+    }
+    let bare = std::str::from_utf8(body)
+        .ok()?
+        .trim_matches(|c: char| c.is_ascii_whitespace());
+    let base64 = !bare.is_empty()
+        && bare
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    base64.then(|| bare.to_owned())
+}
+
 /// Every invariant of one `receive` outcome.
 fn check_receive(
     case: &ReceiveCase<'_>,
@@ -228,22 +260,21 @@ fn check_receive(
         case.token_known,
         "accepted with a token the input cannot contain: {delivery:?}"
     );
-    let outer: Option<Value> = serde_json::from_slice(body).ok();
-    let encrypt = outer.as_ref().and_then(|outer| outer.get("encrypt"));
-    // 2. No downgrade: with a key only `{"encrypt": "<string>"}` is accepted, and
-    //    without one, never an encrypted body.
+    // 2. No downgrade: with a key only a ciphertext is accepted (`{"encrypt":
+    //    "<string>"}`; Feilian also `{"data": {"encrypt": "<string>"}}` and the bare
+    //    base64 text), and without one, never an encrypted body.
+    let encrypted = ciphertext_of(case.source, body);
     let plaintext: Cow<[u8]> = match key {
         Some(key) => {
-            let encrypted = encrypt
-                .and_then(Value::as_str)
-                .unwrap_or_else(|| panic!("a keyed endpoint accepted a plaintext body"));
+            let encrypted =
+                encrypted.unwrap_or_else(|| panic!("a keyed endpoint accepted a plaintext body"));
             Cow::Owned(
-                cipher::decrypt(key, encrypted).expect("accepted, so it decrypts with the key"),
+                cipher::decrypt(key, &encrypted).expect("accepted, so it decrypts with the key"),
             )
         }
         None => {
             assert!(
-                encrypt.is_none_or(Value::is_null),
+                encrypted.is_none(),
                 "an endpoint without a key accepted an encrypted body"
             );
             Cow::Borrowed(body)

@@ -79,13 +79,6 @@ struct Entry<'a> {
     updated_fields: Option<Vec<Text<'a>>>,
 }
 
-/// The department record (`object` / `old_object`); only its id matters here.
-#[derive(Deserialize)]
-struct Department<'a> {
-    #[serde(borrow)]
-    open_id: Option<Text<'a>>,
-}
-
 /// Every Feilian event type the relay relays, and the change it reports.
 pub const EVENT_TYPES: [(&str, Entity, Action); 3] = [
     ("department.v1.create", Entity::Department, Action::Created),
@@ -113,10 +106,10 @@ fn change<'a>(
     // to `old_object` so that an entry without `object` still names its department.
     let entity_id = snapshot::entity_id(
         [after, before],
-        |department: Department<'a>| department.open_id,
+        "open_id",
         [
-            "data.events[].object.open_id must be a string",
-            "data.events[].old_object.open_id must be a string",
+            "data.events[].object.open_id must be a string, given once",
+            "data.events[].old_object.open_id must be a string, given once",
         ],
     )?
     .ok_or("data.events[] has no object.open_id")?
@@ -258,15 +251,15 @@ mod tests {
         let cases = [
             (
                 r#"[{"object":{"open_id":7},"old_object":{"open_id":"od_old"}}]"#,
-                "data.events[].object.open_id must be a string",
+                "data.events[].object.open_id must be a string, given once",
             ),
             (
                 r#"[{"object":{"name":"n"},"old_object":{"open_id":false}}]"#,
-                "data.events[].old_object.open_id must be a string",
+                "data.events[].old_object.open_id must be a string, given once",
             ),
             (
                 r#"[{"old_object":{"open_id":["od_1"]}}]"#,
-                "data.events[].old_object.open_id must be a string",
+                "data.events[].old_object.open_id must be a string, given once",
             ),
         ];
         for (events, detail) in cases {
@@ -280,6 +273,24 @@ mod tests {
                 "{events}"
             );
         }
+        // Given twice is not one string either.
+        let refused = relay(
+            "department.v1.update",
+            r#"[{"object":{"open_id":"a","open_id":"b"},"old_object":{"open_id":"od_old"}}]"#,
+        );
+        assert!(
+            matches!(refused, Err(Rejection::MalformedEvent { detail, .. })
+                if detail == "data.events[].object.open_id must be a string, given once"),
+            "{refused:?}"
+        );
+        // A lone surrogate elsewhere in `object`, a key included, changes nothing.
+        let bodies = relay(
+            "department.v1.update",
+            r#"[{"object":{"open_id":"od_new","\ud83d":"x"},"old_object":{"open_id":"od_old","name":"a"}}]"#,
+        )
+        .unwrap();
+        let message: Message = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(message.entity_id, "od_new");
         // Without an id in `object`, the one in `old_object` names the department.
         let bodies = relay(
             "department.v1.delete",

@@ -129,13 +129,6 @@ struct ContactDepartmentEvent<'a> {
     old_object: Option<&'a RawValue>,
 }
 
-/// What the relay reads of a `DepartmentEvent` or an `OldDepartmentObject`.
-#[derive(Deserialize)]
-struct ContactDepartment<'a> {
-    #[serde(borrow)]
-    open_department_id: Option<Text<'a>>,
-}
-
 /// Every Feishu event type the relay relays, and the change it reports. There is no
 /// `corehr.department.deleted_v2` (`docs/protocol.md`, "Events in scope").
 pub const EVENT_TYPES: [(&str, Entity, Action); 11] = {
@@ -230,10 +223,10 @@ fn contact_department<'a>(
     }
     let entity_id = snapshot::entity_id(
         [after, before],
-        |department: ContactDepartment<'a>| department.open_department_id,
+        "open_department_id",
         [
-            "event.object.open_department_id must be a string",
-            "event.old_object.open_department_id must be a string",
+            "event.object.open_department_id must be a string, given once",
+            "event.old_object.open_department_id must be a string, given once",
         ],
     )
     .map_err(|detail| event.malformed(detail))?
@@ -410,13 +403,20 @@ mod tests {
         let cases = [
             (
                 r#"{"object":{"open_department_id":7},"old_object":{"open_department_id":"od-old"}}"#,
-                "event.object.open_department_id must be a string",
+                "event.object.open_department_id must be a string, given once",
             ),
             (
                 r#"{"object":{"name":"n"},"old_object":{"open_department_id":{}}}"#,
-                "event.old_object.open_department_id must be a string",
+                "event.old_object.open_department_id must be a string, given once",
             ),
         ];
+        // A lone surrogate elsewhere in `object`, a key included, changes nothing.
+        let message = one(
+            "contact.department.updated_v3",
+            "ev-9",
+            r#"{"object":{"open_department_id":"od-new","\ud83d":1},"old_object":{"open_department_id":"od-old"}}"#,
+        );
+        assert_eq!(message.entity_id, "od-new");
         for (event, detail) in cases {
             match relay("contact.department.updated_v3", "ev-9", event) {
                 Err(Rejection::MalformedEvent { detail: got, .. }) => {

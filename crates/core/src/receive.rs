@@ -35,7 +35,7 @@ use crate::few::Few;
 use crate::outgoing::Outgoing;
 use crate::platform::Platform;
 use crate::quarantine::Quarantine;
-use crate::snapshot::is_object;
+use crate::snapshot::{NotOneString, is_object, string_member};
 use crate::timestamp::raw_unix_millis;
 use crate::verified::{Signature, Verified, matching_pair, verify_event};
 use crate::window::{ReplayWindow, UncheckedTime};
@@ -352,20 +352,13 @@ struct OuterJson<'a> {
     data: Option<&'a RawValue>,
 }
 
-/// Feilian's `{"data": {"encrypt": "..."}}`.
-#[derive(Deserialize)]
-struct NestedCiphertext<'a> {
-    #[serde(borrow, default, deserialize_with = "crate::envelope::option_str")]
-    encrypt: Option<Cow<'a, str>>,
-}
-
 /// What [`OuterJson`] cannot read in a JSON object: an `encrypt` that is not a string,
 /// or a field it reads given twice.
 const OUTER_SHAPE: &str =
     "`encrypt` must be a string, and neither `encrypt` nor `data` may appear twice";
 
-/// What [`NestedCiphertext`] cannot read in Feilian's `data` object.
-const NESTED_SHAPE: &str = "`data.encrypt` must be a string, and may not appear twice";
+/// What cannot be read in Feilian's `{"data": {"encrypt": "..."}}`.
+const NESTED_SHAPE: &str = "`data.encrypt` must be a string, given once";
 
 /// The shortest bare ciphertext: base64 of an IV and one block (32 bytes).
 const MIN_BARE_CIPHERTEXT: usize = 44;
@@ -401,13 +394,14 @@ fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejection> {
     {
         // The nested form is held to the top level's rule: an `encrypt` that is not a
         // string (or is given twice) is a malformed envelope, not a plaintext body.
-        let nested: NestedCiphertext =
-            serde_json::from_str(data.get()).map_err(|_| Rejection::MalformedEnvelope {
+        let encrypt = string_member(data, "encrypt").map_err(|NotOneString| {
+            Rejection::MalformedEnvelope {
                 platform: source,
                 detail: NESTED_SHAPE,
-            })?;
-        if let Some(encrypted) = nested.encrypt {
-            return Ok(Outer::Encrypted(encrypted));
+            }
+        })?;
+        if let Some(encrypted) = encrypt {
+            return Ok(Outer::Encrypted(encrypted.into_cow()));
         }
     }
     // Anything else, `{"data": {...}}` without `encrypt` (or with a `null` one)
@@ -1103,6 +1097,8 @@ mod tests {
             json!({"data": challenge()}).to_string(),
             json!({"data": {"encrypt": null}}).to_string(),
             json!({"data": "not an object"}).to_string(),
+            // Only an object holds a nested ciphertext.
+            json!({"data": [sealed(challenge().to_string().as_bytes())]}).to_string(),
         ] {
             assert_eq!(
                 run(&endpoint, &body, None).unwrap_err(),
@@ -1119,6 +1115,22 @@ mod tests {
                 Rejection::InvalidJson,
                 "{body:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_lone_surrogate_in_a_key_of_data_is_not_a_nested_ciphertext_problem() {
+        // Not `malformed_envelope` for `data.encrypt`: the body is a plaintext event,
+        // verified, and judged as one: `malformed_event` (quarantined here), as before.
+        let body = feilian(Some(millis(0)))
+            .to_string()
+            .replacen(r#""data":{"#, r#""data":{"\ud800":1,"#, 1);
+        match run(&endpoint(Source::Feilian, false), &body, None) {
+            Ok(Delivery::Unusable {
+                rejection: Rejection::MalformedEvent { .. },
+                ..
+            }) => {}
+            other => panic!("{body}: {other:?}"),
         }
     }
 

@@ -17,8 +17,12 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, Error as _, Unexpected};
+use serde::de::{
+    Deserialize, DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Unexpected,
+    Visitor,
+};
 use serde_json::value::RawValue;
 
 use crate::Action;
@@ -93,24 +97,103 @@ pub(crate) fn changed_keys<'a>(
     Ok(keys)
 }
 
-/// The entity id of a change: the one in `after` (`object`), else the one in `before`
-/// (`old_object`), as `id` reads it from a snapshot parsed as `S`. A snapshot that is
-/// absent, or has no id, passes on to the next; one whose id is not a string stops
-/// there, `Err` with its `wrong_type` detail (a wrong id is never replaced by the
-/// other snapshot's). `Ok(None)`: neither has one.
-pub(crate) fn entity_id<'a, S: Deserialize<'a>>(
+/// The entity id of a change: the string member `field` of `after` (`object`), else
+/// of `before` (`old_object`), read by [`string_member`]. A snapshot that is absent,
+/// or has no such member (or a `null` one), passes on to the next; one whose member
+/// is not one string stops there, `Err` with its `not_one_string` detail (a wrong id
+/// is never replaced by the other snapshot's). `Ok(None)`: neither has one.
+pub(crate) fn entity_id<'a>(
     [after, before]: [Option<&'a RawValue>; 2],
-    id: fn(S) -> Option<Text<'a>>,
-    wrong_type: [&'static str; 2],
+    field: &str,
+    not_one_string: [&'static str; 2],
 ) -> Result<Option<Text<'a>>, &'static str> {
-    for (snapshot, wrong_type) in [after, before].into_iter().zip(wrong_type) {
+    for (snapshot, not_one_string) in [after, before].into_iter().zip(not_one_string) {
         let Some(snapshot) = snapshot else { continue };
-        let snapshot = serde_json::from_str::<S>(snapshot.get()).map_err(|_| wrong_type)?;
-        if let Some(id) = id(snapshot) {
+        if let Some(id) = string_member(snapshot, field).map_err(|NotOneString| not_one_string)? {
             return Ok(Some(id));
         }
     }
     Ok(None)
+}
+
+/// A member that [`string_member`] cannot read as one string.
+#[derive(Debug, PartialEq)]
+pub(crate) struct NotOneString;
+
+/// The member `field` of the JSON object `object`, as [`Text`]: `Ok(None)` when it is
+/// absent or `null`; `Err` when it is another JSON type or is given twice, or when
+/// `object` is not an object. No other key or value is decoded, so a lone surrogate
+/// elsewhere in the object (a key included, which `serde_json` cannot read into a
+/// `str`) changes nothing: the relay does not refuse an event for what it only
+/// passes through.
+pub(crate) fn string_member<'a>(
+    object: &'a RawValue,
+    field: &str,
+) -> Result<Option<Text<'a>>, NotOneString> {
+    let mut reader = serde_json::Deserializer::from_str(object.get());
+    let member = reader
+        .deserialize_map(Member(field.as_bytes()))
+        .map_err(|_| NotOneString)?;
+    match member {
+        None => Ok(None),
+        Some(raw) if raw.get() == "null" => Ok(None),
+        Some(raw) => serde_json::from_str(raw.get())
+            .map(Some)
+            .map_err(|_| NotOneString),
+    }
+}
+
+/// Finds one member of a JSON object, by its key's bytes, and keeps its raw value.
+struct Member<'f>(&'f [u8]);
+
+impl<'de> Visitor<'de> for Member<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(is_field) = map.next_key_seed(KeyIs(self.0))? {
+            if !is_field {
+                map.next_value::<IgnoredAny>()?;
+            } else if found.is_some() {
+                return Err(A::Error::custom("given twice"));
+            } else {
+                found = Some(map.next_value::<&'de RawValue>()?);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Whether a key is the one sought: read as bytes, which `serde_json` decodes without
+/// refusing a lone surrogate, and compared, never kept.
+struct KeyIs<'f>(&'f [u8]);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_bytes(self)
+    }
+}
+
+impl Visitor<'_> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_bytes<E>(self, key: &[u8]) -> Result<bool, E> {
+        Ok(key == self.0)
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
+        Ok(key.as_bytes() == self.0)
+    }
 }
 
 /// Whether a raw value is a JSON object, as every snapshot must be.
@@ -475,6 +558,42 @@ mod tests {
             .into_iter()
             .map(Cow::into_owned)
             .collect()
+    }
+
+    #[test]
+    fn a_string_member_is_read_whatever_else_the_object_holds() {
+        let member = |object: &str| {
+            string_member(&raw(object), "open_id").map(|text| text.map(|t| t.0.into_owned()))
+        };
+        for (object, expected) in [
+            (r#"{"open_id":"od_1"}"#, Ok(Some("od_1"))),
+            (
+                r#"{"name":"n","open_id":"od_1","x":[1,{"y":null}]}"#,
+                Ok(Some("od_1")),
+            ),
+            // A lone surrogate in another key or value, or in the id itself.
+            (
+                r#"{"\ud83d":"x","open_id":"od_1","n":"\udc00"}"#,
+                Ok(Some("od_1")),
+            ),
+            (r#"{"open_id":"od_\ud83d"}"#, Ok(Some(r"od_\ud83d"))),
+            // The key is compared decoded.
+            (r#"{"open\u005fid":"od_1"}"#, Ok(Some("od_1"))),
+            (r#"{"name":"n"}"#, Ok(None)),
+            (r#"{"open_id":null}"#, Ok(None)),
+            (r#"{"open_ids":"od_1","open_i":"x"}"#, Ok(None)),
+            (r#"{"open_id":7}"#, Err(NotOneString)),
+            (r#"{"open_id":["od_1"]}"#, Err(NotOneString)),
+            (r#"{"open_id":"a","open_id":"b"}"#, Err(NotOneString)),
+            (r#"{"open_id":null,"open_id":"b"}"#, Err(NotOneString)),
+            (r#"["open_id","od_1"]"#, Err(NotOneString)),
+        ] {
+            assert_eq!(
+                member(object),
+                expected.map(|id| id.map(str::to_owned)),
+                "{object}"
+            );
+        }
     }
 
     #[test]

@@ -574,7 +574,7 @@ fn an_outer_object_with_an_unreadable_encrypt_says_so() {
         assert_eq!(
             rejection.to_string(),
             "the request is not a feilian event envelope: `data.encrypt` must be a string, \
-             and may not appear twice",
+             given once",
             "{body}"
         );
     }

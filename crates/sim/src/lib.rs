@@ -133,10 +133,17 @@ struct Sender {
     agent: ureq::Agent,
 }
 
-/// The endpoint a URL names, as the relay routes it (`EndpointId::from_path`), the
-/// query and fragment aside.
+/// The endpoint a URL names, as the relay routes it (`EndpointId::from_path`): from its
+/// path alone, the scheme and host (`http://feilian/hook` has the path `/hook`), the
+/// query and the fragment aside.
 fn endpoint_of(url: &str) -> Option<EndpointId> {
-    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    let path = match url.split_once("://") {
+        Some((_, authority_and_path)) => authority_and_path
+            .find('/')
+            .map_or("", |start| &authority_and_path[start..]),
+        None => url,
+    };
     EndpointId::from_path(path)
 }
 
@@ -543,6 +550,11 @@ mod tests {
             ("https://x/feilian/sub?debug=1", Some("feilian/sub")),
             ("https://x/hooks", None),
             ("https://x/feishu/Lark", None),
+            // The host is not part of the path.
+            ("http://feilian/hook", None),
+            ("http://feilian", None),
+            ("http://feishu:9000/feilian", Some("feilian")),
+            ("http://x?next=/feishu", None),
         ] {
             assert_eq!(
                 endpoint_of(url).as_ref().map(EndpointId::as_str),
