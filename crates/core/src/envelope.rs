@@ -113,29 +113,44 @@ pub(crate) struct Header<'a> {
     pub tenant_key: Option<Text<'a>>,
 }
 
+/// The JSON type a field of [`Wire`] must have when present and not `null`.
+#[derive(Clone, Copy)]
+enum Json {
+    String,
+    Object,
+}
+
 /// The fields [`Wire`] reads as strings or objects, by JSON pointer, and the error
-/// for each when it holds another JSON type (`null` counts as absent).
-const TYPED_FIELDS: [(&str, bool, &str); 10] = [
-    ("/type", false, "`type` must be a string"),
-    ("/challenge", false, "`challenge` must be a string"),
-    ("/token", false, "`token` must be a string"),
-    ("/uuid", false, "`uuid` must be a string"),
-    ("/header", true, "`header` must be an object"),
+/// for each when it holds another JSON type.
+const TYPED_FIELDS: [(&str, Json, &str); 10] = [
+    ("/type", Json::String, "`type` must be a string"),
+    ("/challenge", Json::String, "`challenge` must be a string"),
+    ("/token", Json::String, "`token` must be a string"),
+    ("/uuid", Json::String, "`uuid` must be a string"),
+    ("/header", Json::Object, "`header` must be an object"),
     (
         "/header/event_id",
-        false,
+        Json::String,
         "`header.event_id` must be a string",
     ),
     (
         "/header/event_type",
-        false,
+        Json::String,
         "`header.event_type` must be a string",
     ),
-    ("/header/token", false, "`header.token` must be a string"),
-    ("/header/app_id", false, "`header.app_id` must be a string"),
+    (
+        "/header/token",
+        Json::String,
+        "`header.token` must be a string",
+    ),
+    (
+        "/header/app_id",
+        Json::String,
+        "`header.app_id` must be a string",
+    ),
     (
         "/header/tenant_key",
-        false,
+        Json::String,
         "`header.tenant_key` must be a string",
     ),
 ];
@@ -148,10 +163,10 @@ fn wrong_type(text: &str) -> Option<&'static str> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     TYPED_FIELDS
         .iter()
-        .find(|(pointer, object, _)| match value.pointer(pointer) {
-            None | Some(serde_json::Value::Null) => false,
-            Some(field) if *object => !field.is_object(),
-            Some(field) => !field.is_string(),
+        .find(|(pointer, json, _)| match (value.pointer(pointer), json) {
+            (None | Some(serde_json::Value::Null), _) => false,
+            (Some(field), Json::String) => !field.is_string(),
+            (Some(field), Json::Object) => !field.is_object(),
         })
         .map(|(.., detail)| *detail)
 }
@@ -160,9 +175,8 @@ fn wrong_type(text: &str) -> Option<&'static str> {
 const URL_VERIFICATION: &str = "url_verification";
 
 impl<'a> Wire<'a> {
-    /// Reads `text` as a JSON object of either platform; `shape` describes what was
-    /// expected, for the error.
-    /// When a field is of the wrong JSON type, the error names it.
+    /// Reads `text` as a JSON object of either platform. The error names a field of
+    /// the wrong JSON type, if one is; otherwise it is `shape`, what was expected.
     pub fn parse(text: &'a str, shape: &'static str) -> Result<Self, ParseError> {
         parse_object(text, shape).map_err(|err| match err {
             ParseError::Shape(_) => ParseError::Shape(wrong_type(text).unwrap_or(shape)),

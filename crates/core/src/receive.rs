@@ -1122,9 +1122,11 @@ mod tests {
     fn a_lone_surrogate_in_a_key_of_data_is_not_a_nested_ciphertext_problem() {
         // Not `malformed_envelope` for `data.encrypt`: the body is a plaintext event,
         // verified, and judged as one: `malformed_event` (quarantined here), as before.
-        let body = feilian(Some(millis(0)))
-            .to_string()
-            .replacen(r#""data":{"#, r#""data":{"\ud800":1,"#, 1);
+        let body = feilian(Some(millis(0))).to_string().replacen(
+            r#""data":{"#,
+            r#""data":{"\ud800":1,"#,
+            1,
+        );
         match run(&endpoint(Source::Feilian, false), &body, None) {
             Ok(Delivery::Unusable {
                 rejection: Rejection::MalformedEvent { .. },
