@@ -130,41 +130,34 @@ pub(crate) fn string_member<'a>(
     object: &'a RawValue,
     field: &str,
 ) -> Result<Option<Text<'a>>, NotOneString> {
-    let mut reader = serde_json::Deserializer::from_str(object.get());
-    let member = reader
+    serde_json::Deserializer::from_str(object.get())
         .deserialize_map(Member(field.as_bytes()))
-        .map_err(|_| NotOneString)?;
-    match member {
-        None => Ok(None),
-        Some(raw) if raw.get() == "null" => Ok(None),
-        Some(raw) => serde_json::from_str(raw.get())
-            .map(Some)
-            .map_err(|_| NotOneString),
-    }
+        .map_err(|_| NotOneString)
 }
 
-/// Finds one member of a JSON object, by its key's bytes, and keeps its raw value.
+/// Reads one member of a JSON object, found by its key's bytes, as an optional
+/// [`Text`], and fails if the key comes twice.
 struct Member<'f>(&'f [u8]);
 
 impl<'de> Visitor<'de> for Member<'_> {
-    type Value = Option<&'de RawValue>;
+    type Value = Option<Text<'de>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = None;
+        let (mut member, mut seen) = (None, false);
         while let Some(is_field) = map.next_key_seed(KeyIs(self.0))? {
             if !is_field {
                 map.next_value::<IgnoredAny>()?;
-            } else if found.is_some() {
+            } else if std::mem::replace(&mut seen, true) {
                 return Err(A::Error::custom("given twice"));
             } else {
-                found = Some(map.next_value::<&'de RawValue>()?);
+                member = map.next_value()?;
             }
         }
-        Ok(found)
+        Ok(member)
     }
 }
 
