@@ -20,6 +20,10 @@ def main(argv):
         print(client().create_queue(QueueName=argv[2], Attributes=attributes)["QueueUrl"])
         return 0
     if len(argv) == 3 and argv[1] == "drain":
+        # A message may hold a lone UTF-16 surrogate escape (`\ud83d`, legal JSON, passed
+        # through by the relay), which json.loads keeps and UTF-8 cannot encode: print
+        # it as its escape rather than stop draining.
+        sys.stdout.reconfigure(errors="backslashreplace")
         sqs, count = client(), 0
         while True:
             messages = sqs.receive_message(QueueUrl=argv[2], MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])

@@ -319,9 +319,12 @@ async fn unknown_routes_disabled_sources_and_other_methods_are_404_and_405() {
     )
     .await;
     assert!(message.contains("FEILIAN_VERIFICATION_TOKEN"), "{message}");
-    let mut get = HttpRequest::post("/feishu", "");
-    get.method = "GET";
-    assert_refused(&app, &get, 405, "method_not_allowed").await;
+    // A CORS preflight (OPTIONS) included: on Lambda the relay sees it and refuses it.
+    for method in ["GET", "OPTIONS", "PUT"] {
+        let mut request = HttpRequest::post("/feishu", "");
+        request.method = method;
+        assert_refused(&app, &request, 405, "method_not_allowed").await;
+    }
 }
 
 /// The relay's clock in the replay-window tests: 2025-11-30T10:53:20Z.

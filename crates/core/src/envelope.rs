@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
@@ -179,7 +180,7 @@ impl<'a> Wire<'a> {
     /// the wrong JSON type, if one is; otherwise it is `shape`, what was expected.
     pub fn parse(text: &'a str, shape: &'static str) -> Result<Self, ParseError> {
         parse_object(text, shape).map_err(|err| match err {
-            ParseError::Shape(_) => ParseError::Shape(wrong_type(text).unwrap_or(shape)),
+            ParseError::Shape(detail) => ParseError::Shape(wrong_type(text).unwrap_or(detail)),
             err => err,
         })
     }
@@ -260,9 +261,17 @@ pub(crate) fn parse_object<'a, T: Deserialize<'a>>(
     }
     serde_json::from_str(text).map_err(|err| match err.classify() {
         serde_json::error::Category::Data => ParseError::Shape(shape),
+        // serde_json refuses a lone surrogate escape where it reads text into a `str`,
+        // but skips it unchecked: a body it can skip is JSON all the same.
+        _ if serde_json::from_str::<IgnoredAny>(text).is_ok() => ParseError::Shape(UNREADABLE_TEXT),
         _ => ParseError::NotJson,
     })
 }
+
+/// Why a JSON object could not be read although it is JSON: the one text
+/// `serde_json` cannot read into a `str`.
+const UNREADABLE_TEXT: &str = "a key (outside the snapshots) or the `encrypt` or `challenge` \
+     string holds a lone UTF-16 surrogate escape such as \\ud83d, which the relay cannot read";
 
 /// A JSON string as serde reads a `Cow<str>` field: borrowed from the input when it
 /// has no escape, owned otherwise (a lone surrogate is an error, as for any

@@ -234,6 +234,19 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_id_is_malformed_in_any_entry_and_nothing_of_the_event_is_relayed() {
+        let refused = relay(
+            "department.v1.update",
+            r#"[{"object":{"open_id":"od_1"}},{"object":{"open_id":""},"old_object":{"open_id":"od_2"}}]"#,
+        );
+        assert!(
+            matches!(&refused, Err(Rejection::MalformedEvent { detail, .. })
+                if detail.contains("is empty")),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
     fn an_entry_without_an_open_id_is_malformed_and_names_the_event() {
         let refused = relay("department.v1.update", r#"[{"object":{"name":"\ud83d"}}]"#);
         assert_eq!(

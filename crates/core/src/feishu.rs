@@ -26,6 +26,34 @@ struct LegacyEventHeader<'a> {
     tenant_key: Option<Text<'a>>,
 }
 
+/// Why a schema 1.0 `event` could not be read as a [`LegacyEventHeader`]: the first
+/// field of the wrong type, if one is.
+fn legacy_shape(payload: &RawValue) -> &'static str {
+    if !is_object(payload) {
+        return "schema 1.0 `event` must be an object";
+    }
+    [
+        (
+            "type",
+            "schema 1.0 `event.type` must be a string, given once",
+        ),
+        (
+            "app_id",
+            "schema 1.0 `event.app_id` must be a string, given once",
+        ),
+        (
+            "tenant_key",
+            "schema 1.0 `event.tenant_key` must be a string, given once",
+        ),
+    ]
+    .into_iter()
+    .find(|(field, _)| snapshot::string_member(payload, field).is_err())
+    .map_or(
+        "schema 1.0 `event` must be an object with a string `type`",
+        |(_, detail)| detail,
+    )
+}
+
 /// Feishu (Lark).
 pub(crate) struct Feishu;
 
@@ -43,9 +71,8 @@ impl Platform for Feishu {
         }
         if wire.kind() == Some("event_callback") {
             let payload = wire.event.ok_or(ParseError::Shape("no `event` object"))?;
-            let legacy: LegacyEventHeader = serde_json::from_str(payload.get()).map_err(|_| {
-                ParseError::Shape("schema 1.0 `event` must be an object with a `type`")
-            })?;
+            let legacy: LegacyEventHeader = serde_json::from_str(payload.get())
+                .map_err(|_| ParseError::Shape(legacy_shape(payload)))?;
             return Ok(Envelope::Event(Event {
                 token: wire.token.map(Text::into_cow),
                 event_type: legacy
@@ -423,6 +450,30 @@ mod tests {
                     assert_eq!(got, detail, "{event}")
                 }
                 other => panic!("{event}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_id_is_malformed() {
+        for (event_type, event) in [
+            ("corehr.department.updated_v2", r#"{"department_id":""}"#),
+            (
+                "corehr.custom_org.updated_v2",
+                r#"{"org_id":"","object_api_name":"o"}"#,
+            ),
+            (
+                "contact.department.deleted_v3",
+                r#"{"old_object":{"open_department_id":""}}"#,
+            ),
+        ] {
+            match relay(event_type, "ev-e", event) {
+                Err(Rejection::MalformedEvent { detail, .. }) => assert_eq!(
+                    detail,
+                    "the entity id (`department_id`, `org_id`, `open_id` or \
+                     `open_department_id`) is empty"
+                ),
+                other => panic!("{event_type} {event}: {other:?}"),
             }
         }
     }

@@ -528,6 +528,10 @@ fn check_create_time(
     Ok(None)
 }
 
+/// Why a change whose entity id is `""` is refused.
+const EMPTY_ENTITY_ID: &str =
+    "the entity id (`department_id`, `org_id`, `open_id` or `open_department_id`) is empty";
+
 /// The messages of a verified event. `text` is its envelope as decrypted, kept (with
 /// the token redacted) only when the event cannot become messages.
 fn deliver<P: Platform>(
@@ -542,7 +546,14 @@ fn deliver<P: Platform>(
         credentials,
         ..event.event_ref()
     };
-    let messages = match P::normalize(event) {
+    // An empty entity id names nothing a consumer could apply the change to.
+    let normalized = P::normalize(event).and_then(|messages| match messages {
+        Some(messages) if messages.iter().any(|message| message.entity_id.is_empty()) => {
+            Err(event.malformed(EMPTY_ENTITY_ID))
+        }
+        messages => Ok(messages),
+    });
+    let messages = match normalized {
         Ok(Some(messages)) => messages,
         Ok(None) => return Ok(Delivery::Ignored(event_ref)),
         Err(rejection) => {

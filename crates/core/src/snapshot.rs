@@ -204,6 +204,10 @@ enum Node<'a> {
     String(RawStr<'a>),
     Array(Vec<Node<'a>>),
     Object(BTreeMap<RawStr<'a>, Node<'a>>),
+    /// A value nested deeper than [`MAX_DEPTH`], kept as its text and compared as text
+    /// (whitespace and spelling included): at worst a change is reported that JSON
+    /// equality would not see, never one hidden.
+    Deep(&'a str),
 }
 
 /// A JSON number: as `serde_json` reads it, or its text when `serde_json` cannot.
@@ -213,7 +217,10 @@ enum Number<'a> {
     Text(&'a str),
 }
 
-/// Deeper than `serde_json`'s own limit (128), which every [`RawValue`] has passed.
+/// How deep [`Parser::value`] builds [`Node`]s; a value deeper still is a
+/// [`Node::Deep`]. A [`RawValue`] may be nested any depth (`serde_json` skips its
+/// content without recursion), and the parser, which recurses, must not run out of
+/// stack on one.
 const MAX_DEPTH: usize = 256;
 
 impl<'a> Node<'a> {
@@ -263,7 +270,7 @@ impl<'a> Parser<'a> {
 
     fn value(&mut self, depth: usize) -> Result<Node<'a>, SnapshotError> {
         if depth > MAX_DEPTH {
-            return Err(SnapshotError);
+            return self.skip().map(Node::Deep);
         }
         self.whitespace();
         match self.peek().ok_or(SnapshotError)? {
@@ -275,6 +282,49 @@ impl<'a> Parser<'a> {
             b'n' => self.literal("null", Node::Null),
             _ => self.number(),
         }
+    }
+
+    /// Skips one value without building it, however deep (brackets are counted, not
+    /// recursed into; strings are read by [`Self::string`], so a bracket inside one
+    /// does not count), and returns its text.
+    fn skip(&mut self) -> Result<&'a str, SnapshotError> {
+        self.whitespace();
+        let start = self.at;
+        let mut open = 0_usize;
+        loop {
+            match self.peek().ok_or(SnapshotError)? {
+                b'"' => {
+                    self.string()?;
+                }
+                b'{' | b'[' => {
+                    open += 1;
+                    self.at += 1;
+                }
+                b'}' | b']' => {
+                    open = open.checked_sub(1).ok_or(SnapshotError)?;
+                    self.at += 1;
+                }
+                // Inside a container: separators, whitespace, numbers and literals.
+                _ if open > 0 => self.at += 1,
+                // A number or a literal on its own.
+                _ => {
+                    while matches!(
+                        self.peek(),
+                        Some(b'0'..=b'9' | b'a'..=b'z' | b'-' | b'+' | b'.' | b'E')
+                    ) {
+                        self.at += 1;
+                    }
+                }
+            }
+            if open == 0 {
+                break;
+            }
+        }
+        let text = &self.text[start..self.at];
+        if text.is_empty() {
+            return Err(SnapshotError);
+        }
+        Ok(text)
     }
 
     fn literal(&mut self, word: &str, node: Node<'a>) -> Result<Node<'a>, SnapshotError> {
@@ -551,6 +601,23 @@ mod tests {
             .into_iter()
             .map(Cow::into_owned)
             .collect()
+    }
+
+    #[test]
+    fn values_deeper_than_the_parser_builds_are_compared_as_text() {
+        let nested =
+            |depth: usize, leaf: &str| format!("{}{leaf}{}", "[".repeat(depth), "]".repeat(depth));
+        for depth in [MAX_DEPTH, MAX_DEPTH + 1, 10_000] {
+            let deep = nested(depth, r#"{"a":"]\"}"}"#);
+            let other = nested(depth, r#"{"a":"]\"!"}"#);
+            let before = format!(r#"{{"id":"x","deep":{deep},"same":{deep}}}"#);
+            let after = format!(r#"{{"id":"y","deep":{other},"same":{deep}}}"#);
+            assert_eq!(changed(&before, &after), ["deep", "id"], "depth {depth}");
+        }
+        // Past the depth, a scalar on its own is read to its end as well.
+        let before = format!(r#"{{"n":{},"t":1}}"#, nested(MAX_DEPTH, "12.5e3"));
+        let after = format!(r#"{{"n":{},"t":2}}"#, nested(MAX_DEPTH, "12.5e3"));
+        assert_eq!(changed(&before, &after), ["t"]);
     }
 
     #[test]

@@ -616,6 +616,22 @@ fn an_envelope_field_of_the_wrong_type_is_named() {
             r#"{"type":"event_callback","uuid":5,"token":"t","event":{"type":"x"}}"#.to_owned(),
             "`uuid` must be a string",
         ),
+        (
+            Source::Feishu,
+            r#"{"type":"event_callback","uuid":"u","token":"t","event":{"type":5}}"#.to_owned(),
+            "schema 1.0 `event.type` must be a string, given once",
+        ),
+        (
+            Source::Feishu,
+            r#"{"type":"event_callback","uuid":"u","token":"t","event":{"type":"x","tenant_key":1}}"#
+                .to_owned(),
+            "schema 1.0 `event.tenant_key` must be a string, given once",
+        ),
+        (
+            Source::Feishu,
+            r#"{"type":"event_callback","uuid":"u","token":"t","event":"x"}"#.to_owned(),
+            "schema 1.0 `event` must be an object",
+        ),
     ] {
         let rejection = run(&plain_endpoint(source), &Request::plain(body.clone())).unwrap_err();
         assert_eq!(
@@ -634,6 +650,55 @@ fn an_envelope_field_of_the_wrong_type_is_named() {
         rejection.to_string().contains("expected a schema 2.0"),
         "{rejection}"
     );
+}
+
+#[test]
+fn a_lone_surrogate_where_the_relay_reads_text_is_told_apart_from_a_body_that_is_not_json() {
+    let unreadable = "the request is not a {} event envelope: a key (outside the snapshots) \
+         or the `encrypt` or `challenge` string holds a lone UTF-16 surrogate escape such as \
+         \\ud83d, which the relay cannot read";
+    for (source, keyed, body) in [
+        (
+            Source::Feilian,
+            false,
+            feilian_event().replacen('{', r#"{"\ud83d":1,"#, 1),
+        ),
+        (
+            Source::Feishu,
+            false,
+            feishu_event().replacen(r#""header": {"#, r#""header": {"\ud83d": 1,"#, 1),
+        ),
+        (
+            Source::Feishu,
+            false,
+            r#"{"type":"url_verification","challenge":"\ud83d","token":"t"}"#.to_owned(),
+        ),
+        (
+            Source::Feilian,
+            true,
+            r#"{"\ud83d":1,"encrypt":"AAAA"}"#.to_owned(),
+        ),
+    ] {
+        let endpoint = if keyed {
+            keyed_endpoint(source)
+        } else {
+            plain_endpoint(source)
+        };
+        let rejection = run(&endpoint, &Request::plain(body.clone())).unwrap_err();
+        assert_eq!(
+            rejection.to_string(),
+            unreadable.replace("{}", source.as_str()),
+            "{body}"
+        );
+        assert_eq!(rejection.code(), "malformed_envelope");
+    }
+    // Not JSON at all stays `invalid_json`.
+    let rejection = run(
+        &plain_endpoint(Source::Feilian),
+        &Request::plain(r#"{"a":"\ud83d""#),
+    )
+    .unwrap_err();
+    assert_eq!(rejection, Rejection::InvalidJson);
 }
 
 #[test]
