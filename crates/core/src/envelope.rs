@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use serde::de::IgnoredAny;
+use serde::de::{IgnoredAny, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
@@ -86,7 +86,7 @@ pub(crate) struct Wire<'a> {
     #[serde(borrow)]
     pub token: Option<Text<'a>>,
     #[serde(borrow)]
-    pub header: Option<Header<'a>>,
+    pub header: Option<Object<Header<'a>>>,
     #[serde(borrow)]
     pub uuid: Option<Text<'a>>,
     #[serde(borrow)]
@@ -95,6 +95,40 @@ pub(crate) struct Wire<'a> {
     pub event: Option<&'a RawValue>,
     #[serde(borrow)]
     pub data: Option<&'a RawValue>,
+}
+
+/// A JSON object read into `T`, and only an object: serde's derived structs also take
+/// a JSON array, read by position, which no platform sends and which must not become
+/// a message.
+#[derive(Debug)]
+pub(crate) struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(MapOnly(deserializer)).map(Object)
+    }
+}
+
+/// `T` read from `text`, which must be a JSON object ([`Object`]).
+pub(crate) fn from_object<'a, T: Deserialize<'a>>(text: &'a str) -> serde_json::Result<T> {
+    serde_json::from_str::<Object<T>>(text).map(|object| object.0)
+}
+
+/// A deserializer that asks its own for a map whatever it is asked for.
+struct MapOnly<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for MapOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
 }
 
 /// The `header` object of Feishu schema 2.0 and of Feilian.
@@ -268,10 +302,11 @@ pub(crate) fn parse_object<'a, T: Deserialize<'a>>(
     })
 }
 
-/// Why a JSON object could not be read although it is JSON: the one text
-/// `serde_json` cannot read into a `str`.
-const UNREADABLE_TEXT: &str = "a key (outside the snapshots) or the `encrypt` or `challenge` \
-     string holds a lone UTF-16 surrogate escape such as \\ud83d, which the relay cannot read";
+/// Why a JSON object could not be read although it is JSON: what `serde_json` skips
+/// but cannot read where it reads a `str`.
+const UNREADABLE_TEXT: &str = "it holds what the relay cannot read as text: a lone UTF-16 \
+     surrogate escape such as \\ud83d in a key (outside the snapshots) or in `encrypt` or \
+     `challenge`, or a number out of range such as 1e400 where a string belongs";
 
 /// A JSON string as serde reads a `Cow<str>` field: borrowed from the input when it
 /// has no escape, owned otherwise (a lone surrogate is an error, as for any

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::envelope::{Change, Envelope, Event, ParseError, Wire};
+use crate::envelope::{Change, Envelope, Event, Object, ParseError, Wire, from_object};
 use crate::platform::Platform;
 use crate::snapshot::{self, Text, changed_fields, is_object};
 use crate::verified::Verified;
@@ -25,7 +25,7 @@ impl Platform for Feilian {
         if let Some(challenge) = wire.challenge() {
             return challenge;
         }
-        let header = wire.header.ok_or(ParseError::Shape(SHAPE))?;
+        let Object(header) = wire.header.ok_or(ParseError::Shape(SHAPE))?;
         Wire::header_event(header, wire.data, "no `data` object")
     }
 
@@ -38,7 +38,7 @@ impl Platform for Feilian {
         else {
             return Ok(None);
         };
-        let data: Data<'a> = serde_json::from_str(event.payload.get()).map_err(|_| {
+        let data: Data<'a> = from_object(event.payload.get()).map_err(|_| {
             event.malformed(
                 "`data.events` must be a list of {object, old_object, updated_fields} objects",
             )
@@ -48,7 +48,7 @@ impl Platform for Feilian {
         data.events
             .into_iter()
             .enumerate()
-            .map(|(index, entry)| {
+            .map(|(index, Object(entry))| {
                 let change = change(event, index, entity, action, entry)
                     .map_err(|detail| event.malformed(detail))?;
                 Ok(event.message(Source::Feilian, change, occurred_at.clone()))
@@ -61,7 +61,7 @@ impl Platform for Feilian {
 #[derive(Deserialize)]
 struct Data<'a> {
     #[serde(borrow)]
-    events: Vec<Entry<'a>>,
+    events: Vec<Object<Entry<'a>>>,
 }
 
 /// One change in `data.events`.
@@ -231,6 +231,19 @@ mod tests {
         let bodies = relay("department.v1.update", events).unwrap();
         let message: Message = serde_json::from_str(&bodies[0]).unwrap();
         assert_eq!(message.entity_id, r"od_\udc00x");
+    }
+
+    #[test]
+    fn an_entry_that_is_an_array_is_malformed_though_its_items_line_up_with_the_fields() {
+        let refused = relay(
+            "department.v1.update",
+            r#"[[{"open_id":"od_1"},null,["name"]]]"#,
+        );
+        assert!(
+            matches!(&refused, Err(Rejection::MalformedEvent { detail, .. })
+                if detail.starts_with("`data.events` must be a list of")),
+            "{refused:?}"
+        );
     }
 
     #[test]

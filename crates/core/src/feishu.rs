@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::envelope::{Change, Envelope, Event, ParseError, Wire};
+use crate::envelope::{Change, Envelope, Event, Object, ParseError, Wire, from_object};
 use crate::platform::Platform;
 use crate::snapshot::{self, Text, changed_fields, is_object};
 use crate::verified::Verified;
@@ -48,8 +48,9 @@ fn legacy_shape(payload: &RawValue) -> &'static str {
     ]
     .into_iter()
     .find(|(field, _)| snapshot::string_member(payload, field).is_err())
+    // Each field reads, and the object is one: what serde could not read is a key.
     .map_or(
-        "schema 1.0 `event` must be an object with a string `type`",
+        "schema 1.0 `event` has a key that holds a lone UTF-16 surrogate escape such as \\ud83d, which the relay cannot read",
         |(_, detail)| detail,
     )
 }
@@ -65,14 +66,14 @@ impl Platform for Feishu {
         if let Some(challenge) = wire.challenge() {
             return challenge;
         }
-        if let Some(header) = wire.header {
+        if let Some(Object(header)) = wire.header {
             // Schema 2.0, including every corehr.* event.
             return Wire::header_event(header, wire.event, "no `event` object");
         }
         if wire.kind() == Some("event_callback") {
             let payload = wire.event.ok_or(ParseError::Shape("no `event` object"))?;
-            let legacy: LegacyEventHeader = serde_json::from_str(payload.get())
-                .map_err(|_| ParseError::Shape(legacy_shape(payload)))?;
+            let legacy: LegacyEventHeader =
+                from_object(payload.get()).map_err(|_| ParseError::Shape(legacy_shape(payload)))?;
             return Ok(Envelope::Event(Event {
                 token: wire.token.map(Text::into_cow),
                 event_type: legacy
@@ -190,7 +191,7 @@ fn message_id(event: &Event<'_>) -> String {
 }
 
 fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Change<'a>, Rejection> {
-    let body: CorehrEvent<'a> = serde_json::from_str(event.payload.get()).map_err(|_| {
+    let body: CorehrEvent<'a> = from_object(event.payload.get()).map_err(|_| {
         event.malformed(
             "`event` must be an object with string ids and `field_changes` as a list of strings",
         )
@@ -234,7 +235,7 @@ fn contact_department<'a>(
     entity: Entity,
     action: Action,
 ) -> Result<Change<'a>, Rejection> {
-    let body: ContactDepartmentEvent<'a> = serde_json::from_str(event.payload.get())
+    let body: ContactDepartmentEvent<'a> = from_object(event.payload.get())
         .map_err(|_| event.malformed("`event` must be an object with `object` and `old_object`"))?;
     let snapshot = |raw: Option<&'a RawValue>, detail| match raw {
         Some(raw) if !is_object(raw) => Err(event.malformed(detail)),
@@ -451,6 +452,26 @@ mod tests {
                 }
                 other => panic!("{event}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn an_event_that_is_an_array_is_malformed_though_its_items_line_up_with_the_fields() {
+        for (event_type, event) in [
+            (
+                "corehr.department.updated_v2",
+                r#"["D1",null,null,["name"]]"#,
+            ),
+            (
+                "contact.department.updated_v3",
+                r#"[{"open_department_id":"od-1"},{}]"#,
+            ),
+        ] {
+            let refused = relay(event_type, "ev-a", event);
+            assert!(
+                matches!(refused, Err(Rejection::MalformedEvent { .. })),
+                "{event_type} {event}: {refused:?}"
+            );
         }
     }
 

@@ -632,6 +632,31 @@ fn an_envelope_field_of_the_wrong_type_is_named() {
             r#"{"type":"event_callback","uuid":"u","token":"t","event":"x"}"#.to_owned(),
             "schema 1.0 `event` must be an object",
         ),
+        // An array is not an object, even one whose items line up with the fields.
+        (
+            Source::Feishu,
+            r#"{"type":"event_callback","uuid":"u","token":"t","event":["corehr.department.updated_v2"]}"#
+                .to_owned(),
+            "schema 1.0 `event` must be an object",
+        ),
+        (
+            Source::Feishu,
+            r#"{"schema":"2.0","header":["ev1","corehr.department.updated_v2","1700000000000","t",null,null],"event":{}}"#
+                .to_owned(),
+            "`header` must be an object",
+        ),
+        (
+            Source::Feilian,
+            r#"{"schema":"1.0","header":["ev1","department.v1.update","1700000000000","t"],"data":{}}"#
+                .to_owned(),
+            "`header` must be an object",
+        ),
+        (
+            Source::Feishu,
+            r#"{"type":"event_callback","uuid":"u","token":"t","event":{"type":"x","\ud83d":1}}"#
+                .to_owned(),
+            "schema 1.0 `event` has a key that holds a lone UTF-16 surrogate escape such as \\ud83d, which the relay cannot read",
+        ),
     ] {
         let rejection = run(&plain_endpoint(source), &Request::plain(body.clone())).unwrap_err();
         assert_eq!(
@@ -654,9 +679,10 @@ fn an_envelope_field_of_the_wrong_type_is_named() {
 
 #[test]
 fn a_lone_surrogate_where_the_relay_reads_text_is_told_apart_from_a_body_that_is_not_json() {
-    let unreadable = "the request is not a {} event envelope: a key (outside the snapshots) \
-         or the `encrypt` or `challenge` string holds a lone UTF-16 surrogate escape such as \
-         \\ud83d, which the relay cannot read";
+    let unreadable = "the request is not a {} event envelope: it holds what the relay \
+         cannot read as text: a lone UTF-16 surrogate escape such as \\ud83d in a key \
+         (outside the snapshots) or in `encrypt` or `challenge`, or a number out of range \
+         such as 1e400 where a string belongs";
     for (source, keyed, body) in [
         (
             Source::Feilian,
@@ -678,6 +704,7 @@ fn a_lone_surrogate_where_the_relay_reads_text_is_told_apart_from_a_body_that_is
             true,
             r#"{"\ud83d":1,"encrypt":"AAAA"}"#.to_owned(),
         ),
+        (Source::Feishu, true, r#"{"encrypt":1e400}"#.to_owned()),
     ] {
         let endpoint = if keyed {
             keyed_endpoint(source)
