@@ -134,17 +134,11 @@ struct Sender {
 }
 
 /// The endpoint a URL names, as the relay routes it (`EndpointId::from_path`): from its
-/// path alone, the scheme and host (`http://feilian/hook` has the path `/hook`), the
-/// query and the fragment aside.
+/// path alone (`http://feilian/hook` has the path `/hook`), read by the `http` crate's
+/// `Uri`, as ureq reads the URL it sends to. `None` for a URL it cannot read.
 fn endpoint_of(url: &str) -> Option<EndpointId> {
-    let url = url.split(['?', '#']).next().unwrap_or_default();
-    let path = match url.split_once("://") {
-        Some((_, authority_and_path)) => authority_and_path
-            .find('/')
-            .map_or("", |start| &authority_and_path[start..]),
-        None => url,
-    };
-    EndpointId::from_path(path)
+    let uri: ureq::http::Uri = url.parse().ok()?;
+    EndpointId::from_path(uri.path())
 }
 
 /// A named endpoint's `field` (`verification_token`, `encrypt_key`) in `endpoints`,
