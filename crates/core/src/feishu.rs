@@ -276,7 +276,7 @@ fn contact_department<'a>(
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{TOKEN, receive_plaintext, relayed_bodies};
+    use crate::testing::{TOKEN, malformed_detail, receive_plaintext, relayed_bodies};
     use crate::{Action, Delivery, Entity, Message, Rejection, Source};
 
     /// The message bodies the relay makes of a plaintext schema 2.0 event.
@@ -446,12 +446,11 @@ mod tests {
         );
         assert_eq!(message.entity_id, "od-new");
         for (event, detail) in cases {
-            match relay("contact.department.updated_v3", "ev-9", event) {
-                Err(Rejection::MalformedEvent { detail: got, .. }) => {
-                    assert_eq!(got, detail, "{event}")
-                }
-                other => panic!("{event}: {other:?}"),
-            }
+            assert_eq!(
+                malformed_detail(relay("contact.department.updated_v3", "ev-9", event)),
+                detail,
+                "{event}"
+            );
         }
     }
 
@@ -467,11 +466,8 @@ mod tests {
                 r#"[{"open_department_id":"od-1"},{}]"#,
             ),
         ] {
-            let refused = relay(event_type, "ev-a", event);
-            assert!(
-                matches!(refused, Err(Rejection::MalformedEvent { .. })),
-                "{event_type} {event}: {refused:?}"
-            );
+            let detail = malformed_detail(relay(event_type, "ev-a", event));
+            assert!(detail.starts_with("`event` must be an object"), "{detail}");
         }
     }
 
@@ -488,14 +484,12 @@ mod tests {
                 r#"{"old_object":{"open_department_id":""}}"#,
             ),
         ] {
-            match relay(event_type, "ev-e", event) {
-                Err(Rejection::MalformedEvent { detail, .. }) => assert_eq!(
-                    detail,
-                    "the entity id (`department_id`, `org_id`, `open_id` or \
-                     `open_department_id`) is empty"
-                ),
-                other => panic!("{event_type} {event}: {other:?}"),
-            }
+            assert_eq!(
+                malformed_detail(relay(event_type, "ev-e", event)),
+                "the entity id (`department_id`, `org_id`, `open_id` or \
+                 `open_department_id`) is empty",
+                "{event_type} {event}"
+            );
         }
     }
 

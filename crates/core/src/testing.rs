@@ -39,6 +39,15 @@ pub(crate) fn relayed_bodies(source: Source, body: &str) -> Result<Vec<String>, 
     }
 }
 
+/// The detail of the `malformed_event` refusal in what [`relayed_bodies`] returned;
+/// panics on any other outcome.
+pub(crate) fn malformed_detail(relayed: Result<Vec<String>, Rejection>) -> &'static str {
+    match relayed {
+        Err(Rejection::MalformedEvent { detail, .. }) => detail,
+        other => panic!("expected malformed_event, got {other:?}"),
+    }
+}
+
 /// A message made of `text` wherever the message carries the platform's text: ids,
 /// event type, a changed field, and (when `optional` is `Some`) every optional string.
 pub(crate) fn message<'a>(
