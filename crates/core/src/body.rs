@@ -10,13 +10,29 @@ use serde_json::value::RawValue;
 
 use crate::Message;
 
+/// `"name":`, the key of a field; every key here is a plain identifier, which JSON
+/// writes as it is.
+macro_rules! key {
+    ($name:literal) => {
+        concat!("\"", $name, "\":")
+    };
+}
+
+/// `,"name":`, what comes before the value of every field but the first: one
+/// fragment, copied at once.
+macro_rules! next {
+    ($name:literal) => {
+        concat!(",", key!($name))
+    };
+}
+
 /// Appends the JSON of `message` to `out`.
 ///
 /// # Errors
 ///
 /// Whatever `serde_json` reports while escaping a string that needs it (nothing: it
-/// writes into a `Vec`).
-pub(crate) fn write_message(out: &mut Vec<u8>, message: &Message<'_>) -> serde_json::Result<()> {
+/// writes into a `String`).
+pub(crate) fn write_message(out: &mut String, message: &Message<'_>) -> serde_json::Result<()> {
     // Every field, by name and without `..`: a field added to `Message` does not
     // compile here until it is written too.
     let Message {
@@ -37,59 +53,36 @@ pub(crate) fn write_message(out: &mut Vec<u8>, message: &Message<'_>) -> serde_j
         before,
         after,
     } = message;
-    let mut object = Object::begin(out);
-    object.number("schema_version", *schema_version);
-    object.string("id", id)?;
-    object.string("source", source.as_str())?;
-    object.optional_string("endpoint", endpoint.as_deref())?;
-    object.string("event_type", event_type)?;
-    object.string("event_id", event_id)?;
-    object.string("entity", entity.as_str())?;
-    object.string("action", action.as_str())?;
-    object.string("entity_id", entity_id)?;
-    object.optional_string("object_api_name", object_api_name.as_deref())?;
-    object.strings("changed_fields", changed_fields)?;
-    object.optional_string("occurred_at", occurred_at.as_deref())?;
-    object.optional_string("tenant_key", tenant_key.as_deref())?;
-    object.optional_string("app_id", app_id.as_deref())?;
-    object.raw("before", before.as_deref());
-    object.raw("after", after.as_deref());
-    object.end();
+    out.push_str(concat!("{", key!("schema_version")));
+    out.push_str(itoa::Buffer::new().format(*schema_version));
+    let mut out = Fields(out);
+    out.string(next!("id"), id)?;
+    out.string(next!("source"), source.as_str())?;
+    out.optional_string(next!("endpoint"), endpoint.as_deref())?;
+    out.string(next!("event_type"), event_type)?;
+    out.string(next!("event_id"), event_id)?;
+    out.string(next!("entity"), entity.as_str())?;
+    out.string(next!("action"), action.as_str())?;
+    out.string(next!("entity_id"), entity_id)?;
+    out.optional_string(next!("object_api_name"), object_api_name.as_deref())?;
+    out.strings(next!("changed_fields"), changed_fields)?;
+    out.optional_string(next!("occurred_at"), occurred_at.as_deref())?;
+    out.optional_string(next!("tenant_key"), tenant_key.as_deref())?;
+    out.optional_string(next!("app_id"), app_id.as_deref())?;
+    out.raw(next!("before"), before.as_deref());
+    out.raw(next!("after"), after.as_deref());
+    out.0.push('}');
     Ok(())
 }
 
-/// A JSON object being written: `{`, then each `"key":value`, comma-separated.
-struct Object<'o> {
-    out: &'o mut Vec<u8>,
-    empty: bool,
-}
+/// The fields of a JSON object being written; each method takes the fragment before
+/// the value (`next!("name")`) and writes the value after it.
+struct Fields<'o>(&'o mut String);
 
-impl<'o> Object<'o> {
-    fn begin(out: &'o mut Vec<u8>) -> Self {
-        out.push(b'{');
-        Self { out, empty: true }
-    }
-
-    /// `"key":`; every key here is a plain identifier, which JSON writes as it is.
-    fn key(&mut self, key: &'static str) {
-        if !self.empty {
-            self.out.push(b',');
-        }
-        self.empty = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
-    }
-
-    fn number(&mut self, key: &'static str, value: u32) {
-        self.key(key);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    }
-
+impl Fields<'_> {
     fn string(&mut self, key: &'static str, value: &str) -> serde_json::Result<()> {
-        self.key(key);
-        write_string(self.out, value)
+        self.0.push_str(key);
+        write_string(self.0, value)
     }
 
     fn optional_string(
@@ -100,8 +93,8 @@ impl<'o> Object<'o> {
         match value {
             Some(value) => self.string(key, value),
             None => {
-                self.key(key);
-                self.out.extend_from_slice(b"null");
+                self.0.push_str(key);
+                self.0.push_str("null");
                 Ok(())
             }
         }
@@ -112,27 +105,22 @@ impl<'o> Object<'o> {
         key: &'static str,
         values: &[S],
     ) -> serde_json::Result<()> {
-        self.key(key);
-        self.out.push(b'[');
+        self.0.push_str(key);
+        self.0.push('[');
         for (index, value) in values.iter().enumerate() {
             if index > 0 {
-                self.out.push(b',');
+                self.0.push(',');
             }
-            write_string(self.out, value.as_ref())?;
+            write_string(self.0, value.as_ref())?;
         }
-        self.out.push(b']');
+        self.0.push(']');
         Ok(())
     }
 
     /// A raw JSON value as received (`serde_json` writes a [`RawValue`] unchanged).
     fn raw(&mut self, key: &'static str, value: Option<&RawValue>) {
-        self.key(key);
-        let text = value.map_or("null", RawValue::get);
-        self.out.extend_from_slice(text.as_bytes());
-    }
-
-    fn end(self) {
-        self.out.push(b'}');
+        self.0.push_str(key);
+        self.0.push_str(value.map_or("null", RawValue::get));
     }
 }
 
@@ -140,17 +128,18 @@ impl<'o> Object<'o> {
 /// characters below U+0020, and `serde_json` escapes nothing else: a string without
 /// any (nearly every id and name) is copied between quotes after one branch-free scan
 /// (which the compiler vectorizes); one with any is written by `serde_json` itself.
-fn write_string(out: &mut Vec<u8>, value: &str) -> serde_json::Result<()> {
+fn write_string(out: &mut String, value: &str) -> serde_json::Result<()> {
     let needs_escape = value.bytes().fold(false, |needs, byte| {
         needs | (byte < 0x20) | (byte == b'"') | (byte == b'\\')
     });
     if needs_escape {
-        return serde_json::to_writer(out, value);
+        out.push_str(&serde_json::to_string(value)?);
+        return Ok(());
     }
     out.reserve(value.len() + 2);
-    out.push(b'"');
-    out.extend_from_slice(value.as_bytes());
-    out.push(b'"');
+    out.push('"');
+    out.push_str(value);
+    out.push('"');
     Ok(())
 }
 
@@ -183,10 +172,10 @@ mod tests {
             for optional in [None, Some(text)] {
                 for raw in [None, Some(&*snapshot)] {
                     let message = message(text, optional, raw, raw);
-                    let mut written = Vec::new();
+                    let mut written = String::new();
                     write_message(&mut written, &message).unwrap();
                     assert_eq!(
-                        String::from_utf8(written).unwrap(),
+                        written,
                         serde_json::to_string(&message).unwrap(),
                         "{text:?} {optional:?} {raw:?}"
                     );
@@ -199,9 +188,8 @@ mod tests {
     fn an_empty_list_of_changed_fields_is_an_empty_array() {
         let mut message = message("x", None, None, None);
         message.changed_fields.clear();
-        let mut written = Vec::new();
+        let mut written = String::new();
         write_message(&mut written, &message).unwrap();
-        let written = String::from_utf8(written).unwrap();
         assert!(written.contains(r#""changed_fields":[],"#), "{written}");
         assert_eq!(written, serde_json::to_string(&message).unwrap());
     }

@@ -294,11 +294,8 @@ pub(crate) fn sqs_allows(c: char) -> bool {
 ///
 /// Whatever `serde_json` reports for the message (nothing, for a [`Message`]).
 fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
-    let mut body = Vec::with_capacity(body_capacity(message));
+    let mut body = String::with_capacity(body_capacity(message));
     write_message(&mut body, message)?;
-    // Only `str` fragments are written: valid UTF-8, so this cannot fail.
-    let body = String::from_utf8(body)
-        .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("the body is not UTF-8"))?;
     Ok(sqs_text(body))
 }
 
