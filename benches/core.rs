@@ -25,9 +25,10 @@
 //! gives, per set, each variant's median time per request (Feilian: per message), the
 //! median of its per-round ratio to the floor, and the allocations per request counted
 //! by this binary's global allocator (in one extra pass, untimed, so the counting
-//! costs nothing in the timed passes). Times are the benchmark thread's CPU time
-//! (`BENCH_CLOCK=wall`: wall time), in criterion's report too. `BENCH_QUICK=1` also
-//! takes few, short criterion samples.
+//! costs nothing in the timed passes), and below each table what (c) adds to (b):
+//! the SQS entries alone, a lower bound of (c) whatever `receive()` costs. Times are
+//! the benchmark thread's CPU time (`BENCH_CLOCK=wall`: wall time), in criterion's
+//! report too. `BENCH_QUICK=1` also takes few, short criterion samples.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -460,6 +461,16 @@ fn print_table(title: &str, unit: &str, rows: &[Row]) {
         println!(
             "  {:<36} {:>14.0} {:>9.2} {:>13.1} {:>10.1} {:>11.0}",
             row.name, row.median_per_unit, row.ratio, allocations, reallocations, bytes
+        );
+    }
+    // What (c) adds to (b): the entries the AWS SDK takes, which own every string. It
+    // bounds (c) from below whatever `receive()` costs.
+    if let [_, b, c] = rows {
+        println!(
+            "  (c) minus (b), the SQS entries alone: {:.0} ns/{unit}, {:.2} x floor (difference of the medians), {:.1} allocs/{unit}",
+            c.median_per_unit - b.median_per_unit,
+            c.ratio - b.ratio,
+            c.allocations.0 - b.allocations.0,
         );
     }
 }
