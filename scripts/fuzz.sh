@@ -17,10 +17,7 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-300}
 read -r -a targets <<<"${FUZZ_TARGETS:-receive cipher timestamp}"
 
-if ! rustup toolchain list | grep -q '^nightly'; then
-  echo "==> rustup toolchain install nightly (cargo-fuzz needs it)"
-  rustup toolchain install nightly --profile minimal
-fi
+scripts/nightly.sh
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "==> cargo install cargo-fuzz --locked"
   cargo install cargo-fuzz --locked

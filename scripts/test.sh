@@ -14,6 +14,12 @@ echo "==> cargo test (unit and integration, next to a moto SQS server)"
 scripts/with-moto.sh cargo test --workspace --all-targets --features integration
 echo "==> cargo test --workspace --doc (the compile_fail proofs among them)"
 cargo test --quiet --workspace --doc
+# Stable rustdoc only checks that a compile_fail example fails to compile; nightly's
+# also checks the error code it names (E0451: private fields), so that an example
+# failing for another reason (a typo, a missing field) cannot pass for the proof.
+echo "==> cargo +nightly test -p org-change-core --doc (the compile_fail proofs' error codes)"
+scripts/nightly.sh
+cargo +nightly test --quiet -p org-change-core --doc
 # fuzz/ is a workspace of its own (cargo-fuzz wants it so): check it too, without the
 # fuzzer (stable Rust), so that a change to the core that breaks a fuzz target or one
 # of its invariants shows here and not only in `make fuzz`.

@@ -24,23 +24,31 @@
 //!
 //! A sink (a queue) sends [`Outgoing`] messages, and the only way to get one is a
 //! [`Batch`] from [`receive`], after every check has passed. Neither can be built
-//! outside this crate:
+//! outside this crate. Each example below names every field, so that privacy is the
+//! only reason it does not compile; the error code it must fail with is checked by
+//! rustdoc on a nightly toolchain (`scripts/test.sh` runs `cargo +nightly test --doc`
+//! on this crate: stable rustdoc only checks that the example fails to compile).
 //!
-//! ```compile_fail
+//! ```compile_fail,E0451
 //! use org_change_core::Outgoing;
-//! // error: cannot construct `Outgoing` with a struct literal: its fields are private.
-//! let forged = Outgoing { id: "feishu:x".into(), body: "{}".into() };
+//! // error[E0451]: the fields of `Outgoing` are private.
+//! let forged = Outgoing {
+//!     id: "feishu:x".into(),
+//!     body: "{}".into(),
+//!     ordering_key: "feishu:x".into(),
+//!     kind: todo!(),
+//! };
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0451
 //! use org_change_core::Batch;
-//! // error: `Batch` has no public constructor and private fields.
+//! // error[E0451]: `Batch` has no public constructor and private fields.
 //! let forged = Batch { event: todo!(), messages: Vec::new() };
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0423
 //! use org_change_core::{EndpointId, Source, Verified};
-//! // error: the tuple fields are private; only the token check creates a `Verified`.
+//! // error[E0423]: the tuple fields are private; only the token check creates a `Verified`.
 //! let forged = Verified((), &EndpointId::default_of(Source::Feishu));
 //! ```
 
