@@ -251,16 +251,26 @@ impl<'a> Wire<'a> {
                 .event_type
                 .ok_or(ParseError::Shape("header.event_type is missing"))?
                 .into_cow(),
-            event_id: header
-                .event_id
-                .ok_or(ParseError::Shape("header.event_id is missing"))?
-                .into_cow(),
+            event_id: event_id(header.event_id, "header.event_id is missing or empty")?,
             create_time: header.create_time,
             app_id: header.app_id.map(Text::into_cow),
             tenant_key: header.tenant_key.map(Text::into_cow),
             payload: payload.ok_or(ParseError::Shape(missing_payload))?,
         }))
     }
+}
+
+/// The event id, which every message id (`feishu:<event_id>`, `feilian:<event_id>:<n>`)
+/// and so every FIFO deduplication id is made of: `""` is no id, like an absent one
+/// (two events without one would share their messages' ids, and SQS or a consumer
+/// deduplicating on them would drop all but the first). `missing`: the error's detail.
+pub(crate) fn event_id<'a>(
+    id: Option<Text<'a>>,
+    missing: &'static str,
+) -> Result<Cow<'a, str>, ParseError> {
+    id.map(Text::into_cow)
+        .filter(|id| !id.is_empty())
+        .ok_or(ParseError::Shape(missing))
 }
 
 /// What one change says, in our vocabulary; the header fields are added by

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::envelope::{Change, Envelope, Event, Object, ParseError, Wire, from_object};
+use crate::envelope::{Change, Envelope, Event, Object, ParseError, Wire, event_id, from_object};
 use crate::platform::Platform;
 use crate::snapshot::{self, Text, changed_fields, is_object};
 use crate::verified::Verified;
@@ -80,10 +80,7 @@ impl Platform for Feishu {
                     .event_type
                     .ok_or(ParseError::Shape("schema 1.0 event.type is missing"))?
                     .into_cow(),
-                event_id: wire
-                    .uuid
-                    .ok_or(ParseError::Shape("schema 1.0 `uuid` is missing"))?
-                    .into_cow(),
+                event_id: event_id(wire.uuid, "schema 1.0 `uuid` is missing or empty")?,
                 create_time: wire.ts,
                 app_id: legacy.app_id.map(Text::into_cow),
                 tenant_key: legacy.tenant_key.map(Text::into_cow),

@@ -244,11 +244,14 @@ fn sqs_attribute(text: &str) -> String {
         .collect()
 }
 
+/// `<source>:<tenant_key or app_id>:<entity>:<entity_id>` ([`Outgoing::ordering_key`]);
+/// an empty `tenant_key` is no tenant key, and the app id stands in for it.
 fn ordering_key(message: &Message<'_>) -> String {
-    let tenant = message
-        .tenant_key
-        .as_deref()
-        .or(message.app_id.as_deref())
+    let tenant = [&message.tenant_key, &message.app_id]
+        .into_iter()
+        .flatten()
+        .map(|text| text.as_ref())
+        .find(|text| !text.is_empty())
         .unwrap_or_default();
     let parts = [
         message.source.as_str(),
@@ -363,6 +366,21 @@ mod tests {
 
     use super::*;
     use crate::testing::message;
+
+    #[test]
+    fn the_ordering_key_takes_the_app_id_where_the_tenant_key_is_absent_or_empty() {
+        let key = |tenant_key: Option<&'static str>, app_id: Option<&'static str>| {
+            let mut message = message("d1", None, None, None);
+            (message.tenant_key, message.app_id) =
+                (tenant_key.map(Cow::Borrowed), app_id.map(Cow::Borrowed));
+            Outgoing::new(message).unwrap().ordering_key().to_owned()
+        };
+        assert_eq!(key(Some("t1"), Some("cli_a")), "feishu:t1:department:d1");
+        assert_eq!(key(None, Some("cli_a")), "feishu:cli_a:department:d1");
+        assert_eq!(key(Some(""), Some("cli_a")), "feishu:cli_a:department:d1");
+        assert_eq!(key(Some(""), None), "feishu::department:d1");
+        assert_eq!(key(None, None), "feishu::department:d1");
+    }
 
     #[test]
     fn the_fixed_part_of_every_body_fits_in_its_reserve() {

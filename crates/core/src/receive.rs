@@ -738,6 +738,51 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_event_id_is_no_event_id() {
+        // Every message id is made of it: two events with `""` would share theirs,
+        // and deduplication would drop all but the first.
+        let rows = [
+            (
+                Source::Feishu,
+                feishu_v2(),
+                "/header/event_id",
+                "header.event_id is missing or empty",
+            ),
+            (
+                Source::Feishu,
+                feishu_v1(),
+                "/uuid",
+                "schema 1.0 `uuid` is missing or empty",
+            ),
+            (
+                Source::Feilian,
+                feilian(None),
+                "/header/event_id",
+                "header.event_id is missing or empty",
+            ),
+        ];
+        for (source, envelope, pointer, detail) in rows {
+            // The envelope as given is relayed: only its id makes the difference.
+            let body = envelope.to_string();
+            assert!(matches!(
+                run(&endpoint(source, false), &body, None),
+                Ok(Delivery::Changes(_))
+            ));
+            let mut empty = envelope;
+            *empty.pointer_mut(pointer).unwrap() = json!("");
+            let expected = Rejection::MalformedEnvelope {
+                platform: source,
+                detail,
+            };
+            let rejection = run(&endpoint(source, false), &empty.to_string(), None).unwrap_err();
+            assert_eq!(
+                (rejection.code(), rejection.to_string()),
+                (expected.code(), expected.to_string())
+            );
+        }
+    }
+
+    #[test]
     fn a_signed_feishu_request_must_be_inside_the_window_in_both_schemas() {
         let endpoint = endpoint(Source::Feishu, true);
         for envelope in [feishu_v2(), feishu_v1()] {

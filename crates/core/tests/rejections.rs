@@ -496,7 +496,7 @@ fn an_envelope_without_event_id_is_told_so_unless_no_signature_authenticates_its
     let feilian = without_event_id(Feilian, "department.v1.update");
     let named = |platform| Rejection::MalformedEnvelope {
         platform,
-        detail: "header.event_id is missing",
+        detail: "header.event_id is missing or empty",
     };
     // (what is sent, endpoint, request, the answer)
     let rows = [
@@ -548,7 +548,7 @@ fn an_envelope_without_event_id_is_told_so_unless_no_signature_authenticates_its
     }
     assert_eq!(
         named(Feishu).to_string(),
-        "the request is not a feishu event envelope: header.event_id is missing"
+        "the request is not a feishu event envelope: header.event_id is missing or empty"
     );
 }
 
