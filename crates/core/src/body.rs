@@ -1,10 +1,11 @@
 //! A message's JSON text, written field by field: the same text `serde_json::to_string`
 //! writes for a [`Message`] (compact, fields in declaration order, `null` for `None`,
 //! the snapshots as received), without escaping the field names and with one scan per
-//! string instead of serde_json's escape lookup per byte. Writing the message is most
-//! of what the core adds to the floor of decrypting and parsing a request (README,
-//! "Benchmarks"); `tests::the_text_is_serde_jsons_for_every_kind_of_string` holds the
-//! two writers to the same bytes.
+//! string instead of serde_json's escape lookup per byte; it cannot fail.
+//! `tests::the_text_is_serde_jsons_for_every_kind_of_string` holds the two writers to
+//! the same bytes.
+
+use std::fmt::Write as _;
 
 use serde_json::value::RawValue;
 
@@ -27,12 +28,7 @@ macro_rules! next {
 }
 
 /// Appends the JSON of `message` to `out`.
-///
-/// # Errors
-///
-/// Whatever `serde_json` reports while escaping a string that needs it (nothing: it
-/// writes into a `String`).
-pub(crate) fn write_message(out: &mut String, message: &Message<'_>) -> serde_json::Result<()> {
+pub(crate) fn write_message(out: &mut String, message: &Message<'_>) {
     // Every field, by name and without `..`: a field added to `Message` does not
     // compile here until it is written too.
     let Message {
@@ -56,23 +52,22 @@ pub(crate) fn write_message(out: &mut String, message: &Message<'_>) -> serde_js
     out.push_str(concat!("{", key!("schema_version")));
     out.push_str(itoa::Buffer::new().format(*schema_version));
     let mut out = Fields(out);
-    out.string(next!("id"), id)?;
-    out.string(next!("source"), source.as_str())?;
-    out.optional_string(next!("endpoint"), endpoint.as_deref())?;
-    out.string(next!("event_type"), event_type)?;
-    out.string(next!("event_id"), event_id)?;
-    out.string(next!("entity"), entity.as_str())?;
-    out.string(next!("action"), action.as_str())?;
-    out.string(next!("entity_id"), entity_id)?;
-    out.optional_string(next!("object_api_name"), object_api_name.as_deref())?;
-    out.strings(next!("changed_fields"), changed_fields)?;
-    out.optional_string(next!("occurred_at"), occurred_at.as_deref())?;
-    out.optional_string(next!("tenant_key"), tenant_key.as_deref())?;
-    out.optional_string(next!("app_id"), app_id.as_deref())?;
+    out.string(next!("id"), id);
+    out.string(next!("source"), source.as_str());
+    out.optional_string(next!("endpoint"), endpoint.as_deref());
+    out.string(next!("event_type"), event_type);
+    out.string(next!("event_id"), event_id);
+    out.string(next!("entity"), entity.as_str());
+    out.string(next!("action"), action.as_str());
+    out.string(next!("entity_id"), entity_id);
+    out.optional_string(next!("object_api_name"), object_api_name.as_deref());
+    out.strings(next!("changed_fields"), changed_fields);
+    out.optional_string(next!("occurred_at"), occurred_at.as_deref());
+    out.optional_string(next!("tenant_key"), tenant_key.as_deref());
+    out.optional_string(next!("app_id"), app_id.as_deref());
     out.raw(next!("before"), before.as_deref());
     out.raw(next!("after"), after.as_deref());
     out.0.push('}');
-    Ok(())
 }
 
 /// The fields of a JSON object being written; each method takes the fragment before
@@ -80,41 +75,31 @@ pub(crate) fn write_message(out: &mut String, message: &Message<'_>) -> serde_js
 struct Fields<'o>(&'o mut String);
 
 impl Fields<'_> {
-    fn string(&mut self, key: &'static str, value: &str) -> serde_json::Result<()> {
+    fn string(&mut self, key: &'static str, value: &str) {
         self.0.push_str(key);
-        write_string(self.0, value)
+        write_string(self.0, value);
     }
 
-    fn optional_string(
-        &mut self,
-        key: &'static str,
-        value: Option<&str>,
-    ) -> serde_json::Result<()> {
+    fn optional_string(&mut self, key: &'static str, value: Option<&str>) {
         match value {
             Some(value) => self.string(key, value),
             None => {
                 self.0.push_str(key);
                 self.0.push_str("null");
-                Ok(())
             }
         }
     }
 
-    fn strings<S: AsRef<str>>(
-        &mut self,
-        key: &'static str,
-        values: &[S],
-    ) -> serde_json::Result<()> {
+    fn strings<S: AsRef<str>>(&mut self, key: &'static str, values: &[S]) {
         self.0.push_str(key);
         self.0.push('[');
         for (index, value) in values.iter().enumerate() {
             if index > 0 {
                 self.0.push(',');
             }
-            write_string(self.0, value.as_ref())?;
+            write_string(self.0, value.as_ref());
         }
         self.0.push(']');
-        Ok(())
     }
 
     /// A raw JSON value as received (`serde_json` writes a [`RawValue`] unchanged).
@@ -124,23 +109,36 @@ impl Fields<'_> {
     }
 }
 
-/// `value` as a JSON string. JSON requires an escape only for `"`, `\` and the
-/// characters below U+0020, and `serde_json` escapes nothing else: a string without
-/// any (nearly every id and name) is copied between quotes after one branch-free scan
-/// (which the compiler vectorizes); one with any is written by `serde_json` itself.
-fn write_string(out: &mut String, value: &str) -> serde_json::Result<()> {
+/// `value` as a JSON string, escaped as `serde_json` escapes it: `"` and `\\` with a
+/// backslash, the characters below U+0020 as `\b`, `\t`, `\n`, `\f`, `\r` or `\u00XX`
+/// (lower-case hex), and nothing else (JSON requires no other escape). A string without
+/// any of them (nearly every id and name) is copied between quotes after one
+/// branch-free scan, which the compiler vectorizes.
+fn write_string(out: &mut String, value: &str) {
     let needs_escape = value.bytes().fold(false, |needs, byte| {
         needs | (byte < 0x20) | (byte == b'"') | (byte == b'\\')
     });
-    if needs_escape {
-        out.push_str(&serde_json::to_string(value)?);
-        return Ok(());
-    }
     out.reserve(value.len() + 2);
     out.push('"');
-    out.push_str(value);
+    if needs_escape {
+        for c in value.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\u{8}' => out.push_str("\\b"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\u{c}' => out.push_str("\\f"),
+                '\r' => out.push_str("\\r"),
+                // Writing into a String cannot fail.
+                c if c < ' ' => _ = write!(out, "\\u{:04x}", u32::from(c)),
+                c => out.push(c),
+            }
+        }
+    } else {
+        out.push_str(value);
+    }
     out.push('"');
-    Ok(())
 }
 
 #[cfg(test)]
@@ -162,7 +160,9 @@ mod tests {
             "od-64242a18099d3a31acd24d8fce8d1a2b",
             ascii.as_str(),
             "部门（研发）\u{2028}\u{2029}\u{fffe}\u{ffff}😀",
-            r"a lone surrogate kept as its escape: od-\ud83d",
+            // What a lone surrogate the platform sent is in a `Message`: its escape as
+            // text, a backslash and five characters (`snapshot::Text`).
+            r"od-\ud83d",
             // Each character that must be escaped, alone in its string.
             r#"a "quoted" name"#,
             r"C:\dir",
@@ -173,7 +173,7 @@ mod tests {
                 for raw in [None, Some(&*snapshot)] {
                     let message = message(text, optional, raw, raw);
                     let mut written = String::new();
-                    write_message(&mut written, &message).unwrap();
+                    write_message(&mut written, &message);
                     assert_eq!(
                         written,
                         serde_json::to_string(&message).unwrap(),
@@ -189,7 +189,7 @@ mod tests {
         let mut message = message("x", None, None, None);
         message.changed_fields.clear();
         let mut written = String::new();
-        write_message(&mut written, &message).unwrap();
+        write_message(&mut written, &message);
         assert!(written.contains(r#""changed_fields":[],"#), "{written}");
         assert_eq!(written, serde_json::to_string(&message).unwrap());
     }

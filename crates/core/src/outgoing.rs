@@ -29,7 +29,8 @@ enum Kind {
     /// A change ([`Message`]).
     Change {
         source: Source,
-        /// One of [`event_types`](crate::event_types) (static: no copy per message).
+        /// One of [`event_types`](crate::event_types) (static: no copy per message),
+        /// the only types that become messages.
         event_type: Cow<'static, str>,
         entity: Entity,
         action: Action,
@@ -46,16 +47,18 @@ enum Kind {
 }
 
 impl Outgoing {
-    pub(crate) fn new(message: Message<'_>) -> Result<Self, serde_json::Error> {
+    pub(crate) fn new(message: Message<'_>) -> Self {
+        // Only a relayed event type becomes a message; were another to, it would be
+        // copied, as SQS text.
         let event_type = crate::event_types(message.source)
             .iter()
             .find(|(relayed, ..)| *relayed == message.event_type)
             .map_or_else(
-                || Cow::Owned(message.event_type.clone().into_owned()),
+                || Cow::Owned(sqs_attribute(&message.event_type)),
                 |(relayed, ..)| Cow::Borrowed(*relayed),
             );
-        Ok(Self {
-            body: sqs_body(&message)?,
+        Self {
+            body: sqs_body(&message),
             ordering_key: ordering_key(&message),
             kind: Kind::Change {
                 source: message.source,
@@ -64,7 +67,7 @@ impl Outgoing {
                 action: message.action,
             },
             id: message.id.into_owned(),
-        })
+        }
     }
 
     /// The message of a quarantined event: `body` is its JSON (the redacted envelope
@@ -292,14 +295,10 @@ pub(crate) fn sqs_allows(c: char) -> bool {
 /// A body with nothing to escape (the common one) is returned as written, after a
 /// scan of its bytes ([`needs_escape`]); one with something to escape is copied once,
 /// escaped.
-///
-/// # Errors
-///
-/// Whatever `serde_json` reports for the message (nothing, for a [`Message`]).
-fn sqs_body(message: &Message<'_>) -> Result<String, serde_json::Error> {
+fn sqs_body(message: &Message<'_>) -> String {
     let mut body = String::with_capacity(body_capacity(message));
-    write_message(&mut body, message)?;
-    Ok(sqs_text(body))
+    write_message(&mut body, message);
+    sqs_text(body)
 }
 
 /// What a body takes besides its variable strings and snapshots: the field names,
@@ -373,7 +372,7 @@ mod tests {
             let mut message = message("d1", None, None, None);
             (message.tenant_key, message.app_id) =
                 (tenant_key.map(Cow::Borrowed), app_id.map(Cow::Borrowed));
-            Outgoing::new(message).unwrap().ordering_key().to_owned()
+            Outgoing::new(message).ordering_key().to_owned()
         };
         assert_eq!(key(Some("t1"), Some("cli_a")), "feishu:t1:department:d1");
         assert_eq!(key(None, Some("cli_a")), "feishu:cli_a:department:d1");
@@ -396,7 +395,7 @@ mod tests {
                         message.changed_fields.clear();
                         message.occurred_at = Some(occurred_at.to_owned());
                         (message.source, message.entity, message.action) = (source, entity, action);
-                        let body = sqs_body(&message).unwrap();
+                        let body = sqs_body(&message);
                         assert_eq!(body_capacity(&message), BODY_FIXED_PART);
                         largest = largest.max(body.len());
                     }
@@ -414,7 +413,7 @@ mod tests {
         for optional in [None, Some(id)] {
             for raw in [None, Some(&*snapshot)] {
                 let message = message(id, optional, raw, raw);
-                let body = sqs_body(&message).unwrap();
+                let body = sqs_body(&message);
                 assert_eq!(body.capacity(), body_capacity(&message), "{body}");
             }
         }
@@ -472,7 +471,7 @@ mod tests {
             "Growth \u{ffff}",
             "\u{0}\u{1f}\u{fffe}\u{ffff}\u{7f}\u{fffd}\u{10ffff}",
         ] {
-            let body = sqs_body(&message(text, Some(text), None, None)).unwrap();
+            let body = sqs_body(&message(text, Some(text), None, None));
             assert_sqs_text(&body);
             let read: Message = serde_json::from_str(&body).unwrap();
             assert_eq!(read.entity_id, text);
@@ -482,7 +481,7 @@ mod tests {
             let value: serde_json::Value = serde_json::from_str(&body).unwrap();
             assert_eq!(value["entity_id"], text);
         }
-        let body = sqs_body(&message("\u{ffff}\u{0}", Some("\u{fffe}"), None, None)).unwrap();
+        let body = sqs_body(&message("\u{ffff}\u{0}", Some("\u{fffe}"), None, None));
         assert!(body.contains(r#""entity_id":"\uffff\u0000""#), "{body}");
     }
 
@@ -502,7 +501,7 @@ mod tests {
         let after = RawValue::from_string(after).unwrap();
         let before =
             RawValue::from_string("{\"name\":\"\u{ffff}\",\"cut\":\"\\udc00\"}".into()).unwrap();
-        let body = sqs_body(&message("od-1", Some("od-1"), Some(&before), Some(&after))).unwrap();
+        let body = sqs_body(&message("od-1", Some("od-1"), Some(&before), Some(&after)));
         assert_sqs_text(&body);
         // The raw text changed only where a character had to be escaped...
         assert!(
@@ -548,10 +547,7 @@ mod tests {
             "\u{ef00}",
         ] {
             let message = message(text, Some(text), Some(&after), Some(&after));
-            assert_eq!(
-                sqs_body(&message).unwrap(),
-                serde_json::to_string(&message).unwrap()
-            );
+            assert_eq!(sqs_body(&message), serde_json::to_string(&message).unwrap());
         }
     }
 }

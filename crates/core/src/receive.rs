@@ -570,11 +570,7 @@ fn deliver<P: Platform>(
             });
         }
     };
-    let messages = messages
-        .into_iter()
-        .map(Outgoing::new)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| event.malformed("the event could not be serialized"))?;
+    let messages: Vec<Outgoing> = messages.into_iter().map(Outgoing::new).collect();
     // A message the queue can never take: nothing of the event is published (it would
     // be half a request), and it is handed over like any verified event that cannot
     // become messages, to be quarantined.
