@@ -301,7 +301,7 @@ impl Endpoint {
     /// The pairs a request received at `now` may check out with, current first: the
     /// previous pair only while `now` is before its expiry.
     pub(crate) fn candidates(&self, now: SystemTime) -> Few<(Credentials, &Pair)> {
-        let mut pairs = Few::one((Credentials::Current, &self.current));
+        let mut pairs: Few<_> = smallvec::smallvec![(Credentials::Current, &self.current)];
         if let Some((pair, until)) = &self.previous
             && now < *until
         {

@@ -31,7 +31,7 @@ use crate::endpoint::{Credentials, Endpoint, Pair};
 use crate::envelope::{Envelope, EventRef, ParseError, parse_object};
 use crate::feilian::Feilian;
 use crate::feishu::Feishu;
-use crate::few::Few;
+use crate::few::{self, Few};
 use crate::outgoing::Outgoing;
 use crate::platform::Platform;
 use crate::quarantine::Quarantine;
@@ -445,7 +445,7 @@ fn signed_by<'e>(
     let Some(headers) = inbound.signature else {
         return Ok(None);
     };
-    let signers = Few::matching(keyed, |(_, _, key)| headers.verify(key, inbound.body));
+    let signers = few::matching(keyed, |(_, _, key)| headers.verify(key, inbound.body));
     let Some(&&(_, _, key)) = signers.first() else {
         return Err(Rejection::BadSignature);
     };

@@ -9,7 +9,7 @@ use std::ops::Deref;
 
 use crate::endpoint::{Credentials, EndpointId};
 use crate::envelope::{Change, Event};
-use crate::few::Few;
+use crate::few;
 use crate::timestamp::occurred_at;
 use crate::{Message, Rejection, SCHEMA_VERSION, Source, VerificationToken};
 
@@ -39,14 +39,14 @@ pub(crate) enum Signature {
 }
 
 /// Which pair's token `candidate` is (the first, if several). Every token is
-/// compared, each in constant time ([`VerificationToken::matches`], [`Few::matching`]),
+/// compared, each in constant time ([`VerificationToken::matches`], [`few::matching`](crate::few::matching)),
 /// so the time taken does not tell which one matched.
 pub(crate) fn matching_pair(
     tokens: &[(Credentials, &VerificationToken)],
     candidate: Option<&str>,
 ) -> Option<Credentials> {
     let candidate = candidate?;
-    Few::matching(tokens, |(_, token)| token.matches(candidate))
+    few::matching(tokens, |(_, token)| token.matches(candidate))
         .first()
         .map(|(credentials, _)| *credentials)
 }
