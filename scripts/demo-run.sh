@@ -54,7 +54,7 @@ echo "==> triggering a fresh event of every type, encrypted (and signed for Feis
 echo "==> a named endpoint: the second Feishu app at /feishu/lark-global (its own token and key, from ENDPOINTS)"
 "$sim" trigger --url "$base/feishu/lark-global" corehr.department.updated_v2 contact.department.updated_v3
 
-echo "==> sending the Feilian sample files as they are (send: any JSON body, token replaced)"
+echo "==> sending the Feilian sample files as they are (send: any JSON body, its token replaced and header.create_time set to now)"
 "$sim" send --url "$base/feilian" events/feilian/*.json
 
 echo "==> the normalized messages on the queue"
