@@ -75,7 +75,9 @@ pub(crate) struct SnapshotError;
 /// fraction or an exponent as `f64`, and an integer never equals a float (`1` and
 /// `1.0` differ, `1.0` and `1.00` do not; a platform changing its spelling shows as a
 /// change rather than hiding one). A number `serde_json` cannot represent (`1e400`)
-/// compares by its text. Of duplicate keys the last one counts, as in `serde_json`.
+/// compares by its text, and so does an integer beyond 64 bits, which `serde_json`
+/// would read as an `f64` (where 18446744073709551616 and 18446744073709551617 are
+/// the same): JSON spells an integer one way only, so its text is its value. Of duplicate keys the last one counts, as in `serde_json`.
 ///
 /// # Errors
 ///
@@ -352,10 +354,14 @@ impl<'a> Parser<'a> {
         if text.is_empty() {
             return Err(SnapshotError);
         }
-        Ok(Node::Number(match serde_json::from_str(text) {
+        let integer = !text.contains(['.', 'e', 'E']);
+        let number = match serde_json::from_str::<serde_json::Number>(text) {
+            // Beyond 64 bits serde_json holds an integer as an f64.
+            Ok(number) if integer && number.is_f64() => Number::Text(text),
             Ok(number) => Number::Read(number),
             Err(_) => Number::Text(text),
-        }))
+        };
+        Ok(Node::Number(number))
     }
 
     /// A string, from its opening quote: its content between the quotes, escapes
@@ -694,6 +700,45 @@ mod tests {
         assert!(changed(r#"{"n": 1e2}"#, r#"{"n": 100.0}"#).is_empty());
         assert_eq!(changed(r#"{"n": 1e400}"#, r#"{"n": 1e401}"#), ["n"]);
         assert!(changed(r#"{"n": 1e400}"#, r#"{"n": 1e400}"#).is_empty());
+        // Integers beyond 64 bits, which an f64 cannot tell apart.
+        let (big, next) = ("18446744073709551616", "18446744073709551617");
+        assert_eq!(
+            changed(
+                &format!(r#"{{"n": {big}}}"#),
+                &format!(r#"{{"n": {next}}}"#)
+            ),
+            ["n"]
+        );
+        assert_eq!(
+            changed(
+                r#"{"n": -9223372036854775809}"#,
+                r#"{"n": -9223372036854775810}"#
+            ),
+            ["n"]
+        );
+        assert!(changed(&format!(r#"{{"n": {big}}}"#), &format!(r#"{{"n":{big}}}"#)).is_empty());
+        assert_eq!(
+            changed(
+                &format!(r#"{{"n": {big}}}"#),
+                r#"{"n": 18446744073709551616.0}"#
+            ),
+            ["n"]
+        );
+        // The largest integers serde_json holds exactly are still compared by value.
+        assert_eq!(
+            changed(
+                r#"{"n": 18446744073709551615}"#,
+                r#"{"n": 18446744073709551614}"#
+            ),
+            ["n"]
+        );
+        assert!(
+            changed(
+                r#"{"n": -9223372036854775808}"#,
+                r#"{"n":-9223372036854775808}"#
+            )
+            .is_empty()
+        );
         // Of duplicate keys the last counts.
         assert!(changed(r#"{"k": 1, "k": 2}"#, r#"{"k": 2}"#).is_empty());
         // null is a value: a key holding null is not an absent key.
