@@ -200,7 +200,8 @@ pub struct Message<'a> {
     /// departments, or when the platform sent none.
     pub object_api_name: Option<Cow<'a, str>>,
     /// The fields that changed: the platform's list as received (Feishu People
-    /// `field_changes`, Feilian `update_fields` or `updated_fields`). When it sends no
+    /// `field_changes`, Feilian `update_fields` or `updated_fields`, or both of them
+    /// together, each field once, when an entry has both). When it sends no
     /// list: for `updated` with both snapshots, the top-level keys of `before`
     /// (`old_object`) whose value differs from the same key in `after` (a key absent
     /// from `after` differs; a key only in `after` is not listed, as Feishu contacts'

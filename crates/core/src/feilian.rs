@@ -3,6 +3,8 @@
 //! `{"schema":"1.0","header":{...},"data":{"events":[...]}}`: one request can carry
 //! several changes, one message each (`docs/protocol.md`, "Feilian").
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -114,10 +116,7 @@ fn change<'a>(
     )?
     .ok_or("data.events[] has no object.open_id")?
     .into_cow();
-    let listed = entry
-        .update_fields
-        .or(entry.updated_fields)
-        .map(|fields| fields.into_iter().map(Text::into_cow).collect());
+    let listed = listed_fields(entry.update_fields, entry.updated_fields);
     let changed_fields = changed_fields(action, listed, before, after)
         .map_err(|_| "data.events[] snapshots must be objects")?;
     Ok(Change {
@@ -138,6 +137,30 @@ fn change<'a>(
         before,
         after,
     })
+}
+
+/// The fields a change lists, as received, under either spelling (`docs/protocol.md`,
+/// "Feilian"). An entry with both lists the fields of both, `update_fields` first and
+/// each field of `updated_fields` not already there: neither spelling hides a field
+/// the other names.
+fn listed_fields<'a>(
+    update_fields: Option<Vec<Text<'a>>>,
+    updated_fields: Option<Vec<Text<'a>>>,
+) -> Option<Vec<Cow<'a, str>>> {
+    let as_received = |fields: Vec<Text<'a>>| fields.into_iter().map(Text::into_cow).collect();
+    match (update_fields, updated_fields) {
+        (Some(first), Some(second)) => {
+            let mut fields: Vec<Cow<'a, str>> = as_received(first);
+            for field in second {
+                let field = field.into_cow();
+                if !fields.contains(&field) {
+                    fields.push(field);
+                }
+            }
+            Some(fields)
+        }
+        (first, second) => first.or(second).map(as_received),
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +207,35 @@ mod tests {
         // A list the platform sends is still taken as received.
         let listed = events.replace(r#""old_object""#, r#""update_fields":["seq"],"old_object""#);
         assert_eq!(changed_fields("department.v1.delete", &listed), [["seq"]]);
+    }
+
+    #[test]
+    fn both_spellings_of_the_list_are_read_together() {
+        let entry = |lists: &str| {
+            format!(
+                r#"[{{"object":{{"open_id":"od_1","name":"n","seq":1}},{lists}"old_object":{OLD}}}]"#
+            )
+        };
+        let rows = [
+            (r#""update_fields":["name"],"#, vec!["name"]),
+            (r#""updated_fields":["name","name"],"#, vec!["name", "name"]),
+            (r#""update_fields":[],"#, vec![]),
+            (
+                r#""update_fields":["name"],"updated_fields":["seq","name","type"],"#,
+                vec!["name", "seq", "type"],
+            ),
+            (
+                r#""updated_fields":["seq"],"update_fields":[],"#,
+                vec!["seq"],
+            ),
+        ];
+        for (lists, expected) in rows {
+            assert_eq!(
+                changed_fields("department.v1.update", &entry(lists)),
+                [expected],
+                "{lists}"
+            );
+        }
     }
 
     #[test]
