@@ -360,14 +360,18 @@ fn without_surrogate_escapes(plaintext: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// The token check's oracle, independent of the core's parsing: the token of a
-/// challenge or schema 1.0 event is top-level, that of schema 2.0 and Feilian in `header`.
-/// Reads only the token fields, skipping the rest unread: the core passes payloads
-/// through as raw JSON, numbers `serde_json::Value` cannot hold (`1e740385174`)
-/// included.
+/// The token check's oracle, independent of the core's parsing: the one place the
+/// token of this kind of envelope is read from. A challenge (`"type":
+/// "url_verification"`) and a schema 1.0 event carry it at the top level, schema 2.0
+/// and Feilian, which have a `header`, in `header.token`; a token in the other place
+/// does not count. Reads only those fields, skipping the rest unread: the core passes
+/// payloads through as raw JSON, numbers `serde_json::Value` cannot hold
+/// (`1e740385174`) included.
 fn carries_token(envelope: &[u8], token: &str) -> bool {
     #[derive(serde::Deserialize)]
     struct TokenFields {
+        #[serde(rename = "type")]
+        kind: Option<Box<serde_json::value::RawValue>>,
         token: Option<Box<serde_json::value::RawValue>>,
         header: Option<Box<serde_json::value::RawValue>>,
     }
@@ -378,12 +382,17 @@ fn carries_token(envelope: &[u8], token: &str) -> bool {
     let Ok(fields) = serde_json::from_slice::<TokenFields>(envelope) else {
         return false;
     };
+    // `null` is no header (`Ok(None)`).
     let header = fields
         .header
         .as_ref()
-        .and_then(|header| serde_json::from_str::<TokenFields>(header.get()).ok())
-        .and_then(|header| text(&header.token));
-    text(&fields.token).as_deref() == Some(token) || header.as_deref() == Some(token)
+        .and_then(|header| serde_json::from_str::<Option<TokenFields>>(header.get()).ok())
+        .flatten();
+    let carried = match (text(&fields.kind).as_deref(), header) {
+        (Some("url_verification"), _) | (_, None) => text(&fields.token),
+        (_, Some(header)) => text(&header.token),
+    };
+    carried.as_deref() == Some(token)
 }
 
 /// One outgoing message: valid JSON that reads back as the contract's [`Message`],
@@ -743,6 +752,53 @@ pub mod seeds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_oracle_reads_the_one_place_each_envelope_carries_it() {
+        let rows: [(&str, bool); 9] = [
+            (
+                r#"{"type":"url_verification","challenge":"c","token":"T"}"#,
+                true,
+            ),
+            (
+                r#"{"type":"event_callback","uuid":"u","token":"T","event":{}}"#,
+                true,
+            ),
+            (
+                r#"{"schema":"2.0","header":{"token":"T"},"event":{}}"#,
+                true,
+            ),
+            (r#"{"schema":"1.0","header":{"token":"T"},"data":{}}"#, true),
+            (
+                r#"{"header":null,"token":"T","type":"event_callback"}"#,
+                true,
+            ),
+            // A token in the other place does not count.
+            (
+                r#"{"schema":"2.0","token":"T","header":{"event_id":"e"},"event":{}}"#,
+                false,
+            ),
+            (
+                r#"{"schema":"2.0","token":"T","header":{"token":"X"},"event":{}}"#,
+                false,
+            ),
+            (
+                r#"{"type":"url_verification","token":"X","header":{"token":"T"}}"#,
+                false,
+            ),
+            (
+                r#"{"schema":"2.0","header":{"token":"X"},"event":{}}"#,
+                false,
+            ),
+        ];
+        for (envelope, carried) in rows {
+            assert_eq!(
+                carries_token(envelope.as_bytes(), "T"),
+                carried,
+                "{envelope}"
+            );
+        }
+    }
 
     /// Inputs the fuzzer once stopped on (`fuzz/regressions/`), run through the target
     /// on stable: each must pass every invariant now. `receive-number-out-of-range`:

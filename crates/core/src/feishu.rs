@@ -13,7 +13,8 @@ use crate::snapshot::{self, Text, changed_fields, is_object};
 use crate::verified::Verified;
 use crate::{Action, Entity, Message, Rejection, Source};
 
-const SHAPE: &str = "expected a schema 2.0 {\"header\", \"event\"}, a schema 1.0 {\"type\": \"event_callback\"} or a url_verification object";
+/// What a Feishu body must be: the detail when it is none of these.
+pub(crate) const SHAPE: &str = "expected a schema 2.0 {\"header\", \"event\"}, a schema 1.0 {\"type\": \"event_callback\"} or a url_verification object";
 
 /// The fields of a schema 1.0 `event` that schema 2.0 keeps in its header.
 #[derive(Deserialize)]

@@ -734,6 +734,30 @@ mod tests {
     }
 
     #[test]
+    fn an_events_token_counts_only_in_its_header() {
+        // Schema 2.0 and Feilian carry the token in `header`; a top-level one (where a
+        // challenge and schema 1.0 carry theirs) does not stand in for it.
+        for (source, envelope) in [
+            (Source::Feishu, feishu_v2()),
+            (Source::Feilian, feilian(None)),
+        ] {
+            assert!(matches!(
+                run(&endpoint(source, false), &envelope.to_string(), None),
+                Ok(Delivery::Changes(_))
+            ));
+            let mut moved = envelope;
+            let token = moved["header"]
+                .as_object_mut()
+                .unwrap()
+                .remove("token")
+                .unwrap();
+            moved["token"] = token;
+            let rejection = run(&endpoint(source, false), &moved.to_string(), None).unwrap_err();
+            assert_eq!(rejection.code(), "bad_token", "{source:?}");
+        }
+    }
+
+    #[test]
     fn an_empty_event_id_is_no_event_id() {
         // Every message id is made of it: two events with `""` would share theirs,
         // and deduplication would drop all but the first.
@@ -1075,16 +1099,48 @@ mod tests {
     fn a_signed_feishu_body_of_the_wrong_shape_keeps_its_detail() {
         // Only the key holder can sign, so the detail is no oracle.
         let endpoint = endpoint(Source::Feishu, true);
-        for plaintext in [
-            r#"{"a": 1}"#,
-            r#"{"schema":"2.0","header":{"event_type":"x","token":"the-token"},"event":{}}"#,
-        ] {
-            let body = encrypted(plaintext.as_bytes());
+        let other_key = json!({
+            "encrypt": cipher::encrypt(&EncryptKey::new("another key"), b"{}", [9; 16])
+        });
+        // (the body, signed with the endpoint's key; the detail of its refusal)
+        let rows = [
+            (encrypted(br#"{"a": 1}"#), crate::feishu::SHAPE),
+            (
+                encrypted(
+                    br#"{"schema":"2.0","header":{"event_type":"x","token":"the-token"},"event":{}}"#,
+                ),
+                "header.event_id is missing or empty",
+            ),
+            (
+                encrypted(b"not json"),
+                "the signed ciphertext decrypts to something that is not a JSON object",
+            ),
+            (
+                encrypted(&[0xff, 0xfe]),
+                "the signed ciphertext decrypts to bytes that are not UTF-8",
+            ),
+            (
+                json!({"encrypt": "%%% not base64 %%%"}).to_string(),
+                "the signed `encrypt` value is not base64",
+            ),
+            (
+                json!({"encrypt": "AAAA"}).to_string(),
+                "the signed `encrypt` value is not an IV and whole AES blocks",
+            ),
+            (
+                other_key.to_string(),
+                "the signed ciphertext does not decrypt with the key that signed it (bad PKCS#7 padding)",
+            ),
+        ];
+        for (body, detail) in rows {
             match signed(&endpoint, &body, &at(0), "n") {
-                Err(Rejection::MalformedEnvelope { platform, .. }) => {
-                    assert_eq!(platform, Source::Feishu);
+                Err(Rejection::MalformedEnvelope {
+                    platform,
+                    detail: given,
+                }) => {
+                    assert_eq!((platform, given), (Source::Feishu, detail), "{body}");
                 }
-                other => panic!("{plaintext}: {other:?}"),
+                other => panic!("{body}: {other:?}"),
             }
         }
     }

@@ -111,6 +111,21 @@ mod tests {
     }
 
     #[test]
+    fn reads_padded_and_zero_prefixed_times_by_their_significant_digits() {
+        // Spaces inside the quotes are trimmed; leading zeros do not count as digits
+        // when telling seconds from milliseconds.
+        let millis = Some("2020-12-23T12:19:49.000Z");
+        for json in [
+            r#"" 1608725989000 ""#,
+            r#""0001608725989000""#,
+            r#"" 0001608725989000 ""#,
+            r#""0001608725989""#,
+        ] {
+            assert_eq!(at(json).as_deref(), millis, "{json}");
+        }
+    }
+
+    #[test]
     fn unreadable_times_are_none_not_errors() {
         for raw in [
             r#""""#,

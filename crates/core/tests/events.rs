@@ -2,8 +2,8 @@
 //! platform sends it: the messages it becomes, field by field.
 //!
 //! The folders are read at run time, so a new sample fails these tests until it is
-//! listed below, either in [`RELAYED`] with the changes it must become or in
-//! [`NOT_RELAYED`].
+//! listed below in [`RELAYED`] with the changes it must become (every sample is of a
+//! relayed type; `an_unknown_event_type_is_ignored_in_every_mode` covers the others).
 
 mod common;
 
@@ -165,25 +165,16 @@ const RELAYED: &[Relayed] = {
     ]
 };
 
-/// Samples that are acknowledged and not relayed: (source, file stem).
-const NOT_RELAYED: &[(Source, &str)] = &[];
-
 const SOURCES: [Source; 2] = [Source::Feishu, Source::Feilian];
 
 #[test]
-fn every_sample_is_listed_as_relayed_or_not_relayed() {
+fn every_sample_is_listed_as_relayed() {
     for source in SOURCES {
         let on_disk: Vec<String> = samples(source).into_iter().map(|(stem, _)| stem).collect();
         let mut listed: Vec<String> = RELAYED
             .iter()
             .filter(|row| row.source == source)
             .map(|row| row.event_type.to_owned())
-            .chain(
-                NOT_RELAYED
-                    .iter()
-                    .filter(|(s, _)| *s == source)
-                    .map(|(_, stem)| (*stem).to_owned()),
-            )
             .collect();
         listed.sort();
         assert_eq!(
@@ -314,21 +305,6 @@ fn snapshots(row: &Relayed, envelope: &Value, index: usize) -> (Value, Value) {
             (snapshot(event, "old_object"), snapshot(event, "object"))
         }
         _ => (Value::Null, Value::Null),
-    }
-}
-
-#[test]
-fn samples_listed_as_not_relayed_are_ignored_in_every_mode() {
-    for (source, stem) in NOT_RELAYED {
-        let plaintext = sample(*source, stem);
-        for mode in Mode::of(*source) {
-            let (endpoint, request) = mode.prepare(*source, &plaintext);
-            let delivery = run(&endpoint, &request);
-            assert!(
-                matches!(delivery, Ok(Delivery::Ignored(_))),
-                "{stem} {mode:?}: {delivery:?}"
-            );
-        }
     }
 }
 

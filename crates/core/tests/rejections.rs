@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use org_change_core::window::Staleness;
 use org_change_core::{Delivery, Rejection, Setting, Source};
 use serde_json::{Value, json};
 
@@ -33,18 +34,23 @@ const SECRETS: [&str; 6] = [
     "another key",
 ];
 
-/// Whether `actual` is `expected`; the free-text `detail` of the malformed variants
-/// is not compared, their platform or event type is.
+/// Whether `actual` is `expected`, detail included; not compared: a malformed event's
+/// id (the rows name none) and `undecryptable`'s cause (for the debug log only: its
+/// answer is the same for every cause, which the rows check through `to_string`).
 fn same_rejection(actual: &Rejection, expected: &Rejection) -> bool {
     match (actual, expected) {
         (
-            Rejection::MalformedEnvelope { platform: a, .. },
-            Rejection::MalformedEnvelope { platform: b, .. },
-        ) => a == b,
-        (
-            Rejection::MalformedEvent { event_type: a, .. },
-            Rejection::MalformedEvent { event_type: b, .. },
-        ) => a == b,
+            Rejection::MalformedEvent {
+                event_type: a,
+                detail: detail_a,
+                ..
+            },
+            Rejection::MalformedEvent {
+                event_type: b,
+                detail: detail_b,
+                ..
+            },
+        ) => (a, detail_a) == (b, detail_b),
         (
             Rejection::Undecryptable { platform: a, .. },
             Rejection::Undecryptable { platform: b, .. },
@@ -53,11 +59,8 @@ fn same_rejection(actual: &Rejection, expected: &Rejection) -> bool {
     }
 }
 
-fn malformed_envelope(platform: Source) -> Rejection {
-    Rejection::MalformedEnvelope {
-        platform,
-        detail: "",
-    }
+fn malformed_envelope(platform: Source, detail: &'static str) -> Rejection {
+    Rejection::MalformedEnvelope { platform, detail }
 }
 
 fn undecryptable(platform: Source) -> Rejection {
@@ -67,11 +70,11 @@ fn undecryptable(platform: Source) -> Rejection {
     }
 }
 
-fn malformed_event(event_type: &str) -> Rejection {
+fn malformed_event(event_type: &str, detail: &'static str) -> Rejection {
     Rejection::MalformedEvent {
         event_type: event_type.into(),
         event_id: String::new(),
-        detail: "",
+        detail,
     }
 }
 
@@ -164,7 +167,7 @@ fn every_refusal_has_its_variant_and_code() {
             "feishu correctly signed, encrypted with another key",
             keyed_endpoint(Feishu),
             Request::encrypted("another key", &feishu_event()).signed(FEISHU_KEY),
-            malformed_envelope(Feishu),
+            malformed_envelope(Feishu, "the signed ciphertext does not decrypt with the key that signed it (bad PKCS#7 padding)"),
             "malformed_envelope",
         ),
         // plaintext_refused: no downgrade when a key is configured.
@@ -288,7 +291,7 @@ fn every_refusal_has_its_variant_and_code() {
             Request::plain(
                 json!({"schema": "2.0", "event": {"department_id": "1"}}).to_string(),
             ),
-            malformed_envelope(Feishu),
+            malformed_envelope(Feishu, r#"expected a schema 2.0 {"header", "event"}, a schema 1.0 {"type": "event_callback"} or a url_verification object"#),
             "malformed_envelope",
         ),
         (
@@ -300,7 +303,7 @@ fn every_refusal_has_its_variant_and_code() {
                     v["header"].as_object_mut().unwrap().remove("event_id");
                 }),
             ),
-            malformed_envelope(Feishu),
+            malformed_envelope(Feishu, "header.event_id is missing or empty"),
             "malformed_envelope",
         ),
         (
@@ -310,7 +313,7 @@ fn every_refusal_has_its_variant_and_code() {
                 json!({"type": "event_callback", "token": FEISHU_TOKEN, "event": {"type": "x"}})
                     .to_string(),
             ),
-            malformed_envelope(Feishu),
+            malformed_envelope(Feishu, "schema 1.0 `uuid` is missing or empty"),
             "malformed_envelope",
         ),
         (
@@ -319,7 +322,7 @@ fn every_refusal_has_its_variant_and_code() {
             Request::plain(
                 json!({"schema": "1.0", "header": {"event_id": "e", "event_type": "department.v1.update", "token": FEILIAN_TOKEN}}).to_string(),
             ),
-            malformed_envelope(Feilian),
+            malformed_envelope(Feilian, "no `data` object"),
             "malformed_envelope",
         ),
         (
@@ -339,42 +342,42 @@ fn every_refusal_has_its_variant_and_code() {
             "feishu encrypt that is not a string, at a keyed endpoint",
             keyed_endpoint(Feishu),
             Request::plain(r#"{"encrypt": 123}"#),
-            malformed_envelope(Feishu),
+            malformed_envelope(Feishu, "`encrypt` must be a string, and neither `encrypt` nor `data` may appear twice"),
             "malformed_envelope",
         ),
         (
             "feilian encrypt that is not a string, endpoint without a key",
             plain_endpoint(Feilian),
             Request::plain(r#"{"encrypt": ["AAAA"]}"#),
-            malformed_envelope(Feilian),
+            malformed_envelope(Feilian, "`encrypt` must be a string, and neither `encrypt` nor `data` may appear twice"),
             "malformed_envelope",
         ),
         (
             "feilian encrypt given twice",
             keyed_endpoint(Feilian),
             Request::plain(r#"{"encrypt": "AAAA", "encrypt": "BBBB"}"#),
-            malformed_envelope(Feilian),
+            malformed_envelope(Feilian, "`encrypt` must be a string, and neither `encrypt` nor `data` may appear twice"),
             "malformed_envelope",
         ),
         (
             "feilian nested encrypt that is not a string, at a keyed endpoint",
             keyed_endpoint(Feilian),
             Request::plain(r#"{"data": {"encrypt": 123}}"#),
-            malformed_envelope(Feilian),
+            malformed_envelope(Feilian, "`data.encrypt` must be a string, given once"),
             "malformed_envelope",
         ),
         (
             "feilian nested encrypt that is not a string, endpoint without a key",
             plain_endpoint(Feilian),
             Request::plain(r#"{"data": {"encrypt": {}}}"#),
-            malformed_envelope(Feilian),
+            malformed_envelope(Feilian, "`data.encrypt` must be a string, given once"),
             "malformed_envelope",
         ),
         (
             "feishu data given twice",
             keyed_endpoint(Feishu),
             Request::plain(r#"{"data": {}, "data": {}}"#),
-            malformed_envelope(Feishu),
+            malformed_envelope(Feishu, "`encrypt` must be a string, and neither `encrypt` nor `data` may appear twice"),
             "malformed_envelope",
         ),
         (
@@ -383,7 +386,7 @@ fn every_refusal_has_its_variant_and_code() {
             Request::plain(edited(Feilian, "department.v1.update", |v| {
                 v["header"].as_object_mut().unwrap().remove("event_type");
             })),
-            malformed_envelope(Feilian),
+            malformed_envelope(Feilian, "header.event_type is missing"),
             "malformed_envelope",
         ),
         // malformed_event: a relayed type without what a message needs.
@@ -396,7 +399,7 @@ fn every_refusal_has_its_variant_and_code() {
                     v["event"].as_object_mut().unwrap().remove("department_id");
                 }),
             ),
-            malformed_event("corehr.department.updated_v2"),
+            malformed_event("corehr.department.updated_v2", "event.department_id is missing"),
             "malformed_event",
         ),
         (
@@ -405,7 +408,7 @@ fn every_refusal_has_its_variant_and_code() {
             Request::plain(edited(Feishu, "corehr.department.updated_v2", |v| {
                 v["event"]["field_changes"] = json!("manager");
             })),
-            malformed_event("corehr.department.updated_v2"),
+            malformed_event("corehr.department.updated_v2", "`event` must be an object with string ids and `field_changes` as a list of strings"),
             "malformed_event",
         ),
         (
@@ -414,7 +417,7 @@ fn every_refusal_has_its_variant_and_code() {
             Request::plain(edited(Feishu, "corehr.custom_org.created_v2", |v| {
                 v["event"].as_object_mut().unwrap().remove("org_id");
             })),
-            malformed_event("corehr.custom_org.created_v2"),
+            malformed_event("corehr.custom_org.created_v2", "event.org_id is missing"),
             "malformed_event",
         ),
         (
@@ -423,7 +426,7 @@ fn every_refusal_has_its_variant_and_code() {
             Request::plain(edited(Feishu, "contact.department.updated_v3", |v| {
                 v["event"]["object"] = json!("od-1");
             })),
-            malformed_event("contact.department.updated_v3"),
+            malformed_event("contact.department.updated_v3", "event.object must be an object"),
             "malformed_event",
         ),
         (
@@ -435,7 +438,7 @@ fn every_refusal_has_its_variant_and_code() {
                     v["data"]["events"] = json!({"x": []});
                 }),
             ),
-            malformed_event("department.v1.update"),
+            malformed_event("department.v1.update", "`data.events` must be a list of {object, old_object, updated_fields} objects"),
             "malformed_event",
         ),
         (
@@ -447,7 +450,7 @@ fn every_refusal_has_its_variant_and_code() {
                     .unwrap()
                     .remove("open_id");
             })),
-            malformed_event("department.v1.create"),
+            malformed_event("department.v1.create", "data.events[] has no object.open_id"),
             "malformed_event",
         ),
     ];
@@ -478,6 +481,10 @@ fn every_refusal_has_its_variant_and_code() {
         assert_eq!(rejection.code(), code, "{name}");
         let message = rejection.to_string();
         assert!(!message.is_empty(), "{name}");
+        // The answer's text too (a malformed event's names its id, which the rows do not).
+        if !matches!(expected, Rejection::MalformedEvent { .. }) {
+            assert_eq!(message, expected.to_string(), "{name}");
+        }
         for secret in SECRETS {
             assert!(!message.contains(secret), "{name}: {message}");
         }
@@ -766,11 +773,59 @@ fn every_rejection_has_its_stable_code_and_points_at_its_setting() {
             "bad_token",
             Some((Feilian, VerificationToken)),
         ),
-        (malformed_envelope(Feishu), "malformed_envelope", None),
-        (malformed_event("x"), "malformed_event", None),
+        (
+            malformed_envelope(Feishu, "a detail"),
+            "malformed_envelope",
+            None,
+        ),
+        (malformed_event("x", "a detail"), "malformed_event", None),
+        (
+            Rejection::StaleRequest {
+                platform: Feishu,
+                staleness: Staleness::Unreadable,
+            },
+            "stale_request",
+            None,
+        ),
+        (
+            Rejection::MessageTooLarge {
+                event_type: "x".into(),
+                event_id: "e".into(),
+                id: "feishu:e".into(),
+                size: 2,
+                limit: 1,
+            },
+            "message_too_large",
+            None,
+        ),
     ];
+    let mut listed = [false; VARIANTS];
     for (rejection, code, setting) in rows {
         assert_eq!(rejection.code(), code, "{rejection:?}");
         assert_eq!(rejection.setting(), setting, "{rejection:?}");
+        listed[variant(&rejection)] = true;
+    }
+    assert_eq!(listed, [true; VARIANTS], "every variant has a row");
+}
+
+/// How many variants [`Rejection`] has.
+const VARIANTS: usize = 12;
+
+/// Which variant `rejection` is. The match is exhaustive: a new variant does not
+/// compile here until it is counted, and its row added above.
+fn variant(rejection: &Rejection) -> usize {
+    match rejection {
+        Rejection::BodyTooLarge { .. } => 0,
+        Rejection::InvalidJson => 1,
+        Rejection::EncryptKeyMissing { .. } => 2,
+        Rejection::Undecryptable { .. } => 3,
+        Rejection::PlaintextRefused { .. } => 4,
+        Rejection::MissingSignature => 5,
+        Rejection::BadSignature => 6,
+        Rejection::StaleRequest { .. } => 7,
+        Rejection::BadToken { .. } => 8,
+        Rejection::MalformedEnvelope { .. } => 9,
+        Rejection::MalformedEvent { .. } => 10,
+        Rejection::MessageTooLarge { .. } => 11,
     }
 }
