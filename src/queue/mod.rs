@@ -9,10 +9,12 @@
 //!    permanent failure ([`PublishErrorKind::MessageTooLarge`]), and nothing is sent.
 //! 2. The messages are laid into calls of at most [`MAX_BATCH`] entries and
 //!    [`sqs::MAX_PAYLOAD_BYTES`] bytes. The messages of one unit (same
-//!    `ordering_key`) are kept together, in the request's order. A unit too big for
-//!    one call spans several, which form a *chain*: sent one after another, each
-//!    only once the one before is confirmed, so the unit's changes reach a FIFO
-//!    queue in order.
+//!    `ordering_key`) go, in the request's order, into consecutive calls of one
+//!    *chain*: sent one after another, each only once the one before is confirmed
+//!    (its refused entries resent). On a FIFO queue a call holds at most one
+//!    message of each unit, so that the unit's changes reach it in order even when
+//!    SQS refuses one entry of a call and stores the others; on a standard queue,
+//!    which keeps no order, a unit's messages share calls.
 //! 3. Chains are sent concurrently, at most [`PublishPolicy::concurrency`] calls in
 //!    flight; entries refused as retryable are resent, the whole within
 //!    [`PublishPolicy::deadline`].
@@ -45,13 +47,26 @@ pub struct Limits {
     /// Bytes per message, and per call for all its messages together, as
     /// [`Queue::payload_size`] counts them.
     pub bytes: usize,
+    /// At most one message of each unit (same `ordering_key`) per call: for a queue
+    /// that keeps each unit in order (a FIFO queue), so that a refused entry, resent,
+    /// is never overtaken by a later change of its unit stored from the same call
+    /// ([`plan`]).
+    pub one_per_unit: bool,
 }
 
 impl Limits {
-    /// SQS's, with the relay's margin ([`sqs::MAX_PAYLOAD_BYTES`]).
+    /// SQS's, with the relay's margin ([`sqs::MAX_PAYLOAD_BYTES`]), for a standard
+    /// queue, which keeps no order.
     pub const SQS: Limits = Limits {
         entries: sqs::MAX_ENTRIES,
         bytes: sqs::MAX_PAYLOAD_BYTES,
+        one_per_unit: false,
+    };
+
+    /// SQS's for a FIFO queue: one message of each unit per call.
+    pub const SQS_FIFO: Limits = Limits {
+        one_per_unit: true,
+        ..Limits::SQS
     };
 }
 
@@ -180,6 +195,12 @@ impl<'a> Call<'a> {
         self.messages.push(message);
         self.bytes += bytes;
     }
+
+    /// Adds the messages of `piece` at the end.
+    fn append(&mut self, piece: Call<'a>) {
+        self.messages.extend(piece.messages);
+        self.bytes += piece.bytes;
+    }
 }
 
 /// A message bigger than one call may carry.
@@ -193,22 +214,33 @@ struct TooLarge {
 /// Lays `messages` into chains of calls within `limits`, or names the first message
 /// that can never fit.
 ///
-/// The messages of one unit stay together and in order. A unit that fits in one call
-/// goes, whole, into the first call with room for it (first fit), so that calls are
-/// full and units independent; a unit too big for one call starts a chain of its own
-/// that fills calls one after another (later units that fit in one call may join any
-/// of them).
+/// A unit's messages are cut, in order, into pieces that each fit in one call (one
+/// message each with [`Limits::one_per_unit`]), and piece k goes into the k-th call
+/// of a chain, which sends each call only once the one before is confirmed. The unit
+/// joins the first chain with room for each of its pieces, else starts one: units of
+/// one piece (nearly all) fill first calls, which are all sent at once.
+///
+/// Why one message per call on a FIFO queue: SQS confirms or refuses each entry of a
+/// call on its own, so in one call a later change of a unit could be stored while an
+/// earlier one is refused, and the earlier one, resent, would land after it, where
+/// the queue keeps it. The cost is one call per change of a unit changed several
+/// times in one request, one after another.
 fn plan<'a>(
     messages: &'a [Outgoing],
     size: impl Fn(&Outgoing) -> usize,
     limits: Limits,
 ) -> Result<Vec<Chain<'a>>, TooLarge> {
+    let per_call = if limits.one_per_unit {
+        1
+    } else {
+        limits.entries.max(1)
+    };
     let limits = Limits {
         entries: limits.entries.max(1),
         ..limits
     };
-    // The units in order of first appearance, each with its messages in order.
-    let mut units: Vec<(Vec<(&Outgoing, usize)>, usize)> = Vec::new();
+    // The units in order of first appearance, each cut into pieces, in order.
+    let mut units: Vec<Vec<Call<'a>>> = Vec::new();
     let mut unit_of: HashMap<&str, usize> = HashMap::new();
     for message in messages {
         let bytes = size(message);
@@ -220,47 +252,40 @@ fn plan<'a>(
             });
         }
         let index = *unit_of.entry(message.ordering_key()).or_insert_with(|| {
-            units.push((Vec::new(), 0));
+            units.push(Vec::new());
             units.len() - 1
         });
-        let (unit, unit_bytes) = &mut units[index];
-        unit.push((message, bytes));
-        *unit_bytes += bytes;
+        let pieces = &mut units[index];
+        let room = pieces.last().is_some_and(|piece| {
+            piece.messages.len() < per_call && piece.has_room(limits, 1, bytes)
+        });
+        if !room {
+            pieces.push(Call::new());
+        }
+        if let Some(piece) = pieces.last_mut() {
+            piece.push(message, bytes);
+        }
     }
 
-    // Calls by chain; `open` lists every call by (chain, position) in order of creation.
     let mut chains: Vec<Vec<Call<'a>>> = Vec::new();
-    let mut open: Vec<(usize, usize)> = Vec::new();
-    for (unit, unit_bytes) in units {
-        let fits_one_call = unit.len() <= limits.entries && unit_bytes <= limits.bytes;
-        if fits_one_call {
-            let room = open.iter().copied().find(|&(chain, call)| {
-                chains[chain][call].has_room(limits, unit.len(), unit_bytes)
-            });
-            let (chain, call) = room.unwrap_or_else(|| {
-                chains.push(vec![Call::new()]);
-                open.push((chains.len() - 1, 0));
-                (chains.len() - 1, 0)
-            });
-            for (message, bytes) in unit {
-                chains[chain][call].push(message, bytes);
+    for pieces in units {
+        // Past a chain's last call there are new, empty calls: `zip` stops there.
+        let has_room = |chain: &Vec<Call<'a>>| {
+            pieces
+                .iter()
+                .zip(chain)
+                .all(|(piece, call)| call.has_room(limits, piece.messages.len(), piece.bytes))
+        };
+        let index = chains.iter().position(has_room).unwrap_or_else(|| {
+            chains.push(Vec::new());
+            chains.len() - 1
+        });
+        let chain = &mut chains[index];
+        for (position, piece) in pieces.into_iter().enumerate() {
+            match chain.get_mut(position) {
+                Some(call) => call.append(piece),
+                None => chain.push(piece),
             }
-        } else {
-            let mut chain = vec![Call::new()];
-            for (message, bytes) in unit {
-                if !chain
-                    .last()
-                    .is_some_and(|call| call.has_room(limits, 1, bytes))
-                {
-                    chain.push(Call::new());
-                }
-                if let Some(call) = chain.last_mut() {
-                    call.push(message, bytes);
-                }
-            }
-            let index = chains.len();
-            open.extend((0..chain.len()).map(|call| (index, call)));
-            chains.push(chain);
         }
     }
     Ok(chains
@@ -739,13 +764,11 @@ mod tests {
         assert_eq!(chains.len(), 2, "two independent calls");
     }
 
-    #[test]
-    fn a_unit_bigger_than_a_call_is_a_chain_of_calls_that_small_units_may_join() {
-        // Unit 0 changed 25 times, then five units once each.
-        let units: Vec<usize> = [vec![0; 25], (1..=5).collect()].concat();
-        let batch = feilian(&units, 1);
-        let chains = plan(batch.messages(), Outgoing::size, Limits::SQS).unwrap();
-        let calls: Vec<Vec<Vec<usize>>> = chains
+    /// The indices of each call of each chain `plan` makes of `units` within `limits`.
+    fn planned(units: &[usize], limits: Limits) -> Vec<Vec<Vec<usize>>> {
+        let batch = feilian(units, 1);
+        plan(batch.messages(), Outgoing::size, limits)
+            .unwrap()
             .iter()
             .map(|chain| {
                 chain
@@ -753,16 +776,76 @@ mod tests {
                     .map(|call| call.iter().map(|m| index(m.id())).collect())
                     .collect()
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn a_unit_bigger_than_a_call_is_a_chain_of_calls_and_small_units_go_alongside() {
+        // Unit 0 changed 25 times, then five units once each.
+        let units: Vec<usize> = [vec![0; 25], (1..=5).collect()].concat();
         assert_eq!(
-            calls,
-            [[
-                (0..10).collect::<Vec<_>>(),
-                (10..20).collect(),
-                (20..30).collect()
-            ]],
-            "one chain of three calls, in order, the small units in the last"
+            planned(&units, Limits::SQS),
+            [
+                vec![
+                    (0..10).collect::<Vec<_>>(),
+                    (10..20).collect(),
+                    (20..25).collect()
+                ],
+                vec![(25..30).collect()]
+            ],
+            "one chain of three calls, in order; the small units in a call of their own, sent at once"
         );
+    }
+
+    #[test]
+    fn on_a_fifo_queue_a_call_holds_one_change_of_each_unit() {
+        // Units of 9, 9, 1 and 1 changes: the two long ones share one chain of nine
+        // calls, one change of each per call; the short ones join its first call.
+        let units: Vec<usize> = [vec![0; 9], vec![1; 9], vec![2], vec![3]].concat();
+        let mut calls: Vec<Vec<usize>> = (0..9).map(|k| vec![k, 9 + k]).collect();
+        calls[0].extend([18, 19]);
+        assert_eq!(planned(&units, Limits::SQS_FIFO), [calls]);
+
+        // Units changed once go ten to a call, as on a standard queue.
+        let units: Vec<usize> = (0..23).collect();
+        assert_eq!(
+            planned(&units, Limits::SQS_FIFO),
+            planned(&units, Limits::SQS)
+        );
+        assert_eq!(planned(&units, Limits::SQS).len(), 3);
+    }
+
+    #[tokio::test]
+    async fn on_a_fifo_queue_a_refused_change_is_never_overtaken_by_a_later_one_of_its_unit() {
+        // SQS refuses the first change of a unit once and stores the rest of the call:
+        // were the unit's later changes in that call, the first would land after them
+        // (as on a standard queue, which keeps no order anyway).
+        for units in [vec![0, 0, 0], vec![0, 1, 0, 1, 2]] {
+            let fifo = ScriptedQueue {
+                limits: Some(Limits::SQS_FIFO),
+                ..Default::default()
+            }
+            .refuse("feilian:e1:0", true, 1);
+            assert_eq!(
+                publish(&fifo, feilian(&units, 1).messages(), FAST).await,
+                Ok(units.len())
+            );
+            assert_eq!(fifo.sends_of("feilian:e1:0"), 2, "{units:?}");
+            assert_units_in_order(&fifo, &units);
+
+            let standard = ScriptedQueue::default().refuse("feilian:e1:0", true, 1);
+            assert_eq!(
+                publish(&standard, feilian(&units, 1).messages(), FAST).await,
+                Ok(units.len())
+            );
+            // There, unit 0's change 2 went in the call with change 0, and stayed ahead.
+            let queued = standard.queued();
+            let at = |id: &str| queued.iter().position(|queued| queued == id);
+            assert!(
+                at("feilian:e1:2") < at("feilian:e1:0"),
+                "{units:?}: {queued:?}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -774,6 +857,7 @@ mod tests {
             limits: Some(Limits {
                 entries: 10,
                 bytes: limit,
+                ..Limits::SQS
             }),
             ..Default::default()
         };

@@ -7,7 +7,7 @@ use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use sha2::{Digest, Sha256};
 
-use super::{Queue, Refusal, SendError};
+use super::{Limits, Queue, Refusal, SendError};
 use crate::config::QueueConfig;
 use org_change_core::{ATTRIBUTE_DATA_TYPE, Outgoing};
 
@@ -101,6 +101,16 @@ impl SqsQueue {
 }
 
 impl Queue for SqsQueue {
+    /// SQS's; a FIFO queue keeps each message group in order, so a call carries at
+    /// most one message of each ([`Limits::SQS_FIFO`]).
+    fn limits(&self) -> Limits {
+        if self.fifo {
+            Limits::SQS_FIFO
+        } else {
+            Limits::SQS
+        }
+    }
+
     async fn send_batch(&self, messages: &[&Outgoing]) -> Result<Vec<Refusal>, SendError> {
         let entries = messages
             .iter()
@@ -354,6 +364,12 @@ mod tests {
                 message: "SQS did not report on this entry".into(),
             }]
         );
+    }
+
+    #[test]
+    fn a_fifo_queue_takes_one_message_of_each_unit_per_call() {
+        assert_eq!(queue(true).limits(), Limits::SQS_FIFO);
+        assert_eq!(queue(false).limits(), Limits::SQS);
     }
 
     #[test]
