@@ -267,16 +267,14 @@ async fn quarantine_event<Q: Queue>(
 ) -> Result<Handled, Failure> {
     let event = quarantine.event().clone();
     let reason = quarantine.reason();
-    let message = [quarantine.outgoing(QUARANTINE_BODY_BYTES)];
+    // Whole when the message fits in one queue message as SQS counts it, else its
+    // summary: a quarantine SQS could never take would be refused on every retry.
+    let message = [quarantine.outgoing(MAX_PAYLOAD_BYTES)];
     match publish(queue, &message, policy).await {
         Ok(_) => Ok(Handled::Quarantined { event, reason }),
         Err(error) => Err(Failure::Quarantine { event, error }),
     }
 }
-
-/// The largest quarantined envelope kept whole: a queue message's limit less room for
-/// its attributes (the detail is one sentence); a larger one is kept as its summary.
-const QUARANTINE_BODY_BYTES: usize = MAX_PAYLOAD_BYTES - 4_096;
 
 /// What made a body undecryptable, at DEBUG only: the answer is the same for every
 /// cause (no oracle), and the WARN line of the request carries that answer.

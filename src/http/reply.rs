@@ -175,6 +175,24 @@ impl Failure {
         }
     }
 
+    /// The answer's `message`: [`Failure::message`], less what SQS said of a call
+    /// that failed (its error may name the account, the role or a host), which only
+    /// the log line carries; how many messages SQS confirmed stays.
+    pub fn answer(&self, endpoint: Option<&EndpointId>) -> String {
+        const SEE_LOG: &str = "(the cause is in the relay's log)";
+        match self {
+            Failure::Enqueue { error, .. } if !error.is_permanent() => format!(
+                "not enqueued, the platform will retry: {} of {} messages enqueued {SEE_LOG}",
+                error.enqueued, error.total
+            ),
+            Failure::Quarantine { error, .. } => format!(
+                "the event cannot be relayed and the quarantine queue did not take it; the platform will retry: {} of {} messages enqueued {SEE_LOG}",
+                error.enqueued, error.total
+            ),
+            _ => self.message(endpoint),
+        }
+    }
+
     /// The event the request carried, when it got far enough to tell.
     pub fn event(&self) -> Option<&EventRef> {
         match self {
@@ -279,7 +297,7 @@ pub fn respond(
             },
         ),
         Err(failure) => {
-            let message = failure.message(endpoint);
+            let message = failure.answer(endpoint);
             let mut response = json(
                 failure.status(),
                 &ErrorBody {

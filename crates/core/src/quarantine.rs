@@ -89,16 +89,23 @@ impl Quarantine {
     }
 
     /// The quarantine message: the redacted envelope exactly as decrypted (but for
-    /// the token) when it is at most `max_body_bytes` long, else a JSON summary
+    /// the token) when the message, as SQS counts it ([`Outgoing::size`]: the body
+    /// as SQS text, whose escapes may make it longer than the envelope, and the
+    /// attributes), is at most `max_message_bytes`; else a JSON summary
     /// `{"event_id", "event_type", "size", "sha256", "omitted"}`: `size` in bytes of
     /// the decrypted envelope, `sha256` of the redacted one (lower-case hex; of the
     /// empty string when unreadable), `omitted` why the envelope is not there
     /// (`too_large`, or `unreadable`: its members could not be read, so no part of
     /// it is kept). Its id is `quarantine:<source>:<event_id>`.
-    pub fn outgoing(&self, max_body_bytes: usize) -> Outgoing {
+    pub fn outgoing(&self, max_message_bytes: usize) -> Outgoing {
         let omitted = match &self.envelope {
-            Some(envelope) if envelope.len() <= max_body_bytes => {
-                return Outgoing::quarantined(self, envelope.clone());
+            // Not even the envelope's own length fits: no need to build the message.
+            Some(envelope) if envelope.len() <= max_message_bytes => {
+                let whole = Outgoing::quarantined(self, envelope.clone());
+                if whole.size() <= max_message_bytes {
+                    return whole;
+                }
+                "too_large"
             }
             Some(_) => "too_large",
             None => "unreadable",
@@ -246,6 +253,32 @@ mod tests {
                 .to_owned();
         assert!(!body.contains("s3cret"), "{body}");
         assert!(body.contains(r#""token":"<redacted>""#), "{body}");
+    }
+
+    #[test]
+    fn the_envelope_is_kept_whole_only_when_the_whole_message_fits() {
+        // U+FFFF, 3 bytes in UTF-8, is 6 as SQS text (`\uffff`): the body grows, and
+        // the attributes count too.
+        let plaintext = format!(
+            r#"{{"header":{{"token":"s3cret","event_id":"ev-1"}},"event":{{"name":"{}"}}}}"#,
+            "\u{ffff}".repeat(100)
+        );
+        let q = quarantine(&plaintext);
+        let whole = q.outgoing(usize::MAX);
+        assert!(whole.body().contains(r"\uffff"));
+        assert!(whole.body().len() > plaintext.len());
+        let omitted = |max: usize| {
+            let body: serde_json::Value = serde_json::from_str(q.outgoing(max).body()).ok()?;
+            body["omitted"].as_str().map(str::to_owned)
+        };
+        assert_eq!(
+            omitted(whole.size()),
+            None,
+            "the whole message, at its limit"
+        );
+        assert_eq!(omitted(whole.size() - 1).as_deref(), Some("too_large"));
+        // The envelope's own length fits, the message does not.
+        assert!(plaintext.len() < whole.size() - 1);
     }
 
     #[test]
