@@ -64,7 +64,7 @@ impl SqsQueue {
     /// The `SendMessageBatch` entry of `message` at `index` in its batch: the message
     /// attributes, the body, and the FIFO group and deduplication ids (or the delay).
     /// Public for the benchmark (benches/core.rs), which measures what the relay
-    /// builds before the SQS call; [`Queue::send_batch`] is its only caller here.
+    /// builds before the SQS call; [`Queue::send_batch`] is its only caller in the relay.
     pub fn entry(
         &self,
         index: usize,
