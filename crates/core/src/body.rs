@@ -5,8 +5,6 @@
 //! `tests::the_text_is_serde_jsons_for_every_kind_of_string` holds the two writers to
 //! the same bytes.
 
-use std::fmt::Write as _;
-
 use serde_json::value::RawValue;
 
 use crate::Message;
@@ -109,35 +107,22 @@ impl Fields<'_> {
     }
 }
 
-/// `value` as a JSON string, escaped as `serde_json` escapes it: `"` and `\\` with a
-/// backslash, the characters below U+0020 as `\b`, `\t`, `\n`, `\f`, `\r` or `\u00XX`
-/// (lower-case hex), and nothing else (JSON requires no other escape). A string without
-/// any of them (nearly every id and name) is copied between quotes after one
-/// branch-free scan, which the compiler vectorizes.
+/// `value` as a JSON string. JSON requires an escape only for `"`, `\` and the
+/// characters below U+0020, and `serde_json` escapes nothing else: a string without
+/// any (nearly every id and name) is copied between quotes after one branch-free scan
+/// (which the compiler vectorizes); one with any is written by `serde_json` itself
+/// (through `Value`, whose text cannot fail to be written).
 fn write_string(out: &mut String, value: &str) {
     let needs_escape = value.bytes().fold(false, |needs, byte| {
         needs | (byte < 0x20) | (byte == b'"') | (byte == b'\\')
     });
+    if needs_escape {
+        out.push_str(&serde_json::Value::from(value).to_string());
+        return;
+    }
     out.reserve(value.len() + 2);
     out.push('"');
-    if needs_escape {
-        for c in value.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\u{8}' => out.push_str("\\b"),
-                '\t' => out.push_str("\\t"),
-                '\n' => out.push_str("\\n"),
-                '\u{c}' => out.push_str("\\f"),
-                '\r' => out.push_str("\\r"),
-                // Writing into a String cannot fail.
-                c if c < ' ' => _ = write!(out, "\\u{:04x}", u32::from(c)),
-                c => out.push(c),
-            }
-        }
-    } else {
-        out.push_str(value);
-    }
+    out.push_str(value);
     out.push('"');
 }
 
