@@ -230,13 +230,17 @@ fn plan<'a>(
     size: impl Fn(&Outgoing) -> usize,
     limits: Limits,
 ) -> Result<Vec<Chain<'a>>, TooLarge> {
-    let per_call = if limits.one_per_unit {
-        1
-    } else {
-        limits.entries.max(1)
-    };
     let limits = Limits {
         entries: limits.entries.max(1),
+        ..limits
+    };
+    // What one piece of a unit may hold.
+    let piece_limits = Limits {
+        entries: if limits.one_per_unit {
+            1
+        } else {
+            limits.entries
+        },
         ..limits
     };
     // The units in order of first appearance, each cut into pieces, in order.
@@ -256,9 +260,9 @@ fn plan<'a>(
             units.len() - 1
         });
         let pieces = &mut units[index];
-        let room = pieces.last().is_some_and(|piece| {
-            piece.messages.len() < per_call && piece.has_room(limits, 1, bytes)
-        });
+        let room = pieces
+            .last()
+            .is_some_and(|piece| piece.has_room(piece_limits, 1, bytes));
         if !room {
             pieces.push(Call::new());
         }
