@@ -137,6 +137,17 @@ impl Failure {
     /// for, which says where a setting lives (`FEISHU_ENCRYPT_KEY`, or
     /// `ENDPOINTS["feishu/<name>"].encrypt_key`).
     pub fn message(&self, endpoint: Option<&EndpointId>) -> String {
+        self.text(endpoint, SqsError::Told)
+    }
+
+    /// The answer's `message`: [`Failure::message`], less what SQS said of a call
+    /// that failed (its error may name the account, the role or a host), which only
+    /// the log line carries; how many messages SQS confirmed stays.
+    pub fn answer(&self, endpoint: Option<&EndpointId>) -> String {
+        self.text(endpoint, SqsError::Withheld)
+    }
+
+    fn text(&self, endpoint: Option<&EndpointId>, sqs_error: SqsError) -> String {
         match self {
             Failure::UnreadableEvent { .. } => "the request could not be read: an invalid Host header or path, or a body marked base64 that is not base64".into(),
             Failure::Route(RouteError::NotFound) => {
@@ -165,31 +176,17 @@ impl Failure {
                 format!("not enqueued, and retrying cannot help: {error}")
             }
             Failure::Enqueue { error, .. } => {
-                format!("not enqueued, the platform will retry: {error}")
+                format!(
+                    "not enqueued, the platform will retry: {}",
+                    publication(error, sqs_error)
+                )
             }
             Failure::Quarantine { error, .. } => {
                 format!(
-                    "the event cannot be relayed and the quarantine queue did not take it; the platform will retry: {error}"
+                    "the event cannot be relayed and the quarantine queue did not take it; the platform will retry: {}",
+                    publication(error, sqs_error)
                 )
             }
-        }
-    }
-
-    /// The answer's `message`: [`Failure::message`], less what SQS said of a call
-    /// that failed (its error may name the account, the role or a host), which only
-    /// the log line carries; how many messages SQS confirmed stays.
-    pub fn answer(&self, endpoint: Option<&EndpointId>) -> String {
-        const SEE_LOG: &str = "(the cause is in the relay's log)";
-        match self {
-            Failure::Enqueue { error, .. } if !error.is_permanent() => format!(
-                "not enqueued, the platform will retry: {} of {} messages enqueued {SEE_LOG}",
-                error.enqueued, error.total
-            ),
-            Failure::Quarantine { error, .. } => format!(
-                "the event cannot be relayed and the quarantine queue did not take it; the platform will retry: {} of {} messages enqueued {SEE_LOG}",
-                error.enqueued, error.total
-            ),
-            _ => self.message(endpoint),
         }
     }
 
@@ -232,6 +229,27 @@ struct AckBody<'a> {
     /// Why the event went to the quarantine queue instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     quarantined: Option<&'a str>,
+}
+
+/// Whether a message tells what SQS said of a call that failed.
+#[derive(Clone, Copy)]
+enum SqsError {
+    /// In the log line.
+    Told,
+    /// In the answer, which goes back to the platform.
+    Withheld,
+}
+
+/// How far a publication got: how many messages SQS confirmed, and what went wrong
+/// when `sqs_error` may be told.
+fn publication(error: &PublishError, sqs_error: SqsError) -> String {
+    match sqs_error {
+        SqsError::Told => error.to_string(),
+        SqsError::Withheld => format!(
+            "{} of {} messages enqueued (the cause is in the relay's log)",
+            error.enqueued, error.total
+        ),
+    }
 }
 
 /// The response to a request for `endpoint` (when it named one) that ended in `outcome`.
