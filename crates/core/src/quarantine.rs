@@ -99,7 +99,8 @@ impl Quarantine {
     /// it is kept). Its id is `quarantine:<source>:<event_id>`.
     pub fn outgoing(&self, max_message_bytes: usize) -> Outgoing {
         let omitted = match &self.envelope {
-            // Not even the envelope's own length fits: no need to build the message.
+            // An envelope longer than the limit cannot fit: only one within it is
+            // built into a message and measured.
             Some(envelope) if envelope.len() <= max_message_bytes => {
                 let whole = Outgoing::quarantined(self, envelope.clone());
                 if whole.size() <= max_message_bytes {

@@ -77,7 +77,8 @@ pub(crate) struct SnapshotError;
 /// change rather than hiding one). A number `serde_json` cannot represent (`1e400`)
 /// compares by its text, and so does an integer beyond 64 bits, which `serde_json`
 /// would read as an `f64` (where 18446744073709551616 and 18446744073709551617 are
-/// the same): JSON spells an integer one way only, so its text is its value. Of duplicate keys the last one counts, as in `serde_json`.
+/// the same): JSON spells an integer one way only, so its text is its value. Of
+/// duplicate keys the last one counts, as in `serde_json`.
 ///
 /// # Errors
 ///
