@@ -31,6 +31,15 @@ use futures_util::{StreamExt, stream};
 
 use org_change_core::Outgoing;
 
+/// On a FIFO queue, the most changes of one unit in one request that go one per call
+/// ([`Limits::one_per_unit`]): 20 calls one after another take about 1 s at SQS's
+/// 20–50 ms a call, inside [`PublishPolicy::deadline`]. A unit changed more often is
+/// packed as on a standard queue, ten to a call, so that the request can still be
+/// acknowledged (300 changes one per call never would be, and the platform would give
+/// up); its changes then stay in order unless SQS refuses one entry of a call and
+/// stores a later one of the same unit from it.
+pub const MAX_CHANGES_ONE_PER_CALL: usize = 20;
+
 /// SQS accepts at most ten entries per `SendMessageBatch`.
 pub const MAX_BATCH: usize = sqs::MAX_ENTRIES;
 
@@ -50,7 +59,7 @@ pub struct Limits {
     /// At most one message of each unit (same `ordering_key`) per call: for a queue
     /// that keeps each unit in order (a FIFO queue), so that a refused entry, resent,
     /// is never overtaken by a later change of its unit stored from the same call
-    /// ([`plan`]).
+    /// (`plan`).
     pub one_per_unit: bool,
 }
 
@@ -215,7 +224,8 @@ struct TooLarge {
 /// that can never fit.
 ///
 /// A unit's messages are cut, in order, into pieces that each fit in one call (one
-/// message each with [`Limits::one_per_unit`]), and piece k goes into the k-th call
+/// message each with [`Limits::one_per_unit`], for a unit changed at most
+/// [`MAX_CHANGES_ONE_PER_CALL`] times), and piece k goes into the k-th call
 /// of a chain, which sends each call only once the one before is confirmed. The unit
 /// joins the first chain with room for each of its pieces, else starts one: units of
 /// one piece (nearly all) fill first calls, which are all sent at once.
@@ -234,17 +244,8 @@ fn plan<'a>(
         entries: limits.entries.max(1),
         ..limits
     };
-    // What one piece of a unit may hold.
-    let piece_limits = Limits {
-        entries: if limits.one_per_unit {
-            1
-        } else {
-            limits.entries
-        },
-        ..limits
-    };
-    // The units in order of first appearance, each cut into pieces, in order.
-    let mut units: Vec<Vec<Call<'a>>> = Vec::new();
+    // The units in order of first appearance, each with its messages in order.
+    let mut units: Vec<Vec<(&'a Outgoing, usize)>> = Vec::new();
     let mut unit_of: HashMap<&str, usize> = HashMap::new();
     for message in messages {
         let bytes = size(message);
@@ -259,17 +260,28 @@ fn plan<'a>(
             units.push(Vec::new());
             units.len() - 1
         });
-        let pieces = &mut units[index];
-        let room = pieces
-            .last()
-            .is_some_and(|piece| piece.has_room(piece_limits, 1, bytes));
-        if !room {
-            pieces.push(Call::new());
-        }
-        if let Some(piece) = pieces.last_mut() {
-            piece.push(message, bytes);
-        }
+        units[index].push((message, bytes));
     }
+    // Each unit cut, in order, into pieces of what one call may hold of it.
+    let units = units.into_iter().map(|unit| {
+        let one_per_call = limits.one_per_unit && unit.len() <= MAX_CHANGES_ONE_PER_CALL;
+        let piece_limits = Limits {
+            entries: if one_per_call { 1 } else { limits.entries },
+            ..limits
+        };
+        let mut pieces: Vec<Call<'a>> = Vec::new();
+        for (message, bytes) in unit {
+            match pieces.last_mut() {
+                Some(piece) if piece.has_room(piece_limits, 1, bytes) => piece.push(message, bytes),
+                _ => {
+                    let mut piece = Call::new();
+                    piece.push(message, bytes);
+                    pieces.push(piece);
+                }
+            }
+        }
+        pieces
+    });
 
     let mut chains: Vec<Vec<Call<'a>>> = Vec::new();
     for pieces in units {
@@ -810,6 +822,21 @@ mod tests {
         calls[0].extend([18, 19]);
         assert_eq!(planned(&units, Limits::SQS_FIFO), [calls]);
 
+        // Up to MAX_CHANGES_ONE_PER_CALL changes one per call; a unit changed more
+        // often is packed ten to a call, or the request could never be acknowledged.
+        let most = vec![0; MAX_CHANGES_ONE_PER_CALL];
+        assert_eq!(
+            planned(&most, Limits::SQS_FIFO),
+            [(0..MAX_CHANGES_ONE_PER_CALL)
+                .map(|k| vec![k])
+                .collect::<Vec<_>>()]
+        );
+        let more = vec![0; MAX_CHANGES_ONE_PER_CALL + 1];
+        assert_eq!(
+            planned(&more, Limits::SQS_FIFO),
+            planned(&more, Limits::SQS)
+        );
+
         // Units changed once go ten to a call, as on a standard queue.
         let units: Vec<usize> = (0..23).collect();
         assert_eq!(
@@ -817,6 +844,27 @@ mod tests {
             planned(&units, Limits::SQS)
         );
         assert_eq!(planned(&units, Limits::SQS).len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn on_a_fifo_queue_a_unit_changed_300_times_is_still_acknowledged_in_time() {
+        // One call per change would take 300 × 30 ms, past the 2.5 s deadline on
+        // every retry; ten to a call, 30 calls take 0.9 s.
+        let queue = ScriptedQueue {
+            limits: Some(Limits::SQS_FIFO),
+            ..ScriptedQueue::slow(|_| Duration::from_millis(30))
+        };
+        let units = vec![0; 300];
+        let policy = PublishPolicy {
+            deadline: PublishPolicy::default().deadline,
+            ..FAST
+        };
+        assert_eq!(
+            publish(&queue, feilian(&units, 1).messages(), policy).await,
+            Ok(300)
+        );
+        assert_eq!(queue.calls().len(), 30);
+        assert_units_in_order(&queue, &units);
     }
 
     #[tokio::test]
