@@ -563,7 +563,8 @@ async fn a_signed_feishu_request_inside_the_window_is_accepted_in_both_schemas()
 }
 
 #[tokio::test]
-async fn an_encrypted_feilian_event_inside_the_window_or_without_a_time_is_accepted() {
+async fn an_encrypted_feilian_event_inside_the_window_is_accepted_and_one_without_a_time_is_stale()
+{
     let Setup { client, queue } = setup(false).await;
     let mut app = encrypted_app(&client, &queue);
     app.clock = frozen_clock;
@@ -572,18 +573,31 @@ async fn an_encrypted_feilian_event_inside_the_window_or_without_a_time_is_accep
         let answer = send(&app, &feilian_encrypted(&dated(&sample, millis))).await;
         assert_eq!(answer.status, 200, "{millis}: {}", answer.body);
     }
-    // Absent or unreadable: accepted (and logged at WARN, `http::tests`).
+    // Absent or unreadable: refused, since a replayer can rename the key through the
+    // IV (`docs/protocol.md`, "Replay window").
     let mut envelope: Value = serde_json::from_str(&sample).unwrap();
     envelope["header"]["create_time"] = json!("not a time");
     let answer = send(&app, &feilian_encrypted(&envelope.to_string())).await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    assert_eq!(answer.json()["error"], "stale_request");
+    let message = answer.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("not Unix milliseconds"), "{message}");
     envelope["header"]
         .as_object_mut()
         .unwrap()
         .remove("create_time");
     let answer = send(&app, &feilian_encrypted(&envelope.to_string())).await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(drain(&client, &queue).await.len(), 5);
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    assert_eq!(answer.json()["error"], "stale_request");
+    let message = answer.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("no header.create_time"), "{message}");
+    assert_eq!(drain(&client, &queue).await.len(), 3);
 }
 
 #[tokio::test]

@@ -28,8 +28,8 @@ use crate::queue::{PublishPolicy, Queue, publish};
 use metrics::{Counts, Outcome};
 use org_change_core::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use org_change_core::{
-    Credentials, Delivery, EndpointId, EventRef, Inbound, Quarantine, Rejection, SignatureHeaders,
-    Source, receive,
+    Credentials, Delivery, EndpointId, Inbound, Quarantine, Rejection, SignatureHeaders, Source,
+    receive,
 };
 use reply::{Failure, Handled};
 
@@ -223,11 +223,6 @@ async fn process<Q: Queue>(
             debug_cause(id, &rejection);
             Failure::Rejected(rejection)
         })?;
-    if let Delivery::Changes(batch) = &delivery {
-        warn_unchecked_time(id, batch.event());
-    } else if let Delivery::Ignored(event) = &delivery {
-        warn_unchecked_time(id, event);
-    }
     match delivery {
         Delivery::Challenge(challenge) => Ok(Handled::Challenge {
             challenge,
@@ -285,23 +280,6 @@ fn debug_cause(endpoint: &EndpointId, rejection: &Rejection) {
             endpoint = endpoint.as_str(),
             cause,
             "undecryptable"
-        );
-    }
-}
-
-/// An accepted Feilian event whose `header.create_time` is absent or unreadable, so
-/// that the replay window could not be applied: allowed (the platform documents the
-/// field, but not every sender has been seen), and logged so that it is noticed
-/// (`docs/protocol.md`, "Replay window").
-fn warn_unchecked_time(endpoint: &EndpointId, event: &EventRef) {
-    if let Some(unchecked) = event.unchecked_time {
-        tracing::warn!(
-            source = endpoint.source().as_str(),
-            endpoint = endpoint.as_str(),
-            event_type = event.event_type.as_str(),
-            event_id = event.event_id.as_str(),
-            create_time = unchecked.as_str(),
-            "replay window not applied: header.create_time is absent or unreadable"
         );
     }
 }
@@ -443,7 +421,6 @@ mod tests {
     use lambda_http::tracing::subscriber;
 
     use super::*;
-    use org_change_core::UncheckedTime;
 
     /// A log sink for one test.
     #[derive(Clone, Default)]
@@ -476,43 +453,6 @@ mod tests {
 
     fn feilian() -> EndpointId {
         EndpointId::parse("feilian/sub").expect("an endpoint id")
-    }
-
-    fn event(unchecked_time: Option<UncheckedTime>) -> EventRef {
-        EventRef {
-            event_type: "department.v1.update".into(),
-            event_id: "f1a0c3d4".into(),
-            unchecked_time,
-            credentials: Credentials::Current,
-        }
-    }
-
-    #[test]
-    fn an_event_whose_time_could_not_be_checked_is_logged_at_warn_with_its_id_and_type() {
-        for (unchecked, name) in [
-            (UncheckedTime::Absent, "absent"),
-            (UncheckedTime::Unreadable, "unreadable"),
-        ] {
-            let log = logged(tracing::Level::WARN, || {
-                warn_unchecked_time(&feilian(), &event(Some(unchecked)));
-            });
-            assert_eq!(log.lines().count(), 1, "{log}");
-            for part in [
-                "WARN",
-                "replay window not applied",
-                "source=\"feilian\"",
-                "endpoint=\"feilian/sub\"",
-                "event_type=\"department.v1.update\"",
-                "event_id=\"f1a0c3d4\"",
-                &format!("create_time=\"{name}\""),
-            ] {
-                assert!(log.contains(part), "{part}: {log}");
-            }
-        }
-        let log = logged(tracing::Level::TRACE, || {
-            warn_unchecked_time(&feilian(), &event(None));
-        });
-        assert_eq!(log, "");
     }
 
     thread_local! {

@@ -10,7 +10,6 @@ use serde_json::value::RawValue;
 
 use crate::endpoint::Credentials;
 use crate::snapshot::Text;
-use crate::window::UncheckedTime;
 use crate::{Action, Entity, Rejection};
 
 /// A parsed, not yet authenticated, request.
@@ -44,9 +43,6 @@ pub struct EventRef {
     pub event_type: String,
     /// The platform's event id (`header.event_id`; Feishu schema 1.0: `uuid`).
     pub event_id: String,
-    /// Set when the replay window applies to this event (Feilian with an Encrypt
-    /// Key) but could not be checked, and why; the adapter logs it.
-    pub unchecked_time: Option<UncheckedTime>,
     /// Which of the endpoint's pairs of secrets authenticated the request (the
     /// previous one during a rotation); the adapter logs it and counts it.
     pub credentials: Credentials,
@@ -67,7 +63,6 @@ impl Event<'_> {
         EventRef {
             event_type: self.event_type.clone().into_owned(),
             event_id: self.event_id.clone().into_owned(),
-            unchecked_time: None,
             credentials: Credentials::Current,
         }
     }

@@ -86,7 +86,7 @@ pub use secret::{EncryptKey, VerificationToken};
 pub use signature::SignatureHeaders;
 pub use timestamp::occurred_at;
 pub use verified::Verified;
-pub use window::{ReplayWindow, UncheckedTime};
+pub use window::ReplayWindow;
 
 /// Every event type the relay relays, per source, with the change it reports.
 pub fn event_types(source: Source) -> &'static [(&'static str, Entity, Action)] {

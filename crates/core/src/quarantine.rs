@@ -220,7 +220,6 @@ mod tests {
         EventRef {
             event_type: "corehr.department.updated_v2".into(),
             event_id: "ev-1".into(),
-            unchecked_time: None,
             credentials: crate::Credentials::Current,
         }
     }

@@ -38,7 +38,7 @@ use crate::quarantine::Quarantine;
 use crate::snapshot::{NotOneString, is_object, string_member};
 use crate::timestamp::raw_unix_millis;
 use crate::verified::{Signature, Verified, matching_pair, verify_event};
-use crate::window::{ReplayWindow, UncheckedTime};
+use crate::window::{ReplayWindow, Staleness};
 use crate::{EncryptKey, Rejection, SignatureHeaders, Source, VerificationToken, cipher};
 
 /// A request as it arrived: the raw body bytes and the signature headers, if all
@@ -496,36 +496,30 @@ fn open<P: Platform>(
         }),
         Envelope::Event(event) => {
             let (event, credentials) = verify_event(endpoint.id(), tokens, event, signature)?;
-            let unchecked_time = match window {
-                Some((window, now)) => check_create_time(P::SOURCE, &event, window, now)?,
-                None => None,
-            };
-            deliver::<P>(endpoint, text, &event, unchecked_time, credentials)
+            if let Some((window, now)) = window {
+                check_create_time(&event, window, now).map_err(|staleness| {
+                    Rejection::StaleRequest {
+                        platform: P::SOURCE,
+                        staleness,
+                    }
+                })?;
+            }
+            deliver::<P>(endpoint, text, &event, credentials)
         }
     }
 }
 
-/// Applies the replay window to a verified event's `header.create_time`; an absent
-/// or unreadable time is let through and reported.
+/// Applies the replay window to a verified event's `header.create_time`, which must
+/// be there and readable: a check that passed on an absent time could be switched
+/// off through the IV (`docs/protocol.md`, "Replay window").
 fn check_create_time(
-    source: Source,
     event: &Verified<'_, crate::envelope::Event<'_>>,
     window: ReplayWindow,
     now: SystemTime,
-) -> Result<Option<UncheckedTime>, Rejection> {
-    let Some(raw) = event.create_time else {
-        return Ok(Some(UncheckedTime::Absent));
-    };
-    let Some(millis) = raw_unix_millis(raw) else {
-        return Ok(Some(UncheckedTime::Unreadable));
-    };
-    window
-        .check_unix_millis(millis, now)
-        .map_err(|staleness| Rejection::StaleRequest {
-            platform: source,
-            staleness,
-        })?;
-    Ok(None)
+) -> Result<(), Staleness> {
+    let raw = event.create_time.ok_or(Staleness::MissingTime)?;
+    let millis = raw_unix_millis(raw).ok_or(Staleness::UnreadableTime)?;
+    window.check_unix_millis(millis, now)
 }
 
 /// Why a change whose entity id is `""` is refused.
@@ -538,11 +532,9 @@ fn deliver<P: Platform>(
     endpoint: &Endpoint,
     text: &str,
     event: &Verified<'_, crate::envelope::Event<'_>>,
-    unchecked_time: Option<UncheckedTime>,
     credentials: Credentials,
 ) -> Result<Delivery, Rejection> {
     let event_ref = EventRef {
-        unchecked_time,
         credentials,
         ..event.event_ref()
     };
@@ -929,8 +921,7 @@ mod tests {
         enqueued(run(&plain, &body, Some(headers)));
         // Feilian without a key: a plaintext time can be rewritten by whoever replays it.
         let body = feilian(Some(json!("1000"))).to_string();
-        let batch = enqueued(run(&endpoint(Source::Feilian, false), &body, None));
-        assert_eq!(batch.event().unchecked_time, None);
+        enqueued(run(&endpoint(Source::Feilian, false), &body, None));
     }
 
     #[test]
@@ -973,8 +964,7 @@ mod tests {
             )
         };
         for accepted in [0, -86_399_000, 299_000] {
-            let batch = enqueued(send(Some(millis(accepted))));
-            assert_eq!(batch.event().unchecked_time, None, "{accepted}");
+            enqueued(send(Some(millis(accepted))));
         }
         assert!(matches!(
             stale(send(Some(millis(-30 * 86_400_000)))),
@@ -1003,7 +993,7 @@ mod tests {
     }
 
     #[test]
-    fn an_absent_or_unreadable_feilian_time_is_accepted_and_reported() {
+    fn an_encrypted_feilian_event_without_a_readable_time_is_stale() {
         let endpoint = endpoint(Source::Feilian, true);
         let send = |create_time| {
             run(
@@ -1014,25 +1004,53 @@ mod tests {
         };
         // `null` reads as absent.
         for absent in [None, Some(json!(null))] {
-            let batch = enqueued(send(absent));
-            assert_eq!(batch.event().unchecked_time, Some(UncheckedTime::Absent));
+            assert_eq!(stale(send(absent)), Staleness::MissingTime);
         }
         for unreadable in [json!("soon"), json!(""), json!("-1"), json!(true)] {
-            let batch = enqueued(send(Some(unreadable.clone())));
             assert_eq!(
-                batch.event().unchecked_time,
-                Some(UncheckedTime::Unreadable),
+                stale(send(Some(unreadable.clone()))),
+                Staleness::UnreadableTime,
                 "{unreadable}"
             );
         }
+        // An unknown event type is refused too, not acknowledged.
         let mut other = feilian(None);
         other["header"]["event_type"] = json!("user.v1.create");
-        match run(&endpoint, &encrypted(other.to_string().as_bytes()), None) {
-            Ok(Delivery::Ignored(event)) => {
-                assert_eq!(event.unchecked_time, Some(UncheckedTime::Absent));
-            }
-            other => panic!("expected ignored, got {other:?}"),
+        let body = encrypted(other.to_string().as_bytes());
+        assert_eq!(stale(run(&endpoint, &body, None)), Staleness::MissingTime);
+        let message = Rejection::StaleRequest {
+            platform: Source::Feilian,
+            staleness: Staleness::MissingTime,
         }
+        .to_string();
+        assert!(message.contains("no header.create_time"), "{message}");
+    }
+
+    #[test]
+    fn a_capture_whose_time_key_is_renamed_through_the_iv_stays_stale() {
+        // A sender that writes the header's create_time first puts the key's name in
+        // block 1, which the IV rewrites without garbling anything.
+        let plaintext = format!(
+            r#"{{"header":{{"create_time":"{}","event_id":"f1","token":"{TOKEN}","event_type":"department.v1.update","app_id":"a"}},"schema":"1.0","data":{{"events":[{{"object":{{"open_id":"od_1"}},"updated_fields":["name"]}}]}}}}"#,
+            (NOW - 25 * 3600) * 1000
+        );
+        assert_eq!(&plaintext[..16], r#"{"header":{"crea"#);
+        let endpoint = endpoint(Source::Feilian, true);
+        let captured = sealed(plaintext.as_bytes());
+        let body = json!({ "encrypt": captured }).to_string();
+        assert!(matches!(
+            stale(run(&endpoint, &body, None)),
+            Staleness::TooOld { .. }
+        ));
+        // `crea` -> `xrea`: the IV's byte 12 flips `c` into `x`.
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut raw = base64::Engine::decode(&engine, &captured).unwrap();
+        raw[12] ^= b'c' ^ b'x';
+        let rewritten = json!({ "encrypt": base64::Engine::encode(&engine, &raw) }).to_string();
+        assert_eq!(
+            stale(run(&endpoint, &rewritten, None)),
+            Staleness::MissingTime
+        );
     }
 
     /// Every body whose ciphertext was not authenticated and does not become the

@@ -8,7 +8,8 @@
 //! - Feishu with an Encrypt Key: `X-Lark-Request-Timestamp`, after the signature
 //!   (which covers it) matched;
 //! - Feilian with an Encrypt Key: `header.create_time` inside the decrypted envelope,
-//!   after the token matched.
+//!   after the token matched. It must be there: CBC lets a replayer rewrite the
+//!   first block through the IV, and so rename the key.
 //!
 //! Without a key nothing but the token is authenticated, and a plaintext time can be
 //! rewritten by whoever replays the request: there is nothing to check. The URL
@@ -71,29 +72,15 @@ pub enum Staleness {
         /// How far ahead, in whole seconds.
         ahead_seconds: u64,
     },
-}
-
-/// Why the replay window could not be applied to an encrypted Feilian event: its
-/// `header.create_time` is absent or not a time. Such an event is still accepted
-/// (Feilian documents the field, but not every sender has been seen), and the adapter
-/// logs that the window was not applied (`docs/protocol.md`, "Replay window").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UncheckedTime {
-    /// `header.create_time` is absent.
-    Absent,
-    /// `header.create_time` is not a time in any shape the relay reads
-    /// ([`occurred_at`](crate::occurred_at) describes them).
-    Unreadable,
-}
-
-impl UncheckedTime {
-    /// A stable name for logs: `absent` or `unreadable`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UncheckedTime::Absent => "absent",
-            UncheckedTime::Unreadable => "unreadable",
-        }
-    }
+    /// An encrypted Feilian event without `header.create_time`. Whoever holds a
+    /// captured request can rename that key through the IV, so its absence is
+    /// refused, not trusted (`docs/protocol.md`, "Replay window").
+    #[error("has no header.create_time, so its age cannot be checked")]
+    MissingTime,
+    /// An encrypted Feilian event whose `header.create_time` is not a time
+    /// ([`occurred_at`](crate::occurred_at) lists the shapes read).
+    #[error("has a header.create_time that is not Unix milliseconds, so its age cannot be checked")]
+    UnreadableTime,
 }
 
 impl ReplayWindow {
