@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use org_change_core::window::DEFAULT_MAX_AGE;
 use org_change_core::{
-    EncryptKey, Endpoint, EndpointId, ReplayWindow, Setting, Source, VerificationToken,
+    EncryptKey, Endpoint, EndpointId, GroupBy, ReplayWindow, Setting, Source, VerificationToken,
 };
 
 pub use endpoints::{ENDPOINTS_VAR, MAX_PREVIOUS_VALIDITY, setting_place};
@@ -81,6 +81,9 @@ pub struct QueueConfig {
     pub url: String,
     /// A queue URL ending in `.fifo` is a FIFO queue.
     pub fifo: bool,
+    /// How a FIFO queue groups messages (`FIFO_GROUP_BY`); a standard queue keeps no
+    /// order and ignores it.
+    pub group_by: GroupBy,
     /// `DelaySeconds` for every message (standard queues only).
     pub delay: Option<Duration>,
 }
@@ -206,12 +209,24 @@ impl Config {
             .map(|value| parse_delay(&value, fifo))
             .transpose()?;
 
+        let group_by = match get("FIFO_GROUP_BY").as_deref().map(str::trim) {
+            None | Some("tenant") => GroupBy::Tenant,
+            Some("unit") => GroupBy::Unit,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    var: "FIFO_GROUP_BY",
+                    reason: format!("{other:?} is not \"tenant\" or \"unit\""),
+                });
+            }
+        };
+
         let quarantine = get("QUARANTINE_QUEUE_URL")
             .map(|url| {
                 let fifo = queue_name("QUARANTINE_QUEUE_URL", &url)?.ends_with(".fifo");
                 Ok::<_, ConfigError>(QueueConfig {
                     url,
                     fifo,
+                    group_by: GroupBy::Unit,
                     delay: None,
                 })
             })
@@ -304,7 +319,12 @@ impl Config {
         };
 
         Ok(Self {
-            queue: QueueConfig { url, fifo, delay },
+            queue: QueueConfig {
+                url,
+                fifo,
+                group_by,
+                delay,
+            },
             quarantine,
             endpoints,
             feilian_challenge_reply,
@@ -530,6 +550,7 @@ mod tests {
             QueueConfig {
                 url: QUEUE.into(),
                 fifo: false,
+                group_by: GroupBy::Tenant,
                 delay: None
             }
         );
@@ -560,6 +581,7 @@ mod tests {
             Some(QueueConfig {
                 url: quarantine.into(),
                 fifo: false,
+                group_by: GroupBy::Unit,
                 delay: None
             })
         );

@@ -537,3 +537,45 @@ async fn named_endpoints_and_previous_pairs_come_from_the_secret() {
     .expect_err("refused");
     assert!(err.to_string().starts_with("ENDPOINTS is invalid"), "{err}");
 }
+
+#[tokio::test]
+async fn one_event_id_at_two_endpoints_is_two_messages_and_a_retry_at_one_is_dropped() {
+    // FIFO deduplicates on the message id, which names a named endpoint.
+    let setup = setup(true).await;
+    let app = multi_app(&setup);
+    let plaintext = dated(&sample("feilian/department.v1.update.json"), now_millis());
+    let to = |path: &str, token: &str, key: &str| {
+        HttpRequest::post(path, encrypt(key, &with_token(&plaintext, token)))
+    };
+    for request in [
+        to("/feilian", FEILIAN_TOKEN, FEILIAN_KEY),
+        to("/feilian/subsidiary", SUB_TOKEN, SUB_KEY),
+        to("/feilian/subsidiary", SUB_TOKEN, SUB_KEY),
+    ] {
+        let answer = send(&app, &request).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let event_id = serde_json::from_str::<Value>(&plaintext).expect("JSON")["header"]["event_id"]
+        .as_str()
+        .expect("an event id")
+        .to_owned();
+    let received = drain(&setup.client, &setup.queue).await;
+    let ids: Vec<(&str, Option<&str>)> = received
+        .iter()
+        .map(|m| {
+            (
+                m.body["id"].as_str().unwrap_or_default(),
+                m.dedup_id.as_deref(),
+            )
+        })
+        .collect();
+    let default = format!("feilian:{event_id}:0");
+    let named = format!("feilian/subsidiary:{event_id}:0");
+    assert_eq!(
+        ids,
+        [
+            (default.as_str(), Some(default.as_str())),
+            (named.as_str(), Some(named.as_str())),
+        ]
+    );
+}

@@ -17,8 +17,20 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{Value, json};
 
-const STANDARD: bool = false;
-const FIFO: bool = true;
+/// The queue a scenario runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Standard,
+    /// A FIFO queue, and its `FIFO_GROUP_BY`.
+    Fifo(&'static str),
+}
+
+const STANDARD: Kind = Kind::Standard;
+/// By unit, a request's changes to three departments share one call, which is what
+/// most FIFO scenarios fault.
+const FIFO: Kind = Kind::Fifo("unit");
+/// By tenant (the default), they go one call after another.
+const FIFO_BY_TENANT: Kind = Kind::Fifo("tenant");
 
 /// A request, and the ids of the messages it must put on the queue.
 struct Request {
@@ -138,11 +150,16 @@ impl Outcome {
 /// Sends `request` to the relay, whose SQS client talks to a fault proxy playing
 /// `scenario`, in front of a new queue; then reads back everything on the queue.
 /// Every scenario goes through here, and so through [`assert_promise_kept`].
-async fn run(scenario: Value, fifo: bool, request: &Request) -> Outcome {
+async fn run(scenario: Value, kind: Kind, request: &Request) -> Outcome {
     let proxy = FaultProxy::start(&scenario);
     let direct = sqs_client(&moto_endpoint()).await;
-    let queue = create_queue(&direct, fifo).await;
-    let app = encrypted_app(&proxy.relay_client().await, &queue);
+    let queue = create_queue(&direct, kind != STANDARD).await;
+    let mut vars = vec![("QUEUE_URL", queue.as_str())];
+    vars.extend(SECRETS);
+    if let Kind::Fifo(group_by) = kind {
+        vars.push(("FIFO_GROUP_BY", group_by));
+    }
+    let app = app(&proxy.relay_client().await, &vars);
 
     let started = Instant::now();
     let answer = send(&app, &request.http).await;
@@ -405,6 +422,30 @@ async fn on_a_fifo_queue_a_refused_change_is_resent_before_the_next_change_of_it
 }
 
 #[tokio::test]
+async fn on_a_fifo_queue_by_tenant_a_refused_change_is_resent_before_the_next_department() {
+    // Three departments of one tenant: by tenant each change goes in a call of its
+    // own, so #0, refused and resent, is stored before #1 is sent.
+    let request = feilian(3);
+    let outcome = run(
+        first(1, refused(request.select(&[0]), false)),
+        FIFO_BY_TENANT,
+        &request,
+    )
+    .await;
+    outcome.expect(200, "", &request.each(1), 4);
+    let calls: Vec<Vec<&str>> = (1..=4).map(|n| outcome.sent(n)).collect();
+    assert_eq!(
+        calls,
+        [
+            [request.id(0)],
+            [request.id(0)],
+            [request.id(1)],
+            [request.id(2)]
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_retryable_failed_entry_every_time_gets_503_after_three_attempts() {
     let request = feilian(3);
     let outcome = run(
@@ -636,12 +677,12 @@ async fn every_answer_half_a_second_late_three_batches_still_get_200() {
 /// 2 s, so 503 at about 2 s. The third attempt starts at 1.8 to 1.95 s and may not
 /// reach SQS before the operation is cut: the batch is on a standard queue once per
 /// attempt that reached it, two or three times.
-async fn every_answer_late(delay: f64, fifo: bool) {
+async fn every_answer_late(delay: f64, kind: Kind) {
     let request = feilian(3);
-    let outcome = run(always(json!({ "delay": delay })), fifo, &request).await;
+    let outcome = run(always(json!({ "delay": delay })), kind, &request).await;
     let attempts = outcome.forwarded();
     assert!((2..=3).contains(&attempts), "{outcome:#?}");
-    let copies = if fifo { 1 } else { attempts };
+    let copies = if kind == STANDARD { attempts } else { 1 };
     outcome.expect(503, "enqueue_failed", &request.each(copies), attempts);
     assert!(
         outcome.elapsed >= Duration::from_millis(1900),

@@ -5,8 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use aws_sdk_sqs::Client;
 use common::*;
 use org_change_core::{EncryptKey, cipher};
+use org_change_relay::http::App;
+use org_change_relay::queue::sqs::SqsQueue;
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -386,7 +389,7 @@ async fn a_feilian_request_with_several_entries_enqueues_each_in_order() {
 #[tokio::test]
 async fn fifo_groups_by_unit_and_drops_a_retried_event() {
     let Setup { client, queue } = setup(true).await;
-    let app = encrypted_app(&client, &queue);
+    let app = grouped_app(&client, &queue, "unit");
     let plaintext = sample("feishu/corehr.department.updated_v2.json");
     // The platform retries with the same event_id, possibly with a fresh signature.
     for _ in 0..2 {
@@ -415,6 +418,59 @@ async fn fifo_groups_by_unit_and_drops_a_retried_event() {
             (
                 Some("feilian:897957767eda448e9e3c53c6a51dxxxx:department:od_Ef56Gh78xxxx"),
                 Some("feilian:f1a0c3d4-5b6e-4f70-8a9b-0c1d2e3fxxxx:1")
+            ),
+        ]
+    );
+}
+
+/// The relay with the test secrets, on a FIFO `queue` grouped by `group_by`.
+fn grouped_app(client: &Client, queue: &str, group_by: &str) -> App<SqsQueue> {
+    let mut vars = vec![("QUEUE_URL", queue), ("FIFO_GROUP_BY", group_by)];
+    vars.extend(SECRETS);
+    app(client, &vars)
+}
+
+#[tokio::test]
+async fn fifo_groups_by_tenant_by_default_so_a_parent_comes_before_its_child() {
+    let Setup { client, queue } = setup(true).await;
+    let app = encrypted_app(&client, &queue);
+    let department = |event_type: &str, event_id: &str, department: &str| {
+        let event =
+            format!(r#"{{"department_id":"{department}","field_changes":["superior_org"]}}"#);
+        feishu_event(&feishu_envelope(event_type, event_id, &event))
+    };
+    for request in [
+        department("corehr.department.created_v2", "ev-p", "P"),
+        department("corehr.department.created_v2", "ev-c", "C"),
+        department("corehr.department.updated_v2", "ev-cu", "C"),
+    ] {
+        assert_eq!(send(&app, &request).await.status, 200);
+    }
+    let received = drain(&client, &queue).await;
+    let order: Vec<(&str, Option<&str>, Option<&str>)> = received
+        .iter()
+        .map(|m| {
+            let id = m.body["id"].as_str().unwrap_or_default();
+            (id, m.group_id.as_deref(), m.dedup_id.as_deref())
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (
+                "feishu:ev-p",
+                Some("feishu:2ca1d211f64f6438"),
+                Some("feishu:ev-p")
+            ),
+            (
+                "feishu:ev-c",
+                Some("feishu:2ca1d211f64f6438"),
+                Some("feishu:ev-c")
+            ),
+            (
+                "feishu:ev-cu",
+                Some("feishu:2ca1d211f64f6438"),
+                Some("feishu:ev-cu")
             ),
         ]
     );
@@ -754,7 +810,7 @@ async fn a_name_with_a_lone_surrogate_is_relayed_byte_for_byte_not_refused() {
 #[tokio::test]
 async fn ids_with_lone_surrogates_become_their_escapes_in_the_message_and_the_fifo_ids() {
     let Setup { client, queue } = setup(true).await;
-    let app = encrypted_app(&client, &queue);
+    let app = grouped_app(&client, &queue, "unit");
     let event = r#"{"department_id":"70437117741593411\ud83d","field_changes":["name"]}"#;
     let plaintext = feishu_envelope("corehr.department.updated_v2", r"5e3702a8\udc00", event);
     let answer = send(&app, &feishu_event(&plaintext)).await;
@@ -788,7 +844,8 @@ async fn names_with_characters_sqs_refuses_are_escaped_in_the_body() {
     // requires it), and a lone surrogate, in a snapshot and in an id.
     let name = "A\u{fffe}B\u{ffff}C\u{0}D\u{1f}";
     let object = json!({"open_id": "od_\u{ffff}1", "parent_id": "od_rYKNJJZDabcd", "name": name});
-    let old_object = json!({"open_id": "od_\u{ffff}1", "name": "old"});
+    let old_object =
+        json!({"open_id": "od_\u{ffff}1", "parent_id": "od_rYKNJJZDabcd", "name": "old"});
     let plaintext = json!({
         "schema": "1.0",
         "header": {"event_id": "e09288e2-a1b3-4b38-84a8-3c6737250002", "token": FEILIAN_TOKEN, "create_time": "1740385174957", "event_type": "department.v1.update", "app_id": "cfg"},

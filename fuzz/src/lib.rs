@@ -11,8 +11,8 @@ use base64::engine::general_purpose::STANDARD;
 use org_change_core::cipher;
 use org_change_core::signature::sign;
 use org_change_core::{
-    Delivery, EncryptKey, Endpoint, Inbound, Message, Outgoing, Rejection, SignatureHeaders,
-    Source, VerificationToken, receive,
+    Delivery, EncryptKey, Endpoint, GroupBy, Inbound, Message, Outgoing, Rejection,
+    SignatureHeaders, Source, VerificationToken, receive,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -436,16 +436,17 @@ pub fn check_outgoing(source: Source, index: usize, outgoing: &Outgoing) {
     };
     assert_eq!(message.id, expected_id);
     let prefix = format!("{}:", source.as_str());
-    assert!(outgoing.ordering_key().starts_with(&prefix));
+    let unit = outgoing.ordering_key(GroupBy::Unit);
+    assert!(unit.starts_with(&prefix));
     assert!(
-        outgoing.ordering_key().ends_with(&format!(
+        unit.ends_with(&format!(
             ":{}:{}",
             message.entity.as_str(),
             message.entity_id
         )),
-        "{}",
-        outgoing.ordering_key()
+        "{unit}"
     );
+    assert!(outgoing.ordering_key(GroupBy::Tenant).starts_with(&prefix));
     if let Some(at) = &message.occurred_at {
         assert!(is_rfc3339_millis(at), "occurred_at {at:?}");
     }

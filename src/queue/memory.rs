@@ -21,7 +21,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use super::{Queue, Refusal, SendError};
-use org_change_core::Outgoing;
+use org_change_core::{GroupBy, Outgoing};
 
 /// One message the queue accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +33,8 @@ pub struct Stored {
     /// The message attributes SQS would carry ([`Outgoing::attributes`]), each a
     /// String.
     pub attributes: BTreeMap<String, String>,
-    /// [`Outgoing::ordering_key`], which a FIFO queue makes the `MessageGroupId`.
+    /// [`Outgoing::ordering_key`] by unit, which a FIFO queue grouped by unit makes
+    /// the `MessageGroupId` (this queue is a standard one).
     pub ordering_key: String,
 }
 
@@ -48,7 +49,7 @@ impl Stored {
             id: message.id().to_owned(),
             body: message.body().to_owned(),
             attributes,
-            ordering_key: message.ordering_key().to_owned(),
+            ordering_key: message.ordering_key(GroupBy::Unit).to_owned(),
         }
     }
 

@@ -29,15 +29,13 @@ use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 
-use org_change_core::Outgoing;
+use org_change_core::{GroupBy, Outgoing};
 
-/// On a FIFO queue, the most changes of one unit in one request that go one per call
-/// ([`Limits::one_per_unit`]): 20 calls one after another take about 1 s at SQS's
-/// 20–50 ms a call, inside [`PublishPolicy::deadline`]. A unit changed more often is
-/// packed as on a standard queue, ten to a call, so that the request can still be
-/// acknowledged (300 changes one per call never would be, and the platform would give
-/// up); its changes then stay in order unless SQS refuses one entry of a call and
-/// stores a later one of the same unit from it.
+/// On a FIFO queue, the most messages of one group in one request that go one per
+/// call ([`Limits::fifo`]): 20 calls in a row take about 1 s at SQS's 20–50 ms a call.
+/// A larger group is packed ten to a call, so that the request is still acknowledged
+/// in time. Its order then breaks only if SQS refuses one entry of a call and stores
+/// a later one of the same group from it.
 pub const MAX_CHANGES_ONE_PER_CALL: usize = 20;
 
 /// SQS accepts at most ten entries per `SendMessageBatch`.
@@ -56,11 +54,10 @@ pub struct Limits {
     /// Bytes per message, and per call for all its messages together, as
     /// [`Queue::payload_size`] counts them.
     pub bytes: usize,
-    /// At most one message of each unit (same `ordering_key`) per call: for a queue
-    /// that keeps each unit in order (a FIFO queue), so that a refused entry, resent,
-    /// is never overtaken by a later change of its unit stored from the same call
-    /// (`plan`).
-    pub one_per_unit: bool,
+    /// For a queue that keeps each message group in order (FIFO), how messages are
+    /// grouped. A call then holds at most one message of each group, so that a
+    /// refused entry, resent, is never overtaken by a later one of its group (`plan`).
+    pub fifo: Option<GroupBy>,
 }
 
 impl Limits {
@@ -69,14 +66,22 @@ impl Limits {
     pub const SQS: Limits = Limits {
         entries: sqs::MAX_ENTRIES,
         bytes: sqs::MAX_PAYLOAD_BYTES,
-        one_per_unit: false,
+        fifo: None,
     };
 
-    /// SQS's for a FIFO queue: one message of each unit per call.
-    pub const SQS_FIFO: Limits = Limits {
-        one_per_unit: true,
-        ..Limits::SQS
-    };
+    /// SQS's for a FIFO queue grouped `by`: one message of each group per call.
+    pub const fn sqs_fifo(by: GroupBy) -> Limits {
+        Limits {
+            fifo: Some(by),
+            ..Limits::SQS
+        }
+    }
+
+    /// The unit whose messages keep their order in `plan`: the message group on a
+    /// FIFO queue, else the changed unit.
+    fn unit_of(self, message: &Outgoing) -> &str {
+        message.ordering_key(self.fifo.unwrap_or(GroupBy::Unit))
+    }
 }
 
 /// A queue that takes messages in batches.
@@ -224,7 +229,7 @@ struct TooLarge {
 /// that can never fit.
 ///
 /// A unit's messages are cut, in order, into pieces that each fit in one call (one
-/// message each with [`Limits::one_per_unit`], for a unit changed at most
+/// message each on a FIFO queue ([`Limits::fifo`]), for a unit changed at most
 /// [`MAX_CHANGES_ONE_PER_CALL`] times), and piece k goes into the k-th call
 /// of a chain, which sends each call only once the one before is confirmed. The unit
 /// joins the first chain with room for each of its pieces, else starts one: units of
@@ -256,7 +261,7 @@ fn plan<'a>(
                 limit: limits.bytes,
             });
         }
-        let index = *unit_of.entry(message.ordering_key()).or_insert_with(|| {
+        let index = *unit_of.entry(limits.unit_of(message)).or_insert_with(|| {
             units.push(Vec::new());
             units.len() - 1
         });
@@ -264,7 +269,7 @@ fn plan<'a>(
     }
     // Each unit cut, in order, into pieces of what one call may hold of it.
     let units = units.into_iter().map(|unit| {
-        let one_per_call = limits.one_per_unit && unit.len() <= MAX_CHANGES_ONE_PER_CALL;
+        let one_per_call = limits.fifo.is_some() && unit.len() <= MAX_CHANGES_ONE_PER_CALL;
         let piece_limits = Limits {
             entries: if one_per_call { 1 } else { limits.entries },
             ..limits
@@ -820,27 +825,27 @@ mod tests {
         let units: Vec<usize> = [vec![0; 9], vec![1; 9], vec![2], vec![3]].concat();
         let mut calls: Vec<Vec<usize>> = (0..9).map(|k| vec![k, 9 + k]).collect();
         calls[0].extend([18, 19]);
-        assert_eq!(planned(&units, Limits::SQS_FIFO), [calls]);
+        assert_eq!(planned(&units, Limits::sqs_fifo(GroupBy::Unit)), [calls]);
 
         // Up to MAX_CHANGES_ONE_PER_CALL changes one per call; a unit changed more
         // often is packed ten to a call, or the request could never be acknowledged.
         let most = vec![0; MAX_CHANGES_ONE_PER_CALL];
         assert_eq!(
-            planned(&most, Limits::SQS_FIFO),
+            planned(&most, Limits::sqs_fifo(GroupBy::Unit)),
             [(0..MAX_CHANGES_ONE_PER_CALL)
                 .map(|k| vec![k])
                 .collect::<Vec<_>>()]
         );
         let more = vec![0; MAX_CHANGES_ONE_PER_CALL + 1];
         assert_eq!(
-            planned(&more, Limits::SQS_FIFO),
+            planned(&more, Limits::sqs_fifo(GroupBy::Unit)),
             planned(&more, Limits::SQS)
         );
 
         // Units changed once go ten to a call, as on a standard queue.
         let units: Vec<usize> = (0..23).collect();
         assert_eq!(
-            planned(&units, Limits::SQS_FIFO),
+            planned(&units, Limits::sqs_fifo(GroupBy::Unit)),
             planned(&units, Limits::SQS)
         );
         assert_eq!(planned(&units, Limits::SQS).len(), 3);
@@ -851,7 +856,7 @@ mod tests {
         // One call per change would take 300 × 30 ms, past the 2.5 s deadline on
         // every retry; ten to a call, 30 calls take 0.9 s.
         let queue = ScriptedQueue {
-            limits: Some(Limits::SQS_FIFO),
+            limits: Some(Limits::sqs_fifo(GroupBy::Unit)),
             ..ScriptedQueue::slow(|_| Duration::from_millis(30))
         };
         let units = vec![0; 300];
@@ -867,6 +872,48 @@ mod tests {
         assert_units_in_order(&queue, &units);
     }
 
+    #[test]
+    fn on_a_fifo_queue_grouped_by_tenant_every_unit_keeps_the_request_order() {
+        // A parent's creation, a child's creation, the child's update: three units of
+        // one tenant, one group, one call after another in the request's order.
+        let units = [0, 1, 1];
+        assert_eq!(
+            planned(&units, Limits::sqs_fifo(GroupBy::Tenant)),
+            [vec![vec![0], vec![1], vec![2]]]
+        );
+        // By unit, unit 0 and unit 1's first change go in one call, sent at once.
+        assert_eq!(
+            planned(&units, Limits::sqs_fifo(GroupBy::Unit)),
+            [vec![vec![0, 1], vec![2]]]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn on_a_fifo_queue_1000_changes_of_one_tenant_are_acknowledged_in_time_either_way() {
+        // 1,000 departments of one tenant behind 20 ms of SQS latency. By tenant: one
+        // group, ten to a call, 100 calls in a row (2 s). By unit: 100 calls, ten at once.
+        let units: Vec<usize> = (0..1000).collect();
+        let policy = PublishPolicy {
+            deadline: PublishPolicy::default().deadline,
+            ..FAST
+        };
+        for (by, in_flight) in [(GroupBy::Tenant, 1), (GroupBy::Unit, MAX_CALLS_IN_FLIGHT)] {
+            let queue = ScriptedQueue {
+                limits: Some(Limits::sqs_fifo(by)),
+                ..ScriptedQueue::slow(|_| Duration::from_millis(20))
+            };
+            let started = tokio::time::Instant::now();
+            assert_eq!(
+                publish(&queue, feilian(&units, 1).messages(), policy).await,
+                Ok(1000),
+                "{by:?}"
+            );
+            assert!(started.elapsed() < policy.deadline, "{by:?}");
+            assert_eq!(queue.calls().len(), 100, "{by:?}");
+            assert_eq!(queue.max_in_flight(), in_flight, "{by:?}");
+        }
+    }
+
     #[tokio::test]
     async fn on_a_fifo_queue_a_refused_change_is_never_overtaken_by_a_later_one_of_its_unit() {
         // SQS refuses the first change of a unit once and stores the rest of the call:
@@ -874,7 +921,7 @@ mod tests {
         // (as on a standard queue, which keeps no order anyway).
         for units in [vec![0, 0, 0], vec![0, 1, 0, 1, 2]] {
             let fifo = ScriptedQueue {
-                limits: Some(Limits::SQS_FIFO),
+                limits: Some(Limits::sqs_fifo(GroupBy::Unit)),
                 ..Default::default()
             }
             .refuse("feilian:e1:0", true, 1);

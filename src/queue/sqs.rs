@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Limits, Queue, Refusal, SendError};
 use crate::config::QueueConfig;
-use org_change_core::{ATTRIBUTE_DATA_TYPE, Outgoing};
+use org_change_core::{ATTRIBUTE_DATA_TYPE, GroupBy, Outgoing};
 
 /// SQS takes at most ten entries per `SendMessageBatch` (Amazon SQS message quotas,
 /// "Message batch":
@@ -45,6 +45,7 @@ pub struct SqsQueue {
     client: Client,
     url: String,
     fifo: bool,
+    group_by: GroupBy,
     delay_seconds: Option<i32>,
 }
 
@@ -54,6 +55,7 @@ impl SqsQueue {
             client,
             url: config.url.clone(),
             fifo: config.fifo,
+            group_by: config.group_by,
             // At most 900 (validated by `Config`), so the conversion cannot fail.
             delay_seconds: config
                 .delay
@@ -86,10 +88,10 @@ impl SqsQueue {
             .message_body(message.body())
             .set_message_attributes(Some(attributes));
         if self.fifo {
-            // Changes to one unit stay in order; a retried webhook within SQS's
+            // A group's changes stay in order; a retried webhook within SQS's
             // five-minute deduplication window is not enqueued twice.
             entry = entry
-                .message_group_id(sqs_token(message.ordering_key()))
+                .message_group_id(sqs_token(message.ordering_key(self.group_by)))
                 .message_deduplication_id(sqs_token(message.id()));
         } else {
             entry = entry.set_delay_seconds(self.delay_seconds);
@@ -102,10 +104,10 @@ impl SqsQueue {
 
 impl Queue for SqsQueue {
     /// SQS's; a FIFO queue keeps each message group in order, so a call carries at
-    /// most one message of each ([`Limits::SQS_FIFO`]).
+    /// most one message of each ([`Limits::sqs_fifo`]).
     fn limits(&self) -> Limits {
         if self.fifo {
-            Limits::SQS_FIFO
+            Limits::sqs_fifo(self.group_by)
         } else {
             Limits::SQS
         }
@@ -225,6 +227,10 @@ mod tests {
     use crate::queue::fixtures::received;
 
     fn queue(fifo: bool) -> SqsQueue {
+        grouped(fifo, GroupBy::Tenant)
+    }
+
+    fn grouped(fifo: bool, group_by: GroupBy) -> SqsQueue {
         let client = Client::from_conf(
             aws_sdk_sqs::Config::builder()
                 .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
@@ -234,6 +240,7 @@ mod tests {
         let config = QueueConfig {
             url: "https://sqs.us-east-1.amazonaws.com/123456789012/q".into(),
             fifo,
+            group_by,
             delay: None,
         };
         SqsQueue::new(client, &config)
@@ -367,9 +374,31 @@ mod tests {
     }
 
     #[test]
-    fn a_fifo_queue_takes_one_message_of_each_unit_per_call() {
-        assert_eq!(queue(true).limits(), Limits::SQS_FIFO);
-        assert_eq!(queue(false).limits(), Limits::SQS);
+    fn a_fifo_queue_takes_one_message_of_each_group_per_call() {
+        for by in [GroupBy::Tenant, GroupBy::Unit] {
+            assert_eq!(grouped(true, by).limits(), Limits::sqs_fifo(by));
+            assert_eq!(grouped(false, by).limits(), Limits::SQS);
+        }
+    }
+
+    #[test]
+    fn a_fifo_entry_takes_its_group_by_the_queues_setting() {
+        let batch = received(
+            r#"{"schema":"1.0","header":{"event_id":"e","token":"t","event_type":"department.v1.update","app_id":"a"},"data":{"events":[{"object":{"open_id":"od_1"},"updated_fields":["name"]}]}}"#,
+        );
+        let group = |queue: SqsQueue| {
+            let entry = queue.entry(0, &batch.messages()[0]).expect("an entry");
+            entry.message_group_id().map(str::to_owned)
+        };
+        assert_eq!(
+            group(grouped(true, GroupBy::Tenant)).as_deref(),
+            Some("feilian:a")
+        );
+        assert_eq!(
+            group(grouped(true, GroupBy::Unit)).as_deref(),
+            Some("feilian:a:department:od_1")
+        );
+        assert_eq!(group(grouped(false, GroupBy::Tenant)), None);
     }
 
     #[test]

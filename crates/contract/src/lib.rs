@@ -158,9 +158,11 @@ pub struct Message<'a> {
     #[cfg_attr(feature = "schema", schemars(extend("const" = SCHEMA_VERSION)))]
     pub schema_version: u32,
     /// Unique per change and stable across the platform's retries:
-    /// `feishu:<event_id>`, or `feilian:<event_id>:<index in data.events>` (one Feilian
-    /// request can carry several changes). Deduplicate on it: the platforms deliver
-    /// at least once and retry for about 7 hours, and SQS delivers at least once.
+    /// `<endpoint>:<event_id>` (`feishu:<event_id>`, `feishu/<name>:<event_id>`), or
+    /// `<endpoint>:<event_id>:<index in data.events>` for Feilian, whose requests can
+    /// carry several changes. The endpoint is part of it, so one event id sent to two
+    /// endpoints is two changes. Deduplicate on it: the platforms deliver at least
+    /// once and retry for about 7 hours, and SQS delivers at least once.
     #[cfg_attr(feature = "schema", schemars(pattern(ID_PATTERN)))]
     pub id: Cow<'a, str>,
     /// The platform the change comes from.
@@ -254,9 +256,9 @@ impl Message<'_> {
 #[cfg(feature = "schema")]
 const ENDPOINT_PATTERN: &str = "^(feishu|feilian)(/[a-z0-9][a-z0-9-]{0,39})?$";
 
-/// [`Message::id`]: `feishu:<event_id>` or `feilian:<event_id>:<index>`.
+/// [`Message::id`]: `<endpoint>:<event_id>`, and `:<index>` for Feilian.
 #[cfg(feature = "schema")]
-const ID_PATTERN: &str = "^(feishu:.*|feilian:.*:(0|[1-9][0-9]*))$";
+const ID_PATTERN: &str = "^(feishu(/[a-z0-9][a-z0-9-]{0,39})?:.*|feilian(/[a-z0-9][a-z0-9-]{0,39})?:.*:(0|[1-9][0-9]*))$";
 
 /// [`Message::occurred_at`], as `humantime::format_rfc3339_millis` writes it.
 #[cfg(feature = "schema")]

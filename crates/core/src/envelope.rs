@@ -255,7 +255,7 @@ impl<'a> Wire<'a> {
     }
 }
 
-/// The event id, which every message id (`feishu:<event_id>`, `feilian:<event_id>:<n>`)
+/// The event id, which every message id (`<endpoint>:<event_id>`, `<endpoint>:<event_id>:<n>`)
 /// and so every FIFO deduplication id is made of: `""` is no id, like an absent one
 /// (two events without one would share their messages' ids, and SQS or a consumer
 /// deduplicating on them would drop all but the first). `missing`: the error's detail.
@@ -271,7 +271,8 @@ pub(crate) fn event_id<'a>(
 /// What one change says, in our vocabulary; the header fields are added by
 /// [`Verified::message`](crate::Verified).
 pub(crate) struct Change<'a> {
-    pub id: String,
+    /// The change's place in its event's list, for a platform that sends a list.
+    pub index: Option<usize>,
     pub entity: Entity,
     pub action: Action,
     pub entity_id: Cow<'a, str>,

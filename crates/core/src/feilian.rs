@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 use crate::envelope::{Change, Envelope, Event, Object, ParseError, Wire, from_object};
 use crate::platform::Platform;
-use crate::snapshot::{self, Text, changed_fields, is_object};
+use crate::snapshot::{self, OldObject, Text, changed_fields, is_object};
 use crate::verified::Verified;
 use crate::{Action, Entity, Message, Rejection, Source};
 
@@ -51,7 +51,7 @@ impl Platform for Feilian {
             .into_iter()
             .enumerate()
             .map(|(index, Object(entry))| {
-                let change = change(event, index, entity, action, entry)
+                let change = change(index, entity, action, entry)
                     .map_err(|detail| event.malformed(detail))?;
                 Ok(event.message(Source::Feilian, change, occurred_at.clone()))
             })
@@ -89,7 +89,6 @@ pub const EVENT_TYPES: [(&str, Entity, Action); 3] = [
 ];
 
 fn change<'a>(
-    event: &Event<'a>,
     index: usize,
     entity: Entity,
     action: Action,
@@ -117,18 +116,10 @@ fn change<'a>(
     .ok_or("data.events[] has no object.open_id")?
     .into_cow();
     let listed = listed_fields(entry.update_fields, entry.updated_fields);
-    let changed_fields = changed_fields(action, listed, before, after)
+    let changed_fields = changed_fields(action, listed, before, after, OldObject::Full)
         .map_err(|_| "data.events[] snapshots must be objects")?;
     Ok(Change {
-        id: {
-            use std::fmt::Write as _;
-            // `feilian:<event_id>:<index>`, sized for an index of up to 4 digits.
-            let mut id = String::with_capacity("feilian::".len() + event.event_id.len() + 4);
-            id.push_str("feilian:");
-            id.push_str(&event.event_id);
-            let _ = write!(id, ":{index}");
-            id
-        },
+        index: Some(index),
         entity,
         action,
         entity_id,
@@ -262,6 +253,18 @@ mod tests {
         let listed =
             format!(r#"[{{"object":{new},"old_object":{OLD},"updated_fields":["name"]}}]"#);
         assert_eq!(changed_fields("department.v1.update", &listed), [["name"]]);
+    }
+
+    #[test]
+    fn an_update_without_a_list_lists_a_field_set_for_the_first_time() {
+        // A record shows a field only when it has a value: `update_time` is new.
+        let old = r#"{"open_id":"od_1","parent_id":"od_0","name":"旧部门","type":2,"seq":3}"#;
+        let new = r#"{"open_id":"od_1","parent_id":"od_0","name":"新部门","type":2,"seq":3,"update_time":1740385174}"#;
+        let events = format!(r#"[{{"object":{new},"old_object":{old}}}]"#);
+        assert_eq!(
+            changed_fields("department.v1.update", &events),
+            [["name", "update_time"]]
+        );
     }
 
     #[test]

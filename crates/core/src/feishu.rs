@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use crate::envelope::{Change, Envelope, Event, Object, ParseError, Wire, event_id, from_object};
 use crate::platform::Platform;
-use crate::snapshot::{self, Text, changed_fields, is_object};
+use crate::snapshot::{self, OldObject, Text, changed_fields, is_object};
 use crate::verified::Verified;
 use crate::{Action, Entity, Message, Rejection, Source};
 
@@ -181,12 +181,10 @@ const CONTACT_DEPARTMENT_CREATED: &str = "contact.department.created_v3";
 const CONTACT_DEPARTMENT_UPDATED: &str = "contact.department.updated_v3";
 const CONTACT_DEPARTMENT_DELETED: &str = "contact.department.deleted_v3";
 
-fn message_id(event: &Event<'_>) -> String {
-    let mut id = String::with_capacity("feishu:".len() + event.event_id.len());
-    id.push_str("feishu:");
-    id.push_str(&event.event_id);
-    id
-}
+/// A contact v3 `old_object` is partial, unless it carries the department's own ids
+/// (`docs/protocol.md`, "Changed fields").
+const CONTACT_OLD_OBJECT: OldObject =
+    OldObject::PartialUnlessItHas(&["open_department_id", "department_id"]);
 
 fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Change<'a>, Rejection> {
     let body: CorehrEvent<'a> = from_object(event.payload.get()).map_err(|_| {
@@ -211,7 +209,7 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
         .field_changes
         .map(|fields| fields.into_iter().map(Text::into_cow).collect());
     Ok(Change {
-        id: message_id(event),
+        index: None,
         entity,
         action,
         entity_id: entity_id.into_cow(),
@@ -258,10 +256,10 @@ fn contact_department<'a>(
     .map_err(|detail| event.malformed(detail))?
     .ok_or_else(|| event.malformed("event.object.open_department_id is missing"))?
     .into_cow();
-    let changed_fields = changed_fields(action, None, before, after)
+    let changed_fields = changed_fields(action, None, before, after, CONTACT_OLD_OBJECT)
         .map_err(|_| event.malformed("event.object and event.old_object must be objects"))?;
     Ok(Change {
-        id: message_id(event),
+        index: None,
         entity,
         action,
         entity_id,
@@ -310,6 +308,20 @@ mod tests {
         let event = format!(r#"{{"object":{OBJECT},"old_object":{{"order":"100"}}}}"#);
         let message = one("contact.department.updated_v3", "ev2", &event);
         assert!(message.changed_fields.is_empty());
+    }
+
+    #[test]
+    fn a_v3_update_with_a_full_old_object_lists_a_field_set_for_the_first_time() {
+        // Feishu's own sample sends the whole previous record: a first group chat.
+        let old = OBJECT.replace(r#""chat_id":"oc_5ad11d72b830411d72b836c20","#, "");
+        assert!(!old.contains("chat_id") && old.contains("open_department_id"));
+        let event = format!(r#"{{"object":{OBJECT},"old_object":{old}}}"#);
+        let message = one("contact.department.updated_v3", "ev-chat", &event);
+        assert_eq!(message.changed_fields, ["chat_id"]);
+        // Without the department's own ids it is partial: only its own keys count.
+        let event = format!(r#"{{"object":{OBJECT},"old_object":{{"name":"Platform"}}}}"#);
+        let message = one("contact.department.updated_v3", "ev-name", &event);
+        assert_eq!(message.changed_fields, ["name"]);
     }
 
     #[test]

@@ -35,7 +35,8 @@
 //! let forged = Outgoing {
 //!     id: "feishu:x".into(),
 //!     body: "{}".into(),
-//!     ordering_key: "feishu:x".into(),
+//!     tenant_group: "feishu:x".into(),
+//!     unit_group: "feishu:x".into(),
 //!     kind: todo!(),
 //! };
 //! ```
@@ -79,7 +80,7 @@ pub use endpoint::{Credentials, Endpoint, EndpointId, InvalidEndpoint};
 pub use envelope::EventRef;
 pub use error::{Rejection, Setting};
 pub use org_change_contract::{Action, Entity, Message, SCHEMA_VERSION, Source};
-pub use outgoing::{ATTRIBUTE_DATA_TYPE, Attributes, Outgoing};
+pub use outgoing::{ATTRIBUTE_DATA_TYPE, Attributes, GroupBy, Outgoing};
 pub use quarantine::{Quarantine, REDACTED};
 pub use receive::{Batch, Challenge, Delivery, Inbound, receive};
 pub use secret::{EncryptKey, VerificationToken};

@@ -19,8 +19,24 @@ pub const ATTRIBUTE_DATA_TYPE: &str = "String";
 pub struct Outgoing {
     id: String,
     body: String,
-    ordering_key: String,
+    /// The FIFO message group under [`GroupBy::Tenant`].
+    tenant_group: String,
+    /// The FIFO message group under [`GroupBy::Unit`].
+    unit_group: String,
     kind: Kind,
+}
+
+/// Which changes a FIFO queue keeps in order with one another (`FIFO_GROUP_BY`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum GroupBy {
+    /// Every change of one endpoint and tenant, in the order the relay received them.
+    /// This keeps the order the platform gives across units: a parent department's
+    /// creation before its children's (`docs/protocol.md`, "Delivery and retries").
+    #[default]
+    Tenant,
+    /// Each unit (one department or custom org) on its own: more consumers in
+    /// parallel, but only each unit's own order.
+    Unit,
 }
 
 /// What the message is, for its attributes.
@@ -59,7 +75,8 @@ impl Outgoing {
             );
         Self {
             body: sqs_body(&message),
-            ordering_key: ordering_key(&message),
+            tenant_group: tenant_group(&message),
+            unit_group: unit_group(&message),
             kind: Kind::Change {
                 source: message.source,
                 event_type,
@@ -74,13 +91,10 @@ impl Outgoing {
     /// or its summary), written as SQS text like every body.
     pub(crate) fn quarantined(quarantine: &Quarantine, body: String) -> Self {
         let event = quarantine.event();
-        let id = format!(
-            "quarantine:{}:{}",
-            quarantine.source().as_str(),
-            event.event_id
-        );
+        let id = format!("quarantine:{}:{}", quarantine.endpoint(), event.event_id);
         Self {
-            ordering_key: id.clone(),
+            tenant_group: id.clone(),
+            unit_group: id.clone(),
             id,
             body: sqs_text(body),
             kind: Kind::Quarantine {
@@ -94,8 +108,8 @@ impl Outgoing {
         }
     }
 
-    /// [`Message::id`] (`quarantine:<source>:<event_id>` for a quarantined event):
-    /// unique per change, stable across the platform's retries.
+    /// [`Message::id`] (`quarantine:<endpoint>:<event_id>` for a quarantined event):
+    /// unique per change and endpoint, stable across the platform's retries.
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -108,11 +122,15 @@ impl Outgoing {
         &self.body
     }
 
-    /// The unit whose changes must stay in order: on a FIFO queue this is the message
-    /// group, `<source>:<tenant_key or app_id>:<entity>:<entity_id>` (a quarantined
-    /// event is a group of its own).
-    pub fn ordering_key(&self) -> &str {
-        &self.ordering_key
+    /// The changes this one must stay in order with: on a FIFO queue, its message
+    /// group. [`GroupBy::Tenant`]: `<endpoint>:<tenant_key or app_id>`;
+    /// [`GroupBy::Unit`]: `<source>:<tenant_key or app_id>:<entity>:<entity_id>`. A
+    /// quarantined event is a group of its own.
+    pub fn ordering_key(&self, by: GroupBy) -> &str {
+        match by {
+            GroupBy::Tenant => &self.tenant_group,
+            GroupBy::Unit => &self.unit_group,
+        }
     }
 
     /// The message's size as a queue with typed attributes counts it (Amazon SQS:
@@ -247,29 +265,31 @@ fn sqs_attribute(text: &str) -> String {
         .collect()
 }
 
-/// `<source>:<tenant_key or app_id>:<entity>:<entity_id>` ([`Outgoing::ordering_key`]);
-/// an empty `tenant_key` is no tenant key, and the app id stands in for it.
-fn ordering_key(message: &Message<'_>) -> String {
-    let tenant = [&message.tenant_key, &message.app_id]
+/// The tenant of a message: its `tenant_key`, else its `app_id`. An empty
+/// `tenant_key` is no tenant key.
+fn tenant<'m>(message: &'m Message<'_>) -> &'m str {
+    [&message.tenant_key, &message.app_id]
         .into_iter()
         .flatten()
         .map(|text| text.as_ref())
         .find(|text| !text.is_empty())
-        .unwrap_or_default();
-    let parts = [
+        .unwrap_or_default()
+}
+
+/// `<endpoint>:<tenant>` ([`GroupBy::Tenant`]).
+fn tenant_group(message: &Message<'_>) -> String {
+    format!("{}:{}", message.endpoint_id(), tenant(message))
+}
+
+/// `<source>:<tenant>:<entity>:<entity_id>` ([`GroupBy::Unit`]).
+fn unit_group(message: &Message<'_>) -> String {
+    format!(
+        "{}:{}:{}:{}",
         message.source.as_str(),
-        tenant,
+        tenant(message),
         message.entity.as_str(),
-        &message.entity_id,
-    ];
-    let mut key = String::with_capacity(parts.iter().map(|part| part.len() + 1).sum());
-    for (index, part) in parts.into_iter().enumerate() {
-        if index > 0 {
-            key.push(':');
-        }
-        key.push_str(part);
-    }
-    key
+        message.entity_id
+    )
 }
 
 /// Whether Amazon SQS accepts `c` in a message body: `#x9 | #xA | #xD | #x20-#xD7FF |
@@ -368,17 +388,40 @@ mod tests {
 
     #[test]
     fn the_ordering_key_takes_the_app_id_where_the_tenant_key_is_absent_or_empty() {
-        let key = |tenant_key: Option<&'static str>, app_id: Option<&'static str>| {
+        let key = |by, tenant_key: Option<&'static str>, app_id: Option<&'static str>| {
             let mut message = message("d1", None, None, None);
             (message.tenant_key, message.app_id) =
                 (tenant_key.map(Cow::Borrowed), app_id.map(Cow::Borrowed));
-            Outgoing::new(message).ordering_key().to_owned()
+            Outgoing::new(message).ordering_key(by).to_owned()
         };
-        assert_eq!(key(Some("t1"), Some("cli_a")), "feishu:t1:department:d1");
-        assert_eq!(key(None, Some("cli_a")), "feishu:cli_a:department:d1");
-        assert_eq!(key(Some(""), Some("cli_a")), "feishu:cli_a:department:d1");
-        assert_eq!(key(Some(""), None), "feishu::department:d1");
-        assert_eq!(key(None, None), "feishu::department:d1");
+        let unit = |tenant_key, app_id| key(GroupBy::Unit, tenant_key, app_id);
+        assert_eq!(unit(Some("t1"), Some("cli_a")), "feishu:t1:department:d1");
+        assert_eq!(unit(None, Some("cli_a")), "feishu:cli_a:department:d1");
+        assert_eq!(unit(Some(""), Some("cli_a")), "feishu:cli_a:department:d1");
+        assert_eq!(unit(Some(""), None), "feishu::department:d1");
+        assert_eq!(unit(None, None), "feishu::department:d1");
+        let tenant = |tenant_key, app_id| key(GroupBy::Tenant, tenant_key, app_id);
+        assert_eq!(tenant(Some("t1"), Some("cli_a")), "feishu:t1");
+        assert_eq!(tenant(None, Some("cli_a")), "feishu:cli_a");
+        assert_eq!(tenant(Some(""), Some("cli_a")), "feishu:cli_a");
+        assert_eq!(tenant(None, None), "feishu:");
+    }
+
+    #[test]
+    fn the_tenant_group_names_the_endpoint_and_the_unit_group_the_unit() {
+        let mut message = message("d1", None, None, None);
+        message.endpoint = Some(Cow::Borrowed("feishu/lark-global"));
+        message.tenant_key = Some(Cow::Borrowed("t1"));
+        let outgoing = Outgoing::new(message);
+        assert_eq!(
+            outgoing.ordering_key(GroupBy::Tenant),
+            "feishu/lark-global:t1"
+        );
+        assert_eq!(
+            outgoing.ordering_key(GroupBy::Unit),
+            "feishu:t1:department:d1"
+        );
+        assert_eq!(GroupBy::default(), GroupBy::Tenant);
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl Quarantine {
     /// the decrypted envelope, `sha256` of the redacted one (lower-case hex; of the
     /// empty string when unreadable), `omitted` why the envelope is not there
     /// (`too_large`, or `unreadable`: its members could not be read, so no part of
-    /// it is kept). Its id is `quarantine:<source>:<event_id>`.
+    /// it is kept). Its id is `quarantine:<endpoint>:<event_id>`.
     pub fn outgoing(&self, max_message_bytes: usize) -> Outgoing {
         let omitted = match &self.envelope {
             // An envelope longer than the limit cannot fit: only one within it is

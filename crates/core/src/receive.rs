@@ -1571,5 +1571,29 @@ mod tests {
                 .contains(&("endpoint", "feishu/lark-global"))
         );
         assert!(!outgoing.body().contains(OLD_TOKEN), "{}", outgoing.body());
+        assert_eq!(outgoing.id(), "quarantine:feishu/lark-global:e1");
+    }
+
+    #[test]
+    fn one_event_id_at_two_endpoints_is_two_messages_and_the_default_keeps_its_id() {
+        let at = |id: &str, body: &Value| {
+            let id = crate::EndpointId::parse(id).unwrap();
+            let endpoint = Endpoint::with_id(id, VerificationToken::new(TOKEN), None);
+            let batch = enqueued(run(&endpoint, &body.to_string(), None));
+            let ids: Vec<String> = batch.messages().iter().map(|m| m.id().to_owned()).collect();
+            ids
+        };
+        let feilian = feilian(None);
+        assert_eq!(at("feilian", &feilian), ["feilian:f1:0"]);
+        assert_eq!(at("feilian/sub", &feilian), ["feilian/sub:f1:0"]);
+        assert_eq!(at("feishu", &feishu_v2()), ["feishu:e1"]);
+        assert_eq!(
+            at("feishu/lark-global", &feishu_v2()),
+            ["feishu/lark-global:e1"]
+        );
+        assert_eq!(
+            at("feishu/lark-global", &feishu_v1()),
+            ["feishu/lark-global:u1"]
+        );
     }
 }

@@ -27,16 +27,25 @@ use serde_json::value::RawValue;
 
 use crate::Action;
 
-/// The `changed_fields` of a message (`docs/protocol.md`, "Events in scope" and
-/// "Feilian"):
+/// What an `old_object` holds (`docs/protocol.md`, "Changed fields").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OldObject {
+    /// The whole previous record (Feilian). A record omits a field without a value,
+    /// so a field set for the first time is a key only in `object`.
+    Full,
+    /// Only the previous values of the fields that changed (Lark's page for
+    /// `contact.department.updated_v3`), unless it carries one of these keys. They
+    /// are the record's own ids, which never change, so only a full record has them
+    /// (Feishu's own sample is one).
+    PartialUnlessItHas(&'static [&'static str]),
+}
+
+/// The `changed_fields` of a message:
 ///
 /// - `listed`, the list the platform sent (Feishu People `field_changes`, Feilian
 ///   `update_fields` / `updated_fields`), is taken as received, whatever the action;
-/// - otherwise, for [`Action::Updated`] with both snapshots, the keys of `before`
-///   (`old_object`) whose value differs from the same key in `after` (`object`), a
-///   key absent from `after` differing, sorted ([`changed_keys`]): Lark's page for
-///   `contact.department.updated_v3` says `old_object` carries only the previous values
-///   of the fields that changed, so a key only in `after` says nothing about a change;
+/// - otherwise, for [`Action::Updated`] with both snapshots, the keys whose value
+///   differs ([`changed_keys`]);
 /// - otherwise `[]`: for a creation or a deletion the action itself is the change
 ///   (a Feilian deletion's partial `object` must not turn every missing key into a
 ///   "changed" field).
@@ -49,10 +58,13 @@ pub(crate) fn changed_fields<'a>(
     listed: Option<Vec<Cow<'a, str>>>,
     before: Option<&'a RawValue>,
     after: Option<&'a RawValue>,
+    old_object: OldObject,
 ) -> Result<Vec<Cow<'a, str>>, SnapshotError> {
     match (listed, action, before, after) {
         (Some(listed), ..) => Ok(listed),
-        (None, Action::Updated, Some(before), Some(after)) => changed_keys(before, after),
+        (None, Action::Updated, Some(before), Some(after)) => {
+            changed_keys(before, after, old_object)
+        }
         _ => Ok(Vec::new()),
     }
 }
@@ -62,9 +74,10 @@ pub(crate) fn changed_fields<'a>(
 #[error("a snapshot is not a JSON object")]
 pub(crate) struct SnapshotError;
 
-/// The top-level keys of `before` whose value differs from the same key's in `after`
-/// (a key absent from `after` differs), sorted by code point (the order of Rust's
-/// `str`), as [`Text`] renders them. Keys only in `after` are not listed.
+/// The top-level keys whose value differs between `before` and `after`, an absent key
+/// differing from a present one, sorted by code point (the order of Rust's `str`), as
+/// [`Text`] renders them. A full `before` lists keys of either snapshot; a partial one
+/// only its own, since a key only in `after` says nothing about a change there.
 ///
 /// Values are compared as JSON values, not as text: key order inside objects and
 /// whitespace do not matter, strings are equal when their UTF-16 code units are
@@ -86,15 +99,23 @@ pub(crate) struct SnapshotError;
 pub(crate) fn changed_keys<'a>(
     before: &'a RawValue,
     after: &'a RawValue,
+    old_object: OldObject,
 ) -> Result<Vec<Cow<'a, str>>, SnapshotError> {
     let (Node::Object(before), Node::Object(after)) = (Node::parse(before)?, Node::parse(after)?)
     else {
         return Err(SnapshotError);
     };
+    let full = match old_object {
+        OldObject::Full => true,
+        OldObject::PartialUnlessItHas(ids) => ids.iter().any(|id| before.contains_key(&RawStr(id))),
+    };
+    let only_after = after.keys().filter(|key| full && !before.contains_key(key));
     let mut keys: Vec<Cow<'a, str>> = before
-        .into_iter()
+        .iter()
         .filter(|(key, value)| after.get(key) != Some(value))
-        .map(|(key, _)| key.text())
+        .map(|(key, _)| key)
+        .chain(only_after)
+        .map(|key| key.text())
         .collect();
     keys.sort_unstable();
     Ok(keys)
@@ -601,9 +622,18 @@ mod tests {
         RawValue::from_string(json.to_owned()).unwrap()
     }
 
+    /// The ids a contact v3 `old_object` carries only when it is full.
+    const CONTACT: OldObject =
+        OldObject::PartialUnlessItHas(&["open_department_id", "department_id"]);
+
+    /// The changed keys of a partial `old_object` (without the ids).
     fn changed(before: &str, after: &str) -> Vec<String> {
+        changed_by(CONTACT, before, after)
+    }
+
+    fn changed_by(old_object: OldObject, before: &str, after: &str) -> Vec<String> {
         let (before, after) = (raw(before), raw(after));
-        changed_keys(&before, &after)
+        changed_keys(&before, &after, old_object)
             .unwrap()
             .into_iter()
             .map(Cow::into_owned)
@@ -671,6 +701,32 @@ mod tests {
                 r#"{"seq":0,"name":"B","parent_id":"p2","new":true}"#
             ),
             ["gone", "name", "parent_id"]
+        );
+    }
+
+    #[test]
+    fn a_full_old_object_lists_a_field_set_for_the_first_time() {
+        // Feilian omits a field without a value: `update_time` appears, `name` changes.
+        assert_eq!(
+            changed_by(
+                OldObject::Full,
+                r#"{"open_id":"od_1","name":"A","seq":1}"#,
+                r#"{"open_id":"od_1","name":"B","seq":1,"update_time":1740385174}"#
+            ),
+            ["name", "update_time"]
+        );
+        // A contact v3 old_object with the department's own id is full: a first chat.
+        let before = r#"{"open_department_id":"od-1","name":"Platform"}"#;
+        let after = r#"{"open_department_id":"od-1","name":"Platform","chat_id":"oc_1"}"#;
+        assert_eq!(changed(before, after), ["chat_id"]);
+        let before = r#"{"department_id":"D1","name":"Platform"}"#;
+        let after = r#"{"department_id":"D1","name":"Platform","chat_id":"oc_1"}"#;
+        assert_eq!(changed(before, after), ["chat_id"]);
+        // The id's key is compared decoded, like every key.
+        let before = r#"{"open\u005fdepartment_id":"od-1"}"#;
+        assert_eq!(
+            changed(before, r#"{"open_department_id":"od-1","x":1}"#),
+            ["x"]
         );
     }
 
@@ -764,8 +820,16 @@ mod tests {
 
     #[test]
     fn rejects_snapshots_that_are_not_objects() {
-        assert_eq!(changed_keys(&raw("[1]"), &raw("{}")), Err(SnapshotError));
-        assert_eq!(changed_keys(&raw("{}"), &raw("\"x\"")), Err(SnapshotError));
+        for old_object in [OldObject::Full, CONTACT] {
+            assert_eq!(
+                changed_keys(&raw("[1]"), &raw("{}"), old_object),
+                Err(SnapshotError)
+            );
+            assert_eq!(
+                changed_keys(&raw("{}"), &raw("\"x\""), old_object),
+                Err(SnapshotError)
+            );
+        }
         assert!(!is_object(&raw("[1]")) && is_object(&raw("{}")));
     }
 
@@ -774,9 +838,12 @@ mod tests {
         let before = raw(r#"{"open_id":"od_1","name":"Old","seq":3}"#);
         let after = raw(r#"{"open_id":"od_1","delete_time":1740471574}"#);
         let fields = |action, listed: Option<Vec<Cow<'static, str>>>| {
-            changed_fields(action, listed, Some(&before), Some(&after)).unwrap()
+            changed_fields(action, listed, Some(&before), Some(&after), OldObject::Full).unwrap()
         };
-        assert_eq!(fields(Action::Updated, None), ["name", "seq"]);
+        assert_eq!(
+            fields(Action::Updated, None),
+            ["delete_time", "name", "seq"]
+        );
         assert!(fields(Action::Created, None).is_empty());
         assert!(fields(Action::Deleted, None).is_empty());
         // A list the platform sends is taken as received, unsorted, for every action.
@@ -785,12 +852,18 @@ mod tests {
         assert_eq!(fields(Action::Updated, listed()), ["seq", "name"]);
         // An update with one snapshot only: nothing to compare.
         assert!(
-            changed_fields(Action::Updated, None, None, Some(&after))
+            changed_fields(Action::Updated, None, None, Some(&after), OldObject::Full)
                 .unwrap()
                 .is_empty()
         );
         assert_eq!(
-            changed_fields(Action::Updated, None, Some(&raw("[]")), Some(&after)),
+            changed_fields(
+                Action::Updated,
+                None,
+                Some(&raw("[]")),
+                Some(&after),
+                OldObject::Full
+            ),
             Err(SnapshotError)
         );
     }

@@ -81,6 +81,10 @@ impl<'a> Verified<'a, Event<'a>> {
 
     /// The normalized message for one change carried by this event; `occurred_at` is
     /// [`Self::occurred_at`].
+    ///
+    /// Its `id` is `<endpoint>:<event_id>`, with `:<index>` for a change of a list
+    /// (Feilian). The endpoint is part of it because two apps may send the same
+    /// `event_id` to two endpoints: both changes must reach the consumer.
     pub(crate) fn message(
         &self,
         source: Source,
@@ -89,7 +93,7 @@ impl<'a> Verified<'a, Event<'a>> {
     ) -> Message<'a> {
         Message {
             schema_version: SCHEMA_VERSION,
-            id: Cow::Owned(change.id),
+            id: Cow::Owned(self.message_id(change.index)),
             source,
             endpoint: Some(Cow::Borrowed(self.1.as_str())),
             event_type: self.event_type.clone(),
@@ -104,6 +108,15 @@ impl<'a> Verified<'a, Event<'a>> {
             app_id: self.app_id.clone(),
             before: change.before.map(Cow::Borrowed),
             after: change.after.map(Cow::Borrowed),
+        }
+    }
+
+    /// `<endpoint>:<event_id>`, and `:<index>` when given.
+    fn message_id(&self, index: Option<usize>) -> String {
+        let (endpoint, event_id) = (self.1.as_str(), &self.event_id);
+        match index {
+            Some(index) => format!("{endpoint}:{event_id}:{index}"),
+            None => format!("{endpoint}:{event_id}"),
         }
     }
 }

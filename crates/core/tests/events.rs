@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use org_change_core::{Action, Delivery, Entity, Message, Source, event_types};
+use org_change_core::{Action, Delivery, Entity, GroupBy, Message, Source, event_types};
 use serde_json::{Value, json};
 
 /// What one sample must become.
@@ -278,12 +278,17 @@ fn every_sample_becomes_its_messages_in_every_mode() {
                     "{what}"
                 );
                 assert_eq!(
-                    message.ordering_key(),
+                    message.ordering_key(GroupBy::Unit),
                     format!(
                         "{}:{tenant}:{}:{entity_id}",
                         row.source.as_str(),
                         row.entity.as_str()
                     ),
+                    "{what}"
+                );
+                assert_eq!(
+                    message.ordering_key(GroupBy::Tenant),
+                    format!("{}:{tenant}", row.source.as_str()),
                     "{what}"
                 );
             }
