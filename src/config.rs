@@ -351,12 +351,20 @@ pub fn pasted_wrong(value: &str) -> Option<&'static str> {
     }
 }
 
-/// A secret's fingerprint for the start-up log: the first 8 hex digits of the
-/// SHA-256 of its UTF-8 bytes, the same as
-/// `printf '%s' 'VALUE' | sha256sum | cut -c1-8` on the console's value. It tells
-/// whether two values are the same without revealing either.
+/// What every fingerprint hashes before the value. Without it the fingerprint of an
+/// Encrypt Key would be the first bytes of its AES key, which is SHA-256 of the key too
+/// (`docs/protocol.md`, "Encryption").
+pub const FINGERPRINT_PREFIX: &str = "org-change-relay/fingerprint/v1:";
+
+/// A secret's fingerprint for the start-up log: the first 8 hex digits of the SHA-256
+/// of [`FINGERPRINT_PREFIX`] then the value's UTF-8 bytes, the same as
+/// `printf 'org-change-relay/fingerprint/v1:%s' 'VALUE' | sha256sum | cut -c1-8`.
+/// It tells whether two values are the same without revealing either.
 pub fn fingerprint(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
+    let digest = Sha256::new()
+        .chain_update(FINGERPRINT_PREFIX.as_bytes())
+        .chain_update(value.as_bytes())
+        .finalize();
     hex::encode(&digest[..4])
 }
 
@@ -810,10 +818,12 @@ mod tests {
 
     #[test]
     fn each_set_secret_has_a_fingerprint_the_shell_can_reproduce() {
-        // printf '%s' 'rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV' | sha256sum | cut -c1-8
-        assert_eq!(fingerprint("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"), "e71bdf96");
-        // printf '%s' '' | sha256sum | cut -c1-8
-        assert_eq!(fingerprint(""), "e3b0c442");
+        // printf 'org-change-relay/fingerprint/v1:%s' 'rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV' | sha256sum | cut -c1-8
+        assert_eq!(fingerprint("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"), "df2f1adc");
+        // printf 'org-change-relay/fingerprint/v1:%s' '' | sha256sum | cut -c1-8
+        assert_eq!(fingerprint(""), "c9dbf46a");
+        // printf 'org-change-relay/fingerprint/v1:%s' t | sha256sum | cut -c1-8
+        assert_eq!(fingerprint("t"), "9412736d");
         let config = config(&[
             ("QUEUE_URL", QUEUE),
             (
@@ -832,9 +842,10 @@ mod tests {
         assert_eq!(
             fingerprints,
             [
-                ("FEISHU_VERIFICATION_TOKEN", "e71bdf96"),
-                ("FEILIAN_VERIFICATION_TOKEN", fingerprint("t").as_str()),
-                ("FEILIAN_ENCRYPT_KEY", fingerprint("k").as_str()),
+                ("FEISHU_VERIFICATION_TOKEN", "df2f1adc"),
+                ("FEILIAN_VERIFICATION_TOKEN", "9412736d"),
+                // printf 'org-change-relay/fingerprint/v1:%s' k | sha256sum | cut -c1-8
+                ("FEILIAN_ENCRYPT_KEY", "0142a987"),
             ]
         );
         assert!(!format!("{config:?}").contains("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"));
@@ -907,6 +918,14 @@ mod tests {
         ])
         .unwrap_err();
         assert!(!err.to_string().contains("super-secret-key"), "{err}");
+    }
+
+    #[test]
+    fn the_fingerprint_of_a_key_is_not_the_start_of_its_aes_key() {
+        // The AES key is SHA-256 of the key string (docs/protocol.md, "Encryption").
+        let aes_key = hex::encode(Sha256::digest(b"k"));
+        assert_eq!(&aes_key[..8], "8254c329");
+        assert_eq!(fingerprint("k"), "0142a987");
     }
 
     /// 2025-11-30T10:53:20Z.

@@ -29,16 +29,15 @@ async fn main() -> Result<(), Error> {
             std::process::exit(2);
         }
     };
-    // One line per secret that is set: the first 8 hex digits of its SHA-256, to
-    // compare with the console's value (`printf '%s' 'VALUE' | sha256sum | cut -c1-8`)
-    // without the secret itself ever being logged.
+    // One line per secret that is set: its fingerprint (`config::fingerprint`), to
+    // compare with the console's value without the secret itself ever being logged.
     // Every named endpoint's and every previous pair's secrets included
     // (`ENDPOINTS["feishu/lark-global"].encrypt_key`).
     for (variable, fingerprint) in &config.fingerprints {
         tracing::info!(
             variable = variable.as_str(),
             fingerprint = fingerprint.as_str(),
-            "secret fingerprint (first 8 hex digits of its SHA-256)"
+            "secret fingerprint (printf 'org-change-relay/fingerprint/v1:%s' VALUE | sha256sum | cut -c1-8)"
         );
     }
     // One line per endpoint, and when its previous pair stops being accepted.
