@@ -4,12 +4,13 @@
 //! with one line that names the variable.
 
 pub mod endpoints;
+pub mod json;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use lambda_http::http::Uri;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use org_change_core::window::DEFAULT_MAX_AGE;
@@ -121,7 +122,21 @@ pub enum ConfigError {
     /// quotes the secret's content.
     #[error("the secret named by SECRET_ID {reason}")]
     Secret { reason: String },
+    /// A name given twice: a variable, a secret key, an endpoint or a field. A reader
+    /// would keep one silently, so a key given twice, once empty, could vanish.
+    #[error(
+        "{place} is given more than once{within}; give each name once (a repeated name silently replaces the one before it)"
+    )]
+    Repeated {
+        /// `FEISHU_ENCRYPT_KEY`, `ENDPOINTS["feishu/x"]`, `ENDPOINTS["feishu/x"].encrypt_key`.
+        place: String,
+        /// Where the text is: [`IN_SECRET`], or empty when the place says it.
+        within: &'static str,
+    },
 }
+
+/// [`ConfigError::Repeated`] in the text of the secret.
+pub const IN_SECRET: &str = " in the secret named by SECRET_ID";
 
 impl Config {
     /// Reads the environment through `env` and the secrets from `secret`, the text of
@@ -378,10 +393,15 @@ fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
             SECRET_VARS.join(", ")
         ),
     };
-    let values: Map<String, Value> = serde_json::from_str(text).map_err(|err| {
+    let values = match json::parse(text) {
+        Ok(Value::Object(values)) => values,
+        Ok(_) => return Err(not_strings(String::new())),
         // serde's message may quote a value; the position is enough to find it.
-        not_strings(format!(" (line {}, column {})", err.line(), err.column()))
-    })?;
+        Err(json::JsonError::Syntax { line, column }) => {
+            return Err(not_strings(format!(" (line {line}, column {column})")));
+        }
+        Err(json::JsonError::Repeated(path)) => return Err(repeated_in_secret(&path)),
+    };
     let mut secrets = BTreeMap::new();
     for (key, value) in values {
         match value {
@@ -411,6 +431,19 @@ fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
         }
     }
     Ok(secrets)
+}
+
+/// The error for a name the secret's text gives twice: a key of its own, an endpoint
+/// or a field of `ENDPOINTS`.
+fn repeated_in_secret(path: &[json::Segment]) -> ConfigError {
+    let place = match path.split_first() {
+        Some((json::Segment::Name(key), rest)) => json::place(key, rest),
+        _ => json::place("", path),
+    };
+    ConfigError::Repeated {
+        place,
+        within: IN_SECRET,
+    }
 }
 
 /// A source is enabled when its token is set; a key without a token is a mistake.
@@ -926,6 +959,80 @@ mod tests {
         let aes_key = hex::encode(Sha256::digest(b"k"));
         assert_eq!(&aes_key[..8], "8254c329");
         assert_eq!(fingerprint("k"), "0142a987");
+    }
+
+    /// A place given twice, and the value that must never be repeated.
+    const KEY: &str = "K3y-that-must-not-leak";
+
+    fn repeated(result: Result<Config, ConfigError>) -> (String, String) {
+        let err = result.expect_err("a name given twice is refused");
+        match &err {
+            ConfigError::Repeated { place, .. } => (place.clone(), err.to_string()),
+            other => panic!("expected a name given twice, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_field_or_an_endpoint_given_twice_in_endpoints_is_refused_naming_it_never_the_value() {
+        for (endpoints, place) in [
+            (
+                format!(
+                    r#"{{"feishu/x": {{"verification_token": "t", "encrypt_key": "{KEY}", "encrypt_key": ""}}}}"#
+                ),
+                r#"ENDPOINTS["feishu/x"].encrypt_key"#,
+            ),
+            (
+                format!(
+                    r#"{{"feishu/x": {{"verification_token": "t", "encrypt_key": "{KEY}"}}, "feishu/x": {{"verification_token": "t"}}}}"#
+                ),
+                r#"ENDPOINTS["feishu/x"]"#,
+            ),
+        ] {
+            let result = config(&[("QUEUE_URL", QUEUE), ("ENDPOINTS", &endpoints)]);
+            let (named, text) = repeated(result);
+            assert_eq!(named, place);
+            assert_eq!(
+                text,
+                format!(
+                    "{place} is given more than once; give each name once (a repeated name silently replaces the one before it)"
+                )
+            );
+            assert!(!text.contains(KEY), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_key_given_twice_in_the_secret_is_refused_naming_it_never_the_value() {
+        for (secret, place) in [
+            (
+                format!(
+                    r#"{{"FEISHU_VERIFICATION_TOKEN": "t", "FEISHU_ENCRYPT_KEY": "{KEY}", "FEISHU_ENCRYPT_KEY": ""}}"#
+                ),
+                "FEISHU_ENCRYPT_KEY",
+            ),
+            (
+                format!(
+                    r#"{{"ENDPOINTS": {{"feilian/x": {{"verification_token": "t", "encrypt_key": "{KEY}", "encrypt_key": ""}}}}}}"#
+                ),
+                r#"ENDPOINTS["feilian/x"].encrypt_key"#,
+            ),
+            (
+                format!(
+                    r#"{{"ENDPOINTS": {{"feilian/x": {{"verification_token": "{KEY}"}}}}, "ENDPOINTS": {{}}}}"#
+                ),
+                "ENDPOINTS",
+            ),
+        ] {
+            let (named, text) = repeated(from_secret(&[("QUEUE_URL", QUEUE)], &secret));
+            assert_eq!(named, place);
+            assert_eq!(
+                text,
+                format!(
+                    "{place} is given more than once in the secret named by SECRET_ID; give each name once (a repeated name silently replaces the one before it)"
+                )
+            );
+            assert!(!text.contains(KEY), "{text}");
+        }
     }
 
     /// 2025-11-30T10:53:20Z.
