@@ -130,11 +130,14 @@ pub enum ConfigError {
     Repeated {
         /// `FEISHU_ENCRYPT_KEY`, `ENDPOINTS["feishu/x"]`, `ENDPOINTS["feishu/x"].encrypt_key`.
         place: String,
-        /// Where the text is: [`IN_SECRET`], or empty when the place says it.
+        /// Where the text is: [`IN_ENVIRONMENT`], [`IN_SECRET`], or empty when the
+        /// place says it.
         within: &'static str,
     },
 }
 
+/// [`ConfigError::Repeated`] in the process environment.
+pub const IN_ENVIRONMENT: &str = " in the environment";
 /// [`ConfigError::Repeated`] in the text of the secret.
 pub const IN_SECRET: &str = " in the secret named by SECRET_ID";
 
@@ -163,18 +166,7 @@ impl Config {
                 });
             }
         }
-        if let Some(var) = SECRET_VARS
-            .into_iter()
-            .chain([ENDPOINTS_VAR])
-            .find(|var| env(var).is_some_and(|value| !value.trim().is_empty()))
-        {
-            return Err(ConfigError::Invalid {
-                var,
-                reason: format!(
-                    "it is set in the environment although {SECRET_ID_VAR} is; keep secrets in the secret only"
-                ),
-            });
-        }
+        secrets_beside_secret_id(&env)?;
         Self::from_lookup_at(
             |name| match secrets.get(name) {
                 Some(value) => Some(value.clone()),
@@ -334,6 +326,77 @@ impl Config {
     /// The endpoint `id`, if it is enabled.
     pub fn endpoint(&self, id: &EndpointId) -> Option<&Endpoint> {
         self.endpoints.get(id.as_str())
+    }
+}
+
+/// Every variable the relay reads besides the SDK's own, in the order a start checks
+/// that the environment gives each once.
+pub const VARS: [&str; 14] = [
+    "FEISHU_VERIFICATION_TOKEN",
+    "FEISHU_ENCRYPT_KEY",
+    "FEILIAN_VERIFICATION_TOKEN",
+    "FEILIAN_ENCRYPT_KEY",
+    ENDPOINTS_VAR,
+    SECRET_ID_VAR,
+    "QUEUE_URL",
+    "QUEUE_DELAY_SECONDS",
+    "QUARANTINE_QUEUE_URL",
+    "MAX_REQUEST_AGE_SECONDS",
+    "MAX_BODY_BYTES",
+    "FEILIAN_CHALLENGE_REPLY",
+    "METRICS_NAMESPACE",
+    REGION_VAR,
+];
+
+/// The region of the queue (and of the secret). The SDK also reads `AWS_DEFAULT_REGION`.
+pub const REGION_VAR: &str = "AWS_REGION";
+
+/// What is checked before the SDK or the secret is read: each variable given once
+/// (`names`: every name of the environment, repeats included), the region, and no
+/// secret in the environment when `SECRET_ID` names the secret.
+pub fn check_environment<N: AsRef<std::ffi::OsStr>>(
+    env: impl Fn(&str) -> Option<String>,
+    names: impl IntoIterator<Item = N>,
+) -> Result<(), ConfigError> {
+    let names: Vec<N> = names.into_iter().collect();
+    for var in VARS {
+        if names.iter().filter(|name| name.as_ref() == var).count() > 1 {
+            return Err(ConfigError::Repeated {
+                place: var.to_owned(),
+                within: IN_ENVIRONMENT,
+            });
+        }
+    }
+    // Without a region the SDK asks the EC2 metadata service, warns twice, and every
+    // event is then answered 503. Lambda always sets it.
+    let set = |var: &str| env(var).is_some_and(|value| !value.trim().is_empty());
+    if !set(REGION_VAR) && !set("AWS_DEFAULT_REGION") {
+        return Err(ConfigError::Missing {
+            var: REGION_VAR,
+            hint: "the AWS region of the queue; Lambda sets it, a relay run by hand needs it (e.g. AWS_REGION=us-east-1)",
+        });
+    }
+    if set(SECRET_ID_VAR) {
+        secrets_beside_secret_id(&env)?;
+    }
+    Ok(())
+}
+
+/// With `SECRET_ID` set, the secrets have one home, the secret: the environment must
+/// not carry them too.
+pub fn secrets_beside_secret_id(env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    match SECRET_VARS
+        .into_iter()
+        .chain([ENDPOINTS_VAR])
+        .find(|var| env(var).is_some_and(|value| !value.trim().is_empty()))
+    {
+        Some(var) => Err(ConfigError::Invalid {
+            var,
+            reason: format!(
+                "it is set in the environment although {SECRET_ID_VAR} is; keep secrets in the secret only"
+            ),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -1033,6 +1096,55 @@ mod tests {
             );
             assert!(!text.contains(KEY), "{text}");
         }
+    }
+
+    #[test]
+    fn the_environment_is_checked_before_the_sdk_and_the_secret_are_read() {
+        let region = [("AWS_REGION", "us-east-1")];
+        let check = |vars: &[(&str, &str)], names: &[&str]| check_environment(lookup(vars), names);
+        assert_eq!(check(&region, &["AWS_REGION", "PATH"]), Ok(()));
+        // The SDK reads either variable.
+        assert_eq!(check(&[("AWS_DEFAULT_REGION", "us-east-1")], &[]), Ok(()));
+        let err = check(&[], &[]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    var: "AWS_REGION",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            check(
+                &region,
+                &["AWS_REGION", "FEISHU_ENCRYPT_KEY", "FEISHU_ENCRYPT_KEY"]
+            ),
+            Err(ConfigError::Repeated {
+                place: "FEISHU_ENCRYPT_KEY".into(),
+                within: IN_ENVIRONMENT,
+            })
+        );
+        // A name the relay does not read may repeat.
+        assert_eq!(check(&region, &["OTHER", "OTHER"]), Ok(()));
+        let beside = [
+            ("AWS_REGION", "us-east-1"),
+            ("SECRET_ID", "relay"),
+            ("FEILIAN_ENCRYPT_KEY", KEY),
+        ];
+        let err = check(&beside, &[]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    var: "FEILIAN_ENCRYPT_KEY",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains(KEY), "{err}");
     }
 
     /// 2025-11-30T10:53:20Z.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use lambda_http::{Error, lambda_runtime, service_fn};
 use org_change_relay::aws::load_sdk_config;
+use org_change_relay::config::check_environment;
 use org_change_relay::http::{App, handle_event, install_panic_hook};
 use org_change_relay::queue::sqs::SqsQueue;
 use org_change_relay::secrets::load_config;
@@ -24,6 +25,12 @@ async fn main() -> Result<(), Error> {
     if let Some(var) = startup::outside_lambda(env) {
         eprintln!("{}", startup::outside_lambda_message(var));
         std::process::exit(2);
+    }
+    // Before the SDK loads: without a region it would ask IMDS, and with SECRET_ID
+    // beside secrets the read would be wasted.
+    let names = std::env::vars_os().map(|(name, _)| name);
+    if let Err(err) = check_environment(env, names) {
+        refuse(err);
     }
     // The SDK configuration is read here, once. With SECRET_ID set, the secret is
     // read now, before the first request: one TLS connection to Secrets Manager

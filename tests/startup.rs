@@ -320,3 +320,39 @@ fn run_outside_lambda_the_binary_says_how_to_run_it_without_a_panic() {
     );
     assert!(output.stdout.is_empty(), "{:?}", output.stdout);
 }
+
+#[test]
+fn without_a_region_the_function_stops_naming_aws_region_before_the_sdk_asks_imds() {
+    let output = run(&[
+        ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9"),
+        ("AWS_LAMBDA_FUNCTION_NAME", "org-change-relay"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("QUEUE_URL", QUEUE),
+        ("FEISHU_VERIFICATION_TOKEN", "t"),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        one_line(output.status.code(), &stderr),
+        "org-change-relay: configuration error: AWS_REGION is required: the AWS region of the queue; Lambda sets it, a relay run by hand needs it (e.g. AWS_REGION=us-east-1)"
+    );
+    // No IMDS warning, no start-up line: nothing ran before the check.
+    assert!(output.stdout.is_empty(), "{:?}", output.stdout);
+}
+
+#[test]
+fn secret_id_beside_a_secret_in_the_environment_is_refused_before_the_secret_is_read() {
+    // Nothing answers at this endpoint: a read would fail with a network error.
+    let (code, stderr) = start(&[
+        ("QUEUE_URL", QUEUE),
+        ("SECRET_ID", "org-change-relay/webhooks"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("FEISHU_VERIFICATION_TOKEN", "t0ken-that-must-not-leak"),
+    ]);
+    assert_eq!(
+        one_line(code, &stderr),
+        "org-change-relay: configuration error: FEISHU_VERIFICATION_TOKEN is invalid: it is set in the environment although SECRET_ID is; keep secrets in the secret only"
+    );
+}
