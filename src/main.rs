@@ -57,7 +57,9 @@ async fn main() -> Result<(), Error> {
 
     // What `lambda_http::run` does, with the event's conversion into an HTTP request
     // guarded: `handle_event` answers even the events lambda_http cannot read.
-    lambda_runtime::run(service_fn(move |event| {
+    // `run_concurrent` polls once at a time unless AWS_LAMBDA_MAX_CONCURRENCY is
+    // above 1 (Lambda Managed Instances); `run` would warn whenever it is set.
+    lambda_runtime::run_concurrent(service_fn(move |event| {
         let app = Arc::clone(&app);
         async move { handle_event(&app, event).await }
     }))

@@ -306,6 +306,28 @@ fn each_secret_has_a_fingerprint_line_the_shell_recipe_reproduces() {
 }
 
 #[test]
+fn cargo_lambdas_managed_concurrency_of_one_is_not_warned_about() {
+    // cargo-lambda's emulator sets it; lambda_runtime's `run` warned on every start.
+    let (lines, stderr) = started(&[
+        ("QUEUE_URL", QUEUE),
+        ("FEISHU_VERIFICATION_TOKEN", "t"),
+        ("AWS_LAMBDA_MAX_CONCURRENCY", "1"),
+    ]);
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["fields"]["message"] == "endpoint enabled"),
+        "{lines:?}"
+    );
+    let warnings: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["level"] == "WARN")
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(!stderr.contains("AWS_LAMBDA_MAX_CONCURRENCY"), "{stderr}");
+}
+
+#[test]
 fn run_outside_lambda_the_binary_says_how_to_run_it_without_a_panic() {
     // `cargo run --bin org-change-relay` with a good configuration and no Lambda.
     let output = run(&[
