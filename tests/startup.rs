@@ -378,3 +378,73 @@ fn secret_id_beside_a_secret_in_the_environment_is_refused_before_the_secret_is_
         "org-change-relay: configuration error: FEISHU_VERIFICATION_TOKEN is invalid: it is set in the environment although SECRET_ID is; keep secrets in the secret only"
     );
 }
+
+/// The relay started by `posix_spawn` with exactly `env`, repeats included (`Command`
+/// keeps one value per name); its exit code and stderr.
+fn spawn_with_raw_environment(env: &[&str]) -> (i32, String) {
+    use std::ffi::CString;
+    use std::ptr::null_mut;
+
+    let program = CString::new(env!("CARGO_BIN_EXE_org-change-relay")).expect("a path");
+    let stderr_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("raw-environment-{}.stderr", std::process::id()));
+    let stderr_c = CString::new(stderr_path.to_str().expect("a UTF-8 path")).expect("a path");
+    let env: Vec<CString> = env
+        .iter()
+        .map(|entry| CString::new(*entry).expect("no NUL"))
+        .collect();
+    let mut envp: Vec<*mut libc::c_char> = env.iter().map(|e| e.as_ptr().cast_mut()).collect();
+    envp.push(null_mut());
+    let mut argv = [program.as_ptr().cast_mut(), null_mut()];
+    let mut pid: libc::pid_t = 0;
+    let mut status = 0;
+    // SAFETY: every pointer is a live NUL-terminated string or a terminating null, and
+    // the file actions are initialised before use and destroyed after.
+    unsafe {
+        let mut actions = std::mem::zeroed::<libc::posix_spawn_file_actions_t>();
+        assert_eq!(libc::posix_spawn_file_actions_init(&mut actions), 0);
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+        let opened = libc::posix_spawn_file_actions_addopen(
+            &mut actions,
+            2,
+            stderr_c.as_ptr(),
+            flags,
+            0o600,
+        );
+        assert_eq!(opened, 0);
+        let spawned = libc::posix_spawn(
+            &mut pid,
+            program.as_ptr(),
+            &actions,
+            std::ptr::null(),
+            argv.as_mut_ptr(),
+            envp.as_mut_ptr(),
+        );
+        libc::posix_spawn_file_actions_destroy(&mut actions);
+        assert_eq!(spawned, 0, "posix_spawn failed");
+        assert_eq!(libc::waitpid(pid, &mut status, 0), pid);
+    }
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&stderr_path);
+    assert!(libc::WIFEXITED(status), "the relay did not exit: {status}");
+    (libc::WEXITSTATUS(status), stderr)
+}
+
+#[test]
+fn a_variable_given_twice_in_the_environment_stops_the_function_naming_it_not_the_value() {
+    let (code, stderr) = spawn_with_raw_environment(&[
+        "AWS_LAMBDA_RUNTIME_API=127.0.0.1:9",
+        "AWS_LAMBDA_FUNCTION_NAME=org-change-relay",
+        "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+        "AWS_REGION=us-east-1",
+        "QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/org-changes",
+        "FEISHU_VERIFICATION_TOKEN=t",
+        "FEISHU_ENCRYPT_KEY=k3y-that-must-not-leak",
+        "FEISHU_ENCRYPT_KEY=",
+    ]);
+    assert_eq!(
+        one_line(Some(code), &stderr),
+        "org-change-relay: configuration error: FEISHU_ENCRYPT_KEY is given more than once in the environment; give each name once (a repeated name silently replaces the one before it)"
+    );
+}
