@@ -4,12 +4,13 @@
 //! with one line that names the variable.
 
 pub mod endpoints;
+pub mod json;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use lambda_http::http::Uri;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use org_change_core::window::DEFAULT_MAX_AGE;
@@ -124,7 +125,24 @@ pub enum ConfigError {
     /// quotes the secret's content.
     #[error("the secret named by SECRET_ID {reason}")]
     Secret { reason: String },
+    /// A name given twice: a variable, a secret key, an endpoint or a field. A reader
+    /// would keep one silently, so a key given twice, once empty, could vanish.
+    #[error(
+        "{place} is given more than once{within}; give each name once (a repeated name silently replaces the one before it)"
+    )]
+    Repeated {
+        /// `FEISHU_ENCRYPT_KEY`, `ENDPOINTS["feishu/x"]`, `ENDPOINTS["feishu/x"].encrypt_key`.
+        place: String,
+        /// Where the text is: [`IN_ENVIRONMENT`], [`IN_SECRET`], or empty when the
+        /// place says it.
+        within: &'static str,
+    },
 }
+
+/// [`ConfigError::Repeated`] in the process environment.
+pub const IN_ENVIRONMENT: &str = " in the environment";
+/// [`ConfigError::Repeated`] in the text of the secret.
+pub const IN_SECRET: &str = " in the secret named by SECRET_ID";
 
 impl Config {
     /// Reads the environment through `env` and the secrets from `secret`, the text of
@@ -151,18 +169,7 @@ impl Config {
                 });
             }
         }
-        if let Some(var) = SECRET_VARS
-            .into_iter()
-            .chain([ENDPOINTS_VAR])
-            .find(|var| env(var).is_some_and(|value| !value.trim().is_empty()))
-        {
-            return Err(ConfigError::Invalid {
-                var,
-                reason: format!(
-                    "it is set in the environment although {SECRET_ID_VAR} is; keep secrets in the secret only"
-                ),
-            });
-        }
+        secrets_beside_secret_id(&env)?;
         Self::from_lookup_at(
             |name| match secrets.get(name) {
                 Some(value) => Some(value.clone()),
@@ -342,6 +349,77 @@ impl Config {
     }
 }
 
+/// Every variable the relay reads besides the SDK's own, in the order a start checks
+/// that the environment gives each once.
+pub const VARS: [&str; 14] = [
+    "FEISHU_VERIFICATION_TOKEN",
+    "FEISHU_ENCRYPT_KEY",
+    "FEILIAN_VERIFICATION_TOKEN",
+    "FEILIAN_ENCRYPT_KEY",
+    ENDPOINTS_VAR,
+    SECRET_ID_VAR,
+    "QUEUE_URL",
+    "QUEUE_DELAY_SECONDS",
+    "QUARANTINE_QUEUE_URL",
+    "MAX_REQUEST_AGE_SECONDS",
+    "MAX_BODY_BYTES",
+    "FEILIAN_CHALLENGE_REPLY",
+    "METRICS_NAMESPACE",
+    REGION_VAR,
+];
+
+/// The region of the queue (and of the secret). The SDK also reads `AWS_DEFAULT_REGION`.
+pub const REGION_VAR: &str = "AWS_REGION";
+
+/// What is checked before the SDK or the secret is read: each variable given once
+/// (`names`: every name of the environment, repeats included), the region, and no
+/// secret in the environment when `SECRET_ID` names the secret.
+pub fn check_environment<N: AsRef<std::ffi::OsStr>>(
+    env: impl Fn(&str) -> Option<String>,
+    names: impl IntoIterator<Item = N>,
+) -> Result<(), ConfigError> {
+    let names: Vec<N> = names.into_iter().collect();
+    for var in VARS {
+        if names.iter().filter(|name| name.as_ref() == var).count() > 1 {
+            return Err(ConfigError::Repeated {
+                place: var.to_owned(),
+                within: IN_ENVIRONMENT,
+            });
+        }
+    }
+    // Without a region the SDK asks the EC2 metadata service, warns twice, and every
+    // event is then answered 503. Lambda always sets it.
+    let set = |var: &str| env(var).is_some_and(|value| !value.trim().is_empty());
+    if !set(REGION_VAR) && !set("AWS_DEFAULT_REGION") {
+        return Err(ConfigError::Missing {
+            var: REGION_VAR,
+            hint: "the AWS region of the queue; Lambda sets it, a relay run by hand needs it (e.g. AWS_REGION=us-east-1)",
+        });
+    }
+    if set(SECRET_ID_VAR) {
+        secrets_beside_secret_id(&env)?;
+    }
+    Ok(())
+}
+
+/// With `SECRET_ID` set, the secrets have one home, the secret: the environment must
+/// not carry them too.
+pub fn secrets_beside_secret_id(env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    match SECRET_VARS
+        .into_iter()
+        .chain([ENDPOINTS_VAR])
+        .find(|var| env(var).is_some_and(|value| !value.trim().is_empty()))
+    {
+        Some(var) => Err(ConfigError::Invalid {
+            var,
+            reason: format!(
+                "it is set in the environment although {SECRET_ID_VAR} is; keep secrets in the secret only"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The fix for a secret pasted with something around it.
 pub(crate) const PASTE_HINT: &str = "store exactly the characters the console shows (printf '%s', not echo, when writing it to a file)";
 
@@ -371,12 +449,20 @@ pub fn pasted_wrong(value: &str) -> Option<&'static str> {
     }
 }
 
-/// A secret's fingerprint for the start-up log: the first 8 hex digits of the
-/// SHA-256 of its UTF-8 bytes, the same as
-/// `printf '%s' 'VALUE' | sha256sum | cut -c1-8` on the console's value. It tells
-/// whether two values are the same without revealing either.
+/// What every fingerprint hashes before the value. Without it the fingerprint of an
+/// Encrypt Key would be the first bytes of its AES key, which is SHA-256 of the key too
+/// (`docs/protocol.md`, "Encryption").
+pub const FINGERPRINT_PREFIX: &str = "org-change-relay/fingerprint/v1:";
+
+/// A secret's fingerprint for the start-up log: the first 8 hex digits of the SHA-256
+/// of [`FINGERPRINT_PREFIX`] then the value's UTF-8 bytes, the same as
+/// `printf 'org-change-relay/fingerprint/v1:%s' 'VALUE' | sha256sum | cut -c1-8`.
+/// It tells whether two values are the same without revealing either.
 pub fn fingerprint(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
+    let digest = Sha256::new()
+        .chain_update(FINGERPRINT_PREFIX.as_bytes())
+        .chain_update(value.as_bytes())
+        .finalize();
     hex::encode(&digest[..4])
 }
 
@@ -390,10 +476,15 @@ fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
             SECRET_VARS.join(", ")
         ),
     };
-    let values: Map<String, Value> = serde_json::from_str(text).map_err(|err| {
+    let values = match json::parse(text) {
+        Ok(Value::Object(values)) => values,
+        Ok(_) => return Err(not_strings(String::new())),
         // serde's message may quote a value; the position is enough to find it.
-        not_strings(format!(" (line {}, column {})", err.line(), err.column()))
-    })?;
+        Err(json::JsonError::Syntax { line, column }) => {
+            return Err(not_strings(format!(" (line {line}, column {column})")));
+        }
+        Err(json::JsonError::Repeated(path)) => return Err(repeated_in_secret(&path)),
+    };
     let mut secrets = BTreeMap::new();
     for (key, value) in values {
         match value {
@@ -423,6 +514,19 @@ fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
         }
     }
     Ok(secrets)
+}
+
+/// The error for a name the secret's text gives twice: a key of its own, an endpoint
+/// or a field of `ENDPOINTS`.
+fn repeated_in_secret(path: &[json::Segment]) -> ConfigError {
+    let place = match path.split_first() {
+        Some((json::Segment::Name(key), rest)) => json::place(key, rest),
+        _ => json::place("", path),
+    };
+    ConfigError::Repeated {
+        place,
+        within: IN_SECRET,
+    }
 }
 
 /// A source is enabled when its token is set; a key without a token is a mistake.
@@ -832,10 +936,12 @@ mod tests {
 
     #[test]
     fn each_set_secret_has_a_fingerprint_the_shell_can_reproduce() {
-        // printf '%s' 'rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV' | sha256sum | cut -c1-8
-        assert_eq!(fingerprint("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"), "e71bdf96");
-        // printf '%s' '' | sha256sum | cut -c1-8
-        assert_eq!(fingerprint(""), "e3b0c442");
+        // printf 'org-change-relay/fingerprint/v1:%s' 'rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV' | sha256sum | cut -c1-8
+        assert_eq!(fingerprint("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"), "df2f1adc");
+        // printf 'org-change-relay/fingerprint/v1:%s' '' | sha256sum | cut -c1-8
+        assert_eq!(fingerprint(""), "c9dbf46a");
+        // printf 'org-change-relay/fingerprint/v1:%s' t | sha256sum | cut -c1-8
+        assert_eq!(fingerprint("t"), "9412736d");
         let config = config(&[
             ("QUEUE_URL", QUEUE),
             (
@@ -854,9 +960,10 @@ mod tests {
         assert_eq!(
             fingerprints,
             [
-                ("FEISHU_VERIFICATION_TOKEN", "e71bdf96"),
-                ("FEILIAN_VERIFICATION_TOKEN", fingerprint("t").as_str()),
-                ("FEILIAN_ENCRYPT_KEY", fingerprint("k").as_str()),
+                ("FEISHU_VERIFICATION_TOKEN", "df2f1adc"),
+                ("FEILIAN_VERIFICATION_TOKEN", "9412736d"),
+                // printf 'org-change-relay/fingerprint/v1:%s' k | sha256sum | cut -c1-8
+                ("FEILIAN_ENCRYPT_KEY", "0142a987"),
             ]
         );
         assert!(!format!("{config:?}").contains("rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"));
@@ -929,6 +1036,137 @@ mod tests {
         ])
         .unwrap_err();
         assert!(!err.to_string().contains("super-secret-key"), "{err}");
+    }
+
+    #[test]
+    fn the_fingerprint_of_a_key_is_not_the_start_of_its_aes_key() {
+        // The AES key is SHA-256 of the key string (docs/protocol.md, "Encryption").
+        let aes_key = hex::encode(Sha256::digest(b"k"));
+        assert_eq!(&aes_key[..8], "8254c329");
+        assert_eq!(fingerprint("k"), "0142a987");
+    }
+
+    /// A place given twice, and the value that must never be repeated.
+    const KEY: &str = "K3y-that-must-not-leak";
+
+    fn repeated(result: Result<Config, ConfigError>) -> (String, String) {
+        let err = result.expect_err("a name given twice is refused");
+        match &err {
+            ConfigError::Repeated { place, .. } => (place.clone(), err.to_string()),
+            other => panic!("expected a name given twice, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_field_or_an_endpoint_given_twice_in_endpoints_is_refused_naming_it_never_the_value() {
+        for (endpoints, place) in [
+            (
+                format!(
+                    r#"{{"feishu/x": {{"verification_token": "t", "encrypt_key": "{KEY}", "encrypt_key": ""}}}}"#
+                ),
+                r#"ENDPOINTS["feishu/x"].encrypt_key"#,
+            ),
+            (
+                format!(
+                    r#"{{"feishu/x": {{"verification_token": "t", "encrypt_key": "{KEY}"}}, "feishu/x": {{"verification_token": "t"}}}}"#
+                ),
+                r#"ENDPOINTS["feishu/x"]"#,
+            ),
+        ] {
+            let result = config(&[("QUEUE_URL", QUEUE), ("ENDPOINTS", &endpoints)]);
+            let (named, text) = repeated(result);
+            assert_eq!(named, place);
+            assert_eq!(
+                text,
+                format!(
+                    "{place} is given more than once; give each name once (a repeated name silently replaces the one before it)"
+                )
+            );
+            assert!(!text.contains(KEY), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_key_given_twice_in_the_secret_is_refused_naming_it_never_the_value() {
+        for (secret, place) in [
+            (
+                format!(
+                    r#"{{"FEISHU_VERIFICATION_TOKEN": "t", "FEISHU_ENCRYPT_KEY": "{KEY}", "FEISHU_ENCRYPT_KEY": ""}}"#
+                ),
+                "FEISHU_ENCRYPT_KEY",
+            ),
+            (
+                format!(
+                    r#"{{"ENDPOINTS": {{"feilian/x": {{"verification_token": "t", "encrypt_key": "{KEY}", "encrypt_key": ""}}}}}}"#
+                ),
+                r#"ENDPOINTS["feilian/x"].encrypt_key"#,
+            ),
+            (
+                format!(
+                    r#"{{"ENDPOINTS": {{"feilian/x": {{"verification_token": "{KEY}"}}}}, "ENDPOINTS": {{}}}}"#
+                ),
+                "ENDPOINTS",
+            ),
+        ] {
+            let (named, text) = repeated(from_secret(&[("QUEUE_URL", QUEUE)], &secret));
+            assert_eq!(named, place);
+            assert_eq!(
+                text,
+                format!(
+                    "{place} is given more than once in the secret named by SECRET_ID; give each name once (a repeated name silently replaces the one before it)"
+                )
+            );
+            assert!(!text.contains(KEY), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_environment_is_checked_before_the_sdk_and_the_secret_are_read() {
+        let region = [("AWS_REGION", "us-east-1")];
+        let check = |vars: &[(&str, &str)], names: &[&str]| check_environment(lookup(vars), names);
+        assert_eq!(check(&region, &["AWS_REGION", "PATH"]), Ok(()));
+        // The SDK reads either variable.
+        assert_eq!(check(&[("AWS_DEFAULT_REGION", "us-east-1")], &[]), Ok(()));
+        let err = check(&[], &[]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    var: "AWS_REGION",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            check(
+                &region,
+                &["AWS_REGION", "FEISHU_ENCRYPT_KEY", "FEISHU_ENCRYPT_KEY"]
+            ),
+            Err(ConfigError::Repeated {
+                place: "FEISHU_ENCRYPT_KEY".into(),
+                within: IN_ENVIRONMENT,
+            })
+        );
+        // A name the relay does not read may repeat.
+        assert_eq!(check(&region, &["OTHER", "OTHER"]), Ok(()));
+        let beside = [
+            ("AWS_REGION", "us-east-1"),
+            ("SECRET_ID", "relay"),
+            ("FEILIAN_ENCRYPT_KEY", KEY),
+        ];
+        let err = check(&beside, &[]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    var: "FEILIAN_ENCRYPT_KEY",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains(KEY), "{err}");
     }
 
     /// 2025-11-30T10:53:20Z.

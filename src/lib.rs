@@ -7,10 +7,11 @@
 //! [`queue`] (publish every message, or answer 503).
 //! The message consumers read is [`org_change_contract::Message`].
 //! [`config`] reads the environment once, at start, and [`secrets`] the tokens and
-//! keys from Secrets Manager.
+//! keys from Secrets Manager; [`startup`] checks and logs what `main` starts with.
 
 pub mod aws;
 pub mod config;
 pub mod http;
 pub mod queue;
 pub mod secrets;
+pub mod startup;

@@ -1,11 +1,16 @@
 //! The Lambda function. `main` does four things, in order: logging, configuration
 //! (environment and secret), clients, and the runtime loop. Everything expensive happens here, once.
 
-use lambda_http::{Error, lambda_runtime, service_fn, tracing};
+use std::fmt::Display;
+use std::sync::Arc;
+
+use lambda_http::{Error, lambda_runtime, service_fn};
 use org_change_relay::aws::load_sdk_config;
+use org_change_relay::config::check_environment;
 use org_change_relay::http::{App, handle_event, install_panic_hook};
 use org_change_relay::queue::sqs::SqsQueue;
 use org_change_relay::secrets::load_config;
+use org_change_relay::startup;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -15,47 +20,29 @@ async fn main() -> Result<(), Error> {
     // default hook too; any other panic still is.
     install_panic_hook();
 
+    let env = |name: &str| std::env::var(name).ok();
+    // Run by hand (`cargo run`), the runtime would panic on its first missing variable.
+    if let Some(var) = startup::outside_lambda(env) {
+        eprintln!("{}", startup::outside_lambda_message(var));
+        std::process::exit(2);
+    }
+    // Before the SDK loads: without a region it would ask IMDS, and with SECRET_ID
+    // beside secrets the read would be wasted.
+    let names = std::env::vars_os().map(|(name, _)| name);
+    if let Err(err) = check_environment(env, names) {
+        refuse(err);
+    }
     // The SDK configuration is read here, once. With SECRET_ID set, the secret is
     // read now, before the first request: one TLS connection to Secrets Manager
     // during init. SQS is first connected by the first event, so the URL
     // verification (which never touches SQS) does not wait for it.
     let sdk = load_sdk_config().await;
-    let config = match load_config(&sdk, |name| std::env::var(name).ok()).await {
+    let config = match load_config(&sdk, env).await {
         Ok(config) => config,
-        Err(err) => {
-            // One clear line, then a non-zero exit: Lambda reports an init error and
-            // no request is ever taken with a half-valid configuration.
-            eprintln!("org-change-relay: configuration error: {err}");
-            std::process::exit(2);
-        }
+        Err(err) => refuse(err),
     };
-    // One line per secret that is set: the first 8 hex digits of its SHA-256, to
-    // compare with the console's value (`printf '%s' 'VALUE' | sha256sum | cut -c1-8`)
-    // without the secret itself ever being logged.
-    // Every named endpoint's and every previous pair's secrets included
-    // (`ENDPOINTS["feishu/lark-global"].encrypt_key`).
-    for (variable, fingerprint) in &config.fingerprints {
-        tracing::info!(
-            variable = variable.as_str(),
-            fingerprint = fingerprint.as_str(),
-            "secret fingerprint (first 8 hex digits of its SHA-256)"
-        );
-    }
-    // One line per endpoint, and when its previous pair stops being accepted.
-    for (endpoint, settings) in &config.endpoints {
-        let previous_until = settings
-            .previous_until()
-            .map(|until| humantime::format_rfc3339_seconds(until).to_string());
-        tracing::info!(
-            endpoint = endpoint.as_str(),
-            previous_until = previous_until.as_deref(),
-            "endpoint enabled"
-        );
-    }
-    // A previous pair already expired: ignored, and worth removing from the secret.
-    for warning in &config.warnings {
-        tracing::warn!(warning = warning.as_str(), "configuration warning");
-    }
+    // Fingerprints (never the secrets), what each endpoint requires, warnings.
+    startup::log(&config);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = SqsQueue::new(sqs.clone(), &config.queue);
     let quarantine = config
@@ -63,12 +50,25 @@ async fn main() -> Result<(), Error> {
         .as_ref()
         .map(|quarantine| SqsQueue::new(sqs, quarantine));
     let app = App::new(config, queue);
-    let app = match quarantine {
+    let app = Arc::new(match quarantine {
         Some(quarantine) => app.with_quarantine(quarantine),
         None => app,
-    };
+    });
 
     // What `lambda_http::run` does, with the event's conversion into an HTTP request
     // guarded: `handle_event` answers even the events lambda_http cannot read.
-    lambda_runtime::run(service_fn(|event| handle_event(&app, event))).await
+    // `run_concurrent` polls once at a time unless AWS_LAMBDA_MAX_CONCURRENCY is
+    // above 1 (Lambda Managed Instances); `run` would warn whenever it is set.
+    lambda_runtime::run_concurrent(service_fn(move |event| {
+        let app = Arc::clone(&app);
+        async move { handle_event(&app, event).await }
+    }))
+    .await
+}
+
+/// One clear line, then a non-zero exit: Lambda reports an init error and no request
+/// is ever taken with a half-valid configuration.
+fn refuse(err: impl Display) -> ! {
+    eprintln!("org-change-relay: configuration error: {err}");
+    std::process::exit(2);
 }

@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 
-use crate::config::{Config, ConfigError, SECRET_ID_VAR};
+use crate::config::{Config, ConfigError, SECRET_ID_VAR, secrets_beside_secret_id};
 
 /// Why the function cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,9 @@ pub async fn load_config(
     match env(SECRET_ID_VAR).filter(|id| !id.trim().is_empty()) {
         None => Ok(Config::from_lookup(env)?),
         Some(id) => {
+            // Refused before the read: a secret beside SECRET_ID is a mistake whether
+            // or not the secret can be read.
+            secrets_beside_secret_id(&env)?;
             let secret = fetch(&Client::new(sdk), id.trim()).await?;
             Ok(Config::from_env_and_secret(env, &secret)?)
         }

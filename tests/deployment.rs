@@ -132,12 +132,13 @@ async fn configured_like_the_template_it_reads_the_secret_logs_json_and_emits_me
         "{output}"
     );
 
-    // At start, one fingerprint line per secret: the first 8 hex digits of its
-    // SHA-256, as `printf '%s' VALUE | sha256sum | cut -c1-8` prints them.
+    // At start, one fingerprint line per secret, as
+    // `printf 'org-change-relay/fingerprint/v1:%s' VALUE | sha256sum | cut -c1-8` prints them.
     let fingerprints: Vec<(&str, &str)> = lines
         .iter()
         .filter(|line| {
-            line["fields"]["message"] == "secret fingerprint (first 8 hex digits of its SHA-256)"
+            line["fields"]["message"]
+                == "secret fingerprint (printf 'org-change-relay/fingerprint/v1:%s' VALUE | sha256sum | cut -c1-8)"
         })
         .map(|line| {
             assert_eq!(line["level"], "INFO", "{line}");
@@ -150,10 +151,10 @@ async fn configured_like_the_template_it_reads_the_secret_logs_json_and_emits_me
     assert_eq!(
         fingerprints,
         [
-            ("FEISHU_VERIFICATION_TOKEN", "e71bdf96"),
-            ("FEISHU_ENCRYPT_KEY", "70c90d97"),
-            ("FEILIAN_VERIFICATION_TOKEN", "cc531f96"),
-            ("FEILIAN_ENCRYPT_KEY", "98483c6e"),
+            ("FEISHU_VERIFICATION_TOKEN", "df2f1adc"),
+            ("FEISHU_ENCRYPT_KEY", "d27815c4"),
+            ("FEILIAN_VERIFICATION_TOKEN", "31bd7451"),
+            ("FEILIAN_ENCRYPT_KEY", "2d8d6201"),
         ],
         "{output}"
     );

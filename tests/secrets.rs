@@ -114,3 +114,52 @@ async fn a_secret_setting_may_not_also_sit_in_the_environment() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_secret_that_gives_a_key_twice_is_refused_naming_the_key_not_the_value() {
+    let Setup { queue, .. } = setup(false).await;
+    let sdk = sdk_config(&moto_endpoint()).await;
+    for (text, place) in [
+        (
+            r#"{"FEISHU_VERIFICATION_TOKEN": "t", "FEISHU_ENCRYPT_KEY": "s3cr3t-key", "FEISHU_ENCRYPT_KEY": ""}"#,
+            "FEISHU_ENCRYPT_KEY",
+        ),
+        (
+            r#"{"ENDPOINTS": {"feishu/x": {"verification_token": "t", "encrypt_key": "s3cr3t-key", "encrypt_key": ""}}}"#,
+            r#"ENDPOINTS["feishu/x"].encrypt_key"#,
+        ),
+    ] {
+        let arn = create_secret(Some(text)).await;
+        let err = load_config(&sdk, lookup(&[("QUEUE_URL", &queue), ("SECRET_ID", &arn)]))
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{place} is given more than once in the secret named by SECRET_ID; give each name once (a repeated name silently replaces the one before it)"
+            )
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_secret_setting_in_the_environment_is_refused_before_the_secret_is_read() {
+    let Setup { queue, .. } = setup(false).await;
+    let sdk = sdk_config(&moto_endpoint()).await;
+    // No such secret: a read would fail with ResourceNotFoundException.
+    let missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:no-such-secret-AbCdEf";
+    let err = load_config(
+        &sdk,
+        lookup(&[
+            ("QUEUE_URL", &queue),
+            ("SECRET_ID", missing),
+            ("FEILIAN_ENCRYPT_KEY", "s3cr3t-key"),
+        ]),
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "FEILIAN_ENCRYPT_KEY is invalid: it is set in the environment although SECRET_ID is; keep secrets in the secret only"
+    );
+}

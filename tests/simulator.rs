@@ -366,7 +366,8 @@ async fn the_simulator_targets_named_endpoints_and_the_relay_reports_the_previou
     let fingerprinted: BTreeSet<&str> = lines
         .iter()
         .filter(|line| {
-            line["fields"]["message"] == "secret fingerprint (first 8 hex digits of its SHA-256)"
+            line["fields"]["message"]
+                == "secret fingerprint (printf 'org-change-relay/fingerprint/v1:%s' VALUE | sha256sum | cut -c1-8)"
         })
         .filter_map(|line| line["fields"]["variable"].as_str())
         .collect();

@@ -20,8 +20,8 @@
 //! current key (a rotation of the token alone), never no key.
 //!
 //! Every rule of the default endpoints' variables holds for each value here: a
-//! value pasted with whitespace or quotes, a key without its token, an unknown field
-//! are refused at start, the error naming the endpoint and the field
+//! value pasted with whitespace or quotes, a key without its token, an unknown field,
+//! an endpoint or a field given twice are refused at start, the error naming the endpoint and the field
 //! (`ENDPOINTS["feishu/lark-global"].encrypt_key`), never a value.
 
 use std::collections::BTreeMap;
@@ -29,6 +29,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
+use super::json::{self, JsonError};
 use super::{ConfigError, PASTE_HINT, fingerprint, pasted_wrong, secret_var};
 use org_change_core::{EncryptKey, Endpoint, EndpointId, Setting, VerificationToken};
 
@@ -244,19 +245,22 @@ fn with_previous(
     Ok(endpoint.with_previous(VerificationToken::new(token), key, until))
 }
 
-/// The endpoints object: ids to entries of strings. Never quotes a value: serde's
-/// messages may, so only positions and names are reported.
+/// The endpoints object: ids to entries of strings, each id and field given once.
+/// Never quotes a value: serde's messages may, so only positions and names are reported.
 fn parse(text: &str) -> Result<BTreeMap<String, Entry>, ConfigError> {
     let shape = |reason: String| ConfigError::Endpoint {
         place: ENDPOINTS_VAR.to_owned(),
         reason,
     };
-    let value: Value = serde_json::from_str(text).map_err(|err| {
-        shape(format!(
-            "is not JSON (line {}, column {}); expected an object like {{\"feishu/<name>\": {{\"verification_token\": \"…\", \"encrypt_key\": \"…\"}}}}",
-            err.line(),
-            err.column()
-        ))
+    let value = json::parse(text).map_err(|err| match err {
+        JsonError::Syntax { line, column } => shape(format!(
+            "is not JSON (line {line}, column {column}); expected an object like {{\"feishu/<name>\": {{\"verification_token\": \"…\", \"encrypt_key\": \"…\"}}}}"
+        )),
+        // An endpoint or a field given twice: the place says it is in ENDPOINTS.
+        JsonError::Repeated(path) => ConfigError::Repeated {
+            place: json::place(ENDPOINTS_VAR, &path),
+            within: "",
+        },
     })?;
     let Value::Object(object) = value else {
         return Err(shape(
