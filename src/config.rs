@@ -351,7 +351,7 @@ impl Config {
 
 /// Every variable the relay reads besides the SDK's own, in the order a start checks
 /// that the environment gives each once.
-pub const VARS: [&str; 14] = [
+pub const VARS: [&str; 15] = [
     "FEISHU_VERIFICATION_TOKEN",
     "FEISHU_ENCRYPT_KEY",
     "FEILIAN_VERIFICATION_TOKEN",
@@ -360,6 +360,7 @@ pub const VARS: [&str; 14] = [
     SECRET_ID_VAR,
     "QUEUE_URL",
     "QUEUE_DELAY_SECONDS",
+    "FIFO_GROUP_BY",
     "QUARANTINE_QUEUE_URL",
     "MAX_REQUEST_AGE_SECONDS",
     "MAX_BODY_BYTES",
