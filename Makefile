@@ -1,13 +1,20 @@
-# The two commands of the README, and their parts.
-.PHONY: demo test setup build-arm64 bench-cold-start load fuzz bench bench-publish
+# The two commands of the README, and their parts. `make help` lists them.
+.PHONY: help demo test relay setup build-arm64 bench-cold-start load fuzz bench bench-publish
 
-demo:   ## Run the local demo: SQS (moto) + the relay under cargo lambda watch + a triggered event of every type
+help:   ## List the targets and what each does
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## (.*)/\1\t\2/' | \
+	  awk -F'\t' '{ printf "make %-17s %s\n", $$1, $$2 }'
+
+demo:   ## The local demo: SQS (moto), the relay under cargo lambda watch, an event of every type (3 min the first time)
 	scripts/demo.sh
 
-test:   ## Run every check and test
+test:   ## Every check and test (4-8 min the first time)
 	scripts/test.sh
 
-setup:  ## Install the tools into .venv (both targets above do this first)
+relay:  ## A relay of your own: local SQS (moto), a queue, the relay with the demo's secrets; prints the URL and variables
+	scripts/relay.sh
+
+setup:  ## Install the tools into .venv (demo, test and relay do this first: about 1 min, 0.9 GB)
 	scripts/setup.sh
 
 build-arm64:  ## sam build --beta-features (cargo lambda build --release --arm64), then the Lambda zip and its size
