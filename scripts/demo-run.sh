@@ -29,10 +29,11 @@ run_step() {
   local what=$1
   shift
   step=$((step + 1))
-  echo "==> step $step: $what"
+  step_name="step $step: $what"
+  echo "==> $step_name"
   "$sim" "$@" | tee ".demo/step-$step.out"
   grep -o 'event_id=[^ ]*' ".demo/step-$step.out" | cut -d= -f2 |
-    sed "s|^|step $step: $what\t|" >>.demo/steps.tsv || true
+    sed "s|^|$step_name\t|" >>.demo/steps.tsv || true
 }
 
 run_step "a fresh event of every Feishu type, encrypted and signed, to /feishu" \
@@ -46,7 +47,7 @@ run_step "the Feilian sample files as they are (send: token replaced, header.cre
   send --url "$base/feilian" "${files[@]}"
 # `send` prints file names, not event ids: take them from the files.
 .venv/bin/python -c 'import json, sys; [print(json.load(open(f))["header"]["event_id"]) for f in sys.argv[1:]]' "${files[@]}" |
-  sed "s|^|step $step: the Feilian sample files\t|" >>.demo/steps.tsv
+  sed "s|^|$step_name\t|" >>.demo/steps.tsv
 
 echo "==> the normalized messages on the queue, by the step that sent them"
 .venv/bin/python scripts/sqs.py drain "$queue_url" .demo/steps.tsv
