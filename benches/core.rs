@@ -1,6 +1,6 @@
 //! The protocol core against the floor: what any receiver of these webhooks must do
 //! at least, what `receive()` does, and what the relay builds before its SQS call.
-//! `make bench` (scripts/bench.sh) runs it; README.md, "Benchmarks", has the figures.
+//! `make bench` (scripts/bench.sh) runs it; docs/benchmarks.md, "The protocol core", has the figures.
 //!
 //! Inputs, generated here, deterministically: 1,000 distinct encrypted, signed
 //! `corehr.department.updated_v2` requests (events/feishu/, each with its own event id

@@ -4,9 +4,10 @@
 //! ```sh
 //! QUEUE_URL=https://sqs.<region>.amazonaws.com/<account>/<queue> cargo run --example consumer
 //! ```
-//! (needs an AWS account; the standard AWS variables apply, `AWS_ENDPOINT_URL_SQS`
-//! included). Its tests run in `make test`, next to moto: the relay enqueues a retried
-//! webhook twice and the consumer handles it once.
+//! The standard AWS variables apply, `AWS_ENDPOINT_URL_SQS` included: `make relay`
+//! prints the variables that point it at the local queue. Its tests run in `make test`,
+//! next to moto: the relay enqueues a retried webhook twice and the consumer handles
+//! it once.
 //!
 //! # Why it deduplicates on `id`
 //!
@@ -462,11 +463,12 @@ async fn fetch_current(api: Api, _message: &Message<'static>) -> Result<Value, F
     Err(FetchError::NotImplemented(api.endpoint()))
 }
 
-#[cfg(test)]
+// The tests read and write a real queue (moto), like the other integration tests.
+#[cfg(all(test, feature = "integration"))]
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "integration"))]
 mod tests {
     use aws_sdk_sqs::types::QueueAttributeName;
     use serde_json::json;

@@ -6,5 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+echo "==> building the release relay (the first time several minutes: LTO over the AWS SDK; then seconds)"
 cargo build --release --quiet --bin org-change-relay
+echo "==> load: ${LOAD_EVENTS:-10000} events, each sent twice (10,000: about 4 min on 2 cores; progress every 15 s)"
 exec .venv/bin/python scripts/load.py

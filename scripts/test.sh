@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 echo "==> cargo fmt --check"
 cargo fmt --check
-echo "==> cargo clippy --workspace --all-targets --all-features -- -D warnings"
+echo "==> cargo clippy --workspace --all-targets --all-features -- -D warnings (on a fresh clone it compiles everything: 2-4 min)"
 cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
-echo "==> cfn-lint and sam validate --lint on template.yaml"
+echo "==> cfn-lint and sam validate --lint on template.yaml (about 30 s)"
 scripts/lint-template.sh template.yaml
-echo "==> cargo test (unit and integration, next to a moto SQS server)"
+echo "==> cargo test (unit and integration, next to a moto SQS server; a fresh clone compiles the tests first: 2-4 min, then about 1 min of tests)"
 scripts/with-moto.sh cargo test --workspace --all-targets --features integration
 echo "==> cargo test --workspace --doc (the compile_fail proofs among them)"
 cargo test --quiet --workspace --doc
@@ -23,10 +23,14 @@ cargo +nightly test --quiet -p org-change-core --doc
 # fuzz/ is a workspace of its own (cargo-fuzz wants it so): check it too, without the
 # fuzzer (stable Rust), so that a change to the core that breaks a fuzz target or one
 # of its invariants shows here and not only in `make fuzz`.
-echo "==> fuzz/: fmt, clippy, and its invariants on the seeds and the regression inputs"
+echo "==> fuzz/: fmt, clippy, and its invariants on the seeds and the regression inputs (a workspace of its own: 1-2 min the first time)"
 (
   cd fuzz
   cargo fmt --check
   cargo clippy --quiet --no-default-features --all-targets -- -D warnings
   cargo test --quiet --no-default-features --lib
 )
+echo "==> relative links in README.md and docs/, and make help"
+scripts/check-links.py
+scripts/check-make-help.sh
+echo "==> make test: all passed"

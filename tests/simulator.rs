@@ -12,8 +12,8 @@ use common::*;
 use org_change_core::Source;
 use serde_json::json;
 
-/// Every relayed event type, and the change it must become (README, "Event types
-/// relayed").
+/// Every relayed event type, and the change it must become (docs/message.md, "Event
+/// types relayed").
 const FEISHU_TYPES: [(&str, &str, &str); 11] = [
     ("corehr.department.created_v1", "department", "created"),
     ("corehr.department.created_v2", "department", "created"),

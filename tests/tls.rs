@@ -1,6 +1,6 @@
 //! How the crypto under the SDK's TLS is built: without aws-lc's CPU-jitter entropy
 //! source (.cargo/config.toml), whose one-time seeding costs ~22 ms of CPU before the
-//! first TLS connection of every cold start (README.md, "Cold start and sizing").
+//! first TLS connection of every cold start (docs/design.md, "Start-up").
 
 #[test]
 fn aws_lc_is_built_without_cpu_jitter_entropy() {

@@ -133,6 +133,32 @@ struct Sender {
     agent: ureq::Agent,
 }
 
+/// `url` with `http://` in front when it has no scheme: `127.0.0.1:9000/…/feishu`, as
+/// one copies it from a terminal, means the local relay, which speaks plain HTTP.
+fn with_scheme(url: &str) -> String {
+    if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("http://{url}")
+    }
+}
+
+/// What to say when no answer came: the local relay is compiled on its first request,
+/// and one with a bad setting exits at start.
+fn no_answer(url: &str, err: &ureq::Error) -> String {
+    let hint = match err {
+        ureq::Error::Timeout(_)
+        | ureq::Error::Io(_)
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::HostNotFound => {
+            ": no answer. A local relay may still be compiling (try again in a minute), \
+             or it may have exited: look for `configuration error` in its output"
+        }
+        _ => "",
+    };
+    format!("POST {url}: {err}{hint}")
+}
+
 /// The endpoint a URL names, as the relay routes it (`EndpointId::from_path`): from its
 /// path alone (`http://feilian/hook` has the path `/hook`), read by the `http` crate's
 /// `Uri`, as ureq reads the URL it sends to. `None` for a URL it cannot read.
@@ -165,12 +191,13 @@ fn endpoints_value(
 
 impl Sender {
     fn new(target: Target) -> Result<Self, String> {
-        let endpoint = match (endpoint_of(&target.url), target.source) {
+        let url = with_scheme(&target.url);
+        let endpoint = match (endpoint_of(&url), target.source) {
             (Some(endpoint), Some(source)) if endpoint.source() != source => {
                 return Err(format!(
                     "--source {} contradicts {}, which names the {} endpoint {}: drop --source or fix the URL",
                     source.as_str(),
-                    target.url,
+                    url,
                     endpoint.source().as_str(),
                     endpoint.as_str()
                 ));
@@ -179,8 +206,7 @@ impl Sender {
             (None, Some(source)) => EndpointId::default_of(source),
             (None, None) => {
                 return Err(format!(
-                    "{} does not end in /feishu, /feilian, /feishu/<name> or /feilian/<name>: pass --source",
-                    target.url
+                    "{url} does not end in /feishu, /feilian, /feishu/<name> or /feilian/<name>: pass --source"
                 ));
             }
         };
@@ -218,7 +244,7 @@ impl Sender {
             .timeout_global(Some(Duration::from_secs(10)))
             .build();
         Ok(Self {
-            url: target.url,
+            url,
             endpoint,
             source,
             token,
@@ -261,7 +287,7 @@ impl Sender {
         }
         let mut response = request
             .send(&body)
-            .map_err(|err| format!("POST {}: {err}", self.url))?;
+            .map_err(|err| no_answer(&self.url, &err))?;
         let text = response.body_mut().read_to_string().unwrap_or_default();
         Ok((response.status().as_u16(), text))
     }
@@ -596,6 +622,41 @@ mod tests {
         // A URL that names no endpoint takes the source from --source.
         let sender = sender_to("https://x/hooks", &["--source", "feilian"]).unwrap();
         assert_eq!(sender.endpoint.as_str(), "feilian");
+    }
+
+    #[test]
+    fn a_url_without_a_scheme_is_sent_over_http() {
+        let sender = sender_to("127.0.0.1:9000/lambda-url/org-change-relay/feishu", &[]).unwrap();
+        assert_eq!(
+            sender.url,
+            "http://127.0.0.1:9000/lambda-url/org-change-relay/feishu"
+        );
+        assert_eq!(sender.endpoint.as_str(), "feishu");
+        let sender = sender_to("localhost:9000/prod/feilian/sub", &[]).unwrap();
+        assert_eq!(sender.url, "http://localhost:9000/prod/feilian/sub");
+        assert_eq!(sender.endpoint.as_str(), "feilian/sub");
+        // A URL with a scheme is sent as it is.
+        let sender = sender_to("https://x/feishu", &[]).unwrap();
+        assert_eq!(sender.url, "https://x/feishu");
+    }
+
+    #[test]
+    fn no_answer_says_the_relay_may_be_compiling_or_may_have_exited() {
+        // A port that was free a moment ago: nobody listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .unwrap()
+            .port();
+        let url = format!("127.0.0.1:{port}/lambda-url/org-change-relay/feishu");
+        let Err(err) = sender_to(&url, &[])
+            .unwrap()
+            .send(&json!({"type": "url_verification"}))
+        else {
+            panic!("an answer from a closed port");
+        };
+        assert!(err.starts_with(&format!("POST http://{url}: ")), "{err}");
+        assert!(err.contains("may still be compiling"), "{err}");
+        assert!(err.contains("look for `configuration error`"), "{err}");
     }
 
     #[test]
