@@ -56,7 +56,7 @@ pub const SECRET_VARS: [&str; 4] = [
 pub struct Config {
     pub queue: QueueConfig,
     /// `QUARANTINE_QUEUE_URL`: where verified events that cannot become messages go
-    /// (README, "Quarantine"); without it they are refused as before.
+    /// (`docs/operations.md`, "Quarantine"); without it they are refused as before.
     pub quarantine: Option<QueueConfig>,
     /// Every enabled endpoint by id (`feishu`, `feishu/lark-global`, ...): the default
     /// ones from `FEISHU_VERIFICATION_TOKEN`, ..., the named ones and every previous

@@ -1,5 +1,6 @@
 //! `ENDPOINTS`: the named endpoints, and the previous token and key of any endpoint
-//! during a rotation (README, "Configuration" and "Rotating a token or key").
+//! during a rotation (`docs/operations.md`, "Named endpoints and previous pairs" and
+//! "Rotating a token or key").
 //!
 //! A JSON object keyed by endpoint id — `feishu/<name>` or `feilian/<name>` for a
 //! named endpoint, `feishu` or `feilian` for a default one — whose values are objects

@@ -20,7 +20,7 @@
 //! (`feishu`, `feishu/lark-global`, ...), or `none` for a path that names no
 //! configured endpoint (a name a sender made up never becomes a dimension value).
 //! `PreviousCredentialsUsed` is how a rotation is watched: once it stays at 0 for an
-//! endpoint, its previous pair can go (README, "Rotating a token or key").
+//! endpoint, its previous pair can go (`docs/operations.md`, "Rotating a token or key").
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

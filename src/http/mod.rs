@@ -333,7 +333,8 @@ fn record(
     let event_id = event.map(|e| e.event_id.as_str());
     let outcome_name = counts.outcome.as_str();
     match outcome {
-        // Verified but not relayable: an operator has to look (README, "Quarantine").
+        // Verified but not relayable: an operator has to look
+        // (`docs/operations.md`, "Quarantine").
         Ok(Handled::Quarantined { reason, .. }) => {
             tracing::warn!(
                 source,

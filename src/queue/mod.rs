@@ -43,7 +43,7 @@ pub const MAX_BATCH: usize = sqs::MAX_ENTRIES;
 
 /// How many `SendMessageBatch` calls of one request may be in flight at once. A
 /// Feilian request of 1,000 changes is 100 calls: one after another they do not fit
-/// in the platforms' 3 seconds (README, "Large requests and large messages").
+/// in the platforms' 3 seconds (`docs/operations.md`, "Large requests and large messages").
 pub const MAX_CALLS_IN_FLIGHT: usize = 10;
 
 /// What one call may carry.
