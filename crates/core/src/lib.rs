@@ -55,7 +55,6 @@
 
 #![warn(missing_docs)]
 
-mod body;
 pub mod cipher;
 pub mod endpoint;
 mod envelope;

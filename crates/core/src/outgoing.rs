@@ -4,7 +4,6 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::body::write_message;
 use crate::quarantine::Quarantine;
 use crate::{Action, Entity, Message, Source};
 
@@ -63,7 +62,7 @@ enum Kind {
 }
 
 impl Outgoing {
-    pub(crate) fn new(message: Message<'_>) -> Self {
+    pub(crate) fn new(message: Message<'_>) -> Result<Self, serde_json::Error> {
         // Only a relayed event type becomes a message; were another to, it would be
         // copied, as SQS text.
         let event_type = crate::event_types(message.source)
@@ -73,8 +72,8 @@ impl Outgoing {
                 || Cow::Owned(sqs_attribute(&message.event_type)),
                 |(relayed, ..)| Cow::Borrowed(*relayed),
             );
-        Self {
-            body: sqs_body(&message),
+        Ok(Self {
+            body: sqs_text(serde_json::to_string(&message)?),
             tenant_group: tenant_group(&message),
             unit_group: unit_group(&message),
             kind: Kind::Change {
@@ -84,7 +83,7 @@ impl Outgoing {
                 action: message.action,
             },
             id: message.id.into_owned(),
-        }
+        })
     }
 
     /// The message of a quarantined event: `body` is its JSON (the redacted envelope
@@ -230,27 +229,22 @@ impl std::fmt::Debug for Attributes<'_> {
     }
 }
 
-/// `text` (JSON) with each character SQS refuses written as its `\uXXXX` escape. In
-/// UTF-8 those are the bytes below 0x20 but tab, line feed and carriage return, and
-/// the sequences `EF BF BE` (U+FFFE) and `EF BF BF` (U+FFFF); text without any (nearly
-/// all of it, Chinese names and full-width punctuation included) is returned as it is.
+/// JSON `text` with each character SQS refuses ([`sqs_allows`]) written as its
+/// `\uXXXX` escape, which means the same JSON. serde_json escapes the control
+/// characters in strings, and a raw snapshot can hold one only as whitespace; what is
+/// left is U+FFFE and U+FFFF, which JSON leaves raw (`docs/protocol.md`, "Amazon SQS
+/// limits").
 fn sqs_text(text: String) -> String {
-    if needs_escape(text.as_bytes()) {
-        escape_for_sqs(&text)
-    } else {
-        text
+    if text.chars().all(sqs_allows) {
+        return text;
     }
-}
-
-/// `text` with each character [`sqs_allows`] refuses written as `\uXXXX` (every one is
-/// below U+10000: four hex digits).
-fn escape_for_sqs(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 12);
     for c in text.chars() {
         if sqs_allows(c) {
             out.push(c);
         } else {
-            // Writing into a String cannot fail.
+            // Every refused character is below U+10000: four hex digits. Writing into
+            // a String cannot fail.
             let _ = write!(out, "\\u{:04x}", u32::from(c));
         }
     }
@@ -300,85 +294,6 @@ pub(crate) fn sqs_allows(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{fffd}' | '\u{10000}'..)
 }
 
-/// `message` as compact JSON, exactly as `serde_json::to_string` writes it
-/// ([`write_message`]), except that a character Amazon SQS refuses ([`sqs_allows`]) is
-/// written as its JSON escape `\uXXXX` (lower-case hex), so that the body is always
-/// valid SQS text and means the same JSON. The strings are escaped as `serde_json`
-/// escapes them (the control characters below U+0020 among them), and the raw
-/// snapshots (`before`, `after`) are valid JSON, where a control character can only be
-/// whitespace (tab, line feed, carriage return: allowed); what is left is U+FFFE and
-/// U+FFFF, which JSON leaves raw. In JSON text any character outside ASCII is inside a
-/// string, where its escape means the same, so the escaping is done on the written
-/// text as a whole ([`sqs_text`]). A lone surrogate can only be in the text as an
-/// escape already (the text is a `str`).
-///
-/// A body with nothing to escape (the common one) is returned as written, after a
-/// scan of its bytes ([`needs_escape`]); one with something to escape is copied once,
-/// escaped.
-fn sqs_body(message: &Message<'_>) -> String {
-    let mut body = String::with_capacity(body_capacity(message));
-    write_message(&mut body, message);
-    sqs_text(body)
-}
-
-/// What a body takes besides its variable strings and snapshots: the field names,
-/// the enums, `occurred_at`, `null`s, quotes and punctuation come to at most 292 bytes
-/// (`tests::the_fixed_part_of_every_body_fits_in_its_reserve`); the rest is room for a
-/// few escapes, and for a field added to the contract until this is revised.
-const BODY_FIXED_PART: usize = 320;
-
-/// What the body of `message` will most likely take, so that it is written without
-/// growing: [`BODY_FIXED_PART`] and the strings and snapshots as they are copied
-/// (serde_json's escapes add a little, and a body that has them may grow once).
-fn body_capacity(message: &Message<'_>) -> usize {
-    let snapshots: usize = [&message.before, &message.after]
-        .into_iter()
-        .flatten()
-        .map(|raw| raw.get().len())
-        .sum();
-    let optional: usize = [
-        &message.endpoint,
-        &message.object_api_name,
-        &message.tenant_key,
-        &message.app_id,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|text| text.len())
-    .sum();
-    let fields: usize = message
-        .changed_fields
-        .iter()
-        .map(|field| field.len() + 3)
-        .sum();
-    BODY_FIXED_PART
-        + message.id.len()
-        + message.event_type.len()
-        + message.event_id.len()
-        + message.entity_id.len()
-        + optional
-        + fields
-        + snapshots
-}
-
-/// Whether UTF-8 `bytes` hold a character [`sqs_allows`] refuses. Each byte to escape
-/// is below 0x20 or is 0xEF, the lead byte of U+FFFE and U+FFFF: a first pass without
-/// branches (the compiler vectorizes it) rules out every text without such a byte;
-/// only text that has one (a line break in a raw snapshot, full-width punctuation
-/// such as `，` or `（`, which also start with 0xEF) is looked at byte by byte.
-fn needs_escape(bytes: &[u8]) -> bool {
-    let suspect = bytes.iter().fold(false, |suspect, &byte| {
-        suspect | (byte < 0x20) | (byte == 0xef)
-    });
-    suspect
-        && bytes.iter().enumerate().any(|(at, &byte)| {
-            (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r'))
-                || (byte == 0xef
-                    && bytes.get(at + 1) == Some(&0xbf)
-                    && matches!(bytes.get(at + 2), Some(0xbe | 0xbf)))
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::value::RawValue;
@@ -386,13 +301,18 @@ mod tests {
     use super::*;
     use crate::testing::message;
 
+    /// The body of `message`, as [`Outgoing::new`] writes it.
+    fn sqs_body(message: &Message<'_>) -> String {
+        sqs_text(serde_json::to_string(message).unwrap())
+    }
+
     #[test]
     fn the_ordering_key_takes_the_app_id_where_the_tenant_key_is_absent_or_empty() {
         let key = |by, tenant_key: Option<&'static str>, app_id: Option<&'static str>| {
             let mut message = message("d1", None, None, None);
             (message.tenant_key, message.app_id) =
                 (tenant_key.map(Cow::Borrowed), app_id.map(Cow::Borrowed));
-            Outgoing::new(message).ordering_key(by).to_owned()
+            Outgoing::new(message).unwrap().ordering_key(by).to_owned()
         };
         let unit = |tenant_key, app_id| key(GroupBy::Unit, tenant_key, app_id);
         assert_eq!(unit(Some("t1"), Some("cli_a")), "feishu:t1:department:d1");
@@ -412,7 +332,7 @@ mod tests {
         let mut message = message("d1", None, None, None);
         message.endpoint = Some(Cow::Borrowed("feishu/lark-global"));
         message.tenant_key = Some(Cow::Borrowed("t1"));
-        let outgoing = Outgoing::new(message);
+        let outgoing = Outgoing::new(message).unwrap();
         assert_eq!(
             outgoing.ordering_key(GroupBy::Tenant),
             "feishu/lark-global:t1"
@@ -422,44 +342,6 @@ mod tests {
             "feishu:t1:department:d1"
         );
         assert_eq!(GroupBy::default(), GroupBy::Tenant);
-    }
-
-    #[test]
-    fn the_fixed_part_of_every_body_fits_in_its_reserve() {
-        let occurred_at = "2020-12-23T12:19:49.000Z";
-        let mut largest = 0;
-        for source in [Source::Feishu, Source::Feilian] {
-            for entity in [Entity::Department, Entity::CustomOrg] {
-                for action in [Action::Created, Action::Updated, Action::Deleted] {
-                    // Every variable string empty: what is left is the fixed part.
-                    for optional in [None, Some("")] {
-                        let mut message = message("", optional, None, None);
-                        message.id = Cow::Borrowed("");
-                        message.changed_fields.clear();
-                        message.occurred_at = Some(occurred_at.to_owned());
-                        (message.source, message.entity, message.action) = (source, entity, action);
-                        let body = sqs_body(&message);
-                        assert_eq!(body_capacity(&message), BODY_FIXED_PART);
-                        largest = largest.max(body.len());
-                    }
-                }
-            }
-        }
-        assert_eq!(largest, 292);
-        assert!(largest <= BODY_FIXED_PART);
-    }
-
-    #[test]
-    fn a_body_is_written_in_the_capacity_reserved_for_it() {
-        let snapshot = RawValue::from_string(r#"{"name":"部门","seq":[1,2]}"#.to_owned()).unwrap();
-        let id = "od-64242a18099d3a31acd24d8fce8d1a2b";
-        for optional in [None, Some(id)] {
-            for raw in [None, Some(&*snapshot)] {
-                let message = message(id, optional, raw, raw);
-                let body = sqs_body(&message);
-                assert_eq!(body.capacity(), body_capacity(&message), "{body}");
-            }
-        }
     }
 
     /// The code points that matter, in order: every one- and two-byte character
@@ -561,21 +443,6 @@ mod tests {
         let escaped: serde_json::Value = serde_json::from_str(&lone(after_read.get())).unwrap();
         assert_eq!(escaped, original);
         assert_eq!(escaped["name"], raw_chars);
-    }
-
-    #[test]
-    fn the_scan_finds_exactly_the_characters_to_escape() {
-        for c in every_char().chars() {
-            // With and without a neighbour that makes the first pass look closer.
-            for text in [format!("部门（{c}）"), format!("部门{c}"), format!("a{c}")] {
-                assert_eq!(
-                    needs_escape(text.as_bytes()),
-                    !sqs_allows(c),
-                    "U+{:04X} in {text:?}",
-                    u32::from(c)
-                );
-            }
-        }
     }
 
     #[test]

@@ -526,7 +526,7 @@ fn check_create_time(
 const EMPTY_ENTITY_ID: &str =
     "the entity id (`department_id`, `org_id`, `open_id` or `open_department_id`) is empty";
 
-/// The messages of a verified event. `text` is its envelope as decrypted, kept (with
+/// What to do with a verified event. `text` is its envelope as decrypted, kept (with
 /// the token redacted) only when the event cannot become messages.
 fn deliver<P: Platform>(
     endpoint: &Endpoint,
@@ -538,16 +538,12 @@ fn deliver<P: Platform>(
         credentials,
         ..event.event_ref()
     };
-    // An empty entity id names nothing a consumer could apply the change to.
-    let normalized = P::normalize(event).and_then(|messages| match messages {
-        Some(messages) if messages.iter().any(|message| message.entity_id.is_empty()) => {
-            Err(event.malformed(EMPTY_ENTITY_ID))
-        }
-        messages => Ok(messages),
-    });
-    let messages = match normalized {
-        Ok(Some(messages)) => messages,
-        Ok(None) => return Ok(Delivery::Ignored(event_ref)),
+    match messages_of::<P>(endpoint, event) {
+        Ok(Some(messages)) => Ok(Delivery::Changes(Batch {
+            event: event_ref,
+            messages,
+        })),
+        Ok(None) => Ok(Delivery::Ignored(event_ref)),
         Err(rejection) => {
             let quarantine = Quarantine::new(
                 endpoint.id().clone(),
@@ -556,43 +552,47 @@ fn deliver<P: Platform>(
                 rejection.to_string(),
                 text,
             );
-            return Ok(Delivery::Unusable {
+            Ok(Delivery::Unusable {
                 rejection,
                 quarantine,
-            });
+            })
         }
+    }
+}
+
+/// The messages of a verified event, or `None` for a type the relay does not relay.
+/// Refused whole when one change cannot become a message: publishing the rest would
+/// be half a request.
+fn messages_of<P: Platform>(
+    endpoint: &Endpoint,
+    event: &Verified<'_, crate::envelope::Event<'_>>,
+) -> Result<Option<Vec<Outgoing>>, Rejection> {
+    let Some(messages) = P::normalize(event)? else {
+        return Ok(None);
     };
-    let messages: Vec<Outgoing> = messages.into_iter().map(Outgoing::new).collect();
-    // A message the queue can never take: nothing of the event is published (it would
-    // be half a request), and it is handed over like any verified event that cannot
-    // become messages, to be quarantined.
-    let too_large = endpoint.message_limit().and_then(|limit| {
-        let message = messages.iter().find(|message| message.size() > limit)?;
-        Some(Rejection::MessageTooLarge {
-            event_type: event_ref.event_type.clone(),
-            event_id: event_ref.event_id.clone(),
+    // An empty entity id names nothing a consumer could apply the change to.
+    if messages.iter().any(|message| message.entity_id.is_empty()) {
+        return Err(event.malformed(EMPTY_ENTITY_ID));
+    }
+    // serde_json cannot fail on a message (strings, numbers, raw JSON).
+    let messages: Vec<Outgoing> = messages
+        .into_iter()
+        .map(Outgoing::new)
+        .collect::<Result<_, _>>()
+        .map_err(|_| event.malformed("a change cannot be written as JSON"))?;
+    // A message the queue can never take.
+    if let Some(limit) = endpoint.message_limit()
+        && let Some(message) = messages.iter().find(|message| message.size() > limit)
+    {
+        return Err(Rejection::MessageTooLarge {
+            event_type: event.event_type.clone().into_owned(),
+            event_id: event.event_id.clone().into_owned(),
             id: message.id().to_owned(),
             size: message.size(),
             limit,
-        })
-    });
-    if let Some(rejection) = too_large {
-        let quarantine = Quarantine::new(
-            endpoint.id().clone(),
-            event_ref,
-            rejection.code(),
-            rejection.to_string(),
-            text,
-        );
-        return Ok(Delivery::Unusable {
-            rejection,
-            quarantine,
         });
     }
-    Ok(Delivery::Changes(Batch {
-        event: event_ref,
-        messages,
-    }))
+    Ok(Some(messages))
 }
 
 #[cfg(test)]
