@@ -11,7 +11,6 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use crate::few::Few;
 use crate::window::ReplayWindow;
 use crate::{EncryptKey, Source, VerificationToken};
 
@@ -300,8 +299,8 @@ impl Endpoint {
 
     /// The pairs a request received at `now` may check out with, current first: the
     /// previous pair only while `now` is before its expiry.
-    pub(crate) fn candidates(&self, now: SystemTime) -> Few<(Credentials, &Pair)> {
-        let mut pairs: Few<_> = smallvec::smallvec![(Credentials::Current, &self.current)];
+    pub(crate) fn candidates(&self, now: SystemTime) -> Vec<(Credentials, &Pair)> {
+        let mut pairs = vec![(Credentials::Current, &self.current)];
         if let Some((pair, until)) = &self.previous
             && now < *until
         {

@@ -147,19 +147,19 @@ impl Outgoing {
     /// `entity`, `action` for a change; `source`, `endpoint` (where to replay it:
     /// `feishu`, `feishu/<name>`, ...), `event_type`, `event_id`, `reason`, `detail`
     /// for a quarantined event.
-    pub fn attributes(&self) -> Attributes<'_> {
+    pub fn attributes(&self) -> Vec<(&'static str, &str)> {
         match &self.kind {
             Kind::Change {
                 source,
                 event_type,
                 entity,
                 action,
-            } => Attributes::new([
+            } => vec![
                 ("source", source.as_str()),
                 ("event_type", event_type),
                 ("entity", entity.as_str()),
                 ("action", action.as_str()),
-            ]),
+            ],
             Kind::Quarantine {
                 source,
                 endpoint,
@@ -167,65 +167,15 @@ impl Outgoing {
                 event_id,
                 reason,
                 detail,
-            } => Attributes::new([
+            } => vec![
                 ("source", source.as_str()),
                 ("endpoint", endpoint),
                 ("event_type", event_type),
                 ("event_id", event_id),
                 ("reason", reason),
                 ("detail", detail),
-            ]),
+            ],
         }
-    }
-}
-
-/// The most attributes a message has (a quarantined event's).
-const MAX_ATTRIBUTES: usize = 6;
-
-/// The message attributes of an [`Outgoing`] ([`Outgoing::attributes`]): `(name,
-/// value)` pairs, held inline so that reading them allocates nothing. Reads as a
-/// slice, and iterates by value.
-#[derive(Clone, Copy)]
-pub struct Attributes<'a> {
-    pairs: [(&'static str, &'a str); MAX_ATTRIBUTES],
-    len: usize,
-}
-
-impl<'a> Attributes<'a> {
-    fn new<const N: usize>(given: [(&'static str, &'a str); N]) -> Self {
-        const { assert!(N <= MAX_ATTRIBUTES) };
-        let mut pairs = [("", ""); MAX_ATTRIBUTES];
-        pairs[..N].copy_from_slice(&given);
-        Self { pairs, len: N }
-    }
-}
-
-impl<'a> std::ops::Deref for Attributes<'a> {
-    type Target = [(&'static str, &'a str)];
-
-    fn deref(&self) -> &Self::Target {
-        &self.pairs[..self.len]
-    }
-}
-
-impl<'a> IntoIterator for Attributes<'a> {
-    type Item = (&'static str, &'a str);
-    type IntoIter = std::iter::Take<std::array::IntoIter<Self::Item, MAX_ATTRIBUTES>>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.pairs.into_iter().take(self.len)
-    }
-}
-
-impl<'b, const N: usize> PartialEq<[(&'static str, &'b str); N]> for Attributes<'_> {
-    fn eq(&self, other: &[(&'static str, &'b str); N]) -> bool {
-        **self == other[..]
-    }
-}
-
-impl std::fmt::Debug for Attributes<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
     }
 }
 

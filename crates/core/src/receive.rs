@@ -31,13 +31,12 @@ use crate::endpoint::{Credentials, Endpoint, Pair};
 use crate::envelope::{Envelope, EventRef, ParseError, parse_object};
 use crate::feilian::Feilian;
 use crate::feishu::Feishu;
-use crate::few::{self, Few};
 use crate::outgoing::Outgoing;
 use crate::platform::Platform;
 use crate::quarantine::Quarantine;
 use crate::snapshot::{NotOneString, is_object, string_member};
 use crate::timestamp::raw_unix_millis;
-use crate::verified::{Signature, Verified, matching_pair, verify_event};
+use crate::verified::{Signature, Verified, every_match, matching_pair, verify_event};
 use crate::window::{ReplayWindow, Staleness};
 use crate::{EncryptKey, Rejection, SignatureHeaders, Source, VerificationToken, cipher};
 
@@ -165,7 +164,7 @@ pub fn receive(
 }
 
 /// A candidate pair's token, and which pair it is.
-type Tokens<'e> = Few<(Credentials, &'e VerificationToken)>;
+type Tokens<'e> = Vec<(Credentials, &'e VerificationToken)>;
 
 fn receive_from<P: Platform>(
     endpoint: &Endpoint,
@@ -204,7 +203,7 @@ fn receive_from<P: Platform>(
             )
         }
         Outer::Encrypted(encrypted) => {
-            let keyed: Few<(Credentials, &Pair, &EncryptKey)> = candidates
+            let keyed: Vec<(Credentials, &Pair, &EncryptKey)> = candidates
                 .iter()
                 .filter_map(|(credentials, pair)| {
                     pair.key.as_ref().map(|key| (*credentials, *pair, key))
@@ -445,7 +444,7 @@ fn signed_by<'e>(
     let Some(headers) = inbound.signature else {
         return Ok(None);
     };
-    let signers = few::matching(keyed, |(_, _, key)| headers.verify(key, inbound.body));
+    let signers = every_match(keyed, |(_, _, key)| headers.verify(key, inbound.body));
     let Some(&&(_, _, key)) = signers.first() else {
         return Err(Rejection::BadSignature);
     };

@@ -9,7 +9,6 @@ use std::ops::Deref;
 
 use crate::endpoint::{Credentials, EndpointId};
 use crate::envelope::{Change, Event};
-use crate::few;
 use crate::timestamp::occurred_at;
 use crate::{Message, Rejection, SCHEMA_VERSION, Source, VerificationToken};
 
@@ -38,15 +37,24 @@ pub(crate) enum Signature {
     NotApplicable,
 }
 
+/// The items of `candidates` that `check` accepts, in order. `check` runs on every
+/// one, with no early exit: each secret is compared in constant time, so the time
+/// taken does not tell which of them matched.
+pub(crate) fn every_match<T>(candidates: &[T], mut check: impl FnMut(&T) -> bool) -> Vec<&T> {
+    candidates
+        .iter()
+        .filter(|candidate| check(candidate))
+        .collect()
+}
+
 /// Which pair's token `candidate` is (the first, if several). Every token is
-/// compared, each in constant time ([`VerificationToken::matches`], [`few::matching`](crate::few::matching)),
-/// so the time taken does not tell which one matched.
+/// compared, each in constant time ([`VerificationToken::matches`], [`every_match`]).
 pub(crate) fn matching_pair(
     tokens: &[(Credentials, &VerificationToken)],
     candidate: Option<&str>,
 ) -> Option<Credentials> {
     let candidate = candidate?;
-    few::matching(tokens, |(_, token)| token.matches(candidate))
+    every_match(tokens, |(_, token)| token.matches(candidate))
         .first()
         .map(|(credentials, _)| *credentials)
 }
@@ -118,5 +126,21 @@ impl<'a> Verified<'a, Event<'a>> {
             Some(index) => format!("{endpoint}:{event_id}:{index}"),
             None => format!("{endpoint}:{event_id}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_match_checks_every_candidate_and_keeps_the_matches_in_order() {
+        let mut checked = Vec::new();
+        let matches = every_match(&[1, 2, 3, 4], |n| {
+            checked.push(*n);
+            n % 2 == 0
+        });
+        assert_eq!(matches, [&2, &4]);
+        assert_eq!(checked, [1, 2, 3, 4]);
     }
 }
