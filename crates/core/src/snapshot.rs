@@ -3,26 +3,19 @@
 //!
 //! JSON text may spell a string that is not valid Unicode: a lone UTF-16 surrogate
 //! escape such as `"Growth \ud83d"` (an emoji cut in half) is legal JSON (RFC 8259,
-//! section 8.2) but cannot be a Rust `String`, so `serde_json` refuses to read it
-//! into a `String` or a `serde_json::Value`. The relay must not refuse a verified
-//! event for the content of a field it passes through, so nothing here decodes JSON
-//! into Rust strings:
-//!
-//! - [`changed_keys`] compares snapshots as JSON values parsed from their raw text
-//!   (a [`Node`] tree whose strings stay raw escaped text and compare as UTF-16 code
-//!   units after decoding their escapes);
-//! - [`Text`] reads a JSON string that the message needs (an id, a field name) and
-//!   keeps a lone surrogate as the six characters of its escape (`\ud83d`).
+//! section 8.2) but cannot be a Rust `String`. The relay must not refuse a verified
+//! event for the content of a field it passes through. So keys and the strings a
+//! message needs are read as bytes, where `serde_json` keeps a lone surrogate (as
+//! WTF-8), and a value `serde_json` cannot read is compared by its raw text.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::de::{
-    Deserialize, DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Unexpected,
-    Visitor,
+    Deserialize, DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor,
 };
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::Action;
@@ -75,23 +68,10 @@ pub(crate) fn changed_fields<'a>(
 pub(crate) struct SnapshotError;
 
 /// The top-level keys whose value differs between `before` and `after`, an absent key
-/// differing from a present one, sorted by code point (the order of Rust's `str`), as
-/// [`Text`] renders them. A full `before` lists keys of either snapshot; a partial one
-/// only its own, since a key only in `after` says nothing about a change there.
-///
-/// Values are compared as JSON values, not as text: key order inside objects and
-/// whitespace do not matter, strings are equal when their UTF-16 code units are
-/// equal after decoding escapes (`"\u0041"` equals `"A"`; `"\ud83d\ude00"` equals
-/// `"😀"`; a lone surrogate equals only the same lone surrogate), and numbers compare
-/// as `serde_json::Number` does, which is how this function compared them when it
-/// read snapshots into `serde_json::Value`: integers by value, numbers with a
-/// fraction or an exponent as `f64`, and an integer never equals a float (`1` and
-/// `1.0` differ, `1.0` and `1.00` do not; a platform changing its spelling shows as a
-/// change rather than hiding one). A number `serde_json` cannot represent (`1e400`)
-/// compares by its text, and so does an integer beyond 64 bits, which `serde_json`
-/// would read as an `f64` (where 18446744073709551616 and 18446744073709551617 are
-/// the same): JSON spells an integer one way only, so its text is its value. Of
-/// duplicate keys the last one counts, as in `serde_json`.
+/// differing from a present one, sorted by code point, as [`Text`] renders them. A
+/// full `before` lists keys of either snapshot; a partial one only its own, since a
+/// key only in `after` says nothing about a change there. Values compare as [`same`]
+/// says. Of a repeated key the last one counts, as in `serde_json`.
 ///
 /// # Errors
 ///
@@ -101,24 +81,159 @@ pub(crate) fn changed_keys<'a>(
     after: &'a RawValue,
     old_object: OldObject,
 ) -> Result<Vec<Cow<'a, str>>, SnapshotError> {
-    let (Node::Object(before), Node::Object(after)) = (Node::parse(before)?, Node::parse(after)?)
-    else {
-        return Err(SnapshotError);
-    };
+    let (before, after) = (members(before)?, members(after)?);
     let full = match old_object {
         OldObject::Full => true,
-        OldObject::PartialUnlessItHas(ids) => ids.iter().any(|id| before.contains_key(&RawStr(id))),
+        OldObject::PartialUnlessItHas(ids) => {
+            ids.iter().any(|id| before.contains_key(id.as_bytes()))
+        }
     };
-    let only_after = after.keys().filter(|key| full && !before.contains_key(key));
-    let mut keys: Vec<Cow<'a, str>> = before
+    let changed = before
         .iter()
-        .filter(|(key, value)| after.get(key) != Some(value))
-        .map(|(key, _)| key)
+        .filter(|(key, value)| !after.get(*key).is_some_and(|other| same(value, other)))
+        .map(|(key, _)| key);
+    let only_after = after
+        .keys()
+        .filter(|key| full && !before.contains_key(*key));
+    let mut keys: Vec<Cow<'a, str>> = changed
         .chain(only_after)
-        .map(|key| key.text())
+        .map(|key| wtf8_text(key.clone()))
         .collect();
     keys.sort_unstable();
     Ok(keys)
+}
+
+/// Whether two raw JSON values are equal as JSON: as `serde_json::Value`s, where key
+/// order, whitespace and escapes do not matter, and `1` differs from `1.0`. A value
+/// `serde_json` cannot read (a lone surrogate, `1e400`, nesting past its limit), or
+/// holds only roughly (an integer beyond 64 bits, read as an `f64`), is compared by
+/// its text. At worst a change is reported that JSON equality would not see; none is
+/// hidden.
+fn same(before: &RawValue, after: &RawValue) -> bool {
+    if before.get() == after.get() {
+        return true;
+    }
+    let read = |raw: &RawValue| {
+        serde_json::from_str::<Value>(raw.get())
+            .ok()
+            .filter(|value| !rough(value))
+    };
+    matches!((read(before), read(after)), (Some(before), Some(after)) if before == after)
+}
+
+/// Whether `value` holds a number `serde_json` keeps only roughly: a whole `f64` of at
+/// least 2^63, which is how it reads an integer beyond 64 bits.
+fn rough(value: &Value) -> bool {
+    match value {
+        Value::Number(number) => number
+            .as_f64()
+            .is_some_and(|float| number.is_f64() && float.fract() == 0.0 && float.abs() >= 9.2e18),
+        Value::Array(items) => items.iter().any(rough),
+        Value::Object(members) => members.values().any(rough),
+        _ => false,
+    }
+}
+
+/// The members of a JSON object by key, keys as [`Key`] bytes.
+fn members(object: &RawValue) -> Result<BTreeMap<Cow<'_, [u8]>, &RawValue>, SnapshotError> {
+    serde_json::Deserializer::from_str(object.get())
+        .deserialize_map(Members)
+        .map_err(|_| SnapshotError)
+}
+
+/// Reads the members of a JSON object, the last of a repeated key counting.
+struct Members;
+
+impl<'de> Visitor<'de> for Members {
+    type Value = BTreeMap<Cow<'de, [u8]>, &'de RawValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = BTreeMap::new();
+        while let Some(Key(key)) = map.next_key()? {
+            members.insert(key, map.next_value()?);
+        }
+        Ok(members)
+    }
+}
+
+/// A JSON string as `serde_json` decodes it into bytes: its escapes decoded, a lone
+/// surrogate kept as WTF-8, borrowed from the input when it has no escape.
+struct Key<'de>(Cow<'de, [u8]>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_bytes(KeyBytes)
+    }
+}
+
+struct KeyBytes;
+
+impl<'de> Visitor<'de> for KeyBytes {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON string")
+    }
+
+    fn visit_borrowed_bytes<E>(self, bytes: &'de [u8]) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Borrowed(bytes)))
+    }
+
+    fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(bytes.to_vec())))
+    }
+
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Borrowed(text.as_bytes())))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(text.as_bytes().to_vec())))
+    }
+}
+
+/// WTF-8 `bytes` as text, each lone surrogate written as the six characters of its
+/// escape in lower case (`\ud83d`); borrowed when they are UTF-8.
+fn wtf8_text(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
+    let bytes = match bytes {
+        Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => return Cow::Borrowed(text),
+            Err(_) => bytes.to_vec(),
+        },
+        Cow::Owned(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => return Cow::Owned(text),
+            Err(err) => err.into_bytes(),
+        },
+    };
+    let mut text = String::with_capacity(bytes.len() + 6);
+    let mut rest = &bytes[..];
+    while !rest.is_empty() {
+        let valid = match std::str::from_utf8(rest) {
+            Ok(valid) => valid,
+            Err(err) => std::str::from_utf8(&rest[..err.valid_up_to()]).unwrap_or_default(),
+        };
+        text.push_str(valid);
+        rest = &rest[valid.len()..];
+        // A surrogate is `ED A0..BF xx` in WTF-8; nothing else invalid comes from
+        // serde_json, but a byte is skipped as U+FFFD rather than loop.
+        match rest {
+            [0xed, high, low, tail @ ..] => {
+                let unit = 0xd000 | (u32::from(high & 0x3f) << 6) | u32::from(low & 0x3f);
+                let _ = write!(text, "\\u{unit:04x}");
+                rest = tail;
+            }
+            [] => {}
+            [_, tail @ ..] => {
+                text.push('\u{fffd}');
+                rest = tail;
+            }
+        }
+    }
+    Cow::Owned(text)
 }
 
 /// The entity id of a change: the string member `field` of `after` (`object`), else
@@ -218,376 +333,14 @@ pub(crate) fn is_object(raw: &RawValue) -> bool {
     raw.get().starts_with('{')
 }
 
-/// A JSON value parsed from validated JSON text, its strings left as raw escaped
-/// text ([`RawStr`]). Equality is JSON equality as [`changed_keys`] describes it.
-#[derive(Debug, PartialEq)]
-enum Node<'a> {
-    Null,
-    Bool(bool),
-    Number(Number<'a>),
-    String(RawStr<'a>),
-    Array(Vec<Node<'a>>),
-    Object(BTreeMap<RawStr<'a>, Node<'a>>),
-    /// A value nested deeper than [`MAX_DEPTH`], kept as its text and compared as text
-    /// (whitespace and spelling included): at worst a change is reported that JSON
-    /// equality would not see, never one hidden.
-    Deep(&'a str),
-}
-
-/// A JSON number: as `serde_json` reads it, or its text when `serde_json` cannot.
-#[derive(Debug, PartialEq)]
-enum Number<'a> {
-    Read(serde_json::Number),
-    Text(&'a str),
-}
-
-/// How deep [`Parser::value`] builds [`Node`]s; a value deeper still is a
-/// [`Node::Deep`]. A [`RawValue`] may be nested any depth (`serde_json` skips its
-/// content without recursion), and the parser, which recurses, must not run out of
-/// stack on one.
-const MAX_DEPTH: usize = 256;
-
-impl<'a> Node<'a> {
-    fn parse(raw: &'a RawValue) -> Result<Self, SnapshotError> {
-        let mut parser = Parser {
-            text: raw.get(),
-            at: 0,
-        };
-        let node = parser.value(0)?;
-        parser.whitespace();
-        if parser.at == parser.text.len() {
-            Ok(node)
-        } else {
-            Err(SnapshotError)
-        }
-    }
-}
-
-/// A recursive-descent reader of JSON text into [`Node`]s. Its input has already been
-/// validated by `serde_json` (it is a [`RawValue`]), but it checks what it reads
-/// anyway and fails with [`SnapshotError`] rather than panicking.
-struct Parser<'a> {
-    text: &'a str,
-    at: usize,
-}
-
-impl<'a> Parser<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.at).copied()
-    }
-
-    fn whitespace(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.at += 1;
-        }
-    }
-
-    fn eat(&mut self, byte: u8) -> Result<(), SnapshotError> {
-        self.whitespace();
-        if self.peek() == Some(byte) {
-            self.at += 1;
-            Ok(())
-        } else {
-            Err(SnapshotError)
-        }
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Node<'a>, SnapshotError> {
-        if depth > MAX_DEPTH {
-            return self.skip().map(Node::Deep);
-        }
-        self.whitespace();
-        match self.peek().ok_or(SnapshotError)? {
-            b'{' => self.object(depth),
-            b'[' => self.array(depth),
-            b'"' => self.string().map(Node::String),
-            b't' => self.literal("true", Node::Bool(true)),
-            b'f' => self.literal("false", Node::Bool(false)),
-            b'n' => self.literal("null", Node::Null),
-            _ => self.number(),
-        }
-    }
-
-    /// Skips one value without building it, however deep (brackets are counted, not
-    /// recursed into; strings are read by [`Self::string`], so a bracket inside one
-    /// does not count), and returns its text.
-    fn skip(&mut self) -> Result<&'a str, SnapshotError> {
-        self.whitespace();
-        let start = self.at;
-        let mut open = 0_usize;
-        loop {
-            match self.peek().ok_or(SnapshotError)? {
-                b'"' => {
-                    self.string()?;
-                }
-                b'{' | b'[' => {
-                    open += 1;
-                    self.at += 1;
-                }
-                b'}' | b']' => {
-                    open = open.checked_sub(1).ok_or(SnapshotError)?;
-                    self.at += 1;
-                }
-                // Inside a container: separators, whitespace, numbers and literals.
-                _ if open > 0 => self.at += 1,
-                // A number or a literal on its own.
-                _ => {
-                    while matches!(
-                        self.peek(),
-                        Some(b'0'..=b'9' | b'a'..=b'z' | b'-' | b'+' | b'.' | b'E')
-                    ) {
-                        self.at += 1;
-                    }
-                }
-            }
-            if open == 0 {
-                break;
-            }
-        }
-        let text = &self.text[start..self.at];
-        if text.is_empty() {
-            return Err(SnapshotError);
-        }
-        Ok(text)
-    }
-
-    fn literal(&mut self, word: &str, node: Node<'a>) -> Result<Node<'a>, SnapshotError> {
-        if self
-            .text
-            .get(self.at..)
-            .is_some_and(|rest| rest.starts_with(word))
-        {
-            self.at += word.len();
-            Ok(node)
-        } else {
-            Err(SnapshotError)
-        }
-    }
-
-    fn number(&mut self) -> Result<Node<'a>, SnapshotError> {
-        let start = self.at;
-        while matches!(
-            self.peek(),
-            Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-        ) {
-            self.at += 1;
-        }
-        let text = &self.text[start..self.at];
-        if text.is_empty() {
-            return Err(SnapshotError);
-        }
-        let integer = !text.contains(['.', 'e', 'E']);
-        let number = match serde_json::from_str::<serde_json::Number>(text) {
-            // Beyond 64 bits serde_json holds an integer as an f64.
-            Ok(number) if integer && number.is_f64() => Number::Text(text),
-            Ok(number) => Number::Read(number),
-            Err(_) => Number::Text(text),
-        };
-        Ok(Node::Number(number))
-    }
-
-    /// A string, from its opening quote: its content between the quotes, escapes
-    /// checked (one of `"\/bfnrt`, or `u` and four hex digits) but not decoded.
-    fn string(&mut self) -> Result<RawStr<'a>, SnapshotError> {
-        self.eat(b'"')?;
-        let start = self.at;
-        loop {
-            match self.peek().ok_or(SnapshotError)? {
-                b'"' => break,
-                b'\\' => {
-                    let escape = self.text.as_bytes().get(self.at + 1).copied();
-                    self.at += match escape {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
-                        Some(b'u') => {
-                            let hex = self.text.get(self.at + 2..self.at + 6);
-                            if !hex.is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit())) {
-                                return Err(SnapshotError);
-                            }
-                            6
-                        }
-                        _ => return Err(SnapshotError),
-                    };
-                }
-                0x00..=0x1f => return Err(SnapshotError),
-                _ => self.at += 1,
-            }
-        }
-        let content = self.text.get(start..self.at).ok_or(SnapshotError)?;
-        self.at += 1;
-        Ok(RawStr(content))
-    }
-
-    fn array(&mut self, depth: usize) -> Result<Node<'a>, SnapshotError> {
-        self.eat(b'[')?;
-        let mut items = Vec::new();
-        self.whitespace();
-        if self.peek() == Some(b']') {
-            self.at += 1;
-            return Ok(Node::Array(items));
-        }
-        loop {
-            items.push(self.value(depth + 1)?);
-            self.whitespace();
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b']') => {
-                    self.at += 1;
-                    return Ok(Node::Array(items));
-                }
-                _ => return Err(SnapshotError),
-            }
-        }
-    }
-
-    fn object(&mut self, depth: usize) -> Result<Node<'a>, SnapshotError> {
-        self.eat(b'{')?;
-        let mut members = BTreeMap::new();
-        self.whitespace();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            return Ok(Node::Object(members));
-        }
-        loop {
-            self.whitespace();
-            let key = self.string()?;
-            self.eat(b':')?;
-            // The last of duplicate keys counts, as in serde_json.
-            members.insert(key, self.value(depth + 1)?);
-            self.whitespace();
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(Node::Object(members));
-                }
-                _ => return Err(SnapshotError),
-            }
-        }
-    }
-}
-
-/// The content of a JSON string between its quotes, escapes not decoded; made only
-/// from text whose escapes were checked (by [`Parser::string`] or by `serde_json`).
-/// Two are equal, and ordered, by their UTF-16 code units after decoding escapes
-/// ([`RawStr::units`]): the one representation in which every JSON string, lone
-/// surrogates included, has exactly one spelling.
-#[derive(Debug, Clone, Copy)]
-struct RawStr<'a>(&'a str);
-
-impl<'a> RawStr<'a> {
-    /// The string's UTF-16 code units, escapes decoded. A `\uXXXX` escape is one code
-    /// unit whatever it holds, so a surrogate pair spelled as two escapes gives the
-    /// same units as the character written out, and a lone surrogate stays one unit.
-    fn units(self) -> Units<'a> {
-        Units {
-            chars: self.0.chars(),
-            low: None,
-        }
-    }
-
-    /// The string as Rust text ([`Text`]): borrowed when it has no escape; otherwise
-    /// decoded, with each lone surrogate written as the six characters of its escape
-    /// in lower case (`\ud83d`).
-    fn text(self) -> Cow<'a, str> {
-        if !self.0.contains('\\') {
-            return Cow::Borrowed(self.0);
-        }
-        let mut text = String::with_capacity(self.0.len());
-        for decoded in char::decode_utf16(self.units()) {
-            match decoded {
-                Ok(c) => text.push(c),
-                Err(lone) => {
-                    text.push_str(&format!("\\u{:04x}", lone.unpaired_surrogate()));
-                }
-            }
-        }
-        Cow::Owned(text)
-    }
-}
-
-impl PartialEq for RawStr<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        // Without escapes the text is its own spelling: UTF-8 and UTF-16 encode the
-        // same characters one to one.
-        if !self.0.contains('\\') && !other.0.contains('\\') {
-            return self.0 == other.0;
-        }
-        self.units().eq(other.units())
-    }
-}
-
-impl Eq for RawStr<'_> {}
-
-impl PartialOrd for RawStr<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for RawStr<'_> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.units().cmp(other.units())
-    }
-}
-
-/// The UTF-16 code units of a [`RawStr`].
-struct Units<'a> {
-    chars: std::str::Chars<'a>,
-    /// The second unit of a character outside the Basic Multilingual Plane.
-    low: Option<u16>,
-}
-
-impl Iterator for Units<'_> {
-    type Item = u16;
-
-    fn next(&mut self) -> Option<u16> {
-        if let Some(low) = self.low.take() {
-            return Some(low);
-        }
-        let c = self.chars.next()?;
-        if c != '\\' {
-            let mut buffer = [0; 2];
-            let units = c.encode_utf16(&mut buffer);
-            if let [high, low] = *units {
-                self.low = Some(low);
-                return Some(high);
-            }
-            return Some(buffer[0]);
-        }
-        Some(match self.chars.next() {
-            Some('"') => 0x22,
-            Some('\\') => 0x5c,
-            Some('/') => 0x2f,
-            Some('b') => 0x08,
-            Some('f') => 0x0c,
-            Some('n') => 0x0a,
-            Some('r') => 0x0d,
-            Some('t') => 0x09,
-            Some('u') => {
-                let hex = self.chars.as_str().get(..4).unwrap_or_default();
-                let unit = u16::from_str_radix(hex, 16).unwrap_or(0xfffd);
-                for _ in 0..4 {
-                    self.chars.next();
-                }
-                unit
-            }
-            // A RawStr's escapes were checked when it was read: not reached.
-            _ => 0xfffd,
-        })
-    }
-}
-
 /// A JSON string the message needs (an event or entity id, a field name, the tenant
-/// key), read from the raw text so that no legal JSON string makes a verified event
-/// unreadable: borrowed from the request when it has no escape; decoded otherwise,
-/// with any lone UTF-16 surrogate (`"od-\ud83d"`, legal JSON but not Unicode text)
-/// kept as the six characters of its escape in lower case (`od-\ud83d`, written to
-/// the message as `"od-\\ud83d"`). That rendering is stable across retries, so the
-/// message id, the FIFO group and the deduplication id stay the same; it could only
-/// collide with an id that literally contains a backslash followed by `ud83d`.
-///
-/// Deserializing it needs `serde_json`'s deserializer reading from a `&str` (it goes
-/// through [`RawValue`]); anything but a JSON string is an `invalid type` error.
+/// key), read so that no legal JSON string makes a verified event unreadable:
+/// borrowed from the request when it has no escape; decoded otherwise, with any lone
+/// UTF-16 surrogate (`"od-\ud83d"`) kept as the six characters of its escape in lower
+/// case (`od-\ud83d`). That rendering is stable across retries, so the message id and
+/// the FIFO ids stay the same; it could only collide with an id that literally
+/// contains a backslash followed by `ud83d`. Anything but a JSON string is an
+/// `invalid type` error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Text<'a>(pub Cow<'a, str>);
 
@@ -600,17 +353,8 @@ impl<'a> Text<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = <&'de RawValue>::deserialize(deserializer)?.get().trim();
-        match raw
-            .strip_prefix('"')
-            .and_then(|rest| rest.strip_suffix('"'))
-        {
-            Some(content) => Ok(Text(RawStr(content).text())),
-            None => Err(D::Error::invalid_type(
-                Unexpected::Other(raw.get(..1).unwrap_or("nothing")),
-                &"a JSON string",
-            )),
-        }
+        let Key(bytes) = Key::deserialize(deserializer)?;
+        Ok(Text(wtf8_text(bytes)))
     }
 }
 
@@ -641,19 +385,19 @@ mod tests {
     }
 
     #[test]
-    fn values_deeper_than_the_parser_builds_are_compared_as_text() {
+    fn values_deeper_than_serde_json_reads_are_compared_as_text() {
         let nested =
             |depth: usize, leaf: &str| format!("{}{leaf}{}", "[".repeat(depth), "]".repeat(depth));
-        for depth in [MAX_DEPTH, MAX_DEPTH + 1, 10_000] {
+        // serde_json reads 128 levels; past that a value is compared by its text.
+        for depth in [127, 128, 129, 10_000] {
             let deep = nested(depth, r#"{"a":"]\"}"}"#);
             let other = nested(depth, r#"{"a":"]\"!"}"#);
             let before = format!(r#"{{"id":"x","deep":{deep},"same":{deep}}}"#);
             let after = format!(r#"{{"id":"y","deep":{other},"same":{deep}}}"#);
             assert_eq!(changed(&before, &after), ["deep", "id"], "depth {depth}");
         }
-        // Past the depth, a scalar on its own is read to its end as well.
-        let before = format!(r#"{{"n":{},"t":1}}"#, nested(MAX_DEPTH, "12.5e3"));
-        let after = format!(r#"{{"n":{},"t":2}}"#, nested(MAX_DEPTH, "12.5e3"));
+        let before = format!(r#"{{"n":{},"t":1}}"#, nested(200, "12.5e3"));
+        let after = format!(r#"{{"n":{},"t":2}}"#, nested(200, "12.5e3"));
         assert_eq!(changed(&before, &after), ["t"]);
     }
 
@@ -804,9 +548,14 @@ mod tests {
     }
 
     #[test]
-    fn lone_surrogates_compare_as_code_units() {
+    fn a_value_with_a_lone_surrogate_is_compared_by_its_text() {
         let cut = r#"{"name":"Growth \ud83d","seq":1}"#;
-        assert!(changed(cut, r#"{"seq":1,"name":"Growth \uD83D"}"#).is_empty());
+        assert!(changed(cut, r#"{"seq":1,"name":"Growth \ud83d"}"#).is_empty());
+        // Another spelling of the same code unit: reported, never hidden.
+        assert_eq!(
+            changed(cut, r#"{"seq":1,"name":"Growth \uD83D"}"#),
+            ["name"]
+        );
         assert_eq!(changed(cut, r#"{"name":"Growth 😀","seq":1}"#), ["name"]);
         assert_eq!(changed(r#"{"name":"Growth"}"#, cut), ["name"]);
         // A lone high surrogate followed by a character is not a pair.
