@@ -49,8 +49,7 @@ use org_change_core::{
     Delivery, EncryptKey, Endpoint, Inbound, SignatureHeaders, Source, VerificationToken, cipher,
     receive,
 };
-use org_change_relay::config::QueueConfig;
-use org_change_relay::queue::sqs::{MAX_PAYLOAD_BYTES, SqsQueue};
+use org_change_relay::queue::sqs::{MAX_PAYLOAD_BYTES, QueueConfig, SqsQueue};
 
 // ---------------------------------------------------------------- allocations
 

@@ -10,7 +10,7 @@ use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 /// The platforms give up on a request after 3 seconds and retry it later
 /// (`docs/protocol.md`, "Delivery and retries"). These limits keep one SQS call, retries included,
 /// well inside that, so that even a dead endpoint gets its 503 in time; the
-/// handler's own deadline (`http::ENQUEUE_DEADLINE`) is the backstop. The secret's
+/// handler's own deadline (`queue::ENQUEUE_DEADLINE`) is the backstop. The secret's
 /// one read at start is held to the same limits.
 pub fn with_deadlines(loader: ConfigLoader) -> ConfigLoader {
     loader

@@ -13,6 +13,7 @@ use lambda_http::http::Uri;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::queue::sqs::{MAX_PAYLOAD_BYTES, QueueConfig};
 use org_change_core::window::DEFAULT_MAX_AGE;
 use org_change_core::{
     EncryptKey, Endpoint, EndpointId, GroupBy, ReplayWindow, Setting, Source, VerificationToken,
@@ -75,18 +76,6 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The CloudWatch namespace of the metrics lines (`http::metrics`).
     pub metrics_namespace: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueConfig {
-    pub url: String,
-    /// A queue URL ending in `.fifo` is a FIFO queue.
-    pub fifo: bool,
-    /// How a FIFO queue groups messages (`FIFO_GROUP_BY`); a standard queue keeps no
-    /// order and ignores it.
-    pub group_by: GroupBy,
-    /// `DelaySeconds` for every message (standard queues only).
-    pub delay: Option<Duration>,
 }
 
 /// How Feilian's URL verification is answered (`FEILIAN_CHALLENGE_REPLY`); its doc
@@ -270,7 +259,7 @@ impl Config {
             .map(|(id, endpoint)| {
                 let endpoint = endpoint
                     .with_replay_window(window)
-                    .with_message_limit(crate::queue::sqs::MAX_PAYLOAD_BYTES);
+                    .with_message_limit(MAX_PAYLOAD_BYTES);
                 (id, endpoint)
             })
             .collect();

@@ -33,10 +33,6 @@ use org_change_core::{
 };
 use reply::{Failure, Handled};
 
-/// How long the relay waits for SQS before answering 503: inside the platforms'
-/// 3-second deadline, whatever the SDK is doing (`docs/protocol.md`, "Delivery and retries").
-pub const ENQUEUE_DEADLINE: Duration = Duration::from_millis(2_500);
-
 /// Everything a request needs, built once at start.
 pub struct App<Q> {
     pub config: Config,
@@ -45,7 +41,7 @@ pub struct App<Q> {
     /// without one they are refused with their error, as the platform then retries.
     pub quarantine: Option<Q>,
     /// How a request's messages are published: calls in flight, attempts, backoff,
-    /// and the deadline ([`ENQUEUE_DEADLINE`]).
+    /// and the deadline ([`ENQUEUE_DEADLINE`](crate::queue::ENQUEUE_DEADLINE)).
     pub publish: PublishPolicy,
     /// The clock the replay window is measured with: [`SystemTime::now`], or a fixed
     /// time in tests.
@@ -234,7 +230,7 @@ async fn process<Q: Queue>(
         Delivery::Ignored(event) => Ok(Handled::Ignored(event)),
         Delivery::Changes(batch) => {
             let event = batch.event().clone();
-            // Capped by `app.publish.deadline` (ENQUEUE_DEADLINE).
+            // Capped by `app.publish.deadline` (queue::ENQUEUE_DEADLINE).
             match publish(&app.queue, batch.messages(), app.publish).await {
                 Ok(count) => Ok(Handled::Enqueued { event, count }),
                 Err(error) => Err(Failure::Enqueue { event, error }),

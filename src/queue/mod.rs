@@ -38,6 +38,11 @@ use org_change_core::{GroupBy, Outgoing};
 /// a later one of the same group from it.
 pub const MAX_CHANGES_ONE_PER_CALL: usize = 20;
 
+/// How long the relay waits for SQS before answering 503: inside the platforms'
+/// 3-second deadline, whatever the SDK is doing (`docs/protocol.md`, "Delivery and
+/// retries").
+pub const ENQUEUE_DEADLINE: Duration = Duration::from_millis(2_500);
+
 /// SQS accepts at most ten entries per `SendMessageBatch`.
 pub const MAX_BATCH: usize = sqs::MAX_ENTRIES;
 
@@ -144,7 +149,7 @@ impl Default for PublishPolicy {
             concurrency: MAX_CALLS_IN_FLIGHT,
             attempts: 3,
             backoff: Duration::from_millis(50),
-            deadline: crate::http::ENQUEUE_DEADLINE,
+            deadline: ENQUEUE_DEADLINE,
         }
     }
 }

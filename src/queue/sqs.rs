@@ -1,6 +1,7 @@
 //! The real queue: Amazon SQS `SendMessageBatch`, and the limits SQS puts on it.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
@@ -8,7 +9,6 @@ use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use sha2::{Digest, Sha256};
 
 use super::{Limits, Queue, Refusal, SendError};
-use crate::config::QueueConfig;
 use org_change_core::{ATTRIBUTE_DATA_TYPE, GroupBy, Outgoing};
 
 /// SQS takes at most ten entries per `SendMessageBatch` (Amazon SQS message quotas,
@@ -38,6 +38,19 @@ pub const SQS_MAX_PAYLOAD_BYTES: usize = 1_048_576;
 /// enqueued ([`Outgoing::size`]); `publish` refuses it before sending anything.
 pub const MAX_PAYLOAD_BYTES: usize = 1_000_000;
 const _: () = assert!(MAX_PAYLOAD_BYTES < SQS_MAX_PAYLOAD_BYTES);
+
+/// Which SQS queue, and how messages are sent to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    pub url: String,
+    /// A queue URL ending in `.fifo` is a FIFO queue.
+    pub fifo: bool,
+    /// How a FIFO queue groups messages (`FIFO_GROUP_BY`); a standard queue keeps no
+    /// order and ignores it.
+    pub group_by: GroupBy,
+    /// `DelaySeconds` for every message (standard queues only).
+    pub delay: Option<Duration>,
+}
 
 /// An SQS queue, standard or FIFO.
 #[derive(Debug, Clone)]

@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::quarantine::Quarantine;
-use crate::{Action, Entity, Message, Source};
+use crate::endpoint::EndpointId;
+use crate::{Action, Entity, EventRef, Message, Source};
 
 /// The data type of every message attribute ([`Outgoing::attributes`]): each is a
 /// string, sent with this type and counted by [`Outgoing::size`].
@@ -86,23 +86,28 @@ impl Outgoing {
         })
     }
 
-    /// The message of a quarantined event: `body` is its JSON (the redacted envelope
-    /// or its summary), written as SQS text like every body.
-    pub(crate) fn quarantined(quarantine: &Quarantine, body: String) -> Self {
-        let event = quarantine.event();
-        let id = format!("quarantine:{}:{}", quarantine.endpoint(), event.event_id);
+    /// The message of an `event` quarantined at `endpoint` for `reason`: `body` is its
+    /// JSON (the redacted envelope or its summary), written as SQS text like every body.
+    pub(crate) fn quarantined(
+        endpoint: &EndpointId,
+        event: &EventRef,
+        reason: &'static str,
+        detail: &str,
+        body: String,
+    ) -> Self {
+        let id = format!("quarantine:{endpoint}:{}", event.event_id);
         Self {
             tenant_group: id.clone(),
             unit_group: id.clone(),
             id,
             body: sqs_text(body),
             kind: Kind::Quarantine {
-                source: quarantine.source(),
-                endpoint: quarantine.endpoint().as_str().to_owned(),
+                source: endpoint.source(),
+                endpoint: endpoint.as_str().to_owned(),
                 event_type: sqs_attribute(&event.event_type),
                 event_id: sqs_attribute(&event.event_id),
-                reason: quarantine.reason(),
-                detail: sqs_attribute(quarantine.detail()),
+                reason,
+                detail: sqs_attribute(detail),
             },
         }
     }

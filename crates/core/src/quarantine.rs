@@ -102,7 +102,7 @@ impl Quarantine {
             // An envelope longer than the limit cannot fit: only one within it is
             // built into a message and measured.
             Some(envelope) if envelope.len() <= max_message_bytes => {
-                let whole = Outgoing::quarantined(self, envelope.clone());
+                let whole = self.message(envelope.clone());
                 if whole.size() <= max_message_bytes {
                     return whole;
                 }
@@ -118,7 +118,11 @@ impl Quarantine {
             "sha256": self.sha256,
             "omitted": omitted,
         });
-        Outgoing::quarantined(self, summary.to_string())
+        self.message(summary.to_string())
+    }
+
+    fn message(&self, body: String) -> Outgoing {
+        Outgoing::quarantined(&self.endpoint, &self.event, self.reason, &self.detail, body)
     }
 }
 
