@@ -30,7 +30,8 @@ echo "==> fuzz/: fmt, clippy, and its invariants on the seeds and the regression
   cargo clippy --quiet --no-default-features --all-targets -- -D warnings
   cargo test --quiet --no-default-features --lib
 )
-echo "==> relative links in README.md and docs/, and make help"
+echo "==> relative links in README.md and docs/, make help, no import circles"
 scripts/check-links.py
 scripts/check-make-help.sh
+scripts/check-circles.py
 echo "==> make test: all passed"
