@@ -191,31 +191,20 @@ impl Config {
             }
         }
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let mut fingerprints: Vec<(String, String)> = SECRET_VARS
-            .into_iter()
-            .filter_map(|var| get(var).map(|value| (var.to_owned(), fingerprint(&value))))
-            .collect();
-
-        let url = get("QUEUE_URL").ok_or(ConfigError::Missing {
-            var: "QUEUE_URL",
-            hint: "the URL of the SQS queue to publish to, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/org-changes",
-        })?;
-        let fifo = queue_name("QUEUE_URL", &url)?.ends_with(".fifo");
-        let delay = get("QUEUE_DELAY_SECONDS")
-            .map(|value| parse_delay(&value, fifo))
-            .transpose()?;
-
-        let group_by = match get("FIFO_GROUP_BY").as_deref().map(str::trim) {
-            None | Some("tenant") => GroupBy::Tenant,
-            Some("unit") => GroupBy::Unit,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    var: "FIFO_GROUP_BY",
-                    reason: format!("{other:?} is not \"tenant\" or \"unit\""),
-                });
-            }
-        };
-
+        let queue = queue(&get)?;
+        let max_request_age = positive(&get, "MAX_REQUEST_AGE_SECONDS", "seconds")?
+            .map_or(DEFAULT_MAX_REQUEST_AGE, Duration::from_secs);
+        let (endpoints, fingerprints, warnings) =
+            enabled_endpoints(&get, ReplayWindow::new(max_request_age), now)?;
+        let feilian_challenge_reply = choice(
+            &get,
+            "FEILIAN_CHALLENGE_REPLY",
+            &[
+                ("echo", ChallengeReply::Echo),
+                ("json", ChallengeReply::Json),
+                ("plain", ChallengeReply::Plain),
+            ],
+        )?;
         let quarantine = get("QUARANTINE_QUEUE_URL")
             .map(|url| {
                 let fifo = queue_name("QUARANTINE_QUEUE_URL", &url)?.ends_with(".fifo");
@@ -227,108 +216,17 @@ impl Config {
                 })
             })
             .transpose()?;
-
-        let max_request_age = match get("MAX_REQUEST_AGE_SECONDS") {
-            None => DEFAULT_MAX_REQUEST_AGE,
-            Some(value) => match value.trim().parse::<u64>() {
-                Ok(seconds) if seconds > 0 => Duration::from_secs(seconds),
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        var: "MAX_REQUEST_AGE_SECONDS",
-                        reason: format!("{value:?} is not a positive whole number of seconds"),
-                    });
-                }
-            },
-        };
-        let window = ReplayWindow::new(max_request_age);
-        let defaults = [
-            endpoint(Source::Feishu, &get)?,
-            endpoint(Source::Feilian, &get)?,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let endpoints::Endpoints {
-            endpoints,
-            fingerprints: endpoint_fingerprints,
-            warnings,
-        } = endpoints::read(get(ENDPOINTS_VAR).as_deref(), defaults, now)?;
-        fingerprints.extend(endpoint_fingerprints);
-        let endpoints: BTreeMap<String, Endpoint> = endpoints
-            .into_iter()
-            .map(|(id, endpoint)| {
-                let endpoint = endpoint
-                    .with_replay_window(window)
-                    .with_message_limit(MAX_PAYLOAD_BYTES);
-                (id, endpoint)
-            })
-            .collect();
-        if endpoints.is_empty() {
-            return Err(ConfigError::NoSource);
-        }
-
-        let feilian_challenge_reply = match get("FEILIAN_CHALLENGE_REPLY").as_deref().map(str::trim)
-        {
-            None | Some("echo") => ChallengeReply::Echo,
-            Some("json") => ChallengeReply::Json,
-            Some("plain") => ChallengeReply::Plain,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    var: "FEILIAN_CHALLENGE_REPLY",
-                    reason: format!("{other:?} is not \"echo\", \"json\" or \"plain\""),
-                });
-            }
-        };
-
-        let max_body_bytes = match get("MAX_BODY_BYTES") {
-            None => DEFAULT_MAX_BODY_BYTES,
-            Some(value) => match value.trim().parse::<usize>() {
-                Ok(bytes) if bytes > 0 => bytes,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        var: "MAX_BODY_BYTES",
-                        reason: format!("{value:?} is not a positive whole number of bytes"),
-                    });
-                }
-            },
-        };
-
-        let metrics_namespace = match get("METRICS_NAMESPACE") {
-            None => DEFAULT_METRICS_NAMESPACE.to_owned(),
-            Some(value) => {
-                let value = value.trim();
-                let valid = value.len() <= 255
-                    && !value.starts_with("AWS/")
-                    && value
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b" .-_/#:".contains(&b));
-                if !valid {
-                    return Err(ConfigError::Invalid {
-                        var: "METRICS_NAMESPACE",
-                        reason: format!(
-                            "{value:?} is not a CloudWatch namespace: up to 255 letters, digits, spaces and . - _ / # :, not starting with AWS/"
-                        ),
-                    });
-                }
-                value.to_owned()
-            }
-        };
-
         Ok(Self {
-            queue: QueueConfig {
-                url,
-                fifo,
-                group_by,
-                delay,
-            },
+            queue,
             quarantine,
             endpoints,
             feilian_challenge_reply,
-            max_body_bytes,
+            max_body_bytes: positive(&get, "MAX_BODY_BYTES", "bytes")?
+                .unwrap_or(DEFAULT_MAX_BODY_BYTES),
             max_request_age,
             fingerprints,
             warnings,
-            metrics_namespace,
+            metrics_namespace: metrics_namespace(&get)?,
         })
     }
 
@@ -336,6 +234,138 @@ impl Config {
     pub fn endpoint(&self, id: &EndpointId) -> Option<&Endpoint> {
         self.endpoints.get(id.as_str())
     }
+}
+
+/// `QUEUE_URL`, `QUEUE_DELAY_SECONDS` and `FIFO_GROUP_BY`.
+fn queue(get: &impl Fn(&str) -> Option<String>) -> Result<QueueConfig, ConfigError> {
+    let url = get("QUEUE_URL").ok_or(ConfigError::Missing {
+        var: "QUEUE_URL",
+        hint: "the URL of the SQS queue to publish to, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/org-changes",
+    })?;
+    let fifo = queue_name("QUEUE_URL", &url)?.ends_with(".fifo");
+    let delay = get("QUEUE_DELAY_SECONDS")
+        .map(|value| parse_delay(&value, fifo))
+        .transpose()?;
+    let group_by = choice(
+        get,
+        "FIFO_GROUP_BY",
+        &[("tenant", GroupBy::Tenant), ("unit", GroupBy::Unit)],
+    )?;
+    Ok(QueueConfig {
+        url,
+        fifo,
+        group_by,
+        delay,
+    })
+}
+
+/// The default endpoints and those of `ENDPOINTS`, each with the replay window and
+/// SQS's message limit; their secrets' fingerprints; and the start-up warnings.
+type Enabled = (
+    BTreeMap<String, Endpoint>,
+    Vec<(String, String)>,
+    Vec<String>,
+);
+
+fn enabled_endpoints(
+    get: &impl Fn(&str) -> Option<String>,
+    window: ReplayWindow,
+    now: SystemTime,
+) -> Result<Enabled, ConfigError> {
+    let mut fingerprints: Vec<(String, String)> = SECRET_VARS
+        .into_iter()
+        .filter_map(|var| get(var).map(|value| (var.to_owned(), fingerprint(&value))))
+        .collect();
+    let defaults = [
+        endpoint(Source::Feishu, get)?,
+        endpoint(Source::Feilian, get)?,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let read = endpoints::read(get(ENDPOINTS_VAR).as_deref(), defaults, now)?;
+    fingerprints.extend(read.fingerprints);
+    let endpoints: BTreeMap<String, Endpoint> = read
+        .endpoints
+        .into_iter()
+        .map(|(id, endpoint)| {
+            let endpoint = endpoint
+                .with_replay_window(window)
+                .with_message_limit(MAX_PAYLOAD_BYTES);
+            (id, endpoint)
+        })
+        .collect();
+    if endpoints.is_empty() {
+        return Err(ConfigError::NoSource);
+    }
+    Ok((endpoints, fingerprints, read.warnings))
+}
+
+/// One of `choices` by name, the first when `var` is unset.
+fn choice<T: Copy>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    choices: &[(&str, T)],
+) -> Result<T, ConfigError> {
+    let Some(value) = get(var) else {
+        return Ok(choices[0].1);
+    };
+    let value = value.trim();
+    if let Some((_, chosen)) = choices.iter().find(|(name, _)| *name == value) {
+        return Ok(*chosen);
+    }
+    let names: Vec<String> = choices
+        .iter()
+        .map(|(name, _)| format!("{name:?}"))
+        .collect();
+    let listed = match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.concat(),
+    };
+    Err(ConfigError::Invalid {
+        var,
+        reason: format!("{value:?} is not {listed}"),
+    })
+}
+
+/// A positive whole number of `unit`, or `None` when `var` is unset.
+fn positive<T: std::str::FromStr + PartialOrd + Default>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    unit: &str,
+) -> Result<Option<T>, ConfigError> {
+    let Some(value) = get(var) else {
+        return Ok(None);
+    };
+    match value.trim().parse::<T>() {
+        Ok(number) if number > T::default() => Ok(Some(number)),
+        _ => Err(ConfigError::Invalid {
+            var,
+            reason: format!("{value:?} is not a positive whole number of {unit}"),
+        }),
+    }
+}
+
+/// `METRICS_NAMESPACE`, as CloudWatch accepts a namespace.
+fn metrics_namespace(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let Some(value) = get("METRICS_NAMESPACE") else {
+        return Ok(DEFAULT_METRICS_NAMESPACE.to_owned());
+    };
+    let value = value.trim();
+    let valid = value.len() <= 255
+        && !value.starts_with("AWS/")
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" .-_/#:".contains(&b));
+    if !valid {
+        return Err(ConfigError::Invalid {
+            var: "METRICS_NAMESPACE",
+            reason: format!(
+                "{value:?} is not a CloudWatch namespace: up to 255 letters, digits, spaces and . - _ / # :, not starting with AWS/"
+            ),
+        });
+    }
+    Ok(value.to_owned())
 }
 
 /// Every variable the relay reads besides the SDK's own, in the order a start checks
