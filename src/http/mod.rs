@@ -7,6 +7,7 @@
 //! request with lambda_http's own conversion, guarded against the inputs on which
 //! that conversion panics, and hands the request to [`handle`].
 
+mod log;
 pub mod metrics;
 pub mod reply;
 pub mod route;
@@ -14,22 +15,21 @@ pub mod route;
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use lambda_http::request::LambdaRequest;
 use lambda_http::{
-    Adapter, Body, LambdaEvent, Request, Response, Service, TransformResponse, service_fn, tracing,
+    Adapter, Body, LambdaEvent, Request, Response, Service, TransformResponse, service_fn,
 };
 use serde::Serialize;
 
 use crate::config::{ChallengeReply, Config};
 use crate::queue::sqs::MAX_PAYLOAD_BYTES;
 use crate::queue::{PublishPolicy, Queue, publish};
-use metrics::{Counts, Outcome};
+use log::{debug_cause, record};
 use org_change_core::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use org_change_core::{
-    Credentials, Delivery, EndpointId, Inbound, Quarantine, Rejection, SignatureHeaders, Source,
-    receive,
+    Delivery, EndpointId, Inbound, Quarantine, Rejection, SignatureHeaders, Source, receive,
 };
 use reply::{Failure, Handled};
 
@@ -267,190 +267,12 @@ async fn quarantine_event<Q: Queue>(
     }
 }
 
-/// What made a body undecryptable, at DEBUG only: the answer is the same for every
-/// cause (no oracle), and the WARN line of the request carries that answer.
-fn debug_cause(endpoint: &EndpointId, rejection: &Rejection) {
-    if let Rejection::Undecryptable { cause, .. } = rejection {
-        tracing::debug!(
-            source = endpoint.source().as_str(),
-            endpoint = endpoint.as_str(),
-            cause,
-            "undecryptable"
-        );
-    }
-}
-
-/// One structured log line and one metrics line per request. Neither carries a
-/// secret or any decrypted content: error messages are written so that they cannot.
-/// `endpoint`: the endpoint the request was for, when it is a configured or default
-/// one. The line of an authenticated request says which pair of secrets was used
-/// (`credentials`: `current` or `previous`).
-fn record(
-    namespace: &str,
-    endpoint: Option<&EndpointId>,
-    outcome: &Result<Handled, Failure>,
-    status: u16,
-    elapsed: Duration,
-) {
-    let (event, enqueued) = match outcome {
-        Ok(Handled::Challenge { .. }) => (None, 0),
-        Ok(Handled::Enqueued { event, count }) => (Some(event), *count),
-        Ok(Handled::Ignored(event)) => (Some(event), 0),
-        Ok(Handled::Quarantined { event, .. }) => (Some(event), 0),
-        Err(Failure::Enqueue { event, error }) => (Some(event), error.enqueued),
-        Err(failure) => (failure.event(), 0),
-    };
-    let credentials = match outcome {
-        Ok(handled) => Some(handled.credentials()),
-        Err(_) => event.map(|event| event.credentials),
-    };
-    let counts = Counts {
-        source: endpoint.map(EndpointId::source),
-        endpoint: endpoint.map(EndpointId::as_str),
-        outcome: match outcome {
-            Ok(Handled::Challenge { .. }) => Outcome::Challenge,
-            Ok(Handled::Enqueued { .. }) => Outcome::Enqueued,
-            Ok(Handled::Ignored(_)) => Outcome::Ignored,
-            Ok(Handled::Quarantined { .. }) => Outcome::Quarantined,
-            Err(failure) if failure.not_enqueued() || status >= 500 => Outcome::Failed,
-            Err(_) => Outcome::Rejected,
-        },
-        reason: outcome.as_ref().err().map(Failure::code),
-        enqueued,
-        previous_credentials: credentials == Some(Credentials::Previous),
-    };
-    metrics::emit(namespace, &counts);
-
-    let source = counts.source.map(Source::as_str);
-    let endpoint_name = counts.endpoint;
-    let credentials = credentials.map(Credentials::as_str);
-    let duration_ms = elapsed.as_secs_f64() * 1000.0;
-    let event_type = event.map(|e| e.event_type.as_str());
-    let event_id = event.map(|e| e.event_id.as_str());
-    let outcome_name = counts.outcome.as_str();
-    match outcome {
-        // Verified but not relayable: an operator has to look
-        // (`docs/operations.md`, "Quarantine").
-        Ok(Handled::Quarantined { reason, .. }) => {
-            tracing::warn!(
-                source,
-                endpoint = endpoint_name,
-                credentials,
-                event_type,
-                event_id,
-                outcome = outcome_name,
-                reason,
-                status,
-                duration_ms,
-                "event quarantined"
-            );
-        }
-        Ok(_) => {
-            tracing::info!(
-                source,
-                endpoint = endpoint_name,
-                credentials,
-                event_type,
-                event_id,
-                outcome = outcome_name,
-                status,
-                enqueued,
-                duration_ms,
-                "request handled"
-            );
-        }
-        Err(failure) => {
-            let (error, message) = (failure.code(), failure.message(endpoint));
-            if counts.outcome == Outcome::Failed {
-                tracing::error!(
-                    source,
-                    endpoint = endpoint_name,
-                    credentials,
-                    event_type,
-                    event_id,
-                    outcome = outcome_name,
-                    error,
-                    detail = message.as_str(),
-                    status,
-                    enqueued,
-                    duration_ms,
-                    "not enqueued"
-                );
-            } else {
-                // A malformed event is verified: its type and id say which one to
-                // look for in the platform's event log.
-                let (event_type, event_id) = match failure {
-                    Failure::Rejected(Rejection::MalformedEvent {
-                        event_type,
-                        event_id,
-                        ..
-                    }) => (Some(event_type.as_str()), Some(event_id.as_str())),
-                    _ => (event_type, event_id),
-                };
-                let conversion_stopped_at = match failure {
-                    Failure::UnreadableEvent { at } => at.as_deref(),
-                    _ => None,
-                };
-                tracing::warn!(
-                    source,
-                    endpoint = endpoint_name,
-                    event_type,
-                    event_id,
-                    outcome = outcome_name,
-                    error,
-                    detail = message.as_str(),
-                    conversion_stopped_at,
-                    status,
-                    enqueued,
-                    duration_ms,
-                    "request rejected"
-                );
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::io;
-    use std::sync::{Arc, Mutex};
+    use lambda_http::tracing;
 
-    use lambda_http::tracing::subscriber;
-
+    use super::log::tests::logged;
     use super::*;
-
-    /// A log sink for one test.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().expect("not poisoned").extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    /// What `f` logs at `level` and above, as text lines.
-    fn logged(level: tracing::Level, f: impl FnOnce()) -> String {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_max_level(level)
-            .finish();
-        tracing::dispatcher::with_default(&tracing::Dispatch::new(subscriber), f);
-        let bytes = captured.0.lock().expect("not poisoned").clone();
-        String::from_utf8(bytes).expect("UTF-8 logs")
-    }
-
-    fn feilian() -> EndpointId {
-        EndpointId::parse("feilian/sub").expect("an endpoint id")
-    }
 
     thread_local! {
         /// The panics of this thread that the relay's hook passed on.
@@ -491,42 +313,5 @@ mod tests {
         let elsewhere = catch_unwind(|| panic!("a bug elsewhere"));
         assert!(elsewhere.is_err());
         assert_eq!(PASSED_ON.get(), 1);
-    }
-
-    #[test]
-    fn the_rejected_line_of_an_unreadable_event_says_where_the_conversion_stopped() {
-        let outcome = Err(Failure::UnreadableEvent {
-            at: Some("lambda_http/src/request.rs:123:45".into()),
-        });
-        let log = logged(tracing::Level::INFO, || {
-            record("Ns", None, &outcome, 400, Duration::ZERO);
-        });
-        assert_eq!(log.lines().count(), 1, "{log}");
-        assert!(
-            log.contains("request rejected")
-                && log.contains("unreadable_request")
-                && log.contains("conversion_stopped_at")
-                && log.contains("lambda_http/src/request.rs:123:45"),
-            "{log}"
-        );
-    }
-
-    #[test]
-    fn what_made_a_body_undecryptable_is_logged_at_debug_only() {
-        let rejection = Rejection::Undecryptable {
-            platform: Source::Feilian,
-            cause: "bad padding (wrong key or altered data)",
-        };
-        let debug = logged(tracing::Level::DEBUG, || {
-            debug_cause(&feilian(), &rejection)
-        });
-        assert!(
-            debug.contains("DEBUG") && debug.contains("bad padding"),
-            "{debug}"
-        );
-        let info = logged(tracing::Level::INFO, || debug_cause(&feilian(), &rejection));
-        assert_eq!(info, "");
-        // Nor is it in the answer.
-        assert!(!rejection.to_string().contains("padding"), "{rejection}");
     }
 }
