@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::route::RouteError;
 use crate::config::{ChallengeReply, secret_var, setting_place};
-use crate::queue::{PublishError, PublishErrorKind};
+use crate::queue::PublishError;
 use org_change_core::{Challenge, Credentials, EndpointId, EventRef, Rejection, Setting, Source};
 
 /// A request that was handled.
@@ -61,7 +61,7 @@ pub enum Failure {
     Route(RouteError),
     SourceDisabled(Source),
     Rejected(Rejection),
-    /// Not every message is on the queue; the error's kind says whether it ever can be.
+    /// Not every message is on the queue.
     Enqueue {
         event: EventRef,
         error: PublishError,
@@ -100,19 +100,11 @@ impl Failure {
                 | Rejection::StaleRequest { .. }
                 | Rejection::BadToken { .. } => StatusCode::UNAUTHORIZED,
             },
-            Failure::Enqueue { error, .. } => match error.kind {
-                // Retrying never helps, and it is not the sender's fault either.
-                PublishErrorKind::MessageTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                PublishErrorKind::Unconfirmed | PublishErrorKind::Timeout => {
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
-            },
-            Failure::Quarantine { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::Enqueue { .. } | Failure::Quarantine { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
-    /// Whether the request was good but its messages are not (all) on the queue: a
-    /// 503, or the 422 of a message that can never be.
+    /// Whether the request was good but its messages are not (all) on the queue.
     pub fn not_enqueued(&self) -> bool {
         matches!(self, Failure::Enqueue { .. } | Failure::Quarantine { .. })
     }
@@ -124,11 +116,8 @@ impl Failure {
             Failure::Route(RouteError::MethodNotAllowed) => "method_not_allowed",
             Failure::SourceDisabled(_) => "source_disabled",
             Failure::Rejected(rejection) => rejection.code(),
-            Failure::Enqueue { error, .. } => match error.kind {
-                PublishErrorKind::Unconfirmed => "enqueue_failed",
-                PublishErrorKind::Timeout => "enqueue_timeout",
-                PublishErrorKind::MessageTooLarge { .. } => "message_too_large",
-            },
+            Failure::Enqueue { error, .. } if error.is_timeout() => "enqueue_timeout",
+            Failure::Enqueue { .. } => "enqueue_failed",
             Failure::Quarantine { .. } => "quarantine_failed",
         }
     }
@@ -172,9 +161,6 @@ impl Failure {
                 }
                 (None, _) => rejection.to_string(),
             },
-            Failure::Enqueue { error, .. } if error.is_permanent() => {
-                format!("not enqueued, and retrying cannot help: {error}")
-            }
             Failure::Enqueue { error, .. } => {
                 format!(
                     "not enqueued, the platform will retry: {}",

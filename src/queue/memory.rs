@@ -288,7 +288,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!((err.enqueued, err.total), (0, 3));
-        assert!(err.reason.contains("connection refused"), "{err}");
+        assert!(err.to_string().contains("connection refused"), "{err}");
         assert!(queue.is_empty());
         assert_eq!(publish(&queue, batch(3).messages(), FAST).await, Ok(3));
         assert_eq!(queue.len(), 3);
@@ -315,7 +315,7 @@ mod tests {
         let err = publish(&queue, batch(2).messages(), FAST)
             .await
             .unwrap_err();
-        assert!(err.reason.contains("InvalidMessageContents"), "{err}");
+        assert!(err.to_string().contains("InvalidMessageContents"), "{err}");
         assert_eq!(queue.len(), 1, "the other entry of the call was accepted");
         queue.heal();
         assert_eq!(publish(&queue, batch(1).messages(), FAST).await, Ok(1));

@@ -5,22 +5,20 @@
 //!
 //! How a batch is sent ([`publish`]):
 //!
-//! 1. Every message is measured the way SQS counts it; one that could never fit is a
-//!    permanent failure ([`PublishErrorKind::MessageTooLarge`]), and nothing is sent.
-//! 2. The messages are laid into calls of at most [`MAX_BATCH`] entries and
-//!    [`sqs::MAX_PAYLOAD_BYTES`] bytes. The messages of one unit (same
-//!    `ordering_key`) go, in the request's order, into consecutive calls of one
-//!    *chain*: sent one after another, each only once the one before is confirmed
-//!    (its refused entries resent). On a FIFO queue a call holds at most one
-//!    message of each unit, so that the unit's changes reach it in order even when
-//!    SQS refuses one entry of a call and stores the others; on a standard queue,
-//!    which keeps no order, a unit's messages share calls.
+//! 1. The messages are laid into calls of at most [`MAX_BATCH`] entries and
+//!    [`sqs::MAX_PAYLOAD_BYTES`] bytes, as SQS counts them.
+//! 2. The messages of one unit (same `ordering_key`) go, in the request's order,
+//!    into the consecutive calls of one *chain*. Each call is sent only once the one
+//!    before is confirmed, its refused entries resent. On a FIFO queue a call holds
+//!    at most one message of each group, so a refused entry is never overtaken.
 //! 3. Chains are sent concurrently, at most [`PublishPolicy::concurrency`] calls in
-//!    flight; entries refused as retryable are resent, the whole within
-//!    [`PublishPolicy::deadline`].
+//!    flight, the whole within [`PublishPolicy::deadline`].
 
+mod error;
 pub mod memory;
 pub mod sqs;
+
+pub use error::{Cause, PublishError, SendError};
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -122,12 +120,6 @@ pub struct Refusal {
     pub message: String,
 }
 
-/// The whole batch call failed (network, credentials, queue missing, throttled past
-/// the SDK's own retries).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SendError(pub String);
-
 /// How [`publish`] sends: calls in flight, resends of refused entries, and how long
 /// it may take in all.
 #[derive(Debug, Clone, Copy)]
@@ -139,7 +131,7 @@ pub struct PublishPolicy {
     /// The pause before the first resend; doubled before each next one.
     pub backoff: Duration,
     /// The whole publication, every call and resend: past it, [`publish`] stops and
-    /// answers [`PublishErrorKind::Timeout`].
+    /// answers [`Cause::Timeout`].
     pub deadline: Duration,
 }
 
@@ -151,40 +143,6 @@ impl Default for PublishPolicy {
             backoff: Duration::from_millis(50),
             deadline: ENQUEUE_DEADLINE,
         }
-    }
-}
-
-/// Not every message of a batch is on the queue.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{enqueued} of {total} messages enqueued; {reason}")]
-pub struct PublishError {
-    /// How many messages the queue confirmed before [`publish`] gave up.
-    pub enqueued: usize,
-    pub total: usize,
-    pub reason: String,
-    pub kind: PublishErrorKind,
-}
-
-/// Why [`publish`] failed, and so whether trying again can help.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PublishErrorKind {
-    /// A call failed, or entries were refused: sending again later may work.
-    Unconfirmed,
-    /// [`PublishPolicy::deadline`] passed first: sending again later may work.
-    Timeout,
-    /// Permanent: this message is bigger than a queue message can be, so no retry
-    /// will ever enqueue it. Nothing of the batch was sent.
-    MessageTooLarge {
-        id: String,
-        size: usize,
-        limit: usize,
-    },
-}
-
-impl PublishError {
-    /// Whether sending the same batch again can never succeed.
-    pub fn is_permanent(&self) -> bool {
-        matches!(self.kind, PublishErrorKind::MessageTooLarge { .. })
     }
 }
 
@@ -222,16 +180,8 @@ impl<'a> Call<'a> {
     }
 }
 
-/// A message bigger than one call may carry.
-#[derive(Debug)]
-struct TooLarge {
-    id: String,
-    size: usize,
-    limit: usize,
-}
-
-/// Lays `messages` into chains of calls within `limits`, or names the first message
-/// that can never fit.
+/// Lays `messages` into chains of calls within `limits`. Each message fits in one
+/// call: the core refuses one that SQS could never take.
 ///
 /// A unit's messages are cut, in order, into pieces that each fit in one call (one
 /// message each on a FIFO queue ([`Limits::fifo`]), for a unit changed at most
@@ -249,7 +199,7 @@ fn plan<'a>(
     messages: &'a [Outgoing],
     size: impl Fn(&Outgoing) -> usize,
     limits: Limits,
-) -> Result<Vec<Chain<'a>>, TooLarge> {
+) -> Vec<Chain<'a>> {
     let limits = Limits {
         entries: limits.entries.max(1),
         ..limits
@@ -259,13 +209,6 @@ fn plan<'a>(
     let mut unit_of: HashMap<&str, usize> = HashMap::new();
     for message in messages {
         let bytes = size(message);
-        if bytes > limits.bytes {
-            return Err(TooLarge {
-                id: message.id().to_owned(),
-                size: bytes,
-                limit: limits.bytes,
-            });
-        }
         let index = *unit_of.entry(limits.unit_of(message)).or_insert_with(|| {
             units.push(Vec::new());
             units.len() - 1
@@ -314,10 +257,10 @@ fn plan<'a>(
             }
         }
     }
-    Ok(chains
+    chains
         .into_iter()
         .map(|chain| chain.into_iter().map(|call| call.messages).collect())
-        .collect())
+        .collect()
 }
 
 /// Puts every message (all from one verified [`Batch`](org_change_core::Batch), or one
@@ -334,22 +277,12 @@ pub async fn publish<Q: Queue>(
         messages,
         |message| queue.payload_size(message),
         queue.limits(),
-    )
-    .map_err(|TooLarge { id, size, limit }| PublishError {
-        enqueued: 0,
-        total,
-        reason: format!(
-            "{id} counts {size} bytes for SQS, over the {limit}-byte limit of one message: it can never be enqueued, so none of the request was sent"
-        ),
-        kind: PublishErrorKind::MessageTooLarge { id, size, limit },
-    })?;
-
+    );
     let confirmed = AtomicUsize::new(0);
-    let fail = |reason: String, kind| PublishError {
+    let fail = |cause| PublishError {
         enqueued: confirmed.load(Ordering::SeqCst),
         total,
-        reason,
-        kind,
+        cause,
     };
     // Futures do nothing until polled: these start as `buffer_unordered` takes them.
     // (Built in a Vec rather than by a closure in the stream, whose lifetimes would
@@ -369,14 +302,10 @@ pub async fn publish<Q: Queue>(
     };
     match tokio::time::timeout(policy.deadline, all).await {
         Ok(Ok(())) => Ok(confirmed.load(Ordering::SeqCst)),
-        Ok(Err(reason)) => Err(fail(reason, PublishErrorKind::Unconfirmed)),
-        Err(_elapsed) => Err(fail(
-            format!(
-                "SQS did not confirm every message within {} ms",
-                policy.deadline.as_millis()
-            ),
-            PublishErrorKind::Timeout,
-        )),
+        Ok(Err(cause)) => Err(fail(cause)),
+        Err(_elapsed) => Err(fail(Cause::Timeout {
+            ms: policy.deadline.as_millis(),
+        })),
     }
 }
 
@@ -387,7 +316,7 @@ async fn send_chain<Q: Queue>(
     chain: &[Vec<&Outgoing>],
     policy: PublishPolicy,
     confirmed: &AtomicUsize,
-) -> Result<(), String> {
+) -> Result<(), Cause> {
     for call in chain {
         send_call(queue, call, policy, confirmed).await?;
     }
@@ -400,15 +329,12 @@ async fn send_call<Q: Queue>(
     call: &[&Outgoing],
     policy: PublishPolicy,
     confirmed: &AtomicUsize,
-) -> Result<(), String> {
+) -> Result<(), Cause> {
     let attempts = policy.attempts.max(1);
     let mut pending: Vec<&Outgoing> = call.to_vec();
     let mut backoff = policy.backoff;
     for attempt in 1..=attempts {
-        let refusals = queue
-            .send_batch(&pending)
-            .await
-            .map_err(|err| err.to_string())?;
+        let refusals = queue.send_batch(&pending).await?;
         let refused: Vec<(&Outgoing, &Refusal)> = refusals
             .iter()
             .map(|refusal| {
@@ -417,30 +343,29 @@ async fn send_call<Q: Queue>(
                     .map(|message| (*message, refusal))
             })
             .collect::<Option<_>>()
-            .ok_or_else(|| String::from("SQS reported on an entry that was not sent"))?;
+            .ok_or(Cause::UnknownEntry)?;
         confirmed.fetch_add(
             pending.len().saturating_sub(refused.len()),
             Ordering::SeqCst,
         );
         if let Some((message, refusal)) = refused.iter().find(|(_, refusal)| !refusal.retryable) {
-            return Err(format!(
-                "SQS refused {} with {}: {}",
-                message.id(),
-                refusal.code,
-                refusal.message
-            ));
+            return Err(Cause::Refused {
+                id: message.id().to_owned(),
+                code: refusal.code.clone(),
+                message: refusal.message.clone(),
+            });
         }
         let Some((first, refusal)) = refused.first() else {
             return Ok(());
         };
         if attempt == attempts {
-            return Err(format!(
-                "SQS still refused {} message(s) after {attempt} attempts, e.g. {} with {}: {}",
-                refused.len(),
-                first.id(),
-                refusal.code,
-                refusal.message
-            ));
+            return Err(Cause::StillRefused {
+                count: refused.len(),
+                attempts: attempt,
+                id: first.id().to_owned(),
+                code: refusal.code.clone(),
+                message: refusal.message.clone(),
+            });
         }
         pending = refused.into_iter().map(|(message, _)| message).collect();
         tokio::time::sleep(backoff).await;

@@ -1,0 +1,54 @@
+//! Why a publication did not put every message on the queue. The texts go to the
+//! log line; the answer to the platform keeps only the counts (`http::reply`).
+
+/// A `SendMessageBatch` call failed as a whole (network, credentials, a missing
+/// queue, throttling past the SDK's own retries): nothing is known of its entries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SendError(pub String);
+
+/// Not every message of a batch is on the queue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{enqueued} of {total} messages enqueued; {cause}")]
+pub struct PublishError {
+    /// How many messages the queue confirmed before [`publish`](super::publish) gave up.
+    pub enqueued: usize,
+    pub total: usize,
+    pub cause: Cause,
+}
+
+impl PublishError {
+    /// Whether the deadline passed before SQS confirmed every message.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.cause, Cause::Timeout { .. })
+    }
+}
+
+/// Why [`publish`](super::publish) stopped. Sending the batch again later may work
+/// in every case: a message SQS could never take is refused by the core first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Cause {
+    #[error(transparent)]
+    Call(#[from] SendError),
+    #[error("SQS reported on an entry that was not sent")]
+    UnknownEntry,
+    /// A refusal SQS calls the sender's fault.
+    #[error("SQS refused {id} with {code}: {message}")]
+    Refused {
+        id: String,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "SQS still refused {count} message(s) after {attempts} attempts, e.g. {id} with {code}: {message}"
+    )]
+    StillRefused {
+        count: usize,
+        attempts: u32,
+        id: String,
+        code: String,
+        message: String,
+    },
+    #[error("SQS did not confirm every message within {ms} ms")]
+    Timeout { ms: u128 },
+}
