@@ -244,62 +244,10 @@ pub fn respond(
     endpoint: Option<&EndpointId>,
 ) -> Response<Body> {
     match outcome {
-        Ok(Handled::Challenge {
-            challenge,
-            reply: ChallengeReply::Plain,
-        }) => response(
-            StatusCode::OK,
-            "text/plain; charset=utf-8",
-            challenge.value().to_owned(),
-        ),
-        Ok(Handled::Challenge {
-            challenge,
-            reply: ChallengeReply::Json,
-        }) => json(
-            StatusCode::OK,
-            &ChallengeBody {
-                challenge: challenge.value(),
-            },
-        ),
-        // The token goes back only to a sender that proved it knows it (and the key).
-        Ok(Handled::Challenge {
-            challenge,
-            reply: ChallengeReply::Echo,
-        }) => json(
-            StatusCode::OK,
-            &EchoBody {
-                challenge: challenge.value(),
-                token: challenge.token(),
-                kind: "url_verification",
-            },
-        ),
-        Ok(Handled::Enqueued { count, .. }) => json(
-            StatusCode::OK,
-            &AckBody {
-                ok: true,
-                enqueued: *count,
-                ignored_event_type: None,
-                quarantined: None,
-            },
-        ),
-        Ok(Handled::Ignored(event)) => json(
-            StatusCode::OK,
-            &AckBody {
-                ok: true,
-                enqueued: 0,
-                ignored_event_type: Some(&event.event_type),
-                quarantined: None,
-            },
-        ),
-        Ok(Handled::Quarantined { reason, .. }) => json(
-            StatusCode::OK,
-            &AckBody {
-                ok: true,
-                enqueued: 0,
-                ignored_event_type: None,
-                quarantined: Some(reason),
-            },
-        ),
+        Ok(Handled::Challenge { challenge, reply }) => challenge_reply(challenge, *reply),
+        Ok(Handled::Enqueued { count, .. }) => acknowledged(*count, None, None),
+        Ok(Handled::Ignored(event)) => acknowledged(0, Some(&event.event_type), None),
+        Ok(Handled::Quarantined { reason, .. }) => acknowledged(0, None, Some(reason)),
         Err(failure) => {
             let message = failure.answer(endpoint);
             let mut response = json(
@@ -317,6 +265,44 @@ pub fn respond(
             response
         }
     }
+}
+
+/// The answer to a URL verification, in the shape `reply` says.
+fn challenge_reply(challenge: &Challenge, reply: ChallengeReply) -> Response<Body> {
+    let value = challenge.value();
+    match reply {
+        ChallengeReply::Plain => response(
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            value.to_owned(),
+        ),
+        ChallengeReply::Json => json(StatusCode::OK, &ChallengeBody { challenge: value }),
+        // The token goes back only to a sender that proved it knows it (and the key).
+        ChallengeReply::Echo => json(
+            StatusCode::OK,
+            &EchoBody {
+                challenge: value,
+                token: challenge.token(),
+                kind: "url_verification",
+            },
+        ),
+    }
+}
+
+fn acknowledged(
+    enqueued: usize,
+    ignored_event_type: Option<&str>,
+    quarantined: Option<&str>,
+) -> Response<Body> {
+    json(
+        StatusCode::OK,
+        &AckBody {
+            ok: true,
+            enqueued,
+            ignored_event_type,
+            quarantined,
+        },
+    )
 }
 
 fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
