@@ -16,25 +16,20 @@
 
 mod error;
 pub mod memory;
+mod plan;
 pub mod sqs;
 
 pub use error::{Cause, PublishError, SendError};
+use plan::plan;
+pub use plan::{Limits, MAX_CHANGES_ONE_PER_CALL};
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 
-use org_change_core::{GroupBy, Outgoing};
-
-/// On a FIFO queue, the most messages of one group in one request that go one per
-/// call ([`Limits::fifo`]): 20 calls in a row take about 1 s at SQS's 20–50 ms a call.
-/// A larger group is packed ten to a call, so that the request is still acknowledged
-/// in time. Its order then breaks only if SQS refuses one entry of a call and stores
-/// a later one of the same group from it.
-pub const MAX_CHANGES_ONE_PER_CALL: usize = 20;
+use org_change_core::Outgoing;
 
 /// How long the relay waits for SQS before answering 503: inside the platforms'
 /// 3-second deadline, whatever the SDK is doing (`docs/protocol.md`, "Delivery and
@@ -48,44 +43,6 @@ pub const MAX_BATCH: usize = sqs::MAX_ENTRIES;
 /// Feilian request of 1,000 changes is 100 calls: one after another they do not fit
 /// in the platforms' 3 seconds (`docs/operations.md`, "Large requests and large messages").
 pub const MAX_CALLS_IN_FLIGHT: usize = 10;
-
-/// What one call may carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Entries per call.
-    pub entries: usize,
-    /// Bytes per message, and per call for all its messages together, as
-    /// [`Queue::payload_size`] counts them.
-    pub bytes: usize,
-    /// For a queue that keeps each message group in order (FIFO), how messages are
-    /// grouped. A call then holds at most one message of each group, so that a
-    /// refused entry, resent, is never overtaken by a later one of its group (`plan`).
-    pub fifo: Option<GroupBy>,
-}
-
-impl Limits {
-    /// SQS's, with the relay's margin ([`sqs::MAX_PAYLOAD_BYTES`]), for a standard
-    /// queue, which keeps no order.
-    pub const SQS: Limits = Limits {
-        entries: sqs::MAX_ENTRIES,
-        bytes: sqs::MAX_PAYLOAD_BYTES,
-        fifo: None,
-    };
-
-    /// SQS's for a FIFO queue grouped `by`: one message of each group per call.
-    pub const fn sqs_fifo(by: GroupBy) -> Limits {
-        Limits {
-            fifo: Some(by),
-            ..Limits::SQS
-        }
-    }
-
-    /// The unit whose messages keep their order in `plan`: the message group on a
-    /// FIFO queue, else the changed unit.
-    fn unit_of(self, message: &Outgoing) -> &str {
-        message.ordering_key(self.fifo.unwrap_or(GroupBy::Unit))
-    }
-}
 
 /// A queue that takes messages in batches.
 pub trait Queue: Send + Sync {
@@ -144,123 +101,6 @@ impl Default for PublishPolicy {
             deadline: ENQUEUE_DEADLINE,
         }
     }
-}
-
-/// The calls of one request, laid out before anything is sent: chains of calls, each
-/// chain sent in order, the chains concurrently.
-type Chain<'a> = Vec<Vec<&'a Outgoing>>;
-
-/// One call being filled.
-struct Call<'a> {
-    messages: Vec<&'a Outgoing>,
-    bytes: usize,
-}
-
-impl<'a> Call<'a> {
-    fn new() -> Self {
-        Self {
-            messages: Vec::new(),
-            bytes: 0,
-        }
-    }
-
-    fn has_room(&self, limits: Limits, entries: usize, bytes: usize) -> bool {
-        self.messages.len() + entries <= limits.entries && self.bytes + bytes <= limits.bytes
-    }
-
-    fn push(&mut self, message: &'a Outgoing, bytes: usize) {
-        self.messages.push(message);
-        self.bytes += bytes;
-    }
-
-    /// Adds the messages of `piece` at the end.
-    fn append(&mut self, piece: Call<'a>) {
-        self.messages.extend(piece.messages);
-        self.bytes += piece.bytes;
-    }
-}
-
-/// Lays `messages` into chains of calls within `limits`. Each message fits in one
-/// call: the core refuses one that SQS could never take.
-///
-/// A unit's messages are cut, in order, into pieces that each fit in one call (one
-/// message each on a FIFO queue ([`Limits::fifo`]), for a unit changed at most
-/// [`MAX_CHANGES_ONE_PER_CALL`] times), and piece k goes into the k-th call
-/// of a chain, which sends each call only once the one before is confirmed. The unit
-/// joins the first chain with room for each of its pieces, else starts one: units of
-/// one piece (nearly all) fill first calls, which are all sent at once.
-///
-/// Why one message per call on a FIFO queue: SQS confirms or refuses each entry of a
-/// call on its own, so in one call a later change of a unit could be stored while an
-/// earlier one is refused, and the earlier one, resent, would land after it, where
-/// the queue keeps it. The cost is one call per change of a unit changed several
-/// times in one request, one after another.
-fn plan<'a>(
-    messages: &'a [Outgoing],
-    size: impl Fn(&Outgoing) -> usize,
-    limits: Limits,
-) -> Vec<Chain<'a>> {
-    let limits = Limits {
-        entries: limits.entries.max(1),
-        ..limits
-    };
-    // The units in order of first appearance, each with its messages in order.
-    let mut units: Vec<Vec<(&'a Outgoing, usize)>> = Vec::new();
-    let mut unit_of: HashMap<&str, usize> = HashMap::new();
-    for message in messages {
-        let bytes = size(message);
-        let index = *unit_of.entry(limits.unit_of(message)).or_insert_with(|| {
-            units.push(Vec::new());
-            units.len() - 1
-        });
-        units[index].push((message, bytes));
-    }
-    // Each unit cut, in order, into pieces of what one call may hold of it.
-    let units = units.into_iter().map(|unit| {
-        let one_per_call = limits.fifo.is_some() && unit.len() <= MAX_CHANGES_ONE_PER_CALL;
-        let piece_limits = Limits {
-            entries: if one_per_call { 1 } else { limits.entries },
-            ..limits
-        };
-        let mut pieces: Vec<Call<'a>> = Vec::new();
-        for (message, bytes) in unit {
-            match pieces.last_mut() {
-                Some(piece) if piece.has_room(piece_limits, 1, bytes) => piece.push(message, bytes),
-                _ => {
-                    let mut piece = Call::new();
-                    piece.push(message, bytes);
-                    pieces.push(piece);
-                }
-            }
-        }
-        pieces
-    });
-
-    let mut chains: Vec<Vec<Call<'a>>> = Vec::new();
-    for pieces in units {
-        // Past a chain's last call there are new, empty calls: `zip` stops there.
-        let has_room = |chain: &Vec<Call<'a>>| {
-            pieces
-                .iter()
-                .zip(chain)
-                .all(|(piece, call)| call.has_room(limits, piece.messages.len(), piece.bytes))
-        };
-        let index = chains.iter().position(has_room).unwrap_or_else(|| {
-            chains.push(Vec::new());
-            chains.len() - 1
-        });
-        let chain = &mut chains[index];
-        for (position, piece) in pieces.into_iter().enumerate() {
-            match chain.get_mut(position) {
-                Some(call) => call.append(piece),
-                None => chain.push(piece),
-            }
-        }
-    }
-    chains
-        .into_iter()
-        .map(|chain| chain.into_iter().map(|call| call.messages).collect())
-        .collect()
 }
 
 /// Puts every message (all from one verified [`Batch`](org_change_core::Batch), or one

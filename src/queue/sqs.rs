@@ -39,6 +39,24 @@ pub const SQS_MAX_PAYLOAD_BYTES: usize = 1_048_576;
 pub const MAX_PAYLOAD_BYTES: usize = 1_000_000;
 const _: () = assert!(MAX_PAYLOAD_BYTES < SQS_MAX_PAYLOAD_BYTES);
 
+impl Limits {
+    /// SQS's, with the relay's margin ([`MAX_PAYLOAD_BYTES`]), for a standard
+    /// queue, which keeps no order.
+    pub const SQS: Limits = Limits {
+        entries: MAX_ENTRIES,
+        bytes: MAX_PAYLOAD_BYTES,
+        fifo: None,
+    };
+
+    /// SQS's for a FIFO queue grouped `by`: one message of each group per call.
+    pub const fn sqs_fifo(by: GroupBy) -> Limits {
+        Limits {
+            fifo: Some(by),
+            ..Limits::SQS
+        }
+    }
+}
+
 /// Which SQS queue, and how messages are sent to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueConfig {

@@ -1,8 +1,9 @@
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 
 use super::fixtures::{batch, feilian};
 use super::*;
+use org_change_core::GroupBy;
 
 /// The index of a message in its request, from its id `feilian:e1:<index>`.
 fn index(id: &str) -> usize {
