@@ -33,8 +33,9 @@ import jsonschema
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
-RELAY = Path(os.environ.get("RELAY_BOOTSTRAP", ROOT / "target/debug/org-change-relay"))
-SIM = ROOT / "target/debug/org-change-sim"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+RELAY = Path(os.environ.get("RELAY_BOOTSTRAP", TARGET / "debug/org-change-relay"))
+SIM = TARGET / "debug/org-change-sim"
 SAM = ROOT / ".venv/bin/sam"
 ENDPOINT = os.environ.get("MINISTACK_ENDPOINT", "")
 REGION = os.environ.get("AWS_REGION", "us-east-1")
@@ -42,6 +43,7 @@ REGION = os.environ.get("AWS_REGION", "us-east-1")
 FEISHU = {"token": "dep-feishu-token-1", "key": "dep-feishu-key-1"}
 FEILIAN = {"token": "dep-feilian-token-1", "key": "dep-feilian-key-1"}
 LARK = {"token": "dep-lark-token-1", "key": "dep-lark-key-1"}
+SUBSIDIARY = {"token": "dep-subsidiary-token-1", "key": "dep-subsidiary-key-1"}
 FEILIAN_PREVIOUS = {"token": "dep-feilian-token-0", "key": "dep-feilian-key-0"}
 
 # What each event type becomes (README.md, "The message"): entity and action.
@@ -70,8 +72,8 @@ def client(service):
 
 
 def secret_value():
-    """The secret as README.md, "Deploy", fills it: both default endpoints, a named one,
-    and Feilian's previous pair during a rotation."""
+    """The secret as README.md, "Deploy", fills it: both default endpoints, a named one of
+    each platform, and Feilian's previous pair during a rotation."""
     until = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "FEISHU_VERIFICATION_TOKEN": FEISHU["token"],
@@ -80,6 +82,8 @@ def secret_value():
         "FEILIAN_ENCRYPT_KEY": FEILIAN["key"],
         "ENDPOINTS": {
             "feishu/lark-global": {"verification_token": LARK["token"], "encrypt_key": LARK["key"]},
+            "feilian/subsidiary": {"verification_token": SUBSIDIARY["token"],
+                                   "encrypt_key": SUBSIDIARY["key"]},
             "feilian": {
                 "previous_verification_token": FEILIAN_PREVIOUS["token"],
                 "previous_encrypt_key": FEILIAN_PREVIOUS["key"],
@@ -299,14 +303,24 @@ def every_event_type_becomes_its_message(stack):
                           event_type=event_type, event_id=event_id, entity_id=unit)
 
 
-def a_named_endpoint_is_served_under_its_own_url(stack):
+def only(queue_url):
+    """The one message now on the queue, deleted."""
+    messages = drain(queue_url)
+    assert len(messages) == 1, f"{len(messages)} messages on {queue_url}, not 1: {messages}"
+    return messages[0]
+
+
+def named_endpoints_are_served_under_their_own_urls(stack):
+    for output, source, name, secrets, event_type in [
+            ("FeishuWebhookUrl", "feishu", "lark-global", LARK, "corehr.department.updated_v2"),
+            ("FeilianWebhookUrl", "feilian", "subsidiary", SUBSIDIARY, "department.v1.update")]:
+        url = stack.url(output, f"/{name}")
+        challenge_until_ready(url, secrets)
+        sent, out = trigger(url, secrets, event_type)
+        assert sent[0][2] == 200, out
+        check_message(only(stack.outputs["QueueUrl"]), source=source, endpoint=f"{source}/{name}",
+                      event_type=event_type, event_id=sent[0][1])
     url = stack.url("FeishuWebhookUrl", "/lark-global")
-    challenge_until_ready(url, LARK)
-    sent, out = trigger(url, LARK, "corehr.department.updated_v2")
-    assert sent[0][2] == 200, out
-    [message] = drain(stack.outputs["QueueUrl"])
-    check_message(message, source="feishu", endpoint="feishu/lark-global",
-                  event_type="corehr.department.updated_v2", event_id=sent[0][1])
     # The default endpoint's pair is not the named one's, and an unknown name is 404.
     _, out = trigger(url, FEISHU, "corehr.department.updated_v2")
     assert "→ 401" in out, out
@@ -318,8 +332,7 @@ def a_named_endpoint_is_served_under_its_own_url(stack):
 def during_a_rotation_the_previous_pair_is_accepted(stack):
     sent, out = trigger(stack.url("FeilianWebhookUrl"), FEILIAN_PREVIOUS, "department.v1.update")
     assert sent[0][2] == 200, out
-    [message] = drain(stack.outputs["QueueUrl"])
-    check_message(message, source="feilian", endpoint="feilian",
+    check_message(only(stack.outputs["QueueUrl"]), source="feilian", endpoint="feilian",
                   event_type="department.v1.update", event_id=sent[0][1])
     # Never one pair's token with the other's key.
     mixed = {"token": FEILIAN_PREVIOUS["token"], "key": FEILIAN["key"]}
@@ -353,7 +366,7 @@ def a_verified_event_without_its_id_is_quarantined(stack):
         os.unlink(file.name)
     assert "→ 200" in out and '"quarantined":"malformed_event"' in out, out
     assert drain(stack.outputs["QueueUrl"]) == []
-    [(text, attributes, _)] = drain(stack.outputs["QuarantineQueueUrl"])
+    text, attributes, _ = only(stack.outputs["QuarantineQueueUrl"])
     assert {k: attributes.get(k) for k in ["reason", "source", "endpoint", "event_type", "event_id"]} == {
         "reason": "malformed_event", "source": "feishu", "endpoint": "feishu",
         "event_type": "corehr.department.updated_v2", "event_id": event_id}, attributes
@@ -390,7 +403,7 @@ def a_fifo_stack_orders_per_unit_and_enqueues_a_retry_once(stack):
 
 
 STANDARD = [both_challenges_come_back, every_event_type_becomes_its_message,
-            a_named_endpoint_is_served_under_its_own_url, during_a_rotation_the_previous_pair_is_accepted,
+            named_endpoints_are_served_under_their_own_urls, during_a_rotation_the_previous_pair_is_accepted,
             a_forged_request_is_refused_with_401, a_verified_event_without_its_id_is_quarantined]
 FIFO = [a_fifo_stack_orders_per_unit_and_enqueues_a_retry_once]
 
