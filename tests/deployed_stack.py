@@ -402,10 +402,30 @@ def a_fifo_stack_orders_per_unit_and_enqueues_a_retry_once(stack):
                   event_id=sample["header"]["event_id"], fifo=True)
 
 
-STANDARD = [both_challenges_come_back, every_event_type_becomes_its_message,
+def tracing_mode(stack):
+    """The function's X-Ray tracing mode. Emulator gap: MiniStack records the mode but
+    traces nothing, so no trace is checked."""
+    function = client("lambda").get_function(FunctionName=stack.outputs["FunctionName"])
+    return function["Configuration"]["TracingConfig"]["Mode"], function["Configuration"]["Role"]
+
+
+def tracing_is_active_by_default(stack):
+    mode, role = tracing_mode(stack)
+    assert mode == "Active", mode
+    # SAM gives a traced function's role the managed policy that lets it write traces.
+    attached = client("iam").list_attached_role_policies(RoleName=role.rsplit("/", 1)[-1])
+    names = [policy["PolicyName"] for policy in attached["AttachedPolicies"]]
+    assert any(name.lower().startswith("awsxray") for name in names), names
+
+
+def tracing_pass_through_follows_the_parameter(stack):
+    assert tracing_mode(stack)[0] == "PassThrough"
+
+
+STANDARD = [tracing_is_active_by_default, both_challenges_come_back, every_event_type_becomes_its_message,
             named_endpoints_are_served_under_their_own_urls, during_a_rotation_the_previous_pair_is_accepted,
             a_forged_request_is_refused_with_401, a_verified_event_without_its_id_is_quarantined]
-FIFO = [a_fifo_stack_orders_per_unit_and_enqueues_a_retry_once]
+FIFO = [a_fifo_stack_orders_per_unit_and_enqueues_a_retry_once, tracing_pass_through_follows_the_parameter]
 
 
 def run(stack_name, parameters, scenarios, results):
@@ -435,7 +455,7 @@ def main():
     results = []
     suffix = uuid.uuid4().hex[:6]
     run(f"relay-std-{suffix}", {}, STANDARD, results)
-    run(f"relay-fifo-{suffix}", {"QueueType": "fifo"}, FIFO, results)
+    run(f"relay-fifo-{suffix}", {"QueueType": "fifo", "XRayTracing": "PassThrough"}, FIFO, results)
     for name, failure in results:
         print(f"test {name} ... {'ok' if failure is None else 'FAILED'}")
         if failure:
