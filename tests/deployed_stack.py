@@ -422,10 +422,35 @@ def tracing_pass_through_follows_the_parameter(stack):
     assert tracing_mode(stack)[0] == "PassThrough"
 
 
-STANDARD = [tracing_is_active_by_default, both_challenges_come_back, every_event_type_becomes_its_message,
+def queue_attributes(url):
+    return client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+
+
+def the_queues_are_configured_as_documented(stack, fifo=False):
+    """14 days of retention; after 5 receives a message moves to the dead-letter queue,
+    of the same type; FIFO deduplicates and orders per message group. Emulator gap:
+    MiniStack stores these settings; redrive and retention are not exercised."""
+    queue = queue_attributes(stack.outputs["QueueUrl"])
+    dead_letters = queue_attributes(stack.outputs["DeadLetterQueueUrl"])
+    assert queue["MessageRetentionPeriod"] == dead_letters["MessageRetentionPeriod"] == "1209600"
+    redrive = json.loads(queue["RedrivePolicy"])
+    assert redrive == {"deadLetterTargetArn": dead_letters["QueueArn"], "maxReceiveCount": 5}, redrive
+    assert queue["QueueArn"] == stack.outputs["QueueArn"], (queue, stack.outputs)
+    assert queue_attributes(stack.outputs["QuarantineQueueUrl"]).get("FifoQueue", "false") == "false"
+    for attributes in (queue, dead_letters):
+        assert attributes.get("FifoQueue", "false") == ("true" if fifo else "false"), attributes
+    if fifo:
+        assert (queue["DeduplicationScope"], queue["FifoThroughputLimit"]) == ("messageGroup", "perMessageGroupId"), queue
+
+
+def the_fifo_queues_are_configured_as_documented(stack):
+    the_queues_are_configured_as_documented(stack, fifo=True)
+
+
+STANDARD = [the_queues_are_configured_as_documented, tracing_is_active_by_default, both_challenges_come_back, every_event_type_becomes_its_message,
             named_endpoints_are_served_under_their_own_urls, during_a_rotation_the_previous_pair_is_accepted,
             a_forged_request_is_refused_with_401, a_verified_event_without_its_id_is_quarantined]
-FIFO = [a_fifo_stack_orders_per_unit_and_enqueues_a_retry_once, tracing_pass_through_follows_the_parameter]
+FIFO = [the_fifo_queues_are_configured_as_documented, a_fifo_stack_orders_per_unit_and_enqueues_a_retry_once, tracing_pass_through_follows_the_parameter]
 
 
 def run(stack_name, parameters, scenarios, results):
