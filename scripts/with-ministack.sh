@@ -3,10 +3,10 @@
 # .venv/ministack) on a free loopback port, and stops it afterwards. The command sees:
 #   MINISTACK_ENDPOINT  its URL, e.g. http://127.0.0.1:41234
 #   AWS_*               a region and dummy credentials, which MiniStack accepts
-# MiniStack runs a Lambda function as a local process; that process's SDK reaches
+# Emulator gap: MiniStack runs a Lambda function as a local process, whose SDK reaches
 # MiniStack only if AWS_ENDPOINT_URL is in MiniStack's own environment (set below).
-# IAM is not enforced (AUTH unset): its evaluator authorizes SendMessageBatch by an
-# action name AWS does not use, so the template's least-privilege policy would fail.
+# Emulator gap: IAM is not enforced (AUTH unset): MiniStack authorizes SendMessageBatch
+# by an action name AWS does not use, so the template's least-privilege policy would fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
