@@ -31,6 +31,9 @@ from pathlib import Path
 import boto3
 import jsonschema
 
+# Emulator gaps with nothing to work around, so nothing here checks them: reserved
+# concurrency, stage throttling, the JSON log format, EMF metrics (the alarms never fire),
+# arm64. IAM is not enforced (scripts/with-ministack.sh says why).
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
