@@ -3,10 +3,12 @@ and a check that every acknowledged message is on the queue.
 
 Run by scripts/load.sh (`make load`). Nothing here is mocked but the AWS endpoint:
 
-- SQS is a moto server on loopback, started (and stopped) by this script, with one
-  standard queue and one FIFO queue; scripts/load_moto.py makes moto fast enough, and
-  deduplicates FIFO messages for 5 minutes as SQS does. The queues are read (and the
-  messages deleted) while the load runs: moto slows down with every message it holds;
+- SQS is a local server on loopback, started (and stopped) by this script, with one
+  standard queue and one FIFO queue: MiniStack (LOAD_SQS=ministack, the default; its
+  SQS deduplicates FIFO messages for 5 minutes as SQS does) or moto (LOAD_SQS=moto:
+  scripts/load_moto.py makes it fast enough and adds that deduplication). The queues
+  are read (and the messages deleted) while the load runs: moto slows down with every
+  message it holds;
 - each queue has its own "deployment": one cargo-lambda Runtime API emulator
   (`cargo lambda watch --only-lambda-apis`) and LOAD_RELAYS_PER_QUEUE (2) processes of the
   release relay binary polling it, each process a Lambda instance. One emulator hands
@@ -26,8 +28,8 @@ Run by scripts/load.sh (`make load`). Nothing here is mocked but the AWS endpoin
 At the end the queues are emptied and the script prints: requests by status,
 messages expected vs on the queue, lost acknowledgements (a 200 whose messages are
 not all on the queue), answer times (at the client, and in the relay from its log),
-each relay's peak RSS (VmHWM), and the CPU time of the relays, the emulators and moto,
-per request. It exits 1 if an acknowledgement was lost, a FIFO message is duplicated,
+each relay's peak RSS (VmHWM), and the CPU time of the relays, the emulators and the
+SQS server, per request. It exits 1 if an acknowledgement was lost, a FIFO message is duplicated,
 an unknown message is on a queue, a relay exited or panicked, or a request failed at
 the HTTP level; 2 on the global timeout.
 
@@ -66,6 +68,7 @@ CLIENTS = int(os.environ.get("LOAD_CLIENTS", "8"))
 RELAYS_PER_QUEUE = int(os.environ.get("LOAD_RELAYS_PER_QUEUE", "2"))
 TIMEOUT = float(os.environ.get("LOAD_TIMEOUT", "1200"))
 SEED = int(os.environ.get("LOAD_SEED", "1"))
+SQS_SERVER = os.environ.get("LOAD_SQS", "ministack")
 FEILIAN_EVERY = int(os.environ.get("LOAD_FEILIAN_EVERY", "4"))  # 1 in 4 events is Feilian's
 FEILIAN_TOKEN = "load-feilian-token"  # both sources are encrypted with the helpers' KEY
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -250,7 +253,7 @@ class Deployment:
     logs: list[Path]
 
 
-def start_deployment(queue_url: str, moto: str, workdir: Path, name: str) -> Deployment:
+def start_deployment(queue_url: str, endpoint: str, workdir: Path, name: str) -> Deployment:
     port = free_port()
     emulator = spawn(
         [str(CARGO_LAMBDA), "lambda", "watch", "--only-lambda-apis", "--ignore-changes",
@@ -267,7 +270,7 @@ def start_deployment(queue_url: str, moto: str, workdir: Path, name: str) -> Dep
         "AWS_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ENDPOINT_URL": moto,
+        "AWS_ENDPOINT_URL": endpoint,
         "AWS_LAMBDA_LOG_FORMAT": "JSON",  # as the template configures the function
         "QUEUE_URL": queue_url,
         "FEISHU_VERIFICATION_TOKEN": TOKEN,
@@ -317,18 +320,18 @@ class Drainer:
     with every message it holds), counting each message id; after `finish`, until the
     queue has been empty for 3 long polls of 1 s."""
 
-    def __init__(self, moto: str, queue_url: str, threads: int = 2):
+    def __init__(self, endpoint: str, queue_url: str, threads: int = 2):
         self.queue_url = queue_url
         self.ids: collections.Counter = collections.Counter()
         self.lock = threading.Lock()
         self.finishing = threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(moto,), daemon=True) for _ in range(threads)]
+        self.threads = [threading.Thread(target=self.run, args=(endpoint,), daemon=True) for _ in range(threads)]
         for thread in self.threads:
             thread.start()
 
-    def run(self, moto: str) -> None:
+    def run(self, endpoint: str) -> None:
         sqs = boto3.session.Session().client(
-            "sqs", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="testing",
+            "sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
             aws_secret_access_key="testing", config=BotoConfig(retries={"max_attempts": 10}))
         empty = 0
         while empty < 3:
@@ -373,28 +376,44 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def start_sqs_server(workdir: Path) -> tuple[subprocess.Popen, str]:
+    """The SQS server LOAD_SQS names, on a free loopback port; its process and URL."""
+    port = free_port()
+    if SQS_SERVER == "moto":
+        # moto's server, sped up and with SQS's own FIFO deduplication (scripts/load_moto.py).
+        command = [str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/load_moto.py"),
+                   "-H", "127.0.0.1", "-p", str(port)]
+        env = None
+    elif SQS_SERVER == "ministack":
+        # Its own virtualenv (scripts/setup.sh); only SQS, whose state it keeps in memory.
+        command = [str(ROOT / ".venv/ministack/bin/ministack")]
+        env = dict(os.environ, GATEWAY_PORT=str(port), BIND_HOST="127.0.0.1", SERVICES="sqs",
+                   LOG_LEVEL="WARNING", TMPDIR=str(workdir))
+        env.pop("AUTH", None)
+    else:
+        raise SystemExit(f"load: LOAD_SQS is {SQS_SERVER!r}: ministack or moto")
+    process = spawn(command, env=env, stdout=subprocess.DEVNULL,
+                    stderr=open(workdir / "sqs-server.log", "wb"))
+    wait_for_port(port, process, SQS_SERVER)
+    return process, f"http://127.0.0.1:{port}"
+
+
 def run(workdir: Path) -> int:
-    moto_port = free_port()
-    # moto's server, sped up and with SQS's own FIFO deduplication (scripts/load_moto.py).
-    moto_process = spawn([str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/load_moto.py"),
-                          "-H", "127.0.0.1", "-p", str(moto_port)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(moto_port, moto_process, "moto_server")
-    moto = f"http://127.0.0.1:{moto_port}"
-    sqs = boto3.client("sqs", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="testing",
+    sqs_process, endpoint = start_sqs_server(workdir)
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
                        aws_secret_access_key="testing", config=BotoConfig(retries={"max_attempts": 10}))
     standard = sqs.create_queue(QueueName="load")["QueueUrl"]
     fifo = sqs.create_queue(QueueName="load.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
 
-    drainers = [Drainer(moto, standard), Drainer(moto, fifo)]
+    drainers = [Drainer(endpoint, standard), Drainer(endpoint, fifo)]
     events = make_events()
     messages_expected = [sum(len(e.ids) for e in events if e.deployment == d) for d in (0, 1)]
-    deployments = [start_deployment(standard, moto, workdir, "standard"), start_deployment(fifo, moto, workdir, "fifo")]
+    deployments = [start_deployment(standard, endpoint, workdir, "standard"), start_deployment(fifo, endpoint, workdir, "fifo")]
     relays = [relay for d in deployments for relay in d.relays]
     print(f"load: {EVENTS:,} events ({sum(e.source == 'feishu' for e in events):,} Feishu, "
           f"{sum(e.source == 'feilian' for e in events):,} Feilian with 1-20 changes), each sent twice, "
           f"by {CLIENTS} clients, to {len(relays)} relay processes ({RELAYS_PER_QUEUE} per queue); "
-          f"{sum(messages_expected):,} messages expected; moto {moto}", flush=True)
+          f"{sum(messages_expected):,} messages expected; SQS: {SQS_SERVER} {endpoint}", flush=True)
 
     # The relays start polling as soon as they have read their configuration.
     time.sleep(0.5)
@@ -404,7 +423,7 @@ def run(workdir: Path) -> int:
     cpu_before = {
         "relays": sum(cpu_seconds(r.pid) for r in relays),
         "emulators": sum(tree_cpu_seconds(d.emulator.pid) for d in deployments),
-        "moto": cpu_seconds(moto_process.pid),
+        "SQS server": cpu_seconds(sqs_process.pid),
         "load generator": sum(os.times()[:2]),
     }
 
@@ -431,7 +450,7 @@ def run(workdir: Path) -> int:
     cpu = {
         "relays": sum(cpu_seconds(r.pid) for r in relays if r.poll() is None) - cpu_before["relays"],
         "emulators": sum(tree_cpu_seconds(d.emulator.pid) for d in deployments) - cpu_before["emulators"],
-        "moto": cpu_seconds(moto_process.pid) - cpu_before["moto"],
+        "SQS server": cpu_seconds(sqs_process.pid) - cpu_before["SQS server"],
         "load generator": sum(os.times()[:2]) - cpu_before["load generator"],
     }
     hwm = [vm_hwm_kib(r.pid) if r.poll() is None else 0 for r in relays]
@@ -491,10 +510,15 @@ def run(workdir: Path) -> int:
     print(f"CPU seconds over {wall:.0f} s of wall time on {os.cpu_count()} cores: "
           + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
     print(f"CPU per request, ms: relay {cpu['relays'] / max(requests, 1) * 1000:.2f}, "
-          f"emulator {cpu['emulators'] / max(requests, 1) * 1000:.2f}, moto {cpu['moto'] / max(requests, 1) * 1000:.2f}")
-    if cpu["moto"] / wall > 0.8:
-        print(f"bottleneck: moto ({cpu['moto'] / wall:.0%} of a core over the run; it is one Python process, "
-              "effectively single-threaded): the answer times measure moto, the relay's own cost is its CPU per request")
+          f"emulator {cpu['emulators'] / max(requests, 1) * 1000:.2f}, "
+          f"{SQS_SERVER} {cpu['SQS server'] / max(requests, 1) * 1000:.2f}, "
+          f"load generator {cpu['load generator'] / max(requests, 1) * 1000:.2f}")
+    print("share of the machine's CPU over the run: " + ", ".join(
+        f"{k} {v / (wall * (os.cpu_count() or 1)):.0%}" for k, v in cpu.items()))
+    if cpu["SQS server"] / wall > 0.8:
+        print(f"bottleneck: {SQS_SERVER} ({cpu['SQS server'] / wall:.0%} of a core over the run; it is one Python "
+              "process, effectively single-threaded): the answer times measure it, the relay's own cost is its "
+              "CPU per request")
     print(f"the queues were read while the load ran, and emptied {drain_wall:.1f} s after the last answer")
 
     failed = bool(lost) or fifo_duplicates or any(unknown) or exited or panics or results.errors

@@ -23,3 +23,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
   echo "$want" > "$stamp"
 fi
+
+# MiniStack gets a virtualenv of its own (requirements-ministack.txt says why).
+if [ ! -x .venv/ministack/bin/python ]; then
+  python3 -m venv .venv/ministack
+fi
+stamp=.venv/ministack/.requirements.sha256
+want=$(sha256sum requirements-ministack.txt | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/ministack/bin/pip install --quiet --disable-pip-version-check -r requirements-ministack.txt
+  echo "$want" > "$stamp"
+fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check: formatting, lints, unit tests, the integration tests against a real
-# (moto) SQS server through the real lambda_http adapter, and fuzz/'s own checks.
+# (moto) SQS server through the real lambda_http adapter, the template deployed to a
+# local AWS (MiniStack), and fuzz/'s own checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -12,6 +13,10 @@ echo "==> cfn-lint and sam validate --lint on template.yaml (about 30 s)"
 scripts/lint-template.sh template.yaml
 echo "==> cargo test (unit and integration, next to a moto SQS server; a fresh clone compiles the tests first: 2-4 min, then about 1 min of tests)"
 scripts/with-moto.sh cargo test --workspace --all-targets --features integration
+# The template as a user deploys it, on a local AWS (MiniStack): the function is the
+# x86_64 debug build the step above made, so nothing more is compiled (~20 s).
+echo "==> the deployed stack: template.yaml on MiniStack, driven by org-change-sim"
+scripts/with-ministack.sh .venv/bin/python tests/deployed_stack.py
 echo "==> cargo test --workspace --doc (the compile_fail proofs among them)"
 cargo test --quiet --workspace --doc
 # Stable rustdoc only checks that a compile_fail example fails to compile; nightly's
