@@ -256,7 +256,7 @@ def check_message(message, *, source, endpoint, event_type, event_id, entity_id=
     errors = [f"{list(e.path)}: {e.message}" for e in VALIDATOR.iter_errors(body)]
     assert not errors, f"breaks schema/message.schema.json: {errors}\n{text}"
     entity, action = (FEISHU_TYPES if source == "feishu" else FEILIAN_TYPES)[event_type]
-    expected_id = f"feishu:{event_id}" if source == "feishu" else f"feilian:{event_id}:0"
+    expected_id = f"{endpoint}:{event_id}" if source == "feishu" else f"{endpoint}:{event_id}:0"
     expected = {"schema_version": 1, "id": expected_id, "source": source, "endpoint": endpoint,
                 "event_type": event_type, "event_id": event_id, "entity": entity, "action": action}
     assert {k: body.get(k) for k in expected} == expected, f"{expected}\n{text}"
@@ -267,8 +267,10 @@ def check_message(message, *, source, endpoint, event_type, event_id, entity_id=
     assert abs((datetime.now(timezone.utc) - occurred).total_seconds()) < 600, text
     assert attributes == {"source": source, "event_type": event_type, "entity": entity, "action": action}, attributes
     if fifo:
-        unit = body["tenant_key"] or body["app_id"] or ""
-        assert system.get("MessageGroupId") == f"{source}:{unit}:{entity}:{body['entity_id']}", system
+        # The FIFO stack sets FifoGroupBy=unit, so that a parameter the function
+        # never sees would show: the default, tenant, is the relay's own default.
+        tenant = body["tenant_key"] or body["app_id"] or ""
+        assert system.get("MessageGroupId") == f"{source}:{tenant}:{entity}:{body['entity_id']}", system
         assert system.get("MessageDeduplicationId") == expected_id, system
     else:
         assert "MessageGroupId" not in system, system
@@ -483,7 +485,8 @@ def main():
     results = []
     suffix = uuid.uuid4().hex[:6]
     run(f"relay-std-{suffix}", {}, STANDARD, results)
-    run(f"relay-fifo-{suffix}", {"QueueType": "fifo", "XRayTracing": "PassThrough"}, FIFO, results)
+    run(f"relay-fifo-{suffix}", {"QueueType": "fifo", "FifoGroupBy": "unit", "XRayTracing": "PassThrough"},
+        FIFO, results)
     for name, failure in results:
         print(f"test {name} ... {'ok' if failure is None else 'FAILED'}")
         if failure:
