@@ -7,7 +7,7 @@ from the queues the stack's outputs name and checked field by field.
 
 It proves that the template's resources, parameters, policies, secret and outputs wire
 together: a webhook sent to the stack's URL ends as a message on the stack's queue.
-What MiniStack does not emulate, and so this cannot prove, is in docs/testing-deployed.md;
+What MiniStack does not emulate, and so this cannot prove, is in docs/testing.md ("The deployed stack, on a local AWS");
 each gap worked around here has a comment starting "Emulator gap".
 
 Usage (make test runs it): scripts/with-ministack.sh .venv/bin/python tests/deployed_stack.py
