@@ -122,53 +122,71 @@ pub fn read(
             out.fingerprints
                 .push((place(&id_text, field), fingerprint(value)));
         }
-        let get = |field: &str| entry.get(field).map(String::as_str);
         let current = if id.is_default() {
-            for field in [VERIFICATION_TOKEN, ENCRYPT_KEY] {
-                if get(field).is_some() {
-                    let var = secret_var(id.source(), setting_of(field));
-                    return Err(invalid(
-                        &id_text,
-                        field,
-                        format!(
-                            "a default endpoint's current value has one home, {var}: set it there (only the previous_* fields belong here)"
-                        ),
-                    ));
-                }
-            }
-            match out.endpoints.remove(id.as_str()) {
+            match default_current(&id, &id_text, &entry, &mut out.endpoints)? {
                 Some(endpoint) => endpoint,
-                None if entry.is_empty() => continue,
-                None => {
-                    let var = secret_var(id.source(), Setting::VerificationToken);
-                    let field = entry.keys().next().map_or(PREVIOUS_UNTIL, String::as_str);
-                    return Err(invalid(
-                        &id_text,
-                        field,
-                        format!(
-                            "it is set but the endpoint is disabled ({var} is not set); a previous pair needs a current one"
-                        ),
-                    ));
-                }
+                None => continue,
             }
         } else {
-            let token = get(VERIFICATION_TOKEN).ok_or_else(|| {
-                invalid(
-                    &id_text,
-                    VERIFICATION_TOKEN,
-                    "it is required: a named endpoint needs the console's Verification Token (remove the entry to disable the endpoint)",
-                )
-            })?;
-            Endpoint::with_id(
-                id.clone(),
-                VerificationToken::new(token),
-                get(ENCRYPT_KEY).map(EncryptKey::new),
-            )
+            named_current(id, &id_text, &entry)?
         };
         let endpoint = with_previous(current, &id_text, &entry, now, &mut out.warnings)?;
         out.endpoints.insert(id_text, endpoint);
     }
     Ok(out)
+}
+
+/// A default endpoint's entry holds only its previous pair: its current one comes
+/// from the variables. `None`: an empty entry for a disabled endpoint.
+fn default_current(
+    id: &EndpointId,
+    id_text: &str,
+    entry: &Entry,
+    defaults: &mut BTreeMap<String, Endpoint>,
+) -> Result<Option<Endpoint>, ConfigError> {
+    for field in [VERIFICATION_TOKEN, ENCRYPT_KEY] {
+        if entry.contains_key(field) {
+            let var = secret_var(id.source(), setting_of(field));
+            return Err(invalid(
+                id_text,
+                field,
+                format!(
+                    "a default endpoint's current value has one home, {var}: set it there (only the previous_* fields belong here)"
+                ),
+            ));
+        }
+    }
+    match defaults.remove(id.as_str()) {
+        Some(endpoint) => Ok(Some(endpoint)),
+        None if entry.is_empty() => Ok(None),
+        None => {
+            let var = secret_var(id.source(), Setting::VerificationToken);
+            let field = entry.keys().next().map_or(PREVIOUS_UNTIL, String::as_str);
+            Err(invalid(
+                id_text,
+                field,
+                format!(
+                    "it is set but the endpoint is disabled ({var} is not set); a previous pair needs a current one"
+                ),
+            ))
+        }
+    }
+}
+
+/// A named endpoint's current pair, from its entry.
+fn named_current(id: EndpointId, id_text: &str, entry: &Entry) -> Result<Endpoint, ConfigError> {
+    let token = entry.get(VERIFICATION_TOKEN).ok_or_else(|| {
+        invalid(
+            id_text,
+            VERIFICATION_TOKEN,
+            "it is required: a named endpoint needs the console's Verification Token (remove the entry to disable the endpoint)",
+        )
+    })?;
+    Ok(Endpoint::with_id(
+        id,
+        VerificationToken::new(token),
+        entry.get(ENCRYPT_KEY).map(|key| EncryptKey::new(key)),
+    ))
 }
 
 fn setting_of(field: &str) -> Setting {
@@ -202,19 +220,40 @@ fn with_previous(
         }
         return Ok(endpoint);
     };
-    let until_text = get(PREVIOUS_UNTIL).ok_or_else(|| {
+    let Some(until) = previous_until(id, get(PREVIOUS_UNTIL), now, warnings)? else {
+        return Ok(endpoint);
+    };
+    // Without `previous_encrypt_key` only the token rotates: the previous pair keeps
+    // the current key. (Absent never means "no key": a forgotten field must not let
+    // plaintext in for days.)
+    let key = match get(PREVIOUS_ENCRYPT_KEY) {
+        Some(key) => Some(EncryptKey::new(key)),
+        None => endpoint.current_key().cloned(),
+    };
+    Ok(endpoint.with_previous(VerificationToken::new(token), key, until))
+}
+
+/// The time until which a previous pair is accepted: required, RFC 3339, at most
+/// [`MAX_PREVIOUS_VALIDITY`] after `now`. `None`: already passed, with a warning.
+fn previous_until(
+    id: &str,
+    text: Option<&str>,
+    now: SystemTime,
+    warnings: &mut Vec<String>,
+) -> Result<Option<SystemTime>, ConfigError> {
+    let text = text.ok_or_else(|| {
         invalid(
             id,
             PREVIOUS_UNTIL,
             "it is required with a previous pair: the RFC 3339 time until which the old pair is accepted (e.g. 2026-12-07T00:00:00Z), at most 7 days ahead",
         )
     })?;
-    let until = parse_rfc3339(until_text).ok_or_else(|| {
+    let until = parse_rfc3339(text).ok_or_else(|| {
         invalid(
             id,
             PREVIOUS_UNTIL,
             format!(
-                "{until_text:?} is not an RFC 3339 time (e.g. 2026-12-07T00:00:00Z or 2026-12-07T08:00:00+08:00)"
+                "{text:?} is not an RFC 3339 time (e.g. 2026-12-07T00:00:00Z or 2026-12-07T08:00:00+08:00)"
             ),
         )
     })?;
@@ -224,26 +263,19 @@ fn with_previous(
             place(id, PREVIOUS_UNTIL),
             humantime::format_rfc3339_seconds(until)
         ));
-        return Ok(endpoint);
+        return Ok(None);
     }
     if until.duration_since(now).unwrap_or_default() > MAX_PREVIOUS_VALIDITY {
         return Err(invalid(
             id,
             PREVIOUS_UNTIL,
             format!(
-                "{until_text:?} is more than 7 days after the start ({}): an old pair is accepted for a rotation, not kept",
+                "{text:?} is more than 7 days after the start ({}): an old pair is accepted for a rotation, not kept",
                 humantime::format_rfc3339_seconds(now)
             ),
         ));
     }
-    // Without `previous_encrypt_key` only the token rotates: the previous pair keeps
-    // the current key. (Absent never means "no key": a forgotten field must not let
-    // plaintext in for days.)
-    let key = match get(PREVIOUS_ENCRYPT_KEY) {
-        Some(key) => Some(EncryptKey::new(key)),
-        None => endpoint.current_key().cloned(),
-    };
-    Ok(endpoint.with_previous(VerificationToken::new(token), key, until))
+    Ok(Some(until))
 }
 
 /// The endpoints object: ids to entries of strings, each id and field given once.
