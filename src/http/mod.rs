@@ -195,25 +195,7 @@ async fn process<Q: Queue>(
             limit: app.config.max_body_bytes,
         }));
     }
-    let header = |name| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-    };
-    let signature = match (
-        header(TIMESTAMP_HEADER),
-        header(NONCE_HEADER),
-        header(SIGNATURE_HEADER),
-    ) {
-        (Some(timestamp), Some(nonce), Some(signature)) => Some(SignatureHeaders {
-            timestamp,
-            nonce,
-            signature,
-        }),
-        _ => None,
-    };
-
+    let signature = signature_headers(request);
     let delivery =
         receive(endpoint, Inbound { body, signature }, (app.clock)()).map_err(|rejection| {
             debug_cause(id, &rejection);
@@ -246,6 +228,22 @@ async fn process<Q: Queue>(
             quarantine_event(queue, &quarantine, app.publish).await
         }
     }
+}
+
+/// Feishu's three signature headers, when all three are there (looked up without
+/// regard to case, as `http` does).
+fn signature_headers(request: &Request) -> Option<SignatureHeaders<'_>> {
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    Some(SignatureHeaders {
+        timestamp: header(TIMESTAMP_HEADER)?,
+        nonce: header(NONCE_HEADER)?,
+        signature: header(SIGNATURE_HEADER)?,
+    })
 }
 
 /// Puts a verified event that cannot become messages on the quarantine queue: 200
