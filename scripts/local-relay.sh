@@ -15,8 +15,8 @@ export ENDPOINTS='{"feishu/lark-global": {"verification_token": "demo-lark-token
 sim=target/debug/org-change-sim
 
 build_local() {
-  echo "==> building the relay and the simulator (a fresh clone: about 2 min on 2 cores; then seconds)"
-  cargo build --quiet --bins
+  echo "==> building the relay and the simulator (a fresh clone: 2 to 4 min on 2 cores; then seconds)"
+  cargo build --bins
 }
 
 # start_relay PORT QUEUE_URL LOG: runs the relay under `cargo lambda watch` in the

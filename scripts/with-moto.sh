@@ -29,4 +29,15 @@ PY
 export MOTO_ENDPOINT="http://127.0.0.1:$port"
 export MOTO_SERVER="$PWD/.venv/bin/moto_server"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-"$@"
+# The command runs as a child that is told when this script is stopped (Ctrl-C, or a
+# plain kill of make): it then stops what it started, before the server goes.
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM HUP
+status=0
+wait "$child" || status=$?
+while kill -0 "$child" 2>/dev/null; do
+  status=0
+  wait "$child" || status=$?
+done
+exit "$status"
