@@ -17,7 +17,7 @@ relay:  ## A relay of your own: local SQS (moto), a queue, the relay with the de
 setup:  ## Install the tools into .venv (demo, test and relay do this first: about 1 min, 0.9 GB)
 	@scripts/setup.sh
 
-build-arm64:  ## sam build --beta-features (cargo lambda build --release --arm64), then the Lambda zip and its size
+build-arm64:  ## sam build --beta-features (cargo lambda build --release --arm64; ~10 min the first time), then the Lambda zip and its size
 	@scripts/setup.sh
 	@scripts/build-arm64.sh
 

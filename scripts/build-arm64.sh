@@ -69,6 +69,7 @@ log "cargo-lambda: $(cargo lambda --version 2>/dev/null || echo '?'); zig: $zig_
 
 # --- build ------------------------------------------------------------------
 export SAM_CLI_TELEMETRY=0
+log "sam build: a release build with LTO for arm64, about 10 min the first time on 2 cores (silent while it compiles), then seconds"
 sam build --beta-features --build-dir "$ROOT/target/sam-build" "$@"
 test -x "$ROOT/target/sam-build/RelayFunction/bootstrap" || { log "error: sam build produced no bootstrap"; exit 1; }
 # The same build (nothing is recompiled), zipped as Lambda takes it.
