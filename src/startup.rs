@@ -34,7 +34,7 @@ pub fn outside_lambda(env: impl Fn(&str) -> Option<String>) -> Option<&'static s
 /// The one line for [`outside_lambda`]: what the binary is and how to run it.
 pub fn outside_lambda_message(var: &str) -> String {
     format!(
-        "org-change-relay: {var} is not set: this is an AWS Lambda function, run by Lambda or by cargo-lambda's emulator; locally, run `make relay` (a local queue and the relay) or `cargo lambda watch` with the README's variables"
+        "org-change-relay: {var} is not set: this is an AWS Lambda function, run by Lambda or by cargo-lambda's emulator; locally, run `make relay` (a local queue and the relay, with the demo's settings), or `.venv/bin/cargo-lambda lambda watch` with your own (docs/testing.md, \"Samples, the local relay and the simulator\")"
     )
 }
 

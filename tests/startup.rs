@@ -338,7 +338,7 @@ fn run_outside_lambda_the_binary_says_how_to_run_it_without_a_panic() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         one_line(output.status.code(), &stderr),
-        "org-change-relay: AWS_LAMBDA_RUNTIME_API is not set: this is an AWS Lambda function, run by Lambda or by cargo-lambda's emulator; locally, run `make relay` (a local queue and the relay) or `cargo lambda watch` with the README's variables"
+        "org-change-relay: AWS_LAMBDA_RUNTIME_API is not set: this is an AWS Lambda function, run by Lambda or by cargo-lambda's emulator; locally, run `make relay` (a local queue and the relay, with the demo's settings), or `.venv/bin/cargo-lambda lambda watch` with your own (docs/testing.md, \"Samples, the local relay and the simulator\")"
     );
     assert!(output.stdout.is_empty(), "{:?}", output.stdout);
 }
