@@ -171,82 +171,102 @@ fn receive_from<P: Platform>(
     inbound: Inbound<'_>,
     now: SystemTime,
 ) -> Result<Delivery, Rejection> {
+    match read_outer(P::SOURCE, inbound.body)? {
+        Outer::Plaintext(text) => receive_plaintext::<P>(endpoint, text, now),
+        Outer::Encrypted(encrypted) => receive_encrypted::<P>(endpoint, inbound, &encrypted, now),
+    }
+}
+
+/// Opens a plaintext envelope with the pairs that have no key.
+fn receive_plaintext<P: Platform>(
+    endpoint: &Endpoint,
+    text: &str,
+    now: SystemTime,
+) -> Result<Delivery, Rejection> {
+    let source = P::SOURCE;
+    // Without a key, Feishu signs with an empty key and a plaintext time can be rewritten.
+    // The token is then the only check.
+    let keyless: Tokens = endpoint
+        .candidates(now)
+        .iter()
+        .filter(|(_, pair)| pair.key.is_none())
+        .map(|(credentials, pair)| (*credentials, &pair.token))
+        .collect();
+    if keyless.is_empty() {
+        return Err(Rejection::PlaintextRefused { platform: source });
+    }
+    let envelope = P::parse(text).map_err(|err| match err {
+        ParseError::NotJson => Rejection::InvalidJson,
+        ParseError::Shape(detail) => Rejection::MalformedEnvelope {
+            platform: source,
+            detail,
+        },
+    })?;
+    open::<P>(
+        endpoint,
+        text,
+        envelope,
+        Signature::NotApplicable,
+        None,
+        &keyless,
+    )
+}
+
+/// Opens a ciphertext with the pairs that have a key.
+fn receive_encrypted<P: Platform>(
+    endpoint: &Endpoint,
+    inbound: Inbound<'_>,
+    encrypted: &str,
+    now: SystemTime,
+) -> Result<Delivery, Rejection> {
     let source = P::SOURCE;
     let candidates = endpoint.candidates(now);
-    match read_outer(source, inbound.body)? {
-        Outer::Plaintext(text) => {
-            // Without an Encrypt Key a signature proves nothing (Feishu signs with an
-            // empty key then) and a plaintext time can be rewritten at will: the token
-            // is the only check, against the pairs that have no key.
-            let keyless: Tokens = candidates
-                .iter()
-                .filter(|(_, pair)| pair.key.is_none())
-                .map(|(credentials, pair)| (*credentials, &pair.token))
-                .collect();
-            if keyless.is_empty() {
-                return Err(Rejection::PlaintextRefused { platform: source });
-            }
-            let envelope = P::parse(text).map_err(|err| match err {
-                ParseError::NotJson => Rejection::InvalidJson,
-                ParseError::Shape(detail) => Rejection::MalformedEnvelope {
-                    platform: source,
-                    detail,
-                },
-            })?;
-            open::<P>(
-                endpoint,
-                text,
-                envelope,
-                Signature::NotApplicable,
-                None,
-                &keyless,
-            )
-        }
-        Outer::Encrypted(encrypted) => {
-            let keyed: Vec<(Credentials, &Pair, &EncryptKey)> = candidates
-                .iter()
-                .filter_map(|(credentials, pair)| {
-                    pair.key.as_ref().map(|key| (*credentials, *pair, key))
-                })
-                .collect();
-            if keyed.is_empty() {
-                return Err(Rejection::EncryptKeyMissing { platform: source });
-            }
-            // Feilian signs nothing, but its time is inside the ciphertext.
-            let window = (source == Source::Feilian).then_some((endpoint.replay_window(), now));
-            match signed_by(source, inbound, &keyed, endpoint.replay_window(), now)? {
-                Some((key, tokens)) => {
-                    // The signature authenticated the ciphertext, so its failures
-                    // are no oracle: a signed body that is not the platform's
-                    // envelope, decrypted or not, is `malformed_envelope` with its
-                    // detail (the sender holds the key; what it sent is broken).
-                    let malformed = |detail| Rejection::MalformedEnvelope {
-                        platform: source,
-                        detail,
-                    };
-                    let plaintext = cipher::decrypt(key, &encrypted)
-                        .map_err(|err| malformed(signed_decrypt_detail(err)))?;
-                    let text = std::str::from_utf8(&plaintext).map_err(|_| {
-                        malformed("the signed ciphertext decrypts to bytes that are not UTF-8")
-                    })?;
-                    let envelope = P::parse(text).map_err(|err| match err {
-                        ParseError::NotJson => malformed(
-                            "the signed ciphertext decrypts to something that is not a JSON object",
-                        ),
-                        ParseError::Shape(detail) => malformed(detail),
-                    })?;
-                    open::<P>(endpoint, text, envelope, Signature::Valid, window, &tokens)
-                }
-                None => {
-                    let signature = match source {
-                        Source::Feishu => Signature::Absent,
-                        _ => Signature::NotApplicable,
-                    };
-                    try_each_key::<P>(endpoint, &encrypted, &keyed, signature, window)
-                }
-            }
+    let keyed: Vec<(Credentials, &Pair, &EncryptKey)> = candidates
+        .iter()
+        .filter_map(|(credentials, pair)| pair.key.as_ref().map(|key| (*credentials, *pair, key)))
+        .collect();
+    if keyed.is_empty() {
+        return Err(Rejection::EncryptKeyMissing { platform: source });
+    }
+    // Feilian signs nothing, but its time is inside the ciphertext.
+    let window = (source == Source::Feilian).then_some((endpoint.replay_window(), now));
+    match signed_by(source, inbound, &keyed, endpoint.replay_window(), now)? {
+        Some((key, tokens)) => open_signed::<P>(endpoint, key, encrypted, window, &tokens),
+        None => {
+            let signature = match source {
+                Source::Feishu => Signature::Absent,
+                _ => Signature::NotApplicable,
+            };
+            try_each_key::<P>(endpoint, encrypted, &keyed, signature, window)
         }
     }
+}
+
+/// Decrypts and opens a ciphertext whose signature matched `key`.
+/// The signature proves the sender holds the key, so a failure here is no oracle.
+/// It is answered `malformed_envelope` with its detail.
+fn open_signed<P: Platform>(
+    endpoint: &Endpoint,
+    key: &EncryptKey,
+    encrypted: &str,
+    window: Option<(ReplayWindow, SystemTime)>,
+    tokens: &[(Credentials, &VerificationToken)],
+) -> Result<Delivery, Rejection> {
+    let malformed = |detail| Rejection::MalformedEnvelope {
+        platform: P::SOURCE,
+        detail,
+    };
+    let plaintext =
+        cipher::decrypt(key, encrypted).map_err(|err| malformed(signed_decrypt_detail(err)))?;
+    let text = std::str::from_utf8(&plaintext)
+        .map_err(|_| malformed("the signed ciphertext decrypts to bytes that are not UTF-8"))?;
+    let envelope = P::parse(text).map_err(|err| match err {
+        ParseError::NotJson => {
+            malformed("the signed ciphertext decrypts to something that is not a JSON object")
+        }
+        ParseError::Shape(detail) => malformed(detail),
+    })?;
+    open::<P>(endpoint, text, envelope, Signature::Valid, window, tokens)
 }
 
 /// The refusal for a ciphertext that did not decrypt to an envelope; `cause` is for
