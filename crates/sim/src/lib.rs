@@ -189,44 +189,49 @@ fn endpoints_value(
         .map(str::to_owned))
 }
 
+/// The endpoint `url` names, or the default one of `--source`; they must agree.
+fn endpoint_for(url: &str, source: Option<Source>) -> Result<EndpointId, String> {
+    match (endpoint_of(url), source) {
+        (Some(endpoint), Some(source)) if endpoint.source() != source => Err(format!(
+            "--source {} contradicts {}, which names the {} endpoint {}: drop --source or fix the URL",
+            source.as_str(),
+            url,
+            endpoint.source().as_str(),
+            endpoint.as_str()
+        )),
+        (Some(endpoint), _) => Ok(endpoint),
+        (None, Some(source)) => Ok(EndpointId::default_of(source)),
+        (None, None) => Err(format!(
+            "{url} does not end in /feishu, /feilian, /feishu/<name> or /feilian/<name>: pass --source"
+        )),
+    }
+}
+
+/// The token and key the relay reads for `endpoint`, each `None` where it is not set.
+fn relay_secrets(endpoint: &EndpointId) -> Result<(Option<String>, Option<String>), String> {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let source = endpoint.source();
+    Ok(match endpoint.name() {
+        None => (
+            env(&relay_var(source, "VERIFICATION_TOKEN")),
+            env(&relay_var(source, "ENCRYPT_KEY")),
+        ),
+        Some(_) => match env("ENDPOINTS") {
+            Some(endpoints) => (
+                endpoints_value(&endpoints, endpoint, "verification_token")?,
+                endpoints_value(&endpoints, endpoint, "encrypt_key")?,
+            ),
+            None => (None, None),
+        },
+    })
+}
+
 impl Sender {
     fn new(target: Target) -> Result<Self, String> {
         let url = with_scheme(&target.url);
-        let endpoint = match (endpoint_of(&url), target.source) {
-            (Some(endpoint), Some(source)) if endpoint.source() != source => {
-                return Err(format!(
-                    "--source {} contradicts {}, which names the {} endpoint {}: drop --source or fix the URL",
-                    source.as_str(),
-                    url,
-                    endpoint.source().as_str(),
-                    endpoint.as_str()
-                ));
-            }
-            (Some(endpoint), _) => endpoint,
-            (None, Some(source)) => EndpointId::default_of(source),
-            (None, None) => {
-                return Err(format!(
-                    "{url} does not end in /feishu, /feilian, /feishu/<name> or /feilian/<name>: pass --source"
-                ));
-            }
-        };
+        let endpoint = endpoint_for(&url, target.source)?;
         let source = endpoint.source();
-        let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-        // Where the relay keeps this endpoint's token and key, for the defaults and
-        // the error message.
-        let (token_from, key_from) = match endpoint.name() {
-            None => (
-                env(&relay_var(source, "VERIFICATION_TOKEN")),
-                env(&relay_var(source, "ENCRYPT_KEY")),
-            ),
-            Some(_) => match env("ENDPOINTS") {
-                Some(endpoints) => (
-                    endpoints_value(&endpoints, &endpoint, "verification_token")?,
-                    endpoints_value(&endpoints, &endpoint, "encrypt_key")?,
-                ),
-                None => (None, None),
-            },
-        };
+        let (token_from, key_from) = relay_secrets(&endpoint)?;
         let token = target.token.or(token_from).ok_or_else(|| match endpoint.name() {
             None => format!(
                 "no token: pass --token or set {}",
@@ -236,8 +241,8 @@ impl Sender {
                 "no token: pass --token or set ENDPOINTS with {{\"{endpoint}\": {{\"verification_token\": …}}}}"
             ),
         })?;
-        // An empty key is no key, as the relay reads an empty *_ENCRYPT_KEY: given as
-        // the flag, it asks for plaintext over what the variables hold.
+        // An empty key is no key, as the relay reads an empty *_ENCRYPT_KEY.
+        // Given as the flag, it asks for plaintext whatever the variables hold.
         let key = target.key.or(key_from).filter(|key| !key.is_empty());
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
