@@ -11,19 +11,12 @@
 //! org-change-sim send --url https://.../feilian events/feilian/department.v1.update.json
 //! ```
 //!
-//! The URL names the relay endpoint as the relay reads it: its last segment
-//! (`…/feishu`, `…/feilian`) for a platform's default endpoint, its last two
-//! (`…/feishu/lark-global`) for a named one. The token and key come from the flags or
-//! from the same variables the relay reads: `FEISHU_VERIFICATION_TOKEN`,
-//! `FEISHU_ENCRYPT_KEY`, `FEILIAN_...` for a default endpoint, the endpoint's
-//! `verification_token` and `encrypt_key` in `ENDPOINTS` (the relay's JSON) for a
-//! named one. With a key the body is encrypted; an empty key is none, as the relay
-//! reads it (`--key ''` sends plaintext). Feishu requests are also signed, as Feishu
-//! signs them.
-//! `trigger` builds its events from the samples in `events/` (see `templates`).
+//! The URL names the relay endpoint as the relay reads it: `…/feishu` or `…/feishu/<name>`.
+//! The token and key come from the flags, or from the variables the relay reads.
+//! With a key the body is encrypted, and Feishu requests are signed as Feishu signs them.
+//! `trigger` builds its events from the samples in `events/`.
 //!
-//! The binary is `org-change-sim` of the relay's package (`src/bin/org-change-sim.rs`),
-//! a thin wrapper around [`main`].
+//! The binary `org-change-sim` (`src/bin/org-change-sim.rs`) wraps [`main`].
 
 #![warn(missing_docs)]
 
@@ -133,8 +126,8 @@ struct Sender {
     agent: ureq::Agent,
 }
 
-/// `url` with `http://` in front when it has no scheme: `127.0.0.1:9000/…/feishu`, as
-/// one copies it from a terminal, means the local relay, which speaks plain HTTP.
+/// `url` with `http://` in front when it has no scheme.
+/// A URL copied from a terminal, `127.0.0.1:9000/…/feishu`, means the local relay, on HTTP.
 fn with_scheme(url: &str) -> String {
     if url.contains("://") {
         url.to_owned()
@@ -159,9 +152,7 @@ fn no_answer(url: &str, err: &ureq::Error) -> String {
     format!("POST {url}: {err}{hint}")
 }
 
-/// The endpoint a URL names, as the relay routes it (`EndpointId::from_path`): from its
-/// path alone (`http://feilian/hook` has the path `/hook`), read by the `http` crate's
-/// `Uri`, as ureq reads the URL it sends to. `None` for a URL it cannot read.
+/// The endpoint a URL's path names, as the relay routes it; `None` for a URL it cannot read.
 fn endpoint_of(url: &str) -> Option<EndpointId> {
     let uri: ureq::http::Uri = url.parse().ok()?;
     EndpointId::from_path(uri.path())
@@ -313,10 +304,9 @@ impl Sender {
     }
 }
 
-/// `envelope` with its `header.create_time`, where it has one, set to `millis` (Unix
-/// milliseconds, as a string like the platforms'): the samples keep the platforms'
-/// example times, and the relay refuses an encrypted Feilian event dated outside its
-/// replay window (`docs/protocol.md`, "Replay window").
+/// `envelope` with its `header.create_time`, if any, set to `millis`.
+/// The relay refuses an encrypted Feilian event outside its replay window
+/// (`docs/protocol.md`, "Replay window").
 fn dated(mut envelope: Value, millis: u128) -> Value {
     if let Some(time) = envelope.pointer_mut("/header/create_time") {
         *time = json!(millis.to_string());
