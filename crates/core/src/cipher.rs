@@ -1,6 +1,4 @@
-//! The `{"encrypt": "<base64>"}` envelope shared by Feishu and Feilian.
-//!
-//! It is base64 of a 16-byte IV and AES-256-CBC ciphertext, keyed with SHA-256 of the Encrypt Key
+//! The `{"encrypt": "<base64>"}` envelope shared by Feishu and Feilian
 //! (`docs/protocol.md`, "Encryption").
 //! The SDKs disagree on padding; strict PKCS#7 fits every known payload.
 

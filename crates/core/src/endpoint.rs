@@ -1,9 +1,6 @@
 //! Endpoints: where a platform delivers, and with which secrets.
-//!
-//! Each platform has a default endpoint (`feishu`) and any number of named ones
-//! (`feishu/lark-global`), one per app or subscription, each with its own token and key.
-//! An endpoint may also hold a previous pair, accepted until a given time, for rotations.
-//! A request must check out fully with one pair, never one pair's token and the other's key.
+//! Each app or subscription has its own endpoint (`feishu`, `feishu/lark-global`), token and key.
+//! A previous pair may be accepted until a given time, for rotations.
 
 use std::fmt;
 use std::time::SystemTime;

@@ -1,19 +1,12 @@
-//! The org-change-relay protocol core: a Feishu (Lark) or Feilian webhook's raw body and
-//! signature headers in, a verified [`Delivery`] or a [`Rejection`] out.
-//!
+//! The org-change-relay protocol core: a webhook's raw body and signature headers in,
+//! a verified [`Delivery`] or a [`Rejection`] out.
 //! Nothing here does I/O or reads a clock, so every step can be tested, fuzzed and benchmarked.
-//! [`receive`] runs the pipeline for one [`endpoint`], with the replay [`window`].
-//! [`signature`] and [`cipher`] are Feishu's signature and the AES envelope both platforms share.
-//! `envelope`, `feishu` and `feilian` read each platform's envelopes in its own vocabulary.
-//! `verified` is the only place that vouches for an envelope.
-//! [`Outgoing`] is a message serialized for a queue, in our vocabulary ([`Message`]).
 //! The platform facts are in `docs/protocol.md`, with the official pages they come from.
 //!
 //! # Only a verified request can be published
 //!
-//! A queue sends [`Outgoing`] messages, which only a [`Batch`] from [`receive`] holds.
-//! Neither can be built outside this crate, as the examples below show.
-//! `scripts/test.sh` checks their error codes with nightly rustdoc.
+//! Only a [`Batch`] from [`receive`] holds [`Outgoing`] messages, and neither can be built
+//! outside this crate. `scripts/test.sh` checks these examples' error codes with nightly rustdoc.
 //!
 //! ```compile_fail,E0451
 //! use org_change_core::Outgoing;
@@ -29,13 +22,13 @@
 //!
 //! ```compile_fail,E0451
 //! use org_change_core::Batch;
-//! // error[E0451]: `Batch` has no public constructor and private fields.
+//! // error[E0451]: the fields of `Batch` are private.
 //! let forged = Batch { event: todo!(), messages: Vec::new() };
 //! ```
 //!
 //! ```compile_fail,E0423
 //! use org_change_core::{EndpointId, Source, Verified};
-//! // error[E0423]: the tuple fields are private; only the token check creates a `Verified`.
+//! // error[E0423]: only the token check creates a `Verified`.
 //! let forged = Verified((), &EndpointId::default_of(Source::Feishu));
 //! ```
 

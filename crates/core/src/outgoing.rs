@@ -9,7 +9,8 @@ use crate::{Action, Entity, EventRef, Message, Source};
 /// The data type of every message attribute.
 pub const ATTRIBUTE_DATA_TYPE: &str = "String";
 
-/// One message, serialized. Only a [`Batch`](crate::Batch) and [`Quarantine::outgoing`](crate::Quarantine::outgoing) hold one.
+/// One message, serialized. Only a [`Batch`](crate::Batch) and
+/// [`Quarantine::outgoing`](crate::Quarantine::outgoing) hold one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
     id: String,

@@ -1,10 +1,7 @@
-//! Verified events that cannot become messages, kept for an operator.
-//! Refusing them would only make the platform retry for about 7 hours and then drop them
-//! (`docs/protocol.md`, "Delivery and retries").
-//!
-//! A [`Quarantine`] is the decrypted envelope with its token replaced by [`REDACTED`], and why.
-//! A secret never goes to a queue or a log.
-//! Like [`Outgoing`], only this crate creates one, from a request that passed every check.
+//! Verified events that cannot become messages, kept for an operator rather than retried
+//! until the platform drops them (`docs/protocol.md`, "Delivery and retries").
+//! A [`Quarantine`] holds the envelope and why, its token replaced by [`REDACTED`]:
+//! a secret never goes to a queue or a log.
 
 use std::borrow::Cow;
 use std::fmt;

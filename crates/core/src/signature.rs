@@ -1,7 +1,5 @@
-//! Feishu's request signature, `X-Lark-Signature`.
+//! Feishu's request signature, `X-Lark-Signature` (`docs/protocol.md`, "Signature").
 //!
-//! It is hex SHA-256 over `timestamp + nonce + encrypt_key` and the raw body (`docs/protocol.md`,
-//! "Signature").
 //! Hashing a re-serialized body instead of the raw bytes is the bug users report most,
 //! so this module only ever sees `&[u8]`.
 

@@ -25,13 +25,8 @@ pub(crate) enum OldObject {
     PartialUnlessItHas(&'static [&'static str]),
 }
 
-/// The `changed_fields` of a message: the platform's list as received, if it sent one.
-/// Otherwise an update with both snapshots lists the keys whose value differs.
-/// Otherwise none: a creation or deletion is its own change.
-///
-/// # Errors
-///
-/// [`SnapshotError`] when an update's snapshots are not both JSON objects.
+/// The `changed_fields` of a message: the platform's list, if it sent one.
+/// Otherwise an update lists the keys whose value differs, and a creation or deletion none.
 pub(crate) fn changed_fields<'a>(
     action: Action,
     listed: Option<Vec<Cow<'a, str>>>,
@@ -55,11 +50,6 @@ pub(crate) struct SnapshotError;
 
 /// The top-level keys whose value differs between `before` and `after`, sorted.
 /// A partial `before` lists only its own keys, as one only in `after` proves no change.
-/// Of a repeated key the last one counts, as in `serde_json`.
-///
-/// # Errors
-///
-/// [`SnapshotError`] when either snapshot is not a JSON object.
 pub(crate) fn changed_keys<'a>(
     before: &'a RawValue,
     after: &'a RawValue,

@@ -1,6 +1,5 @@
 //! The only place that vouches for an envelope: [`verify_event`] is the one way to a [`Verified`].
-//! Only a verified event becomes a [`Message`], so publishing what was not verified does not
-//! compile.
+//! Only a verified event becomes a [`Message`], so publishing an unverified one does not compile.
 
 use std::borrow::Cow;
 use std::ops::Deref;
@@ -54,8 +53,7 @@ pub(crate) fn matching_pair(
         .map(|(credentials, _)| *credentials)
 }
 
-/// Vouches for an event whose signature was present where required and whose token is in `tokens`.
-/// Returns the verified event and which pair's token it carried.
+/// Vouches for an event that is signed where required and carries one of `tokens`.
 pub(crate) fn verify_event<'a>(
     endpoint: &'a EndpointId,
     tokens: &[(Credentials, &VerificationToken)],
@@ -79,11 +77,8 @@ impl<'a> Verified<'a, Event<'a>> {
         self.create_time.and_then(occurred_at)
     }
 
-    /// The normalized message for one change of this event.
-    ///
-    /// Its `id` is `<endpoint>:<event_id>`, with `:<index>` for a change of a list (Feilian).
-    /// Two apps may send the same `event_id` to two endpoints, and both changes must reach the
-    /// consumer.
+    /// The message for one change; its id is `<endpoint>:<event_id>`, `:<index>` in a list.
+    /// Two apps may send one `event_id` to two endpoints, and both changes must arrive.
     pub(crate) fn message(
         &self,
         source: Source,

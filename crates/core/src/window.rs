@@ -1,8 +1,6 @@
 //! The replay window: how old, or how far ahead, a request's own time may be
 //! (`docs/protocol.md`, "Replay window").
-//! It applies to a time the sender cannot change unnoticed: Feishu's signed timestamp,
-//! or the `header.create_time` of an encrypted Feilian event.
-//! Without a key a replayer can rewrite any time, so there is nothing to check.
+//! It applies only to a time the sender cannot change unnoticed, which needs an Encrypt Key.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
