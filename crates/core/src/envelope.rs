@@ -305,7 +305,7 @@ const UNREADABLE_TEXT: &str = "it holds what the relay cannot read as text: a lo
 /// serde borrows only a field's whole type, hence this newtype for an optional one.
 #[derive(Deserialize)]
 #[serde(transparent)]
-struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
+pub(crate) struct Str<'a>(#[serde(borrow)] pub Cow<'a, str>);
 
 /// `deserialize_with` for an `Option<Cow<'a, str>>` field, borrowed when it can be.
 pub(crate) fn option_str<'de: 'a, 'a, D: Deserializer<'de>>(

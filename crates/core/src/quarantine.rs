@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::endpoint::EndpointId;
+use crate::envelope::Str;
 use crate::{EventRef, Outgoing, Source};
 
 /// What replaces the verification token in a quarantined envelope.
@@ -168,36 +169,27 @@ fn quoted(text: &str) -> String {
 /// The members of a JSON object in the order written, values left raw.
 struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
 
-impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
+impl<'de> Deserialize<'de> for Members<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MembersVisitor<'a>(std::marker::PhantomData<&'a ()>);
-
-        impl<'de: 'a, 'a> Visitor<'de> for MembersVisitor<'a> {
-            type Value = Members<'a>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'a>, A::Error> {
-                let mut members = Vec::new();
-                while let Some(entry) = map.next_entry::<Key<'a>, &'a RawValue>()? {
-                    members.push((entry.0.0, entry.1));
-                }
-                Ok(Members(members))
-            }
-        }
-
-        deserializer.deserialize_map(MembersVisitor(std::marker::PhantomData))
+        deserializer.deserialize_map(MembersVisitor)
     }
 }
 
-/// A key, borrowed when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
+struct MembersVisitor;
 
-impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Key(Cow::deserialize(deserializer)?))
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+        let mut members = Vec::new();
+        while let Some((Str(key), value)) = map.next_entry()? {
+            members.push((key, value));
+        }
+        Ok(Members(members))
     }
 }
 
@@ -221,6 +213,17 @@ mod tests {
             "event.department_id is missing".into(),
             plaintext,
         )
+    }
+
+    #[test]
+    fn a_token_key_spelled_with_an_escape_is_redacted_too() {
+        let plaintext = r#"{"\u0074oken":"s3cret-token","header":{"t\u006fken":"s3cret-token"}}"#;
+        let body = quarantine(plaintext).outgoing(usize::MAX).body().to_owned();
+        assert!(!body.contains("s3cret"), "{body}");
+        assert_eq!(
+            body,
+            r#"{"token":"<redacted>","header":{"token":"<redacted>"}}"#
+        );
     }
 
     #[test]
