@@ -166,13 +166,7 @@ fn receive_plaintext<P: Platform>(
     if keyless.is_empty() {
         return Err(Rejection::PlaintextRefused { platform: source });
     }
-    let envelope = P::parse(text).map_err(|err| match err {
-        ParseError::NotJson => Rejection::InvalidJson,
-        ParseError::Shape(detail) => Rejection::MalformedEnvelope {
-            platform: source,
-            detail,
-        },
-    })?;
+    let envelope = P::parse(text).map_err(|err| unparsed(source, err))?;
     open::<P>(
         endpoint,
         text,
@@ -239,9 +233,12 @@ fn open_signed<P: Platform>(
     open::<P>(endpoint, text, envelope, Signature::Valid, window, tokens)
 }
 
-/// The refusal for a ciphertext that did not decrypt; `cause` is for the DEBUG log only.
-fn undecryptable(platform: Source, cause: &'static str) -> Rejection {
-    Rejection::Undecryptable { platform, cause }
+/// The refusal for a plaintext body that is not the platform's envelope.
+fn unparsed(platform: Source, err: ParseError) -> Rejection {
+    match err {
+        ParseError::NotJson => Rejection::InvalidJson,
+        ParseError::Shape(detail) => Rejection::MalformedEnvelope { platform, detail },
+    }
 }
 
 /// Decrypts an unsigned ciphertext with each candidate key, current first.
@@ -254,7 +251,6 @@ fn try_each_key<P: Platform>(
     signature: Signature,
     window: Option<(ReplayWindow, SystemTime)>,
 ) -> Result<Delivery, Rejection> {
-    let source = P::SOURCE;
     let mut cause = "no candidate key";
     let mut bad_token = None;
     for (credentials, pair, key) in keyed {
@@ -293,7 +289,10 @@ fn try_each_key<P: Platform>(
         }
     }
     // The request did decrypt with one pair, so `bad_token` outranks `undecryptable`.
-    Err(bad_token.unwrap_or_else(|| undecryptable(source, cause)))
+    Err(bad_token.unwrap_or(Rejection::Undecryptable {
+        platform: P::SOURCE,
+        cause,
+    }))
 }
 
 /// Why a signed ciphertext did not decrypt, for the answer.
@@ -353,13 +352,7 @@ fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejection> {
     {
         return Ok(Outer::Encrypted(Cow::Borrowed(bare)));
     }
-    let outer: OuterJson = parse_object(text, OUTER_SHAPE).map_err(|err| match err {
-        ParseError::NotJson => Rejection::InvalidJson,
-        ParseError::Shape(detail) => Rejection::MalformedEnvelope {
-            platform: source,
-            detail,
-        },
-    })?;
+    let outer: OuterJson = parse_object(text, OUTER_SHAPE).map_err(|err| unparsed(source, err))?;
     if let Some(encrypted) = outer.encrypt {
         return Ok(Outer::Encrypted(encrypted));
     }
