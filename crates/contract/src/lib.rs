@@ -1,9 +1,5 @@
-//! The message org-change-relay puts on Amazon SQS: one per change to one organization
-//! unit (a department, or a Feishu People custom organization), as JSON.
-//!
-//! This crate is the contract between the relay and its consumers, and nothing else:
-//! it depends on serde and serde_json only (and schemars, with the `schema` feature,
-//! for the JSON Schema in `schema/message.schema.json`). A consumer deserializes each
+//! The JSON message org-change-relay puts on Amazon SQS, one per change to one
+//! organization unit. This crate is the contract with consumers, who deserialize each
 //! SQS message body into a [`Message`]:
 //!
 //! ```
@@ -16,25 +12,18 @@
 //!   "before":null,"after":null}"#;
 //! let message: Message<'static> = serde_json::from_str(body)?;
 //! assert_eq!(message.action, Action::Deleted);
-//! // Written before the `endpoint` field: the default endpoint of its source.
+//! // Without an `endpoint` field: the default endpoint of its source.
 //! assert_eq!(message.endpoint_id(), "feishu");
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 //!
 //! # How the contract evolves
 //!
-//! Within one [`SCHEMA_VERSION`], the relay only **adds**: new fields, and new values
-//! of [`Source`], [`Entity`] and [`Action`]. A consumer of version 1 must ignore fields
-//! it does not know (serde does, and nothing here denies unknown fields) and must not
-//! fail on a value it does not know: the enums are `#[non_exhaustive]` and read an
-//! unknown value as their `Other` variant, which the relay itself never writes.
-//! Anything else — a field removed or renamed, a type or a meaning changed — bumps
-//! `schema_version`, and the relay says so in its changelog before it ships.
-//! The Rust types follow the same rule: adding a field to [`Message`] is not a
-//! breaking change for consumers (only the relay constructs messages).
+//! Within one [`SCHEMA_VERSION`], the relay only adds fields and enum values.
+//! A consumer must ignore unknown fields, and the enums read an unknown value as `Other`.
+//! Any other change bumps `schema_version`, announced in the changelog first.
 //!
-//! The doc comments of the types below are also the descriptions in the JSON Schema:
-//! they are written for someone reading the queue.
+//! The doc comments below are the JSON Schema's descriptions, written for a reader of the queue.
 
 #![warn(missing_docs)]
 
@@ -46,8 +35,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-/// The version of the message layout below. Bumped only on a breaking change (see
-/// "How the contract evolves" above).
+/// The version of the message layout, bumped only on a breaking change.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The platform the change comes from.
@@ -56,13 +44,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Source {
-    /// Feishu (Lark): the Feishu People (CoreHR) `corehr.department.*` and
-    /// `corehr.custom_org.*` events, and the `contact.department.*_v3` events.
+    /// Feishu (Lark): `corehr.department.*`, `corehr.custom_org.*` and `contact.department.*_v3`.
     Feishu,
-    /// Feilian (飞连): the `department.v1.*` events.
+    /// Feilian (飞连): `department.v1.*`.
     Feilian,
-    /// A source this version of the contract does not know yet; the relay never
-    /// writes it (see "How the contract evolves").
+    /// A source this version does not know yet; never written.
     #[serde(other)]
     #[cfg_attr(feature = "schema", schemars(skip))]
     Other,
@@ -88,11 +74,11 @@ impl Source {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Entity {
-    /// A department (Feishu People, Feishu contacts or Feilian).
+    /// A department.
     Department,
     /// A Feishu People custom organization; its type's code is in `object_api_name`.
     CustomOrg,
-    /// A kind this version of the contract does not know yet; never written.
+    /// A kind this version does not know yet; never written.
     #[serde(other)]
     #[cfg_attr(feature = "schema", schemars(skip))]
     Other,
@@ -109,23 +95,19 @@ impl Entity {
     }
 }
 
-/// What happened to it. Feishu People pushes changes to the currently effective
-/// version only: a future-dated change arrives early on its effective date.
+/// What happened to it. Feishu People sends a future-dated change on its effective date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Action {
-    /// The unit was created (`*.created_v1`, `*.created_v2`, `*.created_v3`,
-    /// `department.v1.create`).
+    /// The unit was created (`*.created_v*`, `department.v1.create`).
     Created,
-    /// The unit changed (`*.updated_v1`, `*.updated_v2`, `*.updated_v3`,
-    /// `department.v1.update`); `changed_fields` says which fields, when known.
+    /// The unit changed (`*.updated_v*`, `department.v1.update`).
     Updated,
-    /// The unit was deleted (`*.deleted_v1`, `*.deleted_v2`, `*.deleted_v3`,
-    /// `department.v1.delete`).
+    /// The unit was deleted (`*.deleted_v*`, `department.v1.delete`).
     Deleted,
-    /// An action this version of the contract does not know yet; never written.
+    /// An action this version does not know yet; never written.
     #[serde(other)]
     #[cfg_attr(feature = "schema", schemars(skip))]
     Other,
@@ -144,37 +126,24 @@ impl Action {
 }
 
 /// One change to one organization unit, as consumers read it from the queue.
-///
-/// The relay builds it borrowing from the decrypted request; consumers deserialize
-/// an owned one (`Message<'static>`) with `serde_json::from_str`.
-///
-/// Every field is always present; the optional ones are `null`. Fields may be added
-/// without a new `schema_version`: ignore the ones you do not know.
+/// Consumers deserialize a `Message<'static>` with `serde_json::from_str`.
+/// Every field is always present, the optional ones as `null`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Message<'a> {
-    /// The layout version of this message: `1`. It changes only when the layout
-    /// changes in a way that breaks a consumer.
+    /// The layout version: `1`. It changes only on a change that breaks a consumer.
     #[cfg_attr(feature = "schema", schemars(extend("const" = SCHEMA_VERSION)))]
     pub schema_version: u32,
-    /// Unique per change and stable across the platform's retries:
-    /// `<endpoint>:<event_id>` (`feishu:<event_id>`, `feishu/<name>:<event_id>`), or
-    /// `<endpoint>:<event_id>:<index in data.events>` for Feilian, whose requests can
-    /// carry several changes. The endpoint is part of it, so one event id sent to two
-    /// endpoints is two changes. Deduplicate on it: the platforms deliver at least
-    /// once and retry for about 7 hours, and SQS delivers at least once.
+    /// Unique per change and stable across retries: `<endpoint>:<event_id>`.
+    /// Feilian adds `:<index in data.events>`, as one request can carry several changes.
+    /// Deduplicate on it: the platforms retry for about 7 hours, and SQS delivers at least once.
     #[cfg_attr(feature = "schema", schemars(pattern(ID_PATTERN)))]
     pub id: Cow<'a, str>,
     /// The platform the change comes from.
     pub source: Source,
-    /// The relay endpoint that received it: `feishu` or `feilian` (each platform's
-    /// default endpoint, `…/feishu`, `…/feilian`), or `feishu/<name>`,
-    /// `feilian/<name>` for a named one (`…/feishu/lark-global`): one per Feishu or
-    /// Lark app, or Feilian subscription, so that consumers can tell apps apart where
-    /// `tenant_key` is absent. The relay always writes it. A message written by a
-    /// relay version from before named endpoints has no such field: it came from
-    /// the default endpoint of `source` (in Rust it reads as `None`, and
-    /// `Message::endpoint_id` gives that default).
+    /// The relay endpoint that received it: `feishu`, `feilian`, or a named one like
+    /// `feishu/lark-global`. It tells apps apart where `tenant_key` is absent.
+    /// A message without it came from the default endpoint of `source`.
     #[serde(default)]
     #[cfg_attr(
         feature = "schema",
@@ -184,69 +153,46 @@ pub struct Message<'a> {
     /// The platform's event type as received, e.g. `corehr.department.updated_v2`,
     /// `contact.department.updated_v3`, `department.v1.update`.
     pub event_type: Cow<'a, str>,
-    /// The platform's event id as received (Feishu: `header.event_id`, schema 1.0
-    /// `uuid`; Feilian: `header.event_id`, shared by the changes of one request).
+    /// The platform's event id as received: `header.event_id`, or `uuid` in Feishu schema 1.0.
     pub event_id: Cow<'a, str>,
     /// What kind of organization unit changed.
     pub entity: Entity,
     /// What happened to it.
     pub action: Action,
-    /// The unit's id, in the platform's own id space: Feishu People `department_id` or
-    /// `org_id`, Feishu contacts' `open_department_id`, or Feilian's `open_id`. Like
-    /// every string of the message but `before` and `after`, it is Unicode text: a
-    /// lone UTF-16 surrogate the platform sent (legal JSON, not Unicode) is written as
-    /// the six characters of its escape in lower case (`od-\ud83d`).
+    /// The unit's id in the platform's id space: `department_id`, `org_id`,
+    /// `open_department_id` or Feilian's `open_id`.
+    /// A lone UTF-16 surrogate is written as its escape's six characters, in lower case.
     pub entity_id: Cow<'a, str>,
-    /// Custom organizations: the code of the custom organization's type
-    /// (`object_api_name`, e.g. `custom_org_01`), needed to query it. `null` for
-    /// departments, or when the platform sent none.
+    /// A custom organization's type code (`object_api_name`), needed to query it.
+    /// `null` for departments.
     pub object_api_name: Option<Cow<'a, str>>,
-    /// The fields that changed: the platform's list as received (Feishu People
-    /// `field_changes`, Feilian `update_fields` or `updated_fields`, or both of them
-    /// together, each field once, when an entry has both). When it sends no
-    /// list: for `updated` with both snapshots, the top-level keys of `before`
-    /// (`old_object`) whose value differs from the same key in `after` (a key absent
-    /// from `after` differs; a key only in `after` is not listed, as Feishu contacts'
-    /// `old_object` carries only the previous values of the fields that changed),
-    /// sorted, values compared as JSON (key order, whitespace and escapes do not
-    /// matter; `1` and `1.0` differ); for `created` and `deleted`, empty (the action
-    /// is the change). Empty when nothing says which fields changed.
+    /// The fields that changed, as the platform listed them (`field_changes`, `update_fields`).
+    /// Without a list, an update names the keys of `before` whose JSON value differs in
+    /// `after`, sorted.
+    /// Empty when nothing says which fields changed.
     pub changed_fields: Vec<Cow<'a, str>>,
-    /// When the platform created the event (`header.create_time`; Feishu schema 1.0:
-    /// `ts`), as RFC 3339 UTC with milliseconds, e.g. `2020-12-23T12:19:49.000Z`;
-    /// `null` when absent or unreadable. Not the change's effective date.
+    /// When the platform created the event, in RFC 3339 UTC with milliseconds.
+    /// `null` when absent or unreadable. It is not the change's effective date.
     #[cfg_attr(feature = "schema", schemars(pattern(OCCURRED_AT_PATTERN)))]
     pub occurred_at: Option<String>,
-    /// Feishu's tenant key (`header.tenant_key`) as received; `null` for Feilian and
-    /// when absent.
+    /// Feishu's `header.tenant_key`; `null` for Feilian.
     pub tenant_key: Option<Cow<'a, str>>,
-    /// The receiving app as received (`header.app_id`: Feishu's app id, Feilian's
-    /// event subscription config id); `null` when absent.
+    /// The receiving app or subscription, `header.app_id`.
     pub app_id: Option<Cow<'a, str>>,
-    /// The unit before the change (`old_object`), exactly as the platform sent it
-    /// (byte for byte: it may hold a lone UTF-16 surrogate escape such as
-    /// `"\ud83d"`, which `Message` reads but `serde_json::Value` refuses), in
-    /// its own field names: Feilian updates and deletes; Feishu
-    /// `contact.department.updated_v3` (only the previous values of the fields that
-    /// changed) and `contact.department.deleted_v3` (`open_department_id` and
-    /// `status`). `null` when the platform sends no snapshot: every creation, and
-    /// every Feishu People (`corehr.*`) event.
+    /// The unit before the change (`old_object`), byte for byte as the platform sent it.
+    /// It may hold a lone surrogate escape, which `Message` reads but `serde_json::Value` refuses.
+    /// Feishu contacts' updates carry only the changed fields' previous values.
+    /// `null` for creations and for Feishu People (`corehr.*`) events.
     #[cfg_attr(feature = "schema", schemars(with = "Option<Snapshot>"))]
     pub before: Option<Cow<'a, RawValue>>,
-    /// The unit after the change (`object`), exactly as the platform sent it, in its
-    /// own field names: Feilian creates and updates (a Feilian delete's partial
-    /// `object`: `open_id`, `parent_id`, `delete_time`), Feishu
-    /// `contact.department.created_v3`, `updated_v3` and `deleted_v3` (the department
-    /// as it was removed). `null` when the platform sends no snapshot, as for every
-    /// Feishu People (`corehr.*`) event: query its API for the state.
+    /// The unit after the change (`object`), byte for byte as the platform sent it.
+    /// `null` for Feishu People (`corehr.*`) events: query its API for the state.
     #[cfg_attr(feature = "schema", schemars(with = "Option<Snapshot>"))]
     pub after: Option<Cow<'a, RawValue>>,
 }
 
 impl Message<'_> {
-    /// [`endpoint`](Self::endpoint), or, for a message written before that field
-    /// existed, the default endpoint of its `source` (`feishu`, `feilian`), the only
-    /// endpoints there were.
+    /// [`endpoint`](Self::endpoint), or the default endpoint of `source` when it is absent.
     pub fn endpoint_id(&self) -> &str {
         self.endpoint.as_deref().unwrap_or(self.source.as_str())
     }
@@ -265,7 +211,6 @@ const ID_PATTERN: &str = "^(feishu(/[a-z0-9][a-z0-9-]{0,39})?:.*|feilian(/[a-z0-
 const OCCURRED_AT_PATTERN: &str =
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$";
 
-/// A snapshot as the schema describes it: any JSON object (the relay refuses a
-/// snapshot that is not one).
+/// A snapshot: any JSON object.
 #[cfg(feature = "schema")]
 type Snapshot = serde_json::Map<String, serde_json::Value>;

@@ -1,10 +1,6 @@
-//! The message contract as a JSON Schema (draft 2020-12), generated from the types in
-//! [`Message`](crate::Message), so that it cannot drift from what the relay sends.
-//!
-//! `schema/message.schema.json` is this schema, committed for consumers;
-//! `tests/schema.rs` fails when the two differ (`REGENERATE_SCHEMA=1` rewrites it),
-//! and the integration tests validate every message they read from the queue
-//! against the committed file.
+//! The message contract as a JSON Schema (draft 2020-12), generated from
+//! [`Message`](crate::Message) so that it cannot drift.
+//! `tests/schema.rs` keeps `schema/message.schema.json` equal to it.
 
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
@@ -14,22 +10,18 @@ use crate::{Message, SCHEMA_VERSION};
 /// Where the schema lives in this repository.
 pub const PATH: &str = "schema/message.schema.json";
 
-/// The schema's `$id`: a name, not a download address (the file is in the repository
-/// at [`PATH`]); it changes with [`SCHEMA_VERSION`].
+/// The schema's `$id`: a name, not a download address. It changes with [`SCHEMA_VERSION`].
 pub fn id() -> String {
     format!("urn:org-change-relay:message:v{SCHEMA_VERSION}")
 }
 
-/// The JSON Schema of a message body as the relay writes it: every field is
-/// required, because the relay always writes every field (`null` when it has no
-/// value).
+/// The JSON Schema of a message body. Every field is required, as the relay always writes it.
 pub fn message_schema() -> Value {
     let generator = SchemaSettings::draft2020_12()
         .for_serialize()
         .into_generator();
     let mut schema = generator.into_root_schema_for::<Message<'static>>();
-    // `endpoint` has a serde default only so that Rust consumers read messages
-    // written before it existed; the relay always writes a string.
+    // `endpoint` has a serde default for Rust consumers only: the relay always writes it.
     if let Some(endpoint) = schema
         .get_mut("properties")
         .and_then(|properties| properties.get_mut("endpoint"))

@@ -1,10 +1,6 @@
-//! The `{"encrypt": "<base64>"}` envelope shared by Feishu and Feilian.
-//!
-//! base64 (standard, padded) of `IV (16 bytes) || AES-256-CBC ciphertext`, with the
-//! key = SHA-256 of the Encrypt Key string and strict PKCS#7 padding (`docs/protocol.md`,
-//! "Encryption"). The official SDKs disagree on padding; strict PKCS#7 is right for
-//! every known payload, and it is what makes the `1212121212` vector, whose last
-//! block is all padding, come out exactly.
+//! The `{"encrypt": "<base64>"}` envelope shared by Feishu and Feilian
+//! (`docs/protocol.md`, "Encryption").
+//! The SDKs disagree on padding; strict PKCS#7 fits every known payload.
 
 use aes::Aes256;
 use aes::cipher::block_padding::Pkcs7;
@@ -17,9 +13,8 @@ use super::EncryptKey;
 const IV_LEN: usize = 16;
 const BLOCK_LEN: usize = 16;
 
-/// Why a payload could not be decrypted. Callers answer every variant the same way
-/// (a different answer per cause would be a padding oracle); the variant is for
-/// debug logs and tests only.
+/// Why a payload could not be decrypted, for debug logs and tests only.
+/// Callers answer every variant alike: a different answer per cause would be a padding oracle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecryptError {
     /// The `encrypt` value is not standard, padded base64.
@@ -37,7 +32,7 @@ pub enum DecryptError {
 ///
 /// # Errors
 ///
-/// [`DecryptError`] says why; callers must answer every cause alike (no oracle).
+/// [`DecryptError`] says why; callers must answer every cause alike.
 pub fn decrypt(key: &EncryptKey, encrypted: &str) -> Result<Vec<u8>, DecryptError> {
     let mut data = STANDARD
         .decode(encrypted)
@@ -51,14 +46,13 @@ pub fn decrypt(key: &EncryptKey, encrypted: &str) -> Result<Vec<u8>, DecryptErro
         .decrypt_padded::<Pkcs7>(ciphertext)
         .map_err(|_| DecryptError::Padding)?
         .len();
-    // Decrypted in place behind the IV: move the plaintext to the front, no new buffer.
+    // Decrypted in place behind the IV, then moved to the front.
     data.copy_within(IV_LEN..IV_LEN + plaintext_len, 0);
     data.truncate(plaintext_len);
     Ok(data)
 }
 
-/// Encrypts `plaintext` the way the platforms do, with the given IV. The relay never
-/// encrypts; the simulator, the tests and the benchmarks do.
+/// Encrypts `plaintext` the way the platforms do, with the given IV, for the simulator and tests.
 pub fn encrypt(key: &EncryptKey, plaintext: &[u8], iv: [u8; IV_LEN]) -> String {
     let ciphertext = cbc::Encryptor::<Aes256>::inner_iv_init(key.cipher().clone(), &iv.into())
         .encrypt_padded_vec::<Pkcs7>(plaintext);

@@ -1,12 +1,6 @@
 //! Endpoints: where a platform delivers, and with which secrets.
-//!
-//! Each platform has a **default** endpoint (`feishu`, `feilian`) and any number of
-//! **named** ones (`feishu/lark-global`, `feilian/subsidiary`): one per Feishu or Lark
-//! app, or Feilian subscription, each with its own Verification Token and Encrypt
-//! Key. Every endpoint may also hold a **previous** pair, accepted until a given time,
-//! so that a token or key can be rotated without refusing a delivery: a request is
-//! accepted when it checks out fully with one pair, never with one pair's token and
-//! the other's key ([`receive`](crate::receive)).
+//! Each app or subscription has its own endpoint (`feishu`, `feishu/lark-global`), token and key.
+//! A previous pair may be accepted until a given time, for rotations.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -17,12 +11,9 @@ use crate::{EncryptKey, Source, VerificationToken};
 /// The longest endpoint name, in characters.
 pub const MAX_NAME_LEN: usize = 40;
 
-/// Which endpoint a request arrived at: a platform and, for a named endpoint, its
-/// name. Written `feishu` or `feishu/<name>`, as in the URL path and the message's
-/// `endpoint` field. A name is 1 to [`MAX_NAME_LEN`] characters of `[a-z0-9-]`,
-/// starting with a letter or digit (`[a-z0-9][a-z0-9-]{0,39}`), and is not a
-/// platform's name (`feishu/feilian` would read as the `feilian` endpoint under a
-/// path prefix).
+/// Which endpoint a request arrived at, written `feishu` or `feishu/<name>`.
+/// A name matches `[a-z0-9][a-z0-9-]{0,39}` and is not a platform's name.
+/// `feishu/feilian` would read as the `feilian` endpoint under a path prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EndpointId {
     /// `feishu` or `feishu/<name>`.
@@ -54,8 +45,7 @@ impl SourceKey {
     }
 }
 
-/// Why a text is not an endpoint id or name. Its text completes "... is not a valid
-/// endpoint ..." and never quotes a secret (ids are not secrets).
+/// Why a text is not an endpoint id or name. Ids are not secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidEndpoint {
     /// Not `feishu`, `feilian`, `feishu/<name>` or `feilian/<name>`.
@@ -87,9 +77,7 @@ fn source_named(text: &str) -> Option<Source> {
 }
 
 impl EndpointId {
-    /// The default endpoint of `source` (`feishu`, `feilian`). A source this crate
-    /// does not receive from ([`Source::Other`], which the relay never writes) is read
-    /// as Feishu.
+    /// The default endpoint of `source`. [`Source::Other`] is read as Feishu.
     pub fn default_of(source: Source) -> Self {
         let source = SourceKey::of(source).unwrap_or(SourceKey::Feishu);
         Self {
@@ -132,11 +120,8 @@ impl EndpointId {
         }
     }
 
-    /// The endpoint a URL path names, from its last one or two non-empty segments:
-    /// `…/feishu` is Feishu's default endpoint, `…/feishu/<name>` a named one, so that
-    /// stage prefixes and base paths work (`/prod/feishu/lark-global`). `None` when
-    /// the path names none (a name that is not valid included). Whether that endpoint
-    /// is configured is the caller's to check.
+    /// The endpoint a URL path names, from its last one or two non-empty segments.
+    /// Stage prefixes and base paths then work (`/prod/feishu/lark-global`).
     pub fn from_path(path: &str) -> Option<Self> {
         let mut segments = path.rsplit('/').filter(|segment| !segment.is_empty());
         let last = segments.next()?;
@@ -179,7 +164,7 @@ impl fmt::Display for EndpointId {
 pub enum Credentials {
     /// The current Verification Token and Encrypt Key.
     Current,
-    /// The previous pair, still accepted during a rotation (until its expiry).
+    /// The previous pair, still accepted during a rotation.
     Previous,
 }
 
@@ -193,16 +178,14 @@ impl Credentials {
     }
 }
 
-/// One pair of console secrets: a Verification Token and, if the console has one, an
-/// Encrypt Key.
+/// One pair of console secrets: a Verification Token and, if set, an Encrypt Key.
 #[derive(Debug, Clone)]
 pub(crate) struct Pair {
     pub token: VerificationToken,
     pub key: Option<EncryptKey>,
 }
 
-/// One webhook endpoint: its id, its console secrets (current, and previous during a
-/// rotation) and its replay window.
+/// One webhook endpoint: its id, its console secrets and its replay window.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     id: EndpointId,
@@ -215,10 +198,8 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// The default endpoint of `source` with the console's Verification Token and, if
-    /// the console has one, its Encrypt Key (then only encrypted requests are
-    /// accepted). Its replay window is the default one (24 h back, 300 s ahead); see
-    /// [`with_replay_window`](Self::with_replay_window).
+    /// The default endpoint of `source` with the console's token and, if set, its key.
+    /// With a key, only encrypted requests are accepted.
     pub fn new(source: Source, token: VerificationToken, key: Option<EncryptKey>) -> Self {
         Self::with_id(EndpointId::default_of(source), token, key)
     }
@@ -234,9 +215,8 @@ impl Endpoint {
         }
     }
 
-    /// The same endpoint with a previous token and key, accepted (as a pair) while the
-    /// relay's clock is before `until`. A previous pair without a key accepts
-    /// plaintext requests, as the endpoint did before a key was set.
+    /// The same endpoint with a previous pair, accepted while the clock is before `until`.
+    /// A previous pair without a key accepts plaintext requests.
     pub fn with_previous(
         mut self,
         token: VerificationToken,
@@ -247,10 +227,9 @@ impl Endpoint {
         self
     }
 
-    /// The same endpoint publishing to a queue whose messages are at most `bytes` long,
-    /// as [`Outgoing::size`](crate::Outgoing::size) counts them (the adapter's SQS
-    /// limit): a verified event with a larger message is [`Delivery::Unusable`]
-    /// (`message_too_large`), so that it can be quarantined rather than retried in vain.
+    /// The same endpoint with a queue that takes messages of at most `bytes`.
+    /// A verified event with a larger message is [`Delivery::Unusable`], to quarantine rather than
+    /// retry.
     ///
     /// [`Delivery::Unusable`]: crate::Delivery::Unusable
     pub fn with_message_limit(mut self, bytes: usize) -> Self {
@@ -258,14 +237,12 @@ impl Endpoint {
         self
     }
 
-    /// The largest message, in bytes as [`Outgoing::size`](crate::Outgoing::size) counts it, that this
-    /// endpoint's queue takes; `None`: no limit.
+    /// The largest message this endpoint's queue takes, in bytes; `None`: no limit.
     pub fn message_limit(&self) -> Option<usize> {
         self.message_limit
     }
 
-    /// The same endpoint with another replay window (the adapter's
-    /// `MAX_REQUEST_AGE_SECONDS`).
+    /// The same endpoint with another replay window.
     pub fn with_replay_window(mut self, window: ReplayWindow) -> Self {
         self.window = window;
         self
@@ -281,13 +258,12 @@ impl Endpoint {
         self.id.source()
     }
 
-    /// The replay window applied to its signed (Feishu) or encrypted (Feilian) requests.
+    /// The replay window applied to its signed or encrypted requests.
     pub fn replay_window(&self) -> ReplayWindow {
         self.window
     }
 
-    /// The current Encrypt Key, if there is one (a rotation of the token alone keeps
-    /// it in the previous pair too).
+    /// The current Encrypt Key, if there is one.
     pub fn current_key(&self) -> Option<&EncryptKey> {
         self.current.key.as_ref()
     }
@@ -297,8 +273,7 @@ impl Endpoint {
         self.previous.as_ref().map(|(_, until)| *until)
     }
 
-    /// The pairs a request received at `now` may check out with, current first: the
-    /// previous pair only while `now` is before its expiry.
+    /// The pairs a request received at `now` may check out with, current first.
     pub(crate) fn candidates(&self, now: SystemTime) -> Vec<(Credentials, &Pair)> {
         let mut pairs = vec![(Credentials::Current, &self.current)];
         if let Some((pair, until)) = &self.previous

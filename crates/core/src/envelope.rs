@@ -1,6 +1,5 @@
-//! What both platforms' envelopes have in common once parsed: a URL-verification
-//! challenge, or an event with a header and a platform-specific payload
-//! (`docs/protocol.md`, "Envelopes" and "Feilian").
+//! What both platforms' envelopes have in common once parsed: a challenge, or an event
+//! with a header and a platform's payload (`docs/protocol.md`, "Envelopes").
 
 use std::borrow::Cow;
 
@@ -23,8 +22,8 @@ pub(crate) enum Envelope<'a> {
     Event(Event<'a>),
 }
 
-/// An event: the header fields both platforms send, and the payload (`event` for
-/// Feishu, `data` for Feilian) left raw until the event type says how to read it.
+/// An event: the header fields both platforms send, and the payload left raw until the
+/// event type says how to read it.
 #[derive(Debug)]
 pub(crate) struct Event<'a> {
     pub token: Option<Cow<'a, str>>,
@@ -41,15 +40,14 @@ pub(crate) struct Event<'a> {
 pub struct EventRef {
     /// The platform's event type, e.g. `corehr.department.updated_v2`.
     pub event_type: String,
-    /// The platform's event id (`header.event_id`; Feishu schema 1.0: `uuid`).
+    /// The platform's event id.
     pub event_id: String,
-    /// Which of the endpoint's pairs of secrets authenticated the request (the
-    /// previous one during a rotation); the adapter logs it and counts it.
+    /// Which of the endpoint's pairs of secrets authenticated the request.
     pub credentials: Credentials,
 }
 
 impl Event<'_> {
-    /// The refusal for a relayed event type whose body does not say what it must.
+    /// The refusal for a relayed event whose body does not say what it must.
     pub fn malformed(&self, detail: &'static str) -> Rejection {
         Rejection::MalformedEvent {
             event_type: self.event_type.clone().into_owned(),
@@ -68,10 +66,8 @@ impl Event<'_> {
     }
 }
 
-/// Every top-level field either platform's envelope may carry; which ones are set
-/// tells what the body is. Feishu schema 2.0 and Feilian share `header`; Feishu puts
-/// its payload in `event`, Feilian in `data`; Feishu schema 1.0 has `uuid`, `ts` and
-/// the event type inside `event`.
+/// Every top-level field either platform's envelope may carry.
+/// Which ones are set tells what the body is.
 #[derive(Deserialize)]
 pub(crate) struct Wire<'a> {
     #[serde(borrow, rename = "type")]
@@ -92,9 +88,8 @@ pub(crate) struct Wire<'a> {
     pub data: Option<&'a RawValue>,
 }
 
-/// A JSON object read into `T`, and only an object: serde's derived structs also take
-/// a JSON array, read by position, which no platform sends and which must not become
-/// a message.
+/// A JSON object read into `T`, and only an object.
+/// serde's derived structs also take an array, read by position, which must not become a message.
 #[derive(Debug)]
 pub(crate) struct Object<T>(pub T);
 
@@ -104,7 +99,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
     }
 }
 
-/// `T` read from `text`, which must be a JSON object ([`Object`]).
+/// `T` read from `text`, which must be a JSON object.
 pub(crate) fn from_object<'a, T: Deserialize<'a>>(text: &'a str) -> serde_json::Result<T> {
     serde_json::from_str::<Object<T>>(text).map(|object| object.0)
 }
@@ -150,8 +145,7 @@ enum Json {
     Object,
 }
 
-/// The fields [`Wire`] reads as strings or objects, by JSON pointer, and the error
-/// for each when it holds another JSON type.
+/// The fields [`Wire`] reads as strings or objects, and the error for each.
 const TYPED_FIELDS: [(&str, Json, &str); 10] = [
     ("/type", Json::String, "`type` must be a string"),
     ("/challenge", Json::String, "`challenge` must be a string"),
@@ -185,10 +179,8 @@ const TYPED_FIELDS: [(&str, Json, &str); 10] = [
     ),
 ];
 
-/// Which field of a JSON object that [`Wire`] could not read has the wrong type, if
-/// one has. Only on the error path: the body is read again, as a `serde_json::Value`
-/// (`None` when that fails too, for a lone surrogate say, or when no field is wrong,
-/// for a field given twice say: the caller's general shape then stands).
+/// Which field of an unreadable object has the wrong type, if one has.
+/// It reads the body again, on the error path only.
 fn wrong_type(text: &str) -> Option<&'static str> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     TYPED_FIELDS
@@ -205,8 +197,8 @@ fn wrong_type(text: &str) -> Option<&'static str> {
 const URL_VERIFICATION: &str = "url_verification";
 
 impl<'a> Wire<'a> {
-    /// Reads `text` as a JSON object of either platform. The error names a field of
-    /// the wrong JSON type, if one is; otherwise it is `shape`, what was expected.
+    /// Reads `text` as a JSON object of either platform.
+    /// The error names a field of the wrong JSON type, if one is, or else is `shape`.
     pub fn parse(text: &'a str, shape: &'static str) -> Result<Self, ParseError> {
         parse_object(text, shape).map_err(|err| match err {
             ParseError::Shape(detail) => ParseError::Shape(wrong_type(text).unwrap_or(detail)),
@@ -219,7 +211,7 @@ impl<'a> Wire<'a> {
         self.kind.as_ref().map(|kind| kind.0.as_ref())
     }
 
-    /// The URL verification, if this is one (the same shape on both platforms).
+    /// The URL verification, if this is one. Both platforms send the same shape.
     pub fn challenge(&mut self) -> Option<Result<Envelope<'a>, ParseError>> {
         if self.kind() != Some(URL_VERIFICATION) {
             return None;
@@ -233,8 +225,7 @@ impl<'a> Wire<'a> {
         })
     }
 
-    /// The event of a body with a `header` (Feishu schema 2.0, Feilian), its payload
-    /// being `payload`.
+    /// The event of a body with a `header` (Feishu schema 2.0, Feilian).
     pub fn header_event(
         header: Header<'a>,
         payload: Option<&'a RawValue>,
@@ -255,10 +246,8 @@ impl<'a> Wire<'a> {
     }
 }
 
-/// The event id, which every message id (`<endpoint>:<event_id>`, `<endpoint>:<event_id>:<n>`)
-/// and so every FIFO deduplication id is made of: `""` is no id, like an absent one
-/// (two events without one would share their messages' ids, and SQS or a consumer
-/// deduplicating on them would drop all but the first). `missing`: the error's detail.
+/// The event id, of which every message id and FIFO deduplication id is made.
+/// `""` is no id: events without one would share message ids and be deduplicated away.
 pub(crate) fn event_id<'a>(
     id: Option<Text<'a>>,
     missing: &'static str,
@@ -268,8 +257,7 @@ pub(crate) fn event_id<'a>(
         .ok_or(ParseError::Shape(missing))
 }
 
-/// What one change says, in our vocabulary; the header fields are added by
-/// [`Verified::message`](crate::Verified).
+/// What one change says, in our vocabulary; [`Verified::message`](crate::Verified) adds the header.
 pub(crate) struct Change<'a> {
     /// The change's place in its event's list, for a platform that sends a list.
     pub index: Option<usize>,
@@ -301,29 +289,25 @@ pub(crate) fn parse_object<'a, T: Deserialize<'a>>(
     }
     serde_json::from_str(text).map_err(|err| match err.classify() {
         serde_json::error::Category::Data => ParseError::Shape(shape),
-        // serde_json refuses a lone surrogate escape where it reads text into a `str`,
-        // but skips it unchecked: a body it can skip is JSON all the same.
+        // serde_json refuses a lone surrogate in a `str` but skips it unchecked.
+        // A body it can skip is JSON all the same.
         _ if serde_json::from_str::<IgnoredAny>(text).is_ok() => ParseError::Shape(UNREADABLE_TEXT),
         _ => ParseError::NotJson,
     })
 }
 
-/// Why a JSON object could not be read although it is JSON: what `serde_json` skips
-/// but cannot read where it reads a `str`.
+/// What `serde_json` skips but cannot read where it reads a `str`.
 const UNREADABLE_TEXT: &str = "it holds what the relay cannot read as text: a lone UTF-16 \
      surrogate escape such as \\ud83d in a key (outside the snapshots) or in `encrypt` or \
      `challenge`, or a number out of range such as 1e400 where a string belongs";
 
-/// A JSON string as serde reads a `Cow<str>` field: borrowed from the input when it
-/// has no escape, owned otherwise (a lone surrogate is an error, as for any
-/// `Cow<str>`). serde borrows a `Cow<str>` only when it is a field's whole type, so an
-/// optional one goes through this newtype.
+/// A JSON string as serde reads a `Cow<str>` field, borrowed when it has no escape.
+/// serde borrows only a field's whole type, hence this newtype for an optional one.
 #[derive(Deserialize)]
 #[serde(transparent)]
-struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
+pub(crate) struct Str<'a>(#[serde(borrow)] pub Cow<'a, str>);
 
-/// `deserialize_with` for an `Option<Cow<'a, str>>` field (with `#[serde(borrow,
-/// default)]`): the same value and errors as serde's own, borrowed when it can be.
+/// `deserialize_with` for an `Option<Cow<'a, str>>` field, borrowed when it can be.
 pub(crate) fn option_str<'de: 'a, 'a, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Cow<'a, str>>, D::Error> {

@@ -1,13 +1,10 @@
-//! Why a request was refused. Each variant has one stable error code; the adapter
-//! maps each to one HTTP status in one place (the relay's `http::reply`).
+//! Why a request was refused. Each variant has one stable error code and one HTTP status.
 
 use crate::Source;
 use crate::window::Staleness;
 
-/// A request the relay refuses. The message says what went wrong and what to do,
-/// and never contains a secret or decrypted content. It names the endpoint whose
-/// setting is involved; where that setting lives (an environment variable, a key of
-/// a secret) is the adapter's to add, through [`Rejection::setting`].
+/// A request the relay refuses. The message says what went wrong and what to do.
+/// It never contains a secret or decrypted content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
     /// The body is longer than the adapter's limit.
@@ -35,14 +32,8 @@ pub enum Rejection {
         platform: Source,
     },
 
-    /// A ciphertext no signature authenticated (Feilian always; Feishu without
-    /// signature headers) that does not decrypt to the platform's envelope with any
-    /// candidate key: every cause (bad base64, bad padding, not UTF-8, not JSON, not
-    /// the envelope) gets this one answer, because telling them apart would be a
-    /// padding oracle (CBC also lets an attacker rewrite the first block through the
-    /// IV). The message is the same for every cause. A signed ciphertext that does
-    /// not decrypt is [`Rejection::MalformedEnvelope`] instead: the signature proves
-    /// the sender holds the key, so its detail is no oracle.
+    /// An unsigned ciphertext that no candidate key decrypts to an envelope.
+    /// Every cause gets this one answer, as telling them apart would be a padding oracle.
     #[error(
         "the encrypted body could not be decrypted; check that the {} endpoint's Encrypt Key matches the one in the console",
         .platform.as_str()
@@ -50,8 +41,7 @@ pub enum Rejection {
     Undecryptable {
         /// The endpoint's platform.
         platform: Source,
-        /// What failed, for a DEBUG log line only: never part of the message, the
-        /// status or the code.
+        /// What failed, for a DEBUG log line only.
         cause: &'static str,
     },
 
@@ -77,9 +67,7 @@ pub enum Rejection {
     )]
     BadSignature,
 
-    /// The request's own time is outside the replay window
-    /// ([`ReplayWindow`](crate::ReplayWindow)): Feishu's signed
-    /// `X-Lark-Request-Timestamp`, or Feilian's encrypted `header.create_time`.
+    /// The request's own time is outside the [`ReplayWindow`](crate::ReplayWindow).
     #[error(
         "the {} request {staleness}; a request outside the replay window is refused as a possible replay: check the sender's clock",
         .platform.as_str()
@@ -101,9 +89,8 @@ pub enum Rejection {
         platform: Source,
     },
 
-    /// A plaintext body that is JSON but not the platform's envelope (an `encrypt`
-    /// that is not a string included), or a signed ciphertext that does not decrypt
-    /// to it (`detail` says which).
+    /// JSON that is not the platform's envelope, or a signed ciphertext that does not
+    /// decrypt to one.
     #[error("the request is not a {} event envelope: {detail}", .platform.as_str())]
     MalformedEnvelope {
         /// The endpoint's platform.
@@ -112,24 +99,20 @@ pub enum Rejection {
         detail: &'static str,
     },
 
-    /// A relayed event type whose body lacks what a message needs: an entity id, or
-    /// a snapshot or field list of the wrong JSON type. Only what the message needs
-    /// can make an event malformed; the content of the fields it passes through
-    /// (names, snapshots) never does.
+    /// A relayed event that lacks what a message needs, such as an entity id.
+    /// The content of the fields it passes through never makes it malformed.
     #[error("the {event_type} event {event_id} is malformed: {detail}")]
     MalformedEvent {
-        /// The platform's event type, so that the event can be found in its logs.
+        /// The platform's event type, to find the event in its logs.
         event_type: String,
-        /// The platform's event id (`header.event_id`; Feishu schema 1.0: `uuid`), a
-        /// lone surrogate in it written as its escape (`\ud83d`).
+        /// The platform's event id.
         event_id: String,
         /// What is missing or wrong.
         detail: &'static str,
     },
 
-    /// A verified event one of whose messages is larger than the endpoint's message
-    /// limit ([`Endpoint::with_message_limit`](crate::Endpoint::with_message_limit)):
-    /// the queue can never take it, so no message of the event is published.
+    /// A verified event with a message over the endpoint's message limit.
+    /// The queue can never take it, so none of the event's messages is published.
     #[error(
         "the {event_type} event {event_id} makes message {id} of {size} bytes, over the queue's {limit}-byte limit: it can never be enqueued, so none of the event's messages is"
     )]
@@ -140,7 +123,7 @@ pub enum Rejection {
         event_id: String,
         /// The message's id ([`Outgoing::id`](crate::Outgoing::id)).
         id: String,
-        /// Its size as [`Outgoing::size`](crate::Outgoing::size) counts it, in bytes.
+        /// Its size in bytes, as [`Outgoing::size`](crate::Outgoing::size) counts it.
         size: usize,
         /// The limit, in bytes.
         limit: usize,
@@ -175,8 +158,7 @@ impl Rejection {
         }
     }
 
-    /// The endpoint setting to check, when the rejection is likely a configuration
-    /// mismatch: the adapter names where that setting is configured.
+    /// The endpoint setting to check when the rejection is likely a configuration mismatch.
     pub fn setting(&self) -> Option<(Source, Setting)> {
         match self {
             Rejection::EncryptKeyMissing { platform }

@@ -1,7 +1,5 @@
 //! Feilian (飞连) envelopes and its department events.
-//!
-//! `{"schema":"1.0","header":{...},"data":{"events":[...]}}`: one request can carry
-//! several changes, one message each (`docs/protocol.md`, "Feilian").
+//! One request can carry several changes, one message each (`docs/protocol.md`, "Feilian").
 
 use std::borrow::Cow;
 
@@ -73,8 +71,7 @@ struct Entry<'a> {
     object: Option<&'a RawValue>,
     #[serde(borrow)]
     old_object: Option<&'a RawValue>,
-    /// The doc's table spells the list `update_fields`, its JSON example
-    /// `updated_fields` (`docs/protocol.md`, "Feilian"): both are accepted.
+    /// The doc's table spells it `update_fields`, its example `updated_fields`: both are read.
     #[serde(borrow)]
     update_fields: Option<Vec<Text<'a>>>,
     #[serde(borrow)]
@@ -103,8 +100,7 @@ fn change<'a>(
         entry.old_object,
         "data.events[].old_object must be an object",
     )?;
-    // A deletion's `object` is partial (`open_id`, `parent_id`, `delete_time`); fall back
-    // to `old_object` so that an entry without `object` still names its department.
+    // A deletion's `object` is partial, so `old_object` can name the department.
     let entity_id = snapshot::entity_id(
         [after, before],
         "open_id",
@@ -130,10 +126,8 @@ fn change<'a>(
     })
 }
 
-/// The fields a change lists, as received, under either spelling (`docs/protocol.md`,
-/// "Feilian"). An entry with both lists the fields of both, `update_fields` first and
-/// each field of `updated_fields` not already there: neither spelling hides a field
-/// the other names.
+/// The fields a change lists, under either spelling (`docs/protocol.md`, "Feilian").
+/// An entry with both lists each field once, `update_fields` first.
 fn listed_fields<'a>(
     update_fields: Option<Vec<Text<'a>>>,
     updated_fields: Option<Vec<Text<'a>>>,

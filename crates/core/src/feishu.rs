@@ -1,8 +1,5 @@
-//! Feishu (Lark) envelopes and the Feishu People (CoreHR) and contact events we relay.
-//!
-//! Envelopes (`docs/protocol.md`, "Envelopes"): schema 2.0 `{"schema","header","event"}`,
-//! legacy schema 1.0 `{"uuid","token","ts","type":"event_callback","event"}`, and
-//! the URL verification `{"challenge","token","type":"url_verification"}`.
+//! Feishu (Lark) envelopes, and the Feishu People (CoreHR) and contact events we relay.
+//! Schema 2.0, legacy schema 1.0 and the URL verification are in `docs/protocol.md`, "Envelopes".
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -27,8 +24,7 @@ struct LegacyEventHeader<'a> {
     tenant_key: Option<Text<'a>>,
 }
 
-/// Why a schema 1.0 `event` could not be read as a [`LegacyEventHeader`]: the first
-/// field of the wrong type, if one is.
+/// The first field of the wrong type in a schema 1.0 `event`, if one is.
 fn legacy_shape(payload: &RawValue) -> &'static str {
     if !is_object(payload) {
         return "schema 1.0 `event` must be an object";
@@ -49,7 +45,7 @@ fn legacy_shape(payload: &RawValue) -> &'static str {
     ]
     .into_iter()
     .find(|(field, _)| snapshot::string_member(payload, field).is_err())
-    // Each field reads, and the object is one: what serde could not read is a key.
+    // Each field reads and the object is one, so what serde could not read is a key.
     .map_or(
         "schema 1.0 `event` has a key that holds a lone UTF-16 surrogate escape such as \\ud83d, which the relay cannot read",
         |(_, detail)| detail,
@@ -114,7 +110,8 @@ impl Platform for Feishu {
     }
 }
 
-/// The body of every corehr department and custom-org event (`docs/protocol.md`, "Events in scope").
+/// The body of every corehr department and custom-org event
+/// (`docs/protocol.md`, "Events in scope").
 #[derive(Deserialize)]
 struct CorehrEvent<'a> {
     #[serde(borrow)]
@@ -127,26 +124,9 @@ struct CorehrEvent<'a> {
     field_changes: Option<Vec<Text<'a>>>,
 }
 
-/// The body of the contact (通讯录) v3 department events, `docs/protocol.md`, "Events
-/// in scope" ("Contact v3 shapes"), from `larksuite/oapi-sdk-go`
-/// `service/contact/v3/model.go` (the Java SDK's `P2DepartmentDeletedV3Data.java`
-/// agrees):
-///
-/// - `contact.department.created_v3`, `P2DepartmentCreatedV3Data { Object *DepartmentEvent }`:
-///   `object` is the new department, no `old_object`
-///   (https://open.larkoffice.com/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/department/events/created.md);
-/// - `contact.department.updated_v3`: `object` is the department after the change,
-///   `old_object` only the previous values of the fields that changed
-///   (https://open.larksuite.com/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/department/events/updated);
-/// - `contact.department.deleted_v3`, `P2DepartmentDeletedV3Data { Object *DepartmentEvent;
-///   OldObject *OldDepartmentObject }`: `object` is the department as it was removed,
-///   `old_object` an `OldDepartmentObject { Status *DepartmentStatus; OpenDepartmentId *string }`
-///   (page linked from the Go SDK:
-///   https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/contact-v3/department/events/deleted).
-///
-/// `DepartmentEvent` carries `open_department_id`, `department_id`, `name`,
-/// `parent_department_id`, `leader_user_id`, `leaders`, `status` and more; both
-/// snapshots are passed through as received, only the id is read.
+/// The body of the contact v3 department events
+/// (`docs/protocol.md`, "Events in scope", "Contact v3 shapes").
+/// Both snapshots are passed through as received; only the id is read.
 #[derive(Deserialize)]
 struct ContactDepartmentEvent<'a> {
     #[serde(borrow)]
@@ -155,8 +135,8 @@ struct ContactDepartmentEvent<'a> {
     old_object: Option<&'a RawValue>,
 }
 
-/// Every Feishu event type the relay relays, and the change it reports. There is no
-/// `corehr.department.deleted_v2` (`docs/protocol.md`, "Events in scope").
+/// Every Feishu event type the relay relays, and the change it reports.
+/// There is no `corehr.department.deleted_v2` (`docs/protocol.md`, "Events in scope").
 pub const EVENT_TYPES: [(&str, Entity, Action); 11] = {
     use Action::*;
     use Entity::*;
@@ -175,13 +155,12 @@ pub const EVENT_TYPES: [(&str, Entity, Action); 11] = {
     ]
 };
 
-/// The contact (通讯录) v3 types, whose bodies are snapshots rather than corehr ids
-/// ([`ContactDepartmentEvent`]).
+/// The contact v3 types, whose bodies are snapshots rather than corehr ids.
 const CONTACT_DEPARTMENT_CREATED: &str = "contact.department.created_v3";
 const CONTACT_DEPARTMENT_UPDATED: &str = "contact.department.updated_v3";
 const CONTACT_DEPARTMENT_DELETED: &str = "contact.department.deleted_v3";
 
-/// A contact v3 `old_object` is partial, unless it carries the department's own ids
+/// A contact v3 `old_object` is partial unless it carries the department's own ids
 /// (`docs/protocol.md`, "Changed fields").
 const CONTACT_OLD_OBJECT: OldObject =
     OldObject::PartialUnlessItHas(&["open_department_id", "department_id"]);
@@ -220,12 +199,9 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
     })
 }
 
-/// The change of a contact v3 department event ([`ContactDepartmentEvent`]):
-/// `entity_id` is `object.open_department_id`, falling back to
-/// `old_object.open_department_id` (a deletion's `OldDepartmentObject` has it);
-/// `after` is `object`; `before` is `old_object`, `null` for a creation (which has
-/// none); `changed_fields` as [`changed_fields`] says (`[]` for a creation or a
-/// deletion). A creation or an update must have its `object`.
+/// The change of a contact v3 department event.
+/// Its id is `object.open_department_id`, else `old_object`'s, which a deletion has.
+/// A creation or an update must have its `object`.
 fn contact_department<'a>(
     event: &Event<'a>,
     entity: Entity,

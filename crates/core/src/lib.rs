@@ -1,33 +1,12 @@
-//! The org-change-relay protocol core: the raw body and signature headers of a
-//! Feishu (Lark) or Feilian webhook in, a verified [`Delivery`] or a [`Rejection`] out.
-//!
-//! Nothing in here does I/O or knows about AWS, Lambda, HTTP or an async runtime, so
-//! every step can be unit-tested, fuzzed (`fuzz/`) and benchmarked (`benches/`) on its
-//! own. The path a request takes:
-//!
-//! 1. [`receive`] — the pipeline: unwrap, authenticate, decrypt, parse, check the token
-//!    and the [`window`] (the current time is passed in: nothing here reads a clock),
-//!    for one [`endpoint`] (`feishu`, `feishu/<name>`) with its current token and key
-//!    and, during a rotation, its previous ones ([`Credentials`] says which matched);
-//! 2. [`signature`] and [`cipher`] — Feishu's request signature and the AES envelope
-//!    both platforms share;
-//! 3. `envelope`, then `feishu` / `feilian` — each platform's envelopes, in the
-//!    platform's vocabulary (`event_id`, `field_changes`, `old_object`);
-//! 4. `verified` — the only place that vouches for an envelope;
-//! 5. [`Outgoing`] — each message serialized for a queue, in our vocabulary
-//!    ([`org_change_contract::Message`]: `entity`, `action`, `changed_fields`).
-//!
-//! The platform facts each module relies on are in `docs/protocol.md` of the
-//! repository, with the official pages they come from.
+//! The org-change-relay protocol core: a webhook's raw body and signature headers in,
+//! a verified [`Delivery`] or a [`Rejection`] out.
+//! Nothing here does I/O or reads a clock, so every step can be tested, fuzzed and benchmarked.
+//! The platform facts are in `docs/protocol.md`, with the official pages they come from.
 //!
 //! # Only a verified request can be published
 //!
-//! A sink (a queue) sends [`Outgoing`] messages, and the only way to get one is a
-//! [`Batch`] from [`receive`], after every check has passed. Neither can be built
-//! outside this crate. Each example below names every field, so that privacy is the
-//! only reason it does not compile; the error code it must fail with is checked by
-//! rustdoc on a nightly toolchain (`scripts/test.sh` runs `cargo +nightly test --doc`
-//! on this crate: stable rustdoc only checks that the example fails to compile).
+//! Only a [`Batch`] from [`receive`] holds [`Outgoing`] messages, and neither can be built
+//! outside this crate. `scripts/test.sh` checks these examples' error codes with nightly rustdoc.
 //!
 //! ```compile_fail,E0451
 //! use org_change_core::Outgoing;
@@ -43,13 +22,13 @@
 //!
 //! ```compile_fail,E0451
 //! use org_change_core::Batch;
-//! // error[E0451]: `Batch` has no public constructor and private fields.
+//! // error[E0451]: the fields of `Batch` are private.
 //! let forged = Batch { event: todo!(), messages: Vec::new() };
 //! ```
 //!
 //! ```compile_fail,E0423
 //! use org_change_core::{EndpointId, Source, Verified};
-//! // error[E0423]: the tuple fields are private; only the token check creates a `Verified`.
+//! // error[E0423]: only the token check creates a `Verified`.
 //! let forged = Verified((), &EndpointId::default_of(Source::Feishu));
 //! ```
 

@@ -1,5 +1,4 @@
-//! A message ready for a queue: its serialized body and what the queue needs to
-//! route and deduplicate it. Only this crate creates one, from a verified event.
+//! A message ready for a queue: its body and what the queue needs to route and deduplicate it.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -7,13 +6,11 @@ use std::fmt::Write as _;
 use crate::endpoint::EndpointId;
 use crate::{Action, Entity, EventRef, Message, Source};
 
-/// The data type of every message attribute ([`Outgoing::attributes`]): each is a
-/// string, sent with this type and counted by [`Outgoing::size`].
+/// The data type of every message attribute.
 pub const ATTRIBUTE_DATA_TYPE: &str = "String";
 
-/// One message, serialized. Its fields are private and it has no public
-/// constructor: the only ways to get one are a [`Batch`](crate::Batch) from
-/// [`receive`](crate::receive) and [`Quarantine::outgoing`].
+/// One message, serialized. Only a [`Batch`](crate::Batch) and
+/// [`Quarantine::outgoing`](crate::Quarantine::outgoing) hold one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
     id: String,
@@ -28,13 +25,12 @@ pub struct Outgoing {
 /// Which changes a FIFO queue keeps in order with one another (`FIFO_GROUP_BY`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum GroupBy {
-    /// Every change of one endpoint and tenant, in the order the relay received them.
-    /// This keeps the order the platform gives across units: a parent department's
-    /// creation before its children's (`docs/protocol.md`, "Delivery and retries").
+    /// Every change of one endpoint and tenant, in the order received.
+    /// It keeps a parent's creation before its children's (`docs/protocol.md`, "Delivery and
+    /// retries").
     #[default]
     Tenant,
-    /// Each unit (one department or custom org) on its own: more consumers in
-    /// parallel, but only each unit's own order.
+    /// Each unit on its own: more consumers in parallel, but only each unit's own order.
     Unit,
 }
 
@@ -44,8 +40,7 @@ enum Kind {
     /// A change ([`Message`]).
     Change {
         source: Source,
-        /// One of [`event_types`](crate::event_types) (static: no copy per message),
-        /// the only types that become messages.
+        /// One of [`event_types`](crate::event_types), static so it is not copied per message.
         event_type: Cow<'static, str>,
         entity: Entity,
         action: Action,
@@ -63,8 +58,7 @@ enum Kind {
 
 impl Outgoing {
     pub(crate) fn new(message: Message<'_>) -> Result<Self, serde_json::Error> {
-        // Only a relayed event type becomes a message; were another to, it would be
-        // copied, as SQS text.
+        // Only a relayed event type becomes a message; another would be copied.
         let event_type = crate::event_types(message.source)
             .iter()
             .find(|(relayed, ..)| *relayed == message.event_type)
@@ -86,8 +80,7 @@ impl Outgoing {
         })
     }
 
-    /// The message of an `event` quarantined at `endpoint` for `reason`: `body` is its
-    /// JSON (the redacted envelope or its summary), written as SQS text like every body.
+    /// The message of an `event` quarantined at `endpoint` for `reason`, `body` being its JSON.
     pub(crate) fn quarantined(
         endpoint: &EndpointId,
         event: &EventRef,
@@ -112,24 +105,19 @@ impl Outgoing {
         }
     }
 
-    /// [`Message::id`] (`quarantine:<endpoint>:<event_id>` for a quarantined event):
-    /// unique per change and endpoint, stable across the platform's retries.
+    /// [`Message::id`], or `quarantine:<endpoint>:<event_id>`: stable across retries.
     pub fn id(&self) -> &str {
         &self.id
     }
 
-    /// The queue message's body: the JSON of the [`Message`] (or of a quarantined
-    /// envelope), compact, and only made of characters Amazon SQS accepts in a body:
-    /// any other is written as its JSON escape (`docs/protocol.md`, "Amazon SQS
-    /// limits").
+    /// The body: compact JSON, with any character SQS refuses written as its escape
+    /// (`docs/protocol.md`, "Amazon SQS limits").
     pub fn body(&self) -> &str {
         &self.body
     }
 
-    /// The changes this one must stay in order with: on a FIFO queue, its message
-    /// group. [`GroupBy::Tenant`]: `<endpoint>:<tenant_key or app_id>`;
-    /// [`GroupBy::Unit`]: `<source>:<tenant_key or app_id>:<entity>:<entity_id>`. A
-    /// quarantined event is a group of its own.
+    /// The FIFO message group this message must stay in order with.
+    /// A quarantined event is a group of its own.
     pub fn ordering_key(&self, by: GroupBy) -> &str {
         match by {
             GroupBy::Tenant => &self.tenant_group,
@@ -137,9 +125,9 @@ impl Outgoing {
         }
     }
 
-    /// The message's size as a queue with typed attributes counts it (Amazon SQS:
-    /// `docs/protocol.md`, "Amazon SQS limits"), in bytes: the body's UTF-8 bytes plus,
-    /// for each attribute, its name, its data type `String` and its value.
+    /// The message's size in bytes as SQS counts it: the body plus each attribute's name, type and
+    /// value
+    /// (`docs/protocol.md`, "Amazon SQS limits").
     pub fn size(&self) -> usize {
         self.attributes()
             .iter()
@@ -148,10 +136,8 @@ impl Outgoing {
             + self.body.len()
     }
 
-    /// The message attributes, as `(name, value)` strings: `source`, `event_type`,
-    /// `entity`, `action` for a change; `source`, `endpoint` (where to replay it:
-    /// `feishu`, `feishu/<name>`, ...), `event_type`, `event_id`, `reason`, `detail`
-    /// for a quarantined event.
+    /// The message attributes, as `(name, value)` strings.
+    /// A quarantined event's `endpoint` says where to replay it.
     pub fn attributes(&self) -> Vec<(&'static str, &str)> {
         match &self.kind {
             Kind::Change {
@@ -184,11 +170,8 @@ impl Outgoing {
     }
 }
 
-/// JSON `text` with each character SQS refuses ([`sqs_allows`]) written as its
-/// `\uXXXX` escape, which means the same JSON. serde_json escapes the control
-/// characters in strings, and a raw snapshot can hold one only as whitespace; what is
-/// left is U+FFFE and U+FFFF, which JSON leaves raw (`docs/protocol.md`, "Amazon SQS
-/// limits").
+/// JSON `text` with each character SQS refuses written as its `\uXXXX` escape.
+/// Only U+FFFE and U+FFFF can remain after serde_json (`docs/protocol.md`, "Amazon SQS limits").
 fn sqs_text(text: String) -> String {
     if text.chars().all(sqs_allows) {
         return text;
@@ -198,24 +181,21 @@ fn sqs_text(text: String) -> String {
         if sqs_allows(c) {
             out.push(c);
         } else {
-            // Every refused character is below U+10000: four hex digits. Writing into
-            // a String cannot fail.
+            // Every refused character is below U+10000, so four hex digits suffice.
             let _ = write!(out, "\\u{:04x}", u32::from(c));
         }
     }
     out
 }
 
-/// An attribute value SQS accepts: each character it refuses replaced by U+FFFD (an
-/// attribute is not JSON, so it has no escapes).
+/// An attribute value with each character SQS refuses replaced by U+FFFD. It has no escapes.
 fn sqs_attribute(text: &str) -> String {
     text.chars()
         .map(|c| if sqs_allows(c) { c } else { '\u{fffd}' })
         .collect()
 }
 
-/// The tenant of a message: its `tenant_key`, else its `app_id`. An empty
-/// `tenant_key` is no tenant key.
+/// The tenant of a message: its non-empty `tenant_key`, else its `app_id`.
 fn tenant<'m>(message: &'m Message<'_>) -> &'m str {
     [&message.tenant_key, &message.app_id]
         .into_iter()
@@ -241,10 +221,8 @@ fn unit_group(message: &Message<'_>) -> String {
     )
 }
 
-/// Whether Amazon SQS accepts `c` in a message body: `#x9 | #xA | #xD | #x20-#xD7FF |
-/// #xE000-#xFFFD | #x10000-#x10FFFF`, anything else failing the send with
-/// `InvalidMessageContents`, on every retry (`docs/protocol.md`, "Amazon SQS limits").
-/// A Rust `char` is never a surrogate, so U+D800–U+DFFF need no case here.
+/// Whether Amazon SQS accepts `c` in a message body (`docs/protocol.md`, "Amazon SQS limits").
+/// Any other character fails the send on every retry.
 pub(crate) fn sqs_allows(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{fffd}' | '\u{10000}'..)
 }

@@ -1,11 +1,7 @@
-//! Verified events that cannot become messages, kept for an operator instead of
-//! being refused until the platform gives up (about 7 hours, `docs/protocol.md`,
-//! "Delivery and retries") and drops them.
-//!
-//! A [`Quarantine`] is the verified, decrypted envelope with its verification token
-//! replaced by [`REDACTED`] (a secret never goes to a queue or a log), the event it
-//! carried, and why it could not be relayed. Like [`Outgoing`], only this crate
-//! creates one, and only from a request that passed every check.
+//! Verified events that cannot become messages, kept for an operator rather than retried
+//! until the platform drops them (`docs/protocol.md`, "Delivery and retries").
+//! A [`Quarantine`] holds the envelope and why, its token replaced by [`REDACTED`]:
+//! a secret never goes to a queue or a log.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -16,6 +12,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::endpoint::EndpointId;
+use crate::envelope::Str;
 use crate::{EventRef, Outgoing, Source};
 
 /// What replaces the verification token in a quarantined envelope.
@@ -28,18 +25,16 @@ pub struct Quarantine {
     event: EventRef,
     reason: &'static str,
     detail: String,
-    /// The envelope with its token redacted, or `None` when it could not be read
-    /// member by member (then only its summary is kept: see [`Quarantine::body`]).
+    /// The envelope with its token redacted, or `None` when its members could not be read.
     envelope: Option<String>,
     /// The size of the decrypted envelope, in bytes.
     size: usize,
-    /// Lower-case hex SHA-256 of the redacted envelope (of nothing, when `None`).
+    /// Lower-case hex SHA-256 of the redacted envelope.
     sha256: String,
 }
 
 impl Quarantine {
-    /// `plaintext` is the verified, decrypted envelope; `reason` a stable code
-    /// (`malformed_event`, `message_too_large`, ...).
+    /// `plaintext` is the verified, decrypted envelope; `reason` a stable code.
     pub(crate) fn new(
         endpoint: EndpointId,
         event: EventRef,
@@ -67,7 +62,7 @@ impl Quarantine {
         self.endpoint.source()
     }
 
-    /// The endpoint that received it: where to send it again once its cause is fixed.
+    /// The endpoint that received it, where to send it again once its cause is fixed.
     pub fn endpoint(&self) -> &EndpointId {
         &self.endpoint
     }
@@ -77,30 +72,22 @@ impl Quarantine {
         &self.event
     }
 
-    /// Why it was quarantined: a stable code, the same as the error code the
-    /// platform would have been answered with otherwise.
+    /// Why it was quarantined: the error code the platform would otherwise have been answered.
     pub fn reason(&self) -> &'static str {
         self.reason
     }
 
-    /// What exactly is wrong, for a person; never contains a secret.
+    /// What exactly is wrong, for a person. It never contains a secret.
     pub fn detail(&self) -> &str {
         &self.detail
     }
 
-    /// The quarantine message: the redacted envelope exactly as decrypted (but for
-    /// the token) when the message, as SQS counts it ([`Outgoing::size`]: the body
-    /// as SQS text, whose escapes may make it longer than the envelope, and the
-    /// attributes), is at most `max_message_bytes`; else a JSON summary
-    /// `{"event_id", "event_type", "size", "sha256", "omitted"}`: `size` in bytes of
-    /// the decrypted envelope, `sha256` of the redacted one (lower-case hex; of the
-    /// empty string when unreadable), `omitted` why the envelope is not there
-    /// (`too_large`, or `unreadable`: its members could not be read, so no part of
-    /// it is kept). Its id is `quarantine:<endpoint>:<event_id>`.
+    /// The quarantine message: the redacted envelope, if its message fits in `max_message_bytes`.
+    /// Else a summary `{"event_id", "event_type", "size", "sha256", "omitted"}`.
+    /// `omitted` is `too_large`, or `unreadable` when no part of the envelope could be kept.
     pub fn outgoing(&self, max_message_bytes: usize) -> Outgoing {
         let omitted = match &self.envelope {
-            // An envelope longer than the limit cannot fit: only one within it is
-            // built into a message and measured.
+            // Only an envelope within the limit is built into a message and measured.
             Some(envelope) if envelope.len() <= max_message_bytes => {
                 let whole = self.message(envelope.clone());
                 if whole.size() <= max_message_bytes {
@@ -126,9 +113,8 @@ impl Quarantine {
     }
 }
 
-/// The envelope with `token` and `header.token` replaced by [`REDACTED`], every
-/// other member kept byte for byte, in order; `None` when the text is not a JSON
-/// object whose keys can be read (then nothing of it is kept).
+/// The envelope with `token` and `header.token` replaced by [`REDACTED`], all else byte for byte.
+/// `None` when its keys cannot be read, and then nothing of it is kept.
 fn redact(plaintext: &str) -> Option<String> {
     let members: Members = serde_json::from_str(plaintext).ok()?;
     let mut out = String::with_capacity(plaintext.len());
@@ -183,36 +169,27 @@ fn quoted(text: &str) -> String {
 /// The members of a JSON object in the order written, values left raw.
 struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
 
-impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
+impl<'de> Deserialize<'de> for Members<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MembersVisitor<'a>(std::marker::PhantomData<&'a ()>);
-
-        impl<'de: 'a, 'a> Visitor<'de> for MembersVisitor<'a> {
-            type Value = Members<'a>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'a>, A::Error> {
-                let mut members = Vec::new();
-                while let Some(entry) = map.next_entry::<Key<'a>, &'a RawValue>()? {
-                    members.push((entry.0.0, entry.1));
-                }
-                Ok(Members(members))
-            }
-        }
-
-        deserializer.deserialize_map(MembersVisitor(std::marker::PhantomData))
+        deserializer.deserialize_map(MembersVisitor)
     }
 }
 
-/// A key, borrowed when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
+struct MembersVisitor;
 
-impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Key(Cow::deserialize(deserializer)?))
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+        let mut members = Vec::new();
+        while let Some((Str(key), value)) = map.next_entry()? {
+            members.push((key, value));
+        }
+        Ok(Members(members))
     }
 }
 
@@ -236,6 +213,17 @@ mod tests {
             "event.department_id is missing".into(),
             plaintext,
         )
+    }
+
+    #[test]
+    fn a_token_key_spelled_with_an_escape_is_redacted_too() {
+        let plaintext = r#"{"\u0074oken":"s3cret-token","header":{"t\u006fken":"s3cret-token"}}"#;
+        let body = quarantine(plaintext).outgoing(usize::MAX).body().to_owned();
+        assert!(!body.contains("s3cret"), "{body}");
+        assert_eq!(
+            body,
+            r#"{"token":"<redacted>","header":{"token":"<redacted>"}}"#
+        );
     }
 
     #[test]

@@ -1,24 +1,7 @@
-//! The pipeline every request goes through, in order:
-//!
-//! 1. read the outer body: `{"encrypt": ...}` or a plaintext envelope (Feilian
-//!    also: `{"data": {"encrypt": ...}}`, or the bare base64 ciphertext);
-//! 2. refuse a plaintext body when every candidate pair has a key (no downgrade),
-//!    and an encrypted one when none has;
-//! 3. Feishu: check the signature over the raw body *before* decrypting, with each
-//!    candidate key (constant time each): the key that matches picks the pair; then
-//!    the signed `X-Lark-Request-Timestamp` against the replay window;
-//! 4. decrypt and parse the envelope; when no signature authenticated the
-//!    ciphertext, every failure up to here is one answer, `undecryptable`, and the
-//!    candidate keys are tried in turn (current first);
-//! 5. check the verification token **of the same pair**, in constant time, on every
-//!    request ([`verified`](crate::verified)); Feilian with a key: then
-//!    `header.create_time` against the replay window;
-//! 6. answer the challenge, or normalize the event into messages.
-//!
-//! The candidate pairs are an endpoint's current token and key and, during a
-//! rotation, its previous pair while `now` is before the pair's expiry
-//! ([`Endpoint::with_previous`]). A request is accepted only if it checks out fully
-//! with one pair; which one is reported ([`Credentials`]).
+//! The pipeline every request goes through, from raw body to messages.
+//! Feishu's signature is checked before anything is decrypted.
+//! Without a signature, every decryption failure is the same `undecryptable`.
+//! A request must check out fully with one candidate pair ([`Credentials`]).
 
 use std::borrow::Cow;
 use std::time::SystemTime;
@@ -40,14 +23,12 @@ use crate::verified::{Signature, Verified, every_match, matching_pair, verify_ev
 use crate::window::{ReplayWindow, Staleness};
 use crate::{EncryptKey, Rejection, SignatureHeaders, Source, VerificationToken, cipher};
 
-/// A request as it arrived: the raw body bytes and the signature headers, if all
-/// three were sent.
+/// A request as it arrived.
 #[derive(Debug, Clone, Copy)]
 pub struct Inbound<'a> {
-    /// The body exactly as received (the signature covers these bytes).
+    /// The body exactly as received, which the signature covers.
     pub body: &'a [u8],
-    /// `X-Lark-Request-Timestamp`, `X-Lark-Request-Nonce` and `X-Lark-Signature`,
-    /// when all three are present.
+    /// Feishu's three signature headers, when all are present.
     pub signature: Option<SignatureHeaders<'a>>,
 }
 
@@ -58,14 +39,11 @@ pub enum Delivery {
     Challenge(Challenge),
     /// Changes to put on the queue.
     Changes(Batch),
-    /// An event type the relay does not handle: acknowledge it and enqueue nothing,
-    /// or the platform would retry it for hours.
+    /// An event type the relay does not handle: acknowledged, or the platform retries for hours.
     Ignored(EventRef),
-    /// A verified event of a relayed type that cannot become messages (an id it
-    /// needs is missing, a message would be too large for the queue). The adapter
-    /// quarantines it, or answers `rejection` when it has no quarantine.
+    /// A verified event that cannot become messages: the adapter quarantines it.
     Unusable {
-        /// The answer without a quarantine; its code is the quarantine's reason.
+        /// The answer without a quarantine.
         rejection: Rejection,
         /// The redacted envelope and why.
         quarantine: Quarantine,
@@ -73,8 +51,7 @@ pub enum Delivery {
 }
 
 impl Delivery {
-    /// Which of the endpoint's pairs authenticated the request: the current one, or
-    /// the previous one during a rotation.
+    /// Which of the endpoint's pairs authenticated the request.
     pub fn credentials(&self) -> Credentials {
         match self {
             Delivery::Challenge(challenge) => challenge.credentials,
@@ -85,8 +62,7 @@ impl Delivery {
     }
 }
 
-/// A URL verification whose token matched: what the platform sent, for the reply
-/// (`docs/protocol.md`, "Challenge replies").
+/// A URL verification whose token matched (`docs/protocol.md`, "Challenge replies").
 #[derive(Clone, PartialEq, Eq)]
 pub struct Challenge {
     value: String,
@@ -100,14 +76,12 @@ impl Challenge {
         &self.value
     }
 
-    /// The `token` the request carried: the endpoint's Verification Token, since it
-    /// matched. Only for a reply that echoes the whole challenge object (Feilian's
-    /// `echo`); never log it.
+    /// The token the request carried, for Feilian's `echo` reply. It is a secret: never log it.
     pub fn token(&self) -> &str {
         &self.token
     }
 
-    /// Which of the endpoint's pairs the challenge's token (and key) matched.
+    /// Which of the endpoint's pairs the challenge matched.
     pub fn credentials(&self) -> Credentials {
         self.credentials
     }
@@ -123,8 +97,7 @@ impl std::fmt::Debug for Challenge {
     }
 }
 
-/// The messages of one verified request. It has no public constructor: the only way
-/// to get one is [`receive`], after every check has passed.
+/// The messages of one verified request. Only [`receive`] makes one, after every check.
 #[derive(Debug)]
 pub struct Batch {
     event: EventRef,
@@ -143,13 +116,11 @@ impl Batch {
     }
 }
 
-/// Runs the whole pipeline on one request received at `now` (the adapter's clock:
-/// the replay window is measured from it).
+/// Runs the whole pipeline on one request received at `now`.
 ///
 /// # Errors
 ///
-/// A [`Rejection`] says why the request is refused; its [`code`](Rejection::code) is
-/// stable. Nothing is published for a rejected request.
+/// A [`Rejection`] says why the request is refused.
 pub fn receive(
     endpoint: &Endpoint,
     inbound: Inbound<'_>,
@@ -171,98 +142,108 @@ fn receive_from<P: Platform>(
     inbound: Inbound<'_>,
     now: SystemTime,
 ) -> Result<Delivery, Rejection> {
+    match read_outer(P::SOURCE, inbound.body)? {
+        Outer::Plaintext(text) => receive_plaintext::<P>(endpoint, text, now),
+        Outer::Encrypted(encrypted) => receive_encrypted::<P>(endpoint, inbound, &encrypted, now),
+    }
+}
+
+/// Opens a plaintext envelope with the pairs that have no key.
+fn receive_plaintext<P: Platform>(
+    endpoint: &Endpoint,
+    text: &str,
+    now: SystemTime,
+) -> Result<Delivery, Rejection> {
+    let source = P::SOURCE;
+    // Without a key, a signature proves nothing and a time can be rewritten.
+    // The token is the only check.
+    let keyless: Tokens = endpoint
+        .candidates(now)
+        .iter()
+        .filter(|(_, pair)| pair.key.is_none())
+        .map(|(credentials, pair)| (*credentials, &pair.token))
+        .collect();
+    if keyless.is_empty() {
+        return Err(Rejection::PlaintextRefused { platform: source });
+    }
+    let envelope = P::parse(text).map_err(|err| unparsed(source, err))?;
+    open::<P>(
+        endpoint,
+        text,
+        envelope,
+        Signature::NotApplicable,
+        None,
+        &keyless,
+    )
+}
+
+/// Opens a ciphertext with the pairs that have a key.
+fn receive_encrypted<P: Platform>(
+    endpoint: &Endpoint,
+    inbound: Inbound<'_>,
+    encrypted: &str,
+    now: SystemTime,
+) -> Result<Delivery, Rejection> {
     let source = P::SOURCE;
     let candidates = endpoint.candidates(now);
-    match read_outer(source, inbound.body)? {
-        Outer::Plaintext(text) => {
-            // Without an Encrypt Key a signature proves nothing (Feishu signs with an
-            // empty key then) and a plaintext time can be rewritten at will: the token
-            // is the only check, against the pairs that have no key.
-            let keyless: Tokens = candidates
-                .iter()
-                .filter(|(_, pair)| pair.key.is_none())
-                .map(|(credentials, pair)| (*credentials, &pair.token))
-                .collect();
-            if keyless.is_empty() {
-                return Err(Rejection::PlaintextRefused { platform: source });
-            }
-            let envelope = P::parse(text).map_err(|err| match err {
-                ParseError::NotJson => Rejection::InvalidJson,
-                ParseError::Shape(detail) => Rejection::MalformedEnvelope {
-                    platform: source,
-                    detail,
-                },
-            })?;
-            open::<P>(
-                endpoint,
-                text,
-                envelope,
-                Signature::NotApplicable,
-                None,
-                &keyless,
-            )
-        }
-        Outer::Encrypted(encrypted) => {
-            let keyed: Vec<(Credentials, &Pair, &EncryptKey)> = candidates
-                .iter()
-                .filter_map(|(credentials, pair)| {
-                    pair.key.as_ref().map(|key| (*credentials, *pair, key))
-                })
-                .collect();
-            if keyed.is_empty() {
-                return Err(Rejection::EncryptKeyMissing { platform: source });
-            }
-            // Feilian signs nothing, but its time is inside the ciphertext.
-            let window = (source == Source::Feilian).then_some((endpoint.replay_window(), now));
-            match signed_by(source, inbound, &keyed, endpoint.replay_window(), now)? {
-                Some((key, tokens)) => {
-                    // The signature authenticated the ciphertext, so its failures
-                    // are no oracle: a signed body that is not the platform's
-                    // envelope, decrypted or not, is `malformed_envelope` with its
-                    // detail (the sender holds the key; what it sent is broken).
-                    let malformed = |detail| Rejection::MalformedEnvelope {
-                        platform: source,
-                        detail,
-                    };
-                    let plaintext = cipher::decrypt(key, &encrypted)
-                        .map_err(|err| malformed(signed_decrypt_detail(err)))?;
-                    let text = std::str::from_utf8(&plaintext).map_err(|_| {
-                        malformed("the signed ciphertext decrypts to bytes that are not UTF-8")
-                    })?;
-                    let envelope = P::parse(text).map_err(|err| match err {
-                        ParseError::NotJson => malformed(
-                            "the signed ciphertext decrypts to something that is not a JSON object",
-                        ),
-                        ParseError::Shape(detail) => malformed(detail),
-                    })?;
-                    open::<P>(endpoint, text, envelope, Signature::Valid, window, &tokens)
-                }
-                None => {
-                    let signature = match source {
-                        Source::Feishu => Signature::Absent,
-                        _ => Signature::NotApplicable,
-                    };
-                    try_each_key::<P>(endpoint, &encrypted, &keyed, signature, window)
-                }
-            }
+    let keyed: Vec<(Credentials, &Pair, &EncryptKey)> = candidates
+        .iter()
+        .filter_map(|(credentials, pair)| pair.key.as_ref().map(|key| (*credentials, *pair, key)))
+        .collect();
+    if keyed.is_empty() {
+        return Err(Rejection::EncryptKeyMissing { platform: source });
+    }
+    // Feilian signs nothing, but its time is inside the ciphertext.
+    let window = (source == Source::Feilian).then_some((endpoint.replay_window(), now));
+    match signed_by(source, inbound, &keyed, endpoint.replay_window(), now)? {
+        Some((key, tokens)) => open_signed::<P>(endpoint, key, encrypted, window, &tokens),
+        None => {
+            let signature = match source {
+                Source::Feishu => Signature::Absent,
+                _ => Signature::NotApplicable,
+            };
+            try_each_key::<P>(endpoint, encrypted, &keyed, signature, window)
         }
     }
 }
 
-/// The refusal for a ciphertext that did not decrypt to an envelope; `cause` is for
-/// the DEBUG log only.
-fn undecryptable(platform: Source, cause: &'static str) -> Rejection {
-    Rejection::Undecryptable { platform, cause }
+/// Decrypts and opens a ciphertext whose signature matched `key`.
+/// The signature proves the sender holds the key, so a detailed failure is no oracle.
+fn open_signed<P: Platform>(
+    endpoint: &Endpoint,
+    key: &EncryptKey,
+    encrypted: &str,
+    window: Option<(ReplayWindow, SystemTime)>,
+    tokens: &[(Credentials, &VerificationToken)],
+) -> Result<Delivery, Rejection> {
+    let malformed = |detail| Rejection::MalformedEnvelope {
+        platform: P::SOURCE,
+        detail,
+    };
+    let plaintext =
+        cipher::decrypt(key, encrypted).map_err(|err| malformed(signed_decrypt_detail(err)))?;
+    let text = std::str::from_utf8(&plaintext)
+        .map_err(|_| malformed("the signed ciphertext decrypts to bytes that are not UTF-8"))?;
+    let envelope = P::parse(text).map_err(|err| match err {
+        ParseError::NotJson => {
+            malformed("the signed ciphertext decrypts to something that is not a JSON object")
+        }
+        ParseError::Shape(detail) => malformed(detail),
+    })?;
+    open::<P>(endpoint, text, envelope, Signature::Valid, window, tokens)
 }
 
-/// Decrypts a ciphertext no signature authenticated (Feilian; a Feishu request
-/// without signature headers, which may only be the challenge) with each candidate
-/// key in turn, current first, and opens it with that pair's token. Every way a key
-/// fails — bad base64, padding, not UTF-8, not JSON, not the platform's envelope — is
-/// the same `undecryptable` (telling them apart would be an oracle, `docs/protocol.md`,
-/// "Signature"); a key that decrypts but whose pair's token does not match moves on
-/// to the next pair. At the end: `bad_token` if some key decrypted the envelope,
-/// else `undecryptable`, the same answers as with one key.
+/// The refusal for a plaintext body that is not the platform's envelope.
+fn unparsed(platform: Source, err: ParseError) -> Rejection {
+    match err {
+        ParseError::NotJson => Rejection::InvalidJson,
+        ParseError::Shape(detail) => Rejection::MalformedEnvelope { platform, detail },
+    }
+}
+
+/// Decrypts an unsigned ciphertext with each candidate key, current first.
+/// Every failure is the same `undecryptable`, so there is no oracle
+/// (`docs/protocol.md`, "Signature").
 fn try_each_key<P: Platform>(
     endpoint: &Endpoint,
     encrypted: &str,
@@ -270,7 +251,6 @@ fn try_each_key<P: Platform>(
     signature: Signature,
     window: Option<(ReplayWindow, SystemTime)>,
 ) -> Result<Delivery, Rejection> {
-    let source = P::SOURCE;
     let mut cause = "no candidate key";
     let mut bad_token = None;
     for (credentials, pair, key) in keyed {
@@ -308,13 +288,14 @@ fn try_each_key<P: Platform>(
             other => return other,
         }
     }
-    // A `bad_token` from one pair outranks an `undecryptable` from the other: the
-    // request did decrypt, and would have got `bad_token` with that pair alone.
-    Err(bad_token.unwrap_or_else(|| undecryptable(source, cause)))
+    // The request did decrypt with one pair, so `bad_token` outranks `undecryptable`.
+    Err(bad_token.unwrap_or(Rejection::Undecryptable {
+        platform: P::SOURCE,
+        cause,
+    }))
 }
 
-/// Why a signed ciphertext did not decrypt, for the answer (the signature proves the
-/// sender holds the key, so this is no oracle).
+/// Why a signed ciphertext did not decrypt, for the answer.
 fn signed_decrypt_detail(err: DecryptError) -> &'static str {
     match err {
         DecryptError::Base64 => "the signed `encrypt` value is not base64",
@@ -336,13 +317,13 @@ fn decrypt_cause(err: DecryptError) -> &'static str {
 
 /// What the outer body is.
 enum Outer<'a> {
-    /// An envelope in plaintext (or not an envelope at all: the parser says).
+    /// A plaintext envelope, or something the parser will refuse.
     Plaintext(&'a str),
     /// The base64 ciphertext.
     Encrypted(Cow<'a, str>),
 }
 
-/// The outer JSON: only where a ciphertext may be matters here.
+/// The outer JSON: only where a ciphertext may be.
 #[derive(Deserialize)]
 struct OuterJson<'a> {
     #[serde(borrow, default, deserialize_with = "crate::envelope::option_str")]
@@ -351,8 +332,7 @@ struct OuterJson<'a> {
     data: Option<&'a RawValue>,
 }
 
-/// What [`OuterJson`] cannot read in a JSON object: an `encrypt` that is not a string,
-/// or a field it reads given twice.
+/// What [`OuterJson`] cannot read in a JSON object.
 const OUTER_SHAPE: &str =
     "`encrypt` must be a string, and neither `encrypt` nor `data` may appear twice";
 
@@ -362,13 +342,9 @@ const NESTED_SHAPE: &str = "`data.encrypt` must be a string, given once";
 /// The shortest bare ciphertext: base64 of an IV and one block (32 bytes).
 const MIN_BARE_CIPHERTEXT: usize = 44;
 
-/// Reads the outer body. Both platforms send `{"encrypt": "<base64>"}`. Feilian's
-/// one public receiver also takes `{"data": {"encrypt": "<base64>"}}` and, for an
-/// `application/octet-stream` request, the bare base64 ciphertext (API Gateway hands
-/// such a body over base64-encoded; the adapter sees the base64 text once
-/// lambda_http has decoded it) (`docs/protocol.md`, "Challenge replies"): the relay
-/// accepts both from Feilian, through the same decryption and checks. Feishu sends
-/// neither, and they stay refused there.
+/// Reads the outer body: `{"encrypt": "<base64>"}`, or a plaintext envelope.
+/// Feilian also takes `{"data": {"encrypt": ...}}` and bare base64
+/// (`docs/protocol.md`, "Challenge replies").
 fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejection> {
     let text = std::str::from_utf8(body).map_err(|_| Rejection::InvalidJson)?;
     if source == Source::Feilian
@@ -376,14 +352,7 @@ fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejection> {
     {
         return Ok(Outer::Encrypted(Cow::Borrowed(bare)));
     }
-    let outer: OuterJson = parse_object(text, OUTER_SHAPE).map_err(|err| match err {
-        ParseError::NotJson => Rejection::InvalidJson,
-        // A JSON object all the same: say what is wrong with it.
-        ParseError::Shape(detail) => Rejection::MalformedEnvelope {
-            platform: source,
-            detail,
-        },
-    })?;
+    let outer: OuterJson = parse_object(text, OUTER_SHAPE).map_err(|err| unparsed(source, err))?;
     if let Some(encrypted) = outer.encrypt {
         return Ok(Outer::Encrypted(encrypted));
     }
@@ -391,8 +360,7 @@ fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejection> {
         && let Some(data) = outer.data
         && is_object(data)
     {
-        // The nested form is held to the top level's rule: an `encrypt` that is not a
-        // string (or is given twice) is a malformed envelope, not a plaintext body.
+        // As at the top level, an `encrypt` that is not one string is malformed.
         let encrypt = string_member(data, "encrypt").map_err(|NotOneString| {
             Rejection::MalformedEnvelope {
                 platform: source,
@@ -403,14 +371,11 @@ fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejection> {
             return Ok(Outer::Encrypted(encrypted.into_cow()));
         }
     }
-    // Anything else, `{"data": {...}}` without `encrypt` (or with a `null` one)
-    // included, is a plaintext body: refused when a key is configured (no downgrade).
+    // Anything else is plaintext, refused when a key is configured (no downgrade).
     Ok(Outer::Plaintext(text))
 }
 
-/// The body as a bare base64 ciphertext, if it is one: at least an IV and a block's
-/// worth of the standard base64 alphabet, with surrounding ASCII whitespace (a file
-/// ending in a newline) ignored.
+/// The body as a bare base64 ciphertext, if it is one, surrounding whitespace ignored.
 fn bare_ciphertext(text: &str) -> Option<&str> {
     let bare = text.trim_matches(|c: char| c.is_ascii_whitespace());
     let base64 = bare.len() >= MIN_BARE_CIPHERTEXT
@@ -420,17 +385,9 @@ fn bare_ciphertext(text: &str) -> Option<&str> {
     base64.then_some(bare)
 }
 
-/// Checks a Feishu signature over the raw body, before anything is decrypted: a
-/// receiver that decrypts unauthenticated data and answers bad padding differently
-/// is a padding oracle (`docs/protocol.md`, "Signature"). The signature is compared
-/// with each candidate key, in constant time, every candidate being checked; the key
-/// that matches picks the pair (both pairs, when a rotation kept the key and changed
-/// only the token). Once a signature matched, the timestamp it covers is trustworthy,
-/// and must be inside the replay window.
-///
-/// `Some((key, tokens))`: the key to decrypt with and the tokens of the pairs it
-/// belongs to, current first. `None`: nothing to check (Feilian signs nothing, `docs/protocol.md`,
-/// "Feilian"), or no signature headers (only the challenge may come so).
+/// Checks a Feishu signature before anything is decrypted, which would be a padding oracle
+/// (`docs/protocol.md`, "Signature").
+/// Returns the matching key and its pairs' tokens; `None` when nothing is signed.
 fn signed_by<'e>(
     source: Source,
     inbound: Inbound<'_>,
@@ -462,10 +419,8 @@ fn signed_by<'e>(
     Ok(Some((key, tokens)))
 }
 
-/// Authenticates a parsed envelope with the first of `tokens` that matches its token
-/// (every one compared, in constant time), and turns it into what to do. `window`:
-/// the replay window and the current time, when the event's `header.create_time` is
-/// to be checked (Feilian with a key).
+/// Authenticates an envelope with the first of `tokens` that matches, in constant time.
+/// `window` is set when `header.create_time` must be checked.
 fn open<P: Platform>(
     endpoint: &Endpoint,
     text: &str,
@@ -475,8 +430,7 @@ fn open<P: Platform>(
     tokens: &[(Credentials, &VerificationToken)],
 ) -> Result<Delivery, Rejection> {
     match envelope {
-        // The URL verification carries no signature headers and no time: the token
-        // is its proof.
+        // A URL verification has no signature and no time: the token is its proof.
         Envelope::Challenge {
             challenge,
             token: Some(token),
@@ -508,9 +462,8 @@ fn open<P: Platform>(
     }
 }
 
-/// Applies the replay window to a verified event's `header.create_time`, which must
-/// be there and readable: a check that passed on an absent time could be switched
-/// off through the IV (`docs/protocol.md`, "Replay window").
+/// Applies the replay window to `header.create_time`, which must be present and readable.
+/// An absent time could switch the check off through the IV (`docs/protocol.md`, "Replay window").
 fn check_create_time(
     event: &Verified<'_, crate::envelope::Event<'_>>,
     window: ReplayWindow,
@@ -525,8 +478,7 @@ fn check_create_time(
 const EMPTY_ENTITY_ID: &str =
     "the entity id (`department_id`, `org_id`, `open_id` or `open_department_id`) is empty";
 
-/// What to do with a verified event. `text` is its envelope as decrypted, kept (with
-/// the token redacted) only when the event cannot become messages.
+/// What to do with a verified event. `text` is kept, redacted, only for a quarantine.
 fn deliver<P: Platform>(
     endpoint: &Endpoint,
     text: &str,
@@ -560,8 +512,7 @@ fn deliver<P: Platform>(
 }
 
 /// The messages of a verified event, or `None` for a type the relay does not relay.
-/// Refused whole when one change cannot become a message: publishing the rest would
-/// be half a request.
+/// One bad change refuses them all: publishing the rest would be half a request.
 fn messages_of<P: Platform>(
     endpoint: &Endpoint,
     event: &Verified<'_, crate::envelope::Event<'_>>,
@@ -569,11 +520,11 @@ fn messages_of<P: Platform>(
     let Some(messages) = P::normalize(event)? else {
         return Ok(None);
     };
-    // An empty entity id names nothing a consumer could apply the change to.
+    // An empty entity id names nothing a consumer could change.
     if messages.iter().any(|message| message.entity_id.is_empty()) {
         return Err(event.malformed(EMPTY_ENTITY_ID));
     }
-    // serde_json cannot fail on a message (strings, numbers, raw JSON).
+    // serde_json cannot fail on a message.
     let messages: Vec<Outgoing> = messages
         .into_iter()
         .map(Outgoing::new)

@@ -7,8 +7,8 @@ use subtle::ConstantTimeEq;
 
 /// The Verification Token from the Feishu or Feilian console.
 ///
-/// Only its SHA-256 digest is kept. Comparing digests in constant time means a
-/// timing side channel tells an attacker neither the token's bytes nor its length.
+/// Only its SHA-256 digest is kept, compared in constant time.
+/// A timing side channel then tells neither the token's bytes nor its length.
 #[derive(Clone)]
 pub struct VerificationToken {
     digest: [u8; 32],
@@ -37,9 +37,8 @@ impl std::fmt::Debug for VerificationToken {
 
 /// The Encrypt Key from the console.
 ///
-/// Both platforms derive the AES-256 key as SHA-256 of the key string (`docs/protocol.md`,
-/// "Encryption"); Feishu also hashes the raw string into every request signature, so
-/// both forms are kept. The AES key schedule is computed once, at start.
+/// The AES-256 key is SHA-256 of the key string (`docs/protocol.md`, "Encryption").
+/// Feishu also hashes the raw string into every signature, so both forms are kept.
 #[derive(Clone)]
 pub struct EncryptKey {
     raw: Box<[u8]>,

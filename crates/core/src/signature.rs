@@ -1,17 +1,14 @@
-//! Feishu's request signature, `X-Lark-Signature`.
+//! Feishu's request signature, `X-Lark-Signature` (`docs/protocol.md`, "Signature").
 //!
-//! Lower-case hex of plain SHA-256 (not HMAC) over `timestamp + nonce + encrypt_key`
-//! followed by the raw body bytes exactly as received (`docs/protocol.md`, "Signature").
-//! Hashing a re-serialized body instead of the raw bytes is the bug users report
-//! most, so this module only ever sees `&[u8]`.
+//! Hashing a re-serialized body instead of the raw bytes is the bug users report most,
+//! so this module only ever sees `&[u8]`.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::EncryptKey;
 
-/// `X-Lark-Request-Timestamp`: Unix seconds, as decimal digits. Header names are
-/// lower case here; the adapter looks them up case-insensitively.
+/// `X-Lark-Request-Timestamp`: Unix seconds. The adapter looks header names up case-insensitively.
 pub const TIMESTAMP_HEADER: &str = "x-lark-request-timestamp";
 /// `X-Lark-Request-Nonce`: any string chosen by the platform.
 pub const NONCE_HEADER: &str = "x-lark-request-nonce";
@@ -30,8 +27,7 @@ pub struct SignatureHeaders<'a> {
 }
 
 impl SignatureHeaders<'_> {
-    /// Whether the signature matches `body`: 64 hex digits in either case, decoded
-    /// without data-dependent branches (`base16ct`) and compared in constant time.
+    /// Whether the signature matches `body`, decoded and compared in constant time.
     pub fn verify(&self, key: &EncryptKey, body: &[u8]) -> bool {
         let mut buffer = [0u8; 32];
         match base16ct::mixed::decode(self.signature, &mut buffer) {
@@ -65,7 +61,8 @@ mod tests {
     /// The inputs of the official SDKs' signature round-trip tests: timestamp
     /// `timestamp`, nonce `nonce`, key `1212121212` and the Go SDK's `mockEventReq`
     /// body (larksuite/oapi-sdk-go, `event/dispatcher/dispatcher_test.go`). The SDKs
-    /// state no hex; this one is `printf '%s' "timestamp" "nonce" "1212121212" "$BODY" | sha256sum`.
+    /// state no hex; this one is `printf '%s' "timestamp" "nonce" "1212121212" "$BODY" |
+    /// sha256sum`.
     const SDK_BODY: &str = r#"{"schema":"2.0","header":{"event_id":"f7984f25108f8137722bb63cee927e66","event_type":"contact.user.created_v3","app_id":"cli_xxxxxxxx","tenant_key":"xxxxxxx","create_time":"1603977298000000","token":"v"},"event":{"object":{"open_id":"ou_7dab8a3d3cdcc9da365777c7ad535d62","union_id":"on_576833b917gda3d939b9a3c2d53e72c8","user_id":"e33ggbyz","name":"张三","employee_no":"employee_no"}},"challenge":"1212","type":"url_verification"}"#;
     const SDK_SIGNATURE: &str = "4dca085198cb3216defc5b65b0668c1328b038a22dbadf2bc6c4fdc3d32bbc45";
 

@@ -1,12 +1,7 @@
-//! Before/after snapshots (`old_object` / `object`) as the platforms send them, and
-//! the JSON strings of a payload, read without requiring valid Unicode.
+//! Snapshots and the strings a message needs, read without requiring valid Unicode.
 //!
-//! JSON text may spell a string that is not valid Unicode: a lone UTF-16 surrogate
-//! escape such as `"Growth \ud83d"` (an emoji cut in half) is legal JSON (RFC 8259,
-//! section 8.2) but cannot be a Rust `String`. The relay must not refuse a verified
-//! event for the content of a field it passes through. So keys and the strings a
-//! message needs are read as bytes, where `serde_json` keeps a lone surrogate (as
-//! WTF-8), and a value `serde_json` cannot read is compared by its raw text.
+//! A lone UTF-16 surrogate escape is legal JSON (RFC 8259, section 8.2) but no Rust `String`.
+//! The relay must not refuse a verified event for a field it only passes through.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -23,29 +18,15 @@ use crate::Action;
 /// What an `old_object` holds (`docs/protocol.md`, "Changed fields").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OldObject {
-    /// The whole previous record (Feilian). A record omits a field without a value,
-    /// so a field set for the first time is a key only in `object`.
+    /// The whole previous record (Feilian), so a key only in `object` was set.
     Full,
-    /// Only the previous values of the fields that changed (Lark's page for
-    /// `contact.department.updated_v3`), unless it carries one of these keys. They
-    /// are the record's own ids, which never change, so only a full record has them
-    /// (Feishu's own sample is one).
+    /// Only the changed fields' previous values (`contact.department.updated_v3`).
+    /// Holding one of these never-changing ids marks a full record instead.
     PartialUnlessItHas(&'static [&'static str]),
 }
 
-/// The `changed_fields` of a message:
-///
-/// - `listed`, the list the platform sent (Feishu People `field_changes`, Feilian
-///   `update_fields` / `updated_fields`), is taken as received, whatever the action;
-/// - otherwise, for [`Action::Updated`] with both snapshots, the keys whose value
-///   differs ([`changed_keys`]);
-/// - otherwise `[]`: for a creation or a deletion the action itself is the change
-///   (a Feilian deletion's partial `object` must not turn every missing key into a
-///   "changed" field).
-///
-/// # Errors
-///
-/// [`SnapshotError`] when an update's snapshots are not both JSON objects.
+/// The `changed_fields` of a message: the platform's list, if it sent one.
+/// Otherwise an update lists the keys whose value differs, and a creation or deletion none.
 pub(crate) fn changed_fields<'a>(
     action: Action,
     listed: Option<Vec<Cow<'a, str>>>,
@@ -62,20 +43,13 @@ pub(crate) fn changed_fields<'a>(
     }
 }
 
-/// A snapshot that is not a JSON object, or (which a [`RawValue`] rules out) not JSON.
+/// A snapshot that is not a JSON object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a snapshot is not a JSON object")]
 pub(crate) struct SnapshotError;
 
-/// The top-level keys whose value differs between `before` and `after`, an absent key
-/// differing from a present one, sorted by code point, as [`Text`] renders them. A
-/// full `before` lists keys of either snapshot; a partial one only its own, since a
-/// key only in `after` says nothing about a change there. Values compare as [`same`]
-/// says. Of a repeated key the last one counts, as in `serde_json`.
-///
-/// # Errors
-///
-/// [`SnapshotError`] when either snapshot is not a JSON object.
+/// The top-level keys whose value differs between `before` and `after`, sorted.
+/// A partial `before` lists only its own keys, as one only in `after` proves no change.
 pub(crate) fn changed_keys<'a>(
     before: &'a RawValue,
     after: &'a RawValue,
@@ -103,12 +77,8 @@ pub(crate) fn changed_keys<'a>(
     Ok(keys)
 }
 
-/// Whether two raw JSON values are equal as JSON: as `serde_json::Value`s, where key
-/// order, whitespace and escapes do not matter, and `1` differs from `1.0`. A value
-/// `serde_json` cannot read (a lone surrogate, `1e400`, nesting past its limit), or
-/// holds only roughly (an integer beyond 64 bits, read as an `f64`), is compared by
-/// its text. At worst a change is reported that JSON equality would not see; none is
-/// hidden.
+/// Whether two raw JSON values are equal as `serde_json::Value`s, else as text.
+/// At worst a change is reported that JSON equality would not see; none is hidden.
 fn same(before: &RawValue, after: &RawValue) -> bool {
     if before.get() == after.get() {
         return true;
@@ -121,8 +91,7 @@ fn same(before: &RawValue, after: &RawValue) -> bool {
     matches!((read(before), read(after)), (Some(before), Some(after)) if before == after)
 }
 
-/// Whether `value` holds a number `serde_json` keeps only roughly: a whole `f64` of at
-/// least 2^63, which is how it reads an integer beyond 64 bits.
+/// Whether `value` holds an integer beyond 64 bits, which `serde_json` reads as an `f64`.
 fn rough(value: &Value) -> bool {
     match value {
         Value::Number(number) => number
@@ -160,8 +129,7 @@ impl<'de> Visitor<'de> for Members {
     }
 }
 
-/// A JSON string as `serde_json` decodes it into bytes: its escapes decoded, a lone
-/// surrogate kept as WTF-8, borrowed from the input when it has no escape.
+/// A JSON string decoded into bytes, a lone surrogate kept as WTF-8.
 struct Key<'de>(Cow<'de, [u8]>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
@@ -196,8 +164,7 @@ impl<'de> Visitor<'de> for KeyBytes {
     }
 }
 
-/// WTF-8 `bytes` as text, each lone surrogate written as the six characters of its
-/// escape in lower case (`\ud83d`); borrowed when they are UTF-8.
+/// WTF-8 `bytes` as text, each lone surrogate written as its escape in lower case.
 fn wtf8_text(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
     let bytes = match bytes {
         Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
@@ -218,8 +185,8 @@ fn wtf8_text(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
         };
         text.push_str(valid);
         rest = &rest[valid.len()..];
-        // A surrogate is `ED A0..BF xx` in WTF-8; nothing else invalid comes from
-        // serde_json, but a byte is skipped as U+FFFD rather than loop.
+        // A surrogate is `ED A0..BF xx` in WTF-8.
+        // Nothing else invalid comes from serde_json, but any other byte becomes U+FFFD.
         match rest {
             [0xed, high, low, tail @ ..] => {
                 let unit = 0xd000 | (u32::from(high & 0x3f) << 6) | u32::from(low & 0x3f);
@@ -236,11 +203,8 @@ fn wtf8_text(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
     Cow::Owned(text)
 }
 
-/// The entity id of a change: the string member `field` of `after` (`object`), else
-/// of `before` (`old_object`), read by [`string_member`]. A snapshot that is absent,
-/// or has no such member (or a `null` one), passes on to the next; one whose member
-/// is not one string stops there, `Err` with its `not_one_string` detail (a wrong id
-/// is never replaced by the other snapshot's). `Ok(None)`: neither has one.
+/// The entity id of a change: the string member `field` of `after`, else of `before`.
+/// A member that is not one string is an error with its detail, never replaced by the other's.
 pub(crate) fn entity_id<'a>(
     [after, before]: [Option<&'a RawValue>; 2],
     field: &str,
@@ -259,12 +223,8 @@ pub(crate) fn entity_id<'a>(
 #[derive(Debug, PartialEq)]
 pub(crate) struct NotOneString;
 
-/// The member `field` of the JSON object `object`, as [`Text`]: `Ok(None)` when it is
-/// absent or `null`; `Err` when it is another JSON type or is given twice, or when
-/// `object` is not an object. No other key or value is decoded, so a lone surrogate
-/// elsewhere in the object (a key included, which `serde_json` cannot read into a
-/// `str`) changes nothing: the relay does not refuse an event for what it only
-/// passes through.
+/// The member `field` of `object`, `None` when absent or `null`, and an error when not one string.
+/// No other member is decoded, so a lone surrogate elsewhere changes nothing.
 pub(crate) fn string_member<'a>(
     object: &'a RawValue,
     field: &str,
@@ -274,8 +234,7 @@ pub(crate) fn string_member<'a>(
         .map_err(|_| NotOneString)
 }
 
-/// Reads one member of a JSON object, found by its key's bytes, as an optional
-/// [`Text`], and fails if the key comes twice.
+/// Reads one member of a JSON object, and fails if its key comes twice.
 struct Member<'f>(&'f [u8]);
 
 impl<'de> Visitor<'de> for Member<'_> {
@@ -300,8 +259,7 @@ impl<'de> Visitor<'de> for Member<'_> {
     }
 }
 
-/// Whether a key is the one sought: read as bytes, which `serde_json` decodes without
-/// refusing a lone surrogate, and compared, never kept.
+/// Whether a key is the one sought, read as bytes so that a lone surrogate is no error.
 struct KeyIs<'f>(&'f [u8]);
 
 impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
@@ -333,14 +291,8 @@ pub(crate) fn is_object(raw: &RawValue) -> bool {
     raw.get().starts_with('{')
 }
 
-/// A JSON string the message needs (an event or entity id, a field name, the tenant
-/// key), read so that no legal JSON string makes a verified event unreadable:
-/// borrowed from the request when it has no escape; decoded otherwise, with any lone
-/// UTF-16 surrogate (`"od-\ud83d"`) kept as the six characters of its escape in lower
-/// case (`od-\ud83d`). That rendering is stable across retries, so the message id and
-/// the FIFO ids stay the same; it could only collide with an id that literally
-/// contains a backslash followed by `ud83d`. Anything but a JSON string is an
-/// `invalid type` error.
+/// A JSON string the message needs, a lone surrogate kept as its escape in lower case.
+/// That rendering is stable across retries, so the message and FIFO ids stay the same.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Text<'a>(pub Cow<'a, str>);
 

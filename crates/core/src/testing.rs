@@ -12,8 +12,7 @@ use crate::{
 /// The verification token of every plaintext endpoint in the unit tests.
 pub(crate) const TOKEN: &str = "t0ken";
 
-/// What [`receive`](crate::receive) does with a plaintext `body` at a `source`
-/// endpoint that has [`TOKEN`] and no key.
+/// What [`receive`](crate::receive) does with a plaintext `body` at a keyless endpoint.
 pub(crate) fn receive_plaintext(source: Source, body: &str) -> Result<Delivery, Rejection> {
     let endpoint = Endpoint::new(source, VerificationToken::new(TOKEN), None);
     let inbound = Inbound {
@@ -24,9 +23,7 @@ pub(crate) fn receive_plaintext(source: Source, body: &str) -> Result<Delivery, 
     crate::receive(&endpoint, inbound, std::time::UNIX_EPOCH)
 }
 
-/// The message bodies [`receive_plaintext`] makes of `body`, or its rejection (a
-/// verified event that cannot become messages included). Panics on a challenge or
-/// an ignored type.
+/// The message bodies [`receive_plaintext`] makes of `body`, or its rejection.
 pub(crate) fn relayed_bodies(source: Source, body: &str) -> Result<Vec<String>, Rejection> {
     match receive_plaintext(source, body)? {
         Delivery::Changes(batch) => Ok(batch
@@ -39,8 +36,7 @@ pub(crate) fn relayed_bodies(source: Source, body: &str) -> Result<Vec<String>, 
     }
 }
 
-/// The detail of the `malformed_event` refusal in what [`relayed_bodies`] returned;
-/// panics on any other outcome.
+/// The detail of a `malformed_event` refusal.
 pub(crate) fn malformed_detail(relayed: Result<Vec<String>, Rejection>) -> &'static str {
     match relayed {
         Err(Rejection::MalformedEvent { detail, .. }) => detail,
@@ -48,8 +44,7 @@ pub(crate) fn malformed_detail(relayed: Result<Vec<String>, Rejection>) -> &'sta
     }
 }
 
-/// A message made of `text` wherever the message carries the platform's text: ids,
-/// event type, a changed field, and (when `optional` is `Some`) every optional string.
+/// A message made of `text` wherever it carries the platform's text.
 pub(crate) fn message<'a>(
     text: &'a str,
     optional: Option<&'a str>,

@@ -1,10 +1,7 @@
-//! Event creation times, which the platforms send in several shapes.
-//!
-//! Schema 2.0 and Feilian: `header.create_time`, a string of Unix milliseconds (one
-//! Feishu sample, and the Go/Java SDK test event, have 16 digits: microseconds).
-//! Schema 1.0: `ts`, a string of seconds with a fraction (`"1502199207.7171419"`).
-//! We read all of them leniently and never fail a request over a timestamp: an
-//! unreadable one becomes `null` (`docs/protocol.md`, "Envelopes").
+//! Event creation times, which the platforms send in several shapes (`docs/protocol.md`,
+//! "Envelopes").
+//! Schema 2.0 and Feilian send Unix milliseconds, sometimes microseconds; schema 1.0 sends seconds.
+//! An unreadable time becomes `null`, never a refusal.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -13,17 +10,14 @@ use serde_json::value::RawValue;
 /// The last millisecond RFC 3339 can write with a four-digit year.
 const MAX_MILLIS: u64 = 253_402_300_799_999;
 
-/// A raw JSON timestamp (string or number) as RFC 3339 UTC with milliseconds, e.g.
-/// `2020-12-23T12:19:49.000Z`; `None` when it is not a plausible timestamp.
+/// A raw JSON timestamp as RFC 3339 UTC with milliseconds; `None` when it is implausible.
 pub fn occurred_at(raw: &RawValue) -> Option<String> {
     let millis = raw_unix_millis(raw)?;
     let time = UNIX_EPOCH + Duration::from_millis(millis);
     Some(humantime::format_rfc3339_millis(time).to_string())
 }
 
-/// A raw JSON timestamp (string or number, in any of the shapes above) as Unix
-/// milliseconds; `None` when it is not a plausible timestamp. The replay window reads
-/// Feilian's `header.create_time` through this.
+/// A raw JSON timestamp as Unix milliseconds; `None` when it is implausible.
 pub(crate) fn raw_unix_millis(raw: &RawValue) -> Option<u64> {
     let text = raw.get();
     let text = text
@@ -34,8 +28,7 @@ pub(crate) fn raw_unix_millis(raw: &RawValue) -> Option<u64> {
     unix_millis(text).filter(|millis| *millis <= MAX_MILLIS)
 }
 
-/// Unix milliseconds from a decimal number in seconds, milliseconds, microseconds or
-/// nanoseconds, told apart by the number of integer digits.
+/// Unix milliseconds from seconds, milliseconds, microseconds or nanoseconds, told apart by digits.
 fn unix_millis(text: &str) -> Option<u64> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());

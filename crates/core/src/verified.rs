@@ -1,8 +1,5 @@
-//! The only place that vouches for an envelope: [`Verified`] has a private field and
-//! one way in, [`verify_event`], which checks the verification token (and that a
-//! Feishu event with an Encrypt Key was signed). Only a verified event can become a
-//! [`Message`], and only messages become the [`Outgoing`](crate::Outgoing) a sink
-//! sends: publishing what was not verified does not compile.
+//! The only place that vouches for an envelope: [`verify_event`] is the one way to a [`Verified`].
+//! Only a verified event becomes a [`Message`], so publishing an unverified one does not compile.
 
 use std::borrow::Cow;
 use std::ops::Deref;
@@ -12,8 +9,7 @@ use crate::envelope::{Change, Event};
 use crate::timestamp::occurred_at;
 use crate::{Message, Rejection, SCHEMA_VERSION, Source, VerificationToken};
 
-/// An envelope whose token (and signature, where the platform signs) has been
-/// checked, and the endpoint it was checked for (which every message of it names).
+/// An envelope whose token, and signature where required, has been checked, and its endpoint.
 /// It cannot be built outside this module.
 #[derive(Debug)]
 pub struct Verified<'e, T>(T, &'e EndpointId);
@@ -37,9 +33,8 @@ pub(crate) enum Signature {
     NotApplicable,
 }
 
-/// The items of `candidates` that `check` accepts, in order. `check` runs on every
-/// one, with no early exit: each secret is compared in constant time, so the time
-/// taken does not tell which of them matched.
+/// The items of `candidates` that `check` accepts, in order.
+/// `check` runs on every one, so the time taken does not tell which matched.
 pub(crate) fn every_match<T>(candidates: &[T], mut check: impl FnMut(&T) -> bool) -> Vec<&T> {
     candidates
         .iter()
@@ -47,8 +42,7 @@ pub(crate) fn every_match<T>(candidates: &[T], mut check: impl FnMut(&T) -> bool
         .collect()
 }
 
-/// Which pair's token `candidate` is (the first, if several). Every token is
-/// compared, each in constant time ([`VerificationToken::matches`], [`every_match`]).
+/// Which pair's token `candidate` is, the first if several, every token compared in constant time.
 pub(crate) fn matching_pair(
     tokens: &[(Credentials, &VerificationToken)],
     candidate: Option<&str>,
@@ -59,10 +53,7 @@ pub(crate) fn matching_pair(
         .map(|(credentials, _)| *credentials)
 }
 
-/// Vouches for an event received at `endpoint`: its signature was present where one
-/// is required, and its token is one of `tokens`, the tokens of the pairs whose key
-/// (if any) decrypted and signed it. Returns the verified event and which pair's
-/// token it carried.
+/// Vouches for an event that is signed where required and carries one of `tokens`.
 pub(crate) fn verify_event<'a>(
     endpoint: &'a EndpointId,
     tokens: &[(Credentials, &VerificationToken)],
@@ -81,18 +72,13 @@ pub(crate) fn verify_event<'a>(
 }
 
 impl<'a> Verified<'a, Event<'a>> {
-    /// `header.create_time` as a message's `occurred_at`: formatted once per event,
-    /// not once per change.
+    /// `header.create_time` as `occurred_at`, formatted once per event.
     pub(crate) fn occurred_at(&self) -> Option<String> {
         self.create_time.and_then(occurred_at)
     }
 
-    /// The normalized message for one change carried by this event; `occurred_at` is
-    /// [`Self::occurred_at`].
-    ///
-    /// Its `id` is `<endpoint>:<event_id>`, with `:<index>` for a change of a list
-    /// (Feilian). The endpoint is part of it because two apps may send the same
-    /// `event_id` to two endpoints: both changes must reach the consumer.
+    /// The message for one change; its id is `<endpoint>:<event_id>`, `:<index>` in a list.
+    /// Two apps may send one `event_id` to two endpoints, and both changes must arrive.
     pub(crate) fn message(
         &self,
         source: Source,

@@ -1,39 +1,20 @@
-//! The replay window: how old (or how far ahead) a request's own time may be
+//! The replay window: how old, or how far ahead, a request's own time may be
 //! (`docs/protocol.md`, "Replay window").
-//!
-//! A captured request that was validly signed (Feishu) or encrypted (Feilian) stays
-//! valid for ever unless its age is bounded. The window is applied to a time the
-//! sender cannot change without being caught:
-//!
-//! - Feishu with an Encrypt Key: `X-Lark-Request-Timestamp`, after the signature
-//!   (which covers it) matched;
-//! - Feilian with an Encrypt Key: `header.create_time` inside the decrypted envelope,
-//!   after the token matched. It must be there: CBC lets a replayer rewrite the
-//!   first block through the IV, and so rename the key.
-//!
-//! Without a key nothing but the token is authenticated, and a plaintext time can be
-//! rewritten by whoever replays the request: there is nothing to check. The URL
-//! verification carries no time and is never checked.
-//!
-//! The caller passes the current time in: nothing here reads a clock.
+//! It applies only to a time the sender cannot change unnoticed, which needs an Encrypt Key.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How far ahead of the relay's clock a request's time may be: tolerance for clock
-/// skew between the platforms' senders and AWS (`docs/protocol.md`, "Replay window").
+/// How far ahead of the relay's clock a request's time may be, for clock skew.
 pub const MAX_FUTURE: Duration = Duration::from_secs(300);
 
-/// The default of [`ReplayWindow::max_age`]: 24 hours. A failed event is retried for
-/// about 7.1 hours (15 s, 5 min, 1 h, 6 h), so no genuine retry can fail it, even one
-/// that keeps its first timestamp (`docs/protocol.md`, "Replay window").
+/// The default of [`ReplayWindow::max_age`]: 24 hours.
+/// The platforms retry for about 7.1 hours, so no genuine retry can fail it.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(86_400);
 
-/// The longest `X-Lark-Request-Timestamp` read: 12 digits is Unix seconds until the
-/// year 33658. Longer values are refused without being parsed.
+/// The longest `X-Lark-Request-Timestamp` read: 12 digits is Unix seconds until the year 33658.
 pub const MAX_TIMESTAMP_DIGITS: usize = 12;
 
-/// The ages a request's own time may have: at most [`max_age`](Self::max_age) in the
-/// past and at most [`MAX_FUTURE`] ahead of `now`, both bounds included.
+/// The ages a request's time may have: up to [`max_age`](Self::max_age) past, [`MAX_FUTURE`] ahead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplayWindow {
     max_age: Duration,
@@ -72,13 +53,11 @@ pub enum Staleness {
         /// How far ahead, in whole seconds.
         ahead_seconds: u64,
     },
-    /// An encrypted Feilian event without `header.create_time`. Whoever holds a
-    /// captured request can rename that key through the IV, so its absence is
-    /// refused, not trusted (`docs/protocol.md`, "Replay window").
+    /// An encrypted Feilian event without `header.create_time`.
+    /// A replayer can rename that key through the IV, so its absence is refused.
     #[error("has no header.create_time, so its age cannot be checked")]
     MissingTime,
-    /// An encrypted Feilian event whose `header.create_time` is not a time
-    /// ([`occurred_at`](crate::occurred_at) lists the shapes read).
+    /// An encrypted Feilian event whose `header.create_time` is not a time.
     #[error("has a header.create_time that is not Unix milliseconds, so its age cannot be checked")]
     UnreadableTime,
 }
@@ -113,8 +92,7 @@ impl ReplayWindow {
         self.check(Duration::from_millis(millis), now)
     }
 
-    /// Checks a time given as a duration since the Unix epoch. Ages are compared at
-    /// full precision and reported in whole seconds.
+    /// Checks a time since the Unix epoch, at full precision, reporting whole seconds.
     fn check(&self, since_epoch: Duration, now: SystemTime) -> Result<(), Staleness> {
         // A clock before 1970 is not a clock; treat it as the epoch.
         let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -136,8 +114,7 @@ impl ReplayWindow {
     }
 }
 
-/// `X-Lark-Request-Timestamp` as Unix seconds: 1 to [`MAX_TIMESTAMP_DIGITS`] ASCII
-/// digits, nothing else (no sign, no spaces, no fraction).
+/// `X-Lark-Request-Timestamp` as Unix seconds: 1 to [`MAX_TIMESTAMP_DIGITS`] ASCII digits only.
 fn header_seconds(text: &str) -> Option<u64> {
     if text.is_empty()
         || text.len() > MAX_TIMESTAMP_DIGITS

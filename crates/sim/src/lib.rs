@@ -11,19 +11,12 @@
 //! org-change-sim send --url https://.../feilian events/feilian/department.v1.update.json
 //! ```
 //!
-//! The URL names the relay endpoint as the relay reads it: its last segment
-//! (`…/feishu`, `…/feilian`) for a platform's default endpoint, its last two
-//! (`…/feishu/lark-global`) for a named one. The token and key come from the flags or
-//! from the same variables the relay reads: `FEISHU_VERIFICATION_TOKEN`,
-//! `FEISHU_ENCRYPT_KEY`, `FEILIAN_...` for a default endpoint, the endpoint's
-//! `verification_token` and `encrypt_key` in `ENDPOINTS` (the relay's JSON) for a
-//! named one. With a key the body is encrypted; an empty key is none, as the relay
-//! reads it (`--key ''` sends plaintext). Feishu requests are also signed, as Feishu
-//! signs them.
-//! `trigger` builds its events from the samples in `events/` (see `templates`).
+//! The URL names the relay endpoint as the relay reads it: `…/feishu` or `…/feishu/<name>`.
+//! The token and key come from the flags, or from the variables the relay reads.
+//! With a key the body is encrypted, and Feishu requests are signed as Feishu signs them.
+//! `trigger` builds its events from the samples in `events/`.
 //!
-//! The binary is `org-change-sim` of the relay's package (`src/bin/org-change-sim.rs`),
-//! a thin wrapper around [`main`].
+//! The binary `org-change-sim` (`src/bin/org-change-sim.rs`) wraps [`main`].
 
 #![warn(missing_docs)]
 
@@ -133,8 +126,8 @@ struct Sender {
     agent: ureq::Agent,
 }
 
-/// `url` with `http://` in front when it has no scheme: `127.0.0.1:9000/…/feishu`, as
-/// one copies it from a terminal, means the local relay, which speaks plain HTTP.
+/// `url` with `http://` in front when it has no scheme.
+/// A URL copied from a terminal, `127.0.0.1:9000/…/feishu`, means the local relay, on HTTP.
 fn with_scheme(url: &str) -> String {
     if url.contains("://") {
         url.to_owned()
@@ -159,9 +152,7 @@ fn no_answer(url: &str, err: &ureq::Error) -> String {
     format!("POST {url}: {err}{hint}")
 }
 
-/// The endpoint a URL names, as the relay routes it (`EndpointId::from_path`): from its
-/// path alone (`http://feilian/hook` has the path `/hook`), read by the `http` crate's
-/// `Uri`, as ureq reads the URL it sends to. `None` for a URL it cannot read.
+/// The endpoint a URL's path names, as the relay routes it; `None` for a URL it cannot read.
 fn endpoint_of(url: &str) -> Option<EndpointId> {
     let uri: ureq::http::Uri = url.parse().ok()?;
     EndpointId::from_path(uri.path())
@@ -189,44 +180,49 @@ fn endpoints_value(
         .map(str::to_owned))
 }
 
+/// The endpoint `url` names, or the default one of `--source`; they must agree.
+fn endpoint_for(url: &str, source: Option<Source>) -> Result<EndpointId, String> {
+    match (endpoint_of(url), source) {
+        (Some(endpoint), Some(source)) if endpoint.source() != source => Err(format!(
+            "--source {} contradicts {}, which names the {} endpoint {}: drop --source or fix the URL",
+            source.as_str(),
+            url,
+            endpoint.source().as_str(),
+            endpoint.as_str()
+        )),
+        (Some(endpoint), _) => Ok(endpoint),
+        (None, Some(source)) => Ok(EndpointId::default_of(source)),
+        (None, None) => Err(format!(
+            "{url} does not end in /feishu, /feilian, /feishu/<name> or /feilian/<name>: pass --source"
+        )),
+    }
+}
+
+/// The token and key the relay reads for `endpoint`, each `None` where it is not set.
+fn relay_secrets(endpoint: &EndpointId) -> Result<(Option<String>, Option<String>), String> {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let source = endpoint.source();
+    Ok(match endpoint.name() {
+        None => (
+            env(&relay_var(source, "VERIFICATION_TOKEN")),
+            env(&relay_var(source, "ENCRYPT_KEY")),
+        ),
+        Some(_) => match env("ENDPOINTS") {
+            Some(endpoints) => (
+                endpoints_value(&endpoints, endpoint, "verification_token")?,
+                endpoints_value(&endpoints, endpoint, "encrypt_key")?,
+            ),
+            None => (None, None),
+        },
+    })
+}
+
 impl Sender {
     fn new(target: Target) -> Result<Self, String> {
         let url = with_scheme(&target.url);
-        let endpoint = match (endpoint_of(&url), target.source) {
-            (Some(endpoint), Some(source)) if endpoint.source() != source => {
-                return Err(format!(
-                    "--source {} contradicts {}, which names the {} endpoint {}: drop --source or fix the URL",
-                    source.as_str(),
-                    url,
-                    endpoint.source().as_str(),
-                    endpoint.as_str()
-                ));
-            }
-            (Some(endpoint), _) => endpoint,
-            (None, Some(source)) => EndpointId::default_of(source),
-            (None, None) => {
-                return Err(format!(
-                    "{url} does not end in /feishu, /feilian, /feishu/<name> or /feilian/<name>: pass --source"
-                ));
-            }
-        };
+        let endpoint = endpoint_for(&url, target.source)?;
         let source = endpoint.source();
-        let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-        // Where the relay keeps this endpoint's token and key, for the defaults and
-        // the error message.
-        let (token_from, key_from) = match endpoint.name() {
-            None => (
-                env(&relay_var(source, "VERIFICATION_TOKEN")),
-                env(&relay_var(source, "ENCRYPT_KEY")),
-            ),
-            Some(_) => match env("ENDPOINTS") {
-                Some(endpoints) => (
-                    endpoints_value(&endpoints, &endpoint, "verification_token")?,
-                    endpoints_value(&endpoints, &endpoint, "encrypt_key")?,
-                ),
-                None => (None, None),
-            },
-        };
+        let (token_from, key_from) = relay_secrets(&endpoint)?;
         let token = target.token.or(token_from).ok_or_else(|| match endpoint.name() {
             None => format!(
                 "no token: pass --token or set {}",
@@ -236,8 +232,8 @@ impl Sender {
                 "no token: pass --token or set ENDPOINTS with {{\"{endpoint}\": {{\"verification_token\": …}}}}"
             ),
         })?;
-        // An empty key is no key, as the relay reads an empty *_ENCRYPT_KEY: given as
-        // the flag, it asks for plaintext over what the variables hold.
+        // An empty key is no key, as the relay reads an empty *_ENCRYPT_KEY.
+        // Given as the flag, it asks for plaintext whatever the variables hold.
         let key = target.key.or(key_from).filter(|key| !key.is_empty());
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -308,10 +304,9 @@ impl Sender {
     }
 }
 
-/// `envelope` with its `header.create_time`, where it has one, set to `millis` (Unix
-/// milliseconds, as a string like the platforms'): the samples keep the platforms'
-/// example times, and the relay refuses an encrypted Feilian event dated outside its
-/// replay window (`docs/protocol.md`, "Replay window").
+/// `envelope` with its `header.create_time`, if any, set to `millis`.
+/// The relay refuses an encrypted Feilian event outside its replay window
+/// (`docs/protocol.md`, "Replay window").
 fn dated(mut envelope: Value, millis: u128) -> Value {
     if let Some(time) = envelope.pointer_mut("/header/create_time") {
         *time = json!(millis.to_string());

@@ -1,11 +1,9 @@
 //! Fresh events for `trigger`, made from the samples in `events/`.
 //!
-//! The samples are the one description of what each platform sends, and the relay
-//! itself reads each sample to say which change it reports and which string is the
-//! entity's id. So nothing here repeats where a type keeps its ids: a fresh event is
-//! its sample with a new `header.event_id` (both platforms' dedupe key,
-//! `docs/protocol.md`, "Envelopes" and "Feilian"), `header.create_time` = now, and the sample's entity id
-//! replaced wherever the body has it.
+//! The samples are the one description of what each platform sends.
+//! The relay itself reads each sample for its change and entity id, so nothing here repeats them.
+//! A fresh event is its sample with a new `header.event_id`, `header.create_time` = now,
+//! and a new entity id wherever the sample's was (`docs/protocol.md`, "Envelopes").
 
 use org_change_core::{
     Action, Delivery, Endpoint, Entity, Inbound, Message, Source, VerificationToken, receive,
