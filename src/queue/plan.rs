@@ -18,7 +18,7 @@ pub struct Limits {
     /// Entries per call.
     pub entries: usize,
     /// Bytes per message, and per call for all its messages together, as
-    /// [`Queue::payload_size`] counts them.
+    /// [`Queue::payload_size`](super::Queue::payload_size) counts them.
     pub bytes: usize,
     /// For a queue that keeps each message group in order (FIFO), how messages are
     /// grouped. A call then holds at most one message of each group, so that a
