@@ -24,7 +24,7 @@ build-arm64:  ## sam build --beta-features (cargo lambda build --release --arm64
 bench-cold-start:  ## Cold-start figures: exec -> challenge answered, secret read over TLS, at Lambda CPU shares
 	@scripts/bench-cold-start.sh
 
-load:  ## Load test: LOAD_EVENTS webhooks (default 10000) sent twice through 4 relay processes to moto; fails on a lost acknowledgement
+load:  ## Load test: LOAD_EVENTS webhooks (default 10000) sent twice through 4 relay processes to MiniStack's SQS (LOAD_SQS=moto: moto); fails on a lost acknowledgement
 	@scripts/load.sh
 
 fuzz:  ## Fuzz the protocol core: every cargo-fuzz target of fuzz/ for FUZZ_SECONDS each (default 300)
