@@ -73,7 +73,9 @@ async fn main() -> ExitCode {
         .ok()
         .filter(|url| !url.is_empty())
     else {
-        eprintln!("consumer: QUEUE_URL is not set: set it to the URL of the relay's queue (after `make relay`: . .demo/env)");
+        eprintln!(
+            "consumer: QUEUE_URL is not set: set it to the URL of the relay's queue (after `make relay`: . .demo/env)"
+        );
         return ExitCode::from(2);
     };
     let sqs = Client::new(&aws_config::load_defaults(BehaviorVersion::latest()).await);

@@ -94,7 +94,8 @@ const ALL: &str = "all";
 #[derive(Args)]
 struct Target {
     /// The webhook URL: …/feishu or …/feilian (a default endpoint), or
-    /// …/feishu/<name>, …/feilian/<name> (a named one).
+    /// …/feishu/<name>, …/feilian/<name> (a named one). After `make relay`,
+    /// `. .demo/env` sets RELAY_URL.
     #[arg(long, env = "RELAY_URL")]
     url: String,
     /// The source, when the URL names no endpoint (then it is sent as to that
@@ -139,6 +140,9 @@ fn with_scheme(url: &str) -> String {
 /// What to say when no answer came: the local relay is compiled on its first request,
 /// and one with a bad setting exits at start.
 fn no_answer(url: &str, err: &ureq::Error) -> String {
+    if is_local_https(url) {
+        return format!("POST {url}: {err}: a local relay speaks plain HTTP: use http://");
+    }
     let hint = match err {
         ureq::Error::Timeout(_)
         | ureq::Error::Io(_)
@@ -150,6 +154,15 @@ fn no_answer(url: &str, err: &ureq::Error) -> String {
         _ => "",
     };
     format!("POST {url}: {err}{hint}")
+}
+
+/// Whether `url` asks for TLS from this machine, where the emulator serves plain HTTP.
+fn is_local_https(url: &str) -> bool {
+    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+        return false;
+    };
+    uri.scheme_str() == Some("https")
+        && matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]"))
 }
 
 /// The endpoint a URL's path names, as the relay routes it; `None` for a URL it cannot read.

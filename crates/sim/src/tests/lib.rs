@@ -179,6 +179,33 @@ fn no_answer_says_the_relay_may_be_compiling_or_may_have_exited() {
 }
 
 #[test]
+fn https_to_a_local_relay_says_it_speaks_plain_http() {
+    // A listener that answers a TLS hello with plain text, as the emulator does.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            use std::io::{Read, Write};
+            let mut buffer = [0; 512];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let url = format!("https://127.0.0.1:{port}/lambda-url/org-change-relay/feishu");
+    let Err(err) = sender_to(&url, &[])
+        .unwrap()
+        .send(&json!({"type": "url_verification"}))
+    else {
+        panic!("an answer over TLS from a plain listener");
+    };
+    assert!(
+        err.ends_with("a local relay speaks plain HTTP: use http://"),
+        "{err}"
+    );
+    assert!(is_local_https(&url) && !is_local_https("https://example.com/feishu"));
+}
+
+#[test]
 fn an_empty_key_sends_plaintext_as_the_relay_reads_an_empty_key() {
     let envelope = json!({"challenge": "c", "token": "t", "type": "url_verification"});
     assert_eq!(
