@@ -123,8 +123,7 @@ pub const IN_ENVIRONMENT: &str = " in the environment";
 pub const IN_SECRET: &str = " in the secret named by SECRET_ID";
 
 impl Config {
-    /// Reads the environment through `env` and the secrets from `secret`, the Secrets
-    /// Manager secret's text.
+    /// Reads the environment through `env` and the secrets from the secret's text.
     pub fn from_env_and_secret(
         env: impl Fn(&str) -> Option<String>,
         secret: &str,

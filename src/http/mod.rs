@@ -1,5 +1,4 @@
-//! The Lambda HTTP adapter: it routes a request, limits its size, hands the body to the
-//! protocol core, publishes what the core verified, and logs one line.
+//! The Lambda HTTP adapter: route, size limit, protocol core, queue, and one log line.
 //!
 //! [`handle_event`] is what the Lambda runtime calls.
 
@@ -36,8 +35,7 @@ pub struct App<Q> {
     /// Where verified events that cannot become messages go (`QUARANTINE_QUEUE_URL`).
     /// Without one they are refused, and the platform retries them.
     pub quarantine: Option<Q>,
-    /// Calls in flight, attempts, backoff and the deadline for publishing one request's
-    /// messages.
+    /// How one request's messages are published.
     pub publish: PublishPolicy,
     /// The replay window's clock: fixed in tests.
     pub clock: fn() -> SystemTime,

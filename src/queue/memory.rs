@@ -2,8 +2,7 @@
 //! [`SqsQueue`](super::sqs::SqsQueue) would put it on SQS. It can refuse entries or fail
 //! whole calls on request.
 //!
-//! It runs the relay without an SQS server, for the tests of refusals, of
-//! [`publish`](super::publish), and of the answers when the queue fails.
+//! It runs the relay's tests without an SQS server.
 //!
 //! ```
 //! use org_change_relay::queue::memory::{MemoryQueue, Times};

@@ -3,9 +3,8 @@
 //! The queue is behind a small trait so that batching, concurrency and retries can be
 //! tested with a fake. [`sqs`] is the real implementation.
 //!
-//! [`publish`] lays the messages into calls within the queue's limits (`plan.rs`). Each
-//! unit's calls form a chain, sent in order, each once the one before is confirmed. Chains
-//! are sent concurrently, within [`PublishPolicy::deadline`].
+//! [`publish`] sends each unit's calls in order, and the units concurrently, within
+//! [`PublishPolicy::deadline`].
 
 mod error;
 pub mod memory;
