@@ -1,5 +1,5 @@
-//! The AWS SDK configuration shared by the SQS client ([`crate::queue::sqs`]) and the
-//! Secrets Manager read at start ([`crate::secrets`]), loaded once.
+//! The AWS SDK configuration shared by the SQS client and the Secrets Manager read, loaded
+//! once.
 
 use std::time::Duration;
 
@@ -7,11 +7,9 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 
-/// The platforms give up on a request after 3 seconds and retry it later
-/// (`docs/protocol.md`, "Delivery and retries"). These limits keep one SQS call, retries included,
-/// well inside that, so that even a dead endpoint gets its 503 in time; the
-/// handler's own deadline (`queue::ENQUEUE_DEADLINE`) is the backstop. The secret's
-/// one read at start is held to the same limits.
+/// The platforms give up on a request after 3 seconds (`docs/protocol.md`, "Delivery and
+/// retries"). These limits keep one SQS call, retries included, well inside that, so a dead
+/// endpoint still gets its 503 in time. `queue::ENQUEUE_DEADLINE` is the backstop.
 pub fn with_deadlines(loader: ConfigLoader) -> ConfigLoader {
     loader
         .timeout_config(
@@ -29,9 +27,7 @@ pub fn with_deadlines(loader: ConfigLoader) -> ConfigLoader {
         )
 }
 
-/// The SDK configuration from the standard AWS variables (`AWS_REGION`,
-/// credentials, `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`, ...), with
-/// the deadlines above.
+/// The SDK configuration from the standard AWS variables, with the deadlines above.
 pub async fn load_sdk_config() -> SdkConfig {
     with_deadlines(aws_config::defaults(BehaviorVersion::latest()))
         .load()

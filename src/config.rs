@@ -1,7 +1,6 @@
-//! The function's configuration: read from the environment (and, in production,
-//! the secrets from one Secrets Manager secret) once, at start, and validated
-//! completely so that a bad setting stops the function before it takes a request,
-//! with one line that names the variable.
+//! The function's configuration, read once at start from the environment and, in
+//! production, one Secrets Manager secret. It is validated completely, so a bad setting
+//! stops the function before its first request, naming the variable.
 
 pub mod endpoints;
 pub mod json;
@@ -25,15 +24,13 @@ pub use endpoints::{ENDPOINTS_VAR, MAX_PREVIOUS_VALIDITY, setting_place};
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The CloudWatch namespace when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "OrgChangeRelay";
-/// The replay window's maximum age when `MAX_REQUEST_AGE_SECONDS` is not set: 24 h
-/// (`docs/protocol.md`, "Replay window").
+/// The replay window's default maximum age (`docs/protocol.md`, "Replay window").
 pub const DEFAULT_MAX_REQUEST_AGE: Duration = DEFAULT_MAX_AGE;
-/// SQS's limit on `DelaySeconds` (15 minutes).
+/// SQS's limit on `DelaySeconds`.
 pub const MAX_QUEUE_DELAY_SECONDS: u32 = 900;
-/// The variable naming the Secrets Manager secret (its ARN or name) that holds the
-/// tokens and keys.
+/// The variable naming the Secrets Manager secret that holds the tokens and keys.
 pub const SECRET_ID_VAR: &str = "SECRET_ID";
-/// The environment variable (or secret key) holding a default endpoint's setting.
+/// The variable, or secret key, holding a default endpoint's setting.
 pub fn secret_var(source: Source, setting: Setting) -> &'static str {
     match (source, setting) {
         (Source::Feilian, Setting::VerificationToken) => "FEILIAN_VERIFICATION_TOKEN",
@@ -43,9 +40,8 @@ pub fn secret_var(source: Source, setting: Setting) -> &'static str {
     }
 }
 
-/// The settings that are secrets, besides [`ENDPOINTS_VAR`]. With `SECRET_ID` set they
-/// come from the secret, a JSON object with these keys and `ENDPOINTS` (any may be
-/// left out or empty), and the environment must not carry them.
+/// The settings that are secrets, besides [`ENDPOINTS_VAR`]. With `SECRET_ID` set they come
+/// from the secret, and the environment must not carry them.
 pub const SECRET_VARS: [&str; 4] = [
     "FEISHU_VERIFICATION_TOKEN",
     "FEISHU_ENCRYPT_KEY",
@@ -56,36 +52,32 @@ pub const SECRET_VARS: [&str; 4] = [
 #[derive(Debug, Clone)]
 pub struct Config {
     pub queue: QueueConfig,
-    /// `QUARANTINE_QUEUE_URL`: where verified events that cannot become messages go
-    /// (`docs/operations.md`, "Quarantine"); without it they are refused as before.
+    /// Where verified events that cannot become messages go (`docs/operations.md`,
+    /// "Quarantine").
     pub quarantine: Option<QueueConfig>,
-    /// Every enabled endpoint by id (`feishu`, `feishu/lark-global`, ...): the default
-    /// ones from `FEISHU_VERIFICATION_TOKEN`, ..., the named ones and every previous
-    /// pair from `ENDPOINTS` ([`endpoints`]).
+    /// Every enabled endpoint by id (`feishu`, `feishu/lark-global`): the default ones and
+    /// those of `ENDPOINTS` ([`endpoints`]).
     pub endpoints: BTreeMap<String, Endpoint>,
     pub feilian_challenge_reply: ChallengeReply,
     pub max_body_bytes: usize,
-    /// How old a signed Feishu or encrypted Feilian request may be
-    /// (`MAX_REQUEST_AGE_SECONDS`); already applied to every endpoint.
+    /// How old a signed Feishu or encrypted Feilian request may be. Every endpoint already
+    /// applies it.
     pub max_request_age: Duration,
-    /// A fingerprint of each secret setting that is set, for the start-up log: where
-    /// it is configured (the variable or secret key, in [`SECRET_VARS`] order, then
-    /// `ENDPOINTS["<id>"].<field>`) and [`fingerprint`].
+    /// Where each secret setting is configured, with its [`fingerprint`], for the start-up
+    /// log.
     pub fingerprints: Vec<(String, String)>,
-    /// What the start-up log warns about: a previous pair already expired, ignored.
+    /// Expired previous pairs, ignored and warned about at start.
     pub warnings: Vec<String>,
-    /// The CloudWatch namespace of the metrics lines (`http::metrics`).
     pub metrics_namespace: String,
 }
 
-/// How Feilian's URL verification is answered (`FEILIAN_CHALLENGE_REPLY`); its doc
-/// is ambiguous (`docs/protocol.md`, "Challenge replies").
+/// How Feilian's URL verification is answered. Its documentation is ambiguous
+/// (`docs/protocol.md`, "Challenge replies").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChallengeReply {
-    /// The decrypted challenge object, `{"challenge": "...", "token": "...", "type":
-    /// "url_verification"}`, as `application/json`: what the one public Feilian
-    /// receiver answers (n8n-nodes-feilian). The default: it also satisfies a checker
-    /// that reads only `challenge`.
+    /// The decrypted challenge object, as `application/json`, as the one public Feilian
+    /// receiver answers (n8n-nodes-feilian). It also satisfies a checker that reads only
+    /// `challenge`.
     Echo,
     /// `{"challenge": "..."}` as `application/json`, like Feishu.
     Json,
@@ -106,24 +98,21 @@ pub enum ConfigError {
         "no source is enabled: set FEISHU_VERIFICATION_TOKEN, FEILIAN_VERIFICATION_TOKEN, a named endpoint in ENDPOINTS, or several"
     )]
     NoSource,
-    /// A setting of `ENDPOINTS`: `place` is `ENDPOINTS["<id>"].<field>` (or the entry,
-    /// or `ENDPOINTS` itself); the reason never quotes a secret.
+    /// A setting of `ENDPOINTS`. The reason never quotes a secret.
     #[error("{place} is invalid: {reason}")]
     Endpoint { place: String, reason: String },
-    /// The secret's text is not what [`SECRET_VARS`] describes. The reason never
-    /// quotes the secret's content.
+    /// The secret's text is not what [`SECRET_VARS`] describes. The reason never quotes it.
     #[error("the secret named by SECRET_ID {reason}")]
     Secret { reason: String },
-    /// A name given twice: a variable, a secret key, an endpoint or a field. A reader
-    /// would keep one silently, so a key given twice, once empty, could vanish.
+    /// A name given twice. A reader would keep one silently, so a key given twice, once
+    /// empty, could vanish.
     #[error(
         "{place} is given more than once{within}; give each name once (a repeated name silently replaces the one before it)"
     )]
     Repeated {
         /// `FEISHU_ENCRYPT_KEY`, `ENDPOINTS["feishu/x"]`, `ENDPOINTS["feishu/x"].encrypt_key`.
         place: String,
-        /// Where the text is: [`IN_ENVIRONMENT`], [`IN_SECRET`], or empty when the
-        /// place says it.
+        /// [`IN_ENVIRONMENT`], [`IN_SECRET`], or empty when the place says it.
         within: &'static str,
     },
 }
@@ -134,8 +123,7 @@ pub const IN_ENVIRONMENT: &str = " in the environment";
 pub const IN_SECRET: &str = " in the secret named by SECRET_ID";
 
 impl Config {
-    /// Reads the environment through `env` and the secrets from `secret`, the text of
-    /// the Secrets Manager secret; each secret setting has exactly one home.
+    /// Reads the environment through `env` and the secrets from the secret's text.
     pub fn from_env_and_secret(
         env: impl Fn(&str) -> Option<String>,
         secret: &str,
@@ -150,7 +138,7 @@ impl Config {
         now: SystemTime,
     ) -> Result<Self, ConfigError> {
         let secrets = parse_secret(secret)?;
-        // Checked here first so that the error names the secret's key.
+        // So that the error names the secret's key.
         for key in SECRET_VARS {
             if let Some(problem) = secrets.get(key).and_then(|value| pasted_wrong(value)) {
                 return Err(ConfigError::Secret {
@@ -168,20 +156,20 @@ impl Config {
         )
     }
 
-    /// Reads the configuration through `lookup`; an empty value counts as unset.
+    /// Reads the configuration through `lookup`. An empty value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Self::from_lookup_at(lookup, SystemTime::now())
     }
 
-    /// [`from_lookup`](Self::from_lookup) at start time `now`: a previous pair is
-    /// checked against it (expired: ignored with a warning; more than
-    /// [`MAX_PREVIOUS_VALIDITY`] ahead: refused).
+    /// [`from_lookup`](Self::from_lookup) at start time `now`. A previous pair that has
+    /// expired is ignored with a warning. One valid more than [`MAX_PREVIOUS_VALIDITY`]
+    /// ahead is refused.
     pub fn from_lookup_at(
         lookup: impl Fn(&str) -> Option<String>,
         now: SystemTime,
     ) -> Result<Self, ConfigError> {
-        // A secret as pasted: whitespace or quotes around it make every delivery fail
-        // for hours, so they stop the function now, before they can.
+        // Whitespace or quotes around a pasted secret would make every delivery fail for
+        // hours, so they stop the function now.
         for var in SECRET_VARS {
             if let Some(problem) = lookup(var).and_then(|value| pasted_wrong(&value)) {
                 return Err(ConfigError::Invalid {
@@ -259,8 +247,7 @@ fn queue(get: &impl Fn(&str) -> Option<String>) -> Result<QueueConfig, ConfigErr
     })
 }
 
-/// The default endpoints and those of `ENDPOINTS`, each with the replay window and
-/// SQS's message limit; their secrets' fingerprints; and the start-up warnings.
+/// The enabled endpoints, their secrets' fingerprints, and the start-up warnings.
 type Enabled = (
     BTreeMap<String, Endpoint>,
     Vec<(String, String)>,
@@ -368,8 +355,8 @@ fn metrics_namespace(get: &impl Fn(&str) -> Option<String>) -> Result<String, Co
     Ok(value.to_owned())
 }
 
-/// Every variable the relay reads besides the SDK's own, in the order a start checks
-/// that the environment gives each once.
+/// Every variable the relay reads besides the SDK's own. A start checks that the
+/// environment gives each once.
 pub const VARS: [&str; 15] = [
     "FEISHU_VERIFICATION_TOKEN",
     "FEISHU_ENCRYPT_KEY",
@@ -388,12 +375,12 @@ pub const VARS: [&str; 15] = [
     REGION_VAR,
 ];
 
-/// The region of the queue (and of the secret). The SDK also reads `AWS_DEFAULT_REGION`.
+/// The region of the queue and the secret. The SDK also reads `AWS_DEFAULT_REGION`.
 pub const REGION_VAR: &str = "AWS_REGION";
 
-/// What is checked before the SDK or the secret is read: each variable given once
-/// (`names`: every name of the environment, repeats included), the region, and no
-/// secret in the environment when `SECRET_ID` names the secret.
+/// Checks made before the SDK or the secret is read: each variable given once, the region,
+/// and no secret in the environment beside `SECRET_ID`. `names` lists every name of the
+/// environment, repeats included.
 pub fn check_environment<N: AsRef<std::ffi::OsStr>>(
     env: impl Fn(&str) -> Option<String>,
     names: impl IntoIterator<Item = N>,
@@ -407,8 +394,8 @@ pub fn check_environment<N: AsRef<std::ffi::OsStr>>(
             });
         }
     }
-    // Without a region the SDK asks the EC2 metadata service, warns twice, and every
-    // event is then answered 503. Lambda always sets it.
+    // Without a region the SDK asks the EC2 metadata service, and every event is answered
+    // 503. Lambda always sets it.
     let set = |var: &str| env(var).is_some_and(|value| !value.trim().is_empty());
     if !set(REGION_VAR) && !set("AWS_DEFAULT_REGION") {
         return Err(ConfigError::Missing {
@@ -422,8 +409,7 @@ pub fn check_environment<N: AsRef<std::ffi::OsStr>>(
     Ok(())
 }
 
-/// With `SECRET_ID` set, the secrets have one home, the secret: the environment must
-/// not carry them too.
+/// With `SECRET_ID` set, the environment must not carry the secrets too.
 pub fn secrets_beside_secret_id(env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
     match SECRET_VARS
         .into_iter()
@@ -443,11 +429,10 @@ pub fn secrets_beside_secret_id(env: &impl Fn(&str) -> Option<String>) -> Result
 /// The fix for a secret pasted with something around it.
 pub(crate) const PASTE_HINT: &str = "store exactly the characters the console shows (printf '%s', not echo, when writing it to a file)";
 
-/// What is wrong with a secret's value as pasted, if anything: whitespace or quotes
-/// around it, or control characters in it. Console tokens and keys have none of
-/// these; a copy from a terminal, `echo` into a file or a quoted value in a `.env`
-/// file adds them, and the relay would then refuse every genuine delivery. An empty
-/// value is fine (unset). The answer never quotes the value.
+/// What is wrong with a secret's value as pasted: whitespace or quotes around it, or
+/// control characters in it. Console values have none, but a terminal copy or `echo` adds
+/// them. The relay would then refuse every genuine delivery. The answer never quotes the
+/// value.
 pub fn pasted_wrong(value: &str) -> Option<&'static str> {
     let quoted = |q: char| value.len() >= 2 && value.starts_with(q) && value.ends_with(q);
     if value.ends_with("\r\n") {
@@ -469,15 +454,13 @@ pub fn pasted_wrong(value: &str) -> Option<&'static str> {
     }
 }
 
-/// What every fingerprint hashes before the value. Without it the fingerprint of an
-/// Encrypt Key would be the first bytes of its AES key, which is SHA-256 of the key too
-/// (`docs/protocol.md`, "Encryption").
+/// Hashed before the value. Without it an Encrypt Key's fingerprint would be the start of
+/// its AES key, which is the key's SHA-256 too (`docs/protocol.md`, "Encryption").
 pub const FINGERPRINT_PREFIX: &str = "org-change-relay/fingerprint/v1:";
 
-/// A secret's fingerprint for the start-up log: the first 8 hex digits of the SHA-256
-/// of [`FINGERPRINT_PREFIX`] then the value's UTF-8 bytes, the same as
-/// `printf 'org-change-relay/fingerprint/v1:%s' 'VALUE' | sha256sum | cut -c1-8`.
-/// It tells whether two values are the same without revealing either.
+/// A secret's fingerprint for the start-up log: 8 hex digits telling whether two values are
+/// equal without revealing either. It equals `printf 'org-change-relay/fingerprint/v1:%s'
+/// 'VALUE' | sha256sum | cut -c1-8`.
 pub fn fingerprint(value: &str) -> String {
     let digest = Sha256::new()
         .chain_update(FINGERPRINT_PREFIX.as_bytes())
@@ -486,9 +469,8 @@ pub fn fingerprint(value: &str) -> String {
     hex::encode(&digest[..4])
 }
 
-/// The secret's text: a JSON object whose keys are among [`SECRET_VARS`], with
-/// string values, and [`ENDPOINTS_VAR`], an object (returned as its JSON text, as
-/// the environment variable holds it).
+/// The secret's text: a JSON object of [`SECRET_VARS`] keys with string values, and
+/// [`ENDPOINTS_VAR`], returned as its JSON text.
 fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     let not_strings = |detail: String| ConfigError::Secret {
         reason: format!(
@@ -499,7 +481,7 @@ fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     let values = match json::parse(text) {
         Ok(Value::Object(values)) => values,
         Ok(_) => return Err(not_strings(String::new())),
-        // serde's message may quote a value; the position is enough to find it.
+        // serde's message may quote a value, so only the position is given.
         Err(json::JsonError::Syntax { line, column }) => {
             return Err(not_strings(format!(" (line {line}, column {column})")));
         }
@@ -536,8 +518,7 @@ fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     Ok(secrets)
 }
 
-/// The error for a name the secret's text gives twice: a key of its own, an endpoint
-/// or a field of `ENDPOINTS`.
+/// The error for a key, an endpoint or a field the secret's text gives twice.
 fn repeated_in_secret(path: &[json::Segment]) -> ConfigError {
     let place = match path.split_first() {
         Some((json::Segment::Name(key), rest)) => json::place(key, rest),
@@ -573,7 +554,7 @@ fn endpoint(
     }
 }
 
-/// The queue name at the end of the SQS queue URL in `var` (`https://host/<account>/<name>`).
+/// The queue name at the end of the SQS queue URL in `var`.
 fn queue_name<'a>(var: &'static str, url: &'a str) -> Result<&'a str, ConfigError> {
     let invalid = |reason: &str| ConfigError::Invalid {
         var,

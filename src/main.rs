@@ -1,5 +1,5 @@
-//! The Lambda function. `main` does four things, in order: logging, configuration
-//! (environment and secret), clients, and the runtime loop. Everything expensive happens here, once.
+//! The Lambda function. `main` sets up logging, configuration, clients, and the runtime
+//! loop, in that order. Everything expensive happens here, once.
 
 use std::fmt::Display;
 use std::sync::Arc;
@@ -14,34 +14,30 @@ use org_change_relay::startup;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    // JSON lines when the function's log format is JSON (AWS_LAMBDA_LOG_FORMAT).
+    // JSON lines when the function's log format is JSON (`AWS_LAMBDA_LOG_FORMAT`).
     lambda_http::tracing::init_default_subscriber();
-    // A panic `handle_event` catches is logged as its request's line, not by the
-    // default hook too; any other panic still is.
     install_panic_hook();
 
     let env = |name: &str| std::env::var(name).ok();
-    // Run by hand (`cargo run`), the runtime would panic on its first missing variable.
+    // Run by hand, the runtime would panic on its first missing variable.
     if let Some(var) = startup::outside_lambda(env) {
         eprintln!("{}", startup::outside_lambda_message(var));
         std::process::exit(2);
     }
-    // Before the SDK loads: without a region it would ask IMDS, and with SECRET_ID
-    // beside secrets the read would be wasted.
+    // Without a region the SDK would ask IMDS. With SECRET_ID beside secrets, reading the
+    // secret would be wasted.
     let names = std::env::vars_os().map(|(name, _)| name);
     if let Err(err) = check_environment(env, names) {
         refuse(err);
     }
-    // The SDK configuration is read here, once. With SECRET_ID set, the secret is
-    // read now, before the first request: one TLS connection to Secrets Manager
-    // during init. SQS is first connected by the first event, so the URL
-    // verification (which never touches SQS) does not wait for it.
+    // The secret is read during init, before the first request. SQS is first connected by
+    // the first event, so a URL verification does not wait for it.
     let sdk = load_sdk_config().await;
     let config = match load_config(&sdk, env).await {
         Ok(config) => config,
         Err(err) => refuse(err),
     };
-    // Fingerprints (never the secrets), what each endpoint requires, warnings.
+    // Fingerprints, never the secrets.
     startup::log(&config);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = SqsQueue::new(sqs.clone(), &config.queue);
@@ -55,10 +51,9 @@ async fn main() -> Result<(), Error> {
         None => app,
     });
 
-    // What `lambda_http::run` does, with the event's conversion into an HTTP request
-    // guarded: `handle_event` answers even the events lambda_http cannot read.
-    // `run_concurrent` polls once at a time unless AWS_LAMBDA_MAX_CONCURRENCY is
-    // above 1 (Lambda Managed Instances); `run` would warn whenever it is set.
+    // `lambda_http::run`, with the event's conversion guarded by `handle_event`.
+    // `run_concurrent` polls one event at a time unless `AWS_LAMBDA_MAX_CONCURRENCY` is
+    // above 1. `run` would warn whenever that is set.
     lambda_runtime::run_concurrent(service_fn(move |event| {
         let app = Arc::clone(&app);
         async move { handle_event(&app, event).await }
@@ -66,8 +61,8 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-/// One clear line, then a non-zero exit: Lambda reports an init error and no request
-/// is ever taken with a half-valid configuration.
+/// One clear line, then a non-zero exit. Lambda reports an init error, and no request meets
+/// a half-valid configuration.
 fn refuse(err: impl Display) -> ! {
     eprintln!("org-change-relay: configuration error: {err}");
     std::process::exit(2);

@@ -1,9 +1,9 @@
 //! The webhook secrets from AWS Secrets Manager, read once, before the first request.
 //!
-//! The tokens and keys never sit in the template or in the function's configuration:
-//! the function is told only where the secret is (`SECRET_ID`), and may only read
-//! that one secret. Reading it is one `GetSecretValue` call at start; after that no
-//! request waits on Secrets Manager, so the 1-second URL verification holds.
+//! The tokens and keys never sit in the template or the function's configuration. The
+//! function knows only where the secret is (`SECRET_ID`) and may read only that secret. No
+//! request waits on Secrets Manager, so a URL verification still answers within 1 s
+//! (`docs/protocol.md`, "Challenge replies").
 
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::Client;
@@ -16,13 +16,13 @@ use crate::config::{Config, ConfigError, SECRET_ID_VAR, secrets_beside_secret_id
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The error says which secret and why, never what it holds.
+    /// The error names the secret and the reason, never what it holds.
     #[error("{SECRET_ID_VAR}: cannot read secret {id}: {reason}")]
     Secret { id: String, reason: String },
 }
 
-/// The configuration: from the environment through `env` and, when `SECRET_ID` is
-/// set, the secrets from that Secrets Manager secret.
+/// The configuration from the environment through `env`, with the secrets from the secret
+/// `SECRET_ID` names, if set.
 pub async fn load_config(
     sdk: &SdkConfig,
     env: impl Fn(&str) -> Option<String>,
@@ -30,8 +30,7 @@ pub async fn load_config(
     match env(SECRET_ID_VAR).filter(|id| !id.trim().is_empty()) {
         None => Ok(Config::from_lookup(env)?),
         Some(id) => {
-            // Refused before the read: a secret beside SECRET_ID is a mistake whether
-            // or not the secret can be read.
+            // A secret beside SECRET_ID is a mistake whether or not the secret can be read.
             secrets_beside_secret_id(&env)?;
             let secret = fetch(&Client::new(sdk), id.trim()).await?;
             Ok(Config::from_env_and_secret(env, &secret)?)
@@ -39,7 +38,7 @@ pub async fn load_config(
     }
 }
 
-/// The text of a secret (its `SecretString`).
+/// The `SecretString` of a secret.
 async fn fetch(client: &Client, id: &str) -> Result<String, StartError> {
     let failed = |reason: String| StartError::Secret {
         id: id.to_owned(),

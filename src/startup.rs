@@ -1,13 +1,13 @@
-//! What the function checks and says at start, before its first request: that it
-//! runs under Lambda, and one log line per secret and per endpoint.
+//! What the function checks and logs at start: that it runs under Lambda, and one line per
+//! secret and per endpoint.
 
 use lambda_http::tracing;
 use org_change_core::{Endpoint, Source};
 
 use crate::config::Config;
 
-/// The variables the Lambda runtime needs (the runtime panics without them). Lambda
-/// and cargo-lambda's emulator set all four.
+/// The variables the Lambda runtime panics without. Lambda and cargo-lambda's emulator set
+/// all four.
 pub const LAMBDA_VARS: [&str; 4] = [
     "AWS_LAMBDA_RUNTIME_API",
     "AWS_LAMBDA_FUNCTION_NAME",
@@ -15,12 +15,12 @@ pub const LAMBDA_VARS: [&str; 4] = [
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
 ];
 
-/// The message of each secret's fingerprint line (`config::fingerprint`), with the
-/// shell recipe that gives the same digits from the console's value.
+/// The message of each secret's fingerprint line, with the shell recipe that gives the same
+/// digits from the console's value.
 pub const FINGERPRINT_MESSAGE: &str = "secret fingerprint (printf 'org-change-relay/fingerprint/v1:%s' VALUE | sha256sum | cut -c1-8)";
 
-/// The first of [`LAMBDA_VARS`] that is unset or unreadable, when the process is not
-/// run by Lambda or its emulator (`cargo run`, say).
+/// The first of [`LAMBDA_VARS`] that is unset or unreadable, when not run by Lambda or its
+/// emulator.
 pub fn outside_lambda(env: impl Fn(&str) -> Option<String>) -> Option<&'static str> {
     LAMBDA_VARS.into_iter().find(|var| match env(var) {
         None => true,
@@ -31,15 +31,15 @@ pub fn outside_lambda(env: impl Fn(&str) -> Option<String>) -> Option<&'static s
     })
 }
 
-/// The one line for [`outside_lambda`]: what the binary is and how to run it.
+/// What the binary is and how to run it.
 pub fn outside_lambda_message(var: &str) -> String {
     format!(
         "org-change-relay: {var} is not set: this is an AWS Lambda function, run by Lambda or by cargo-lambda's emulator; locally, run `make relay` (a local queue and the relay, with the demo's settings), or `.venv/bin/cargo-lambda lambda watch` with your own (docs/testing.md, \"Samples, the local relay and the simulator\")"
     )
 }
 
-/// What an endpoint requires of a request before it is accepted. A previous pair never
-/// lacks a key the current pair has (`config::endpoints`), so the current key decides.
+/// What an endpoint requires of a request. A previous pair never lacks a key the current
+/// pair has, so the current key decides.
 pub fn requirement(endpoint: &Endpoint) -> &'static str {
     match (endpoint.source(), endpoint.current_key()) {
         (_, None) => "token only",
@@ -49,8 +49,8 @@ pub fn requirement(endpoint: &Endpoint) -> &'static str {
     }
 }
 
-/// The start-up lines: a fingerprint per secret, a line per endpoint with what it
-/// requires and until when its previous pair holds, and the configuration's warnings.
+/// The start-up lines: a fingerprint per secret, what each endpoint requires and until when
+/// its previous pair holds, and the warnings.
 pub fn log(config: &Config) {
     for (variable, fingerprint) in &config.fingerprints {
         tracing::info!(
@@ -70,7 +70,7 @@ pub fn log(config: &Config) {
             "endpoint enabled"
         );
     }
-    // A previous pair already expired: ignored, and worth removing from the secret.
+    // Worth removing from the secret.
     for warning in &config.warnings {
         tracing::warn!(warning = warning.as_str(), "configuration warning");
     }

@@ -1,5 +1,4 @@
-//! `org-change-sim`: the simulator in `crates/sim`, as a binary of this package so
-//! that the integration tests can run it.
+//! The simulator in `crates/sim`, as a binary the integration tests can run.
 
 fn main() -> std::process::ExitCode {
     org_change_sim::main()

@@ -1,10 +1,8 @@
-//! `ENDPOINTS`: the named endpoints, and the previous token and key of any endpoint
-//! during a rotation (`docs/operations.md`, "Named endpoints and previous pairs" and
-//! "Rotating a token or key").
+//! `ENDPOINTS`: the named endpoints, and the previous token and key of any endpoint during
+//! a rotation (`docs/operations.md`, "Named endpoints and previous pairs" and "Rotating a
+//! token or key").
 //!
-//! A JSON object keyed by endpoint id — `feishu/<name>` or `feilian/<name>` for a
-//! named endpoint, `feishu` or `feilian` for a default one — whose values are objects
-//! of strings:
+//! A JSON object keyed by endpoint id, whose values are objects of strings:
 //!
 //! ```json
 //! {
@@ -14,16 +12,13 @@
 //! }
 //! ```
 //!
-//! In the Secrets Manager secret it is the value of the key `ENDPOINTS` (an object);
-//! without `SECRET_ID`, the environment variable `ENDPOINTS` holds the same JSON as
-//! text. A previous pair is `previous_verification_token`, `previous_until` and, when
-//! the key changed too, `previous_encrypt_key`; without it the previous pair has the
-//! current key (a rotation of the token alone), never no key.
+//! The secret holds it as an object under the key `ENDPOINTS`. Without `SECRET_ID`, the
+//! variable `ENDPOINTS` holds the same JSON as text.
 //!
-//! Every rule of the default endpoints' variables holds for each value here: a
-//! value pasted with whitespace or quotes, a key without its token, an unknown field,
-//! an endpoint or a field given twice are refused at start, the error naming the endpoint and the field
-//! (`ENDPOINTS["feishu/lark-global"].encrypt_key`), never a value.
+//! A previous pair without `previous_encrypt_key` keeps the current key.
+//!
+//! Every rule of the default endpoints' variables holds here too. An error names the
+//! endpoint and the field, never a value.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -34,11 +29,11 @@ use super::json::{self, JsonError};
 use super::{ConfigError, PASTE_HINT, fingerprint, pasted_wrong, secret_var};
 use org_change_core::{EncryptKey, Endpoint, EndpointId, Setting, VerificationToken};
 
-/// The variable (and key of the secret) holding the endpoints object.
+/// The variable, and key of the secret, holding the endpoints object.
 pub const ENDPOINTS_VAR: &str = "ENDPOINTS";
 
-/// How far ahead of the start a previous pair's `previous_until` may be: a rotation
-/// is an overlap of hours or days, not a second set of credentials kept for ever.
+/// How far ahead of the start `previous_until` may be. A rotation is an overlap of hours or
+/// days, not a second set of credentials kept for ever.
 pub const MAX_PREVIOUS_VALIDITY: Duration = Duration::from_secs(7 * 86_400);
 
 /// The fields of one endpoint's entry.
@@ -55,14 +50,13 @@ const PREVIOUS_VERIFICATION_TOKEN: &str = "previous_verification_token";
 const PREVIOUS_ENCRYPT_KEY: &str = "previous_encrypt_key";
 const PREVIOUS_UNTIL: &str = "previous_until";
 
-/// Where a setting lives, for errors and fingerprints: `ENDPOINTS["<id>"].<field>`.
+/// Where a setting lives, for errors and fingerprints.
 pub fn place(id: &str, field: &str) -> String {
     format!("{ENDPOINTS_VAR}[{id:?}].{field}")
 }
 
-/// Where a setting of endpoint `id` is configured: the default endpoints' current
-/// token and key are their variables (`FEISHU_ENCRYPT_KEY`), everything else an
-/// `ENDPOINTS` field.
+/// Where a setting of endpoint `id` is configured. A default endpoint's current pair is in
+/// its variables, everything else in `ENDPOINTS`.
 pub fn setting_place(id: &EndpointId, setting: Setting) -> String {
     match (id.is_default(), setting) {
         (true, _) => secret_var(id.source(), setting).to_owned(),
@@ -71,17 +65,17 @@ pub fn setting_place(id: &EndpointId, setting: Setting) -> String {
     }
 }
 
-/// One entry, its fields read as strings (empty ones dropped: an empty value is unset).
+/// One entry's fields as strings. Empty ones are dropped, as unset.
 type Entry = BTreeMap<String, String>;
 
 /// What `ENDPOINTS` configures, checked.
 #[derive(Debug, Default)]
 pub struct Endpoints {
-    /// Every endpoint by id, the default ones included (from `defaults`).
+    /// Every endpoint by id, the default ones included.
     pub endpoints: BTreeMap<String, Endpoint>,
-    /// `(where, fingerprint)` of each secret value of `ENDPOINTS`, in id then field order.
+    /// `(where, fingerprint)` of each secret value, in id then field order.
     pub fingerprints: Vec<(String, String)>,
-    /// What the start-up log should warn about (an expired previous pair, ignored).
+    /// Expired previous pairs, ignored and warned about at start.
     pub warnings: Vec<String>,
 }
 
@@ -92,10 +86,8 @@ fn invalid(id: &str, field: &str, reason: impl Into<String>) -> ConfigError {
     }
 }
 
-/// Reads the text of `ENDPOINTS` (`None`: unset) into the endpoints it names, beside
-/// the default endpoints `defaults` (from `FEISHU_VERIFICATION_TOKEN`, ...), with the
-/// replay window applied by the caller. `now` is the start time: a previous pair
-/// expired by then is dropped with a warning; one valid more than
+/// Reads the text of `ENDPOINTS` into the endpoints it names, beside the `defaults`. A
+/// previous pair expired at `now` is dropped with a warning. One valid more than
 /// [`MAX_PREVIOUS_VALIDITY`] ahead is refused.
 pub fn read(
     text: Option<&str>,
@@ -117,7 +109,7 @@ pub fn read(
             place: format!("{ENDPOINTS_VAR}[{id_text:?}]"),
             reason: err.to_string(),
         })?;
-        // Each secret's fingerprint (a time is no secret).
+        // A time is no secret.
         for (field, value) in entry.iter().filter(|(field, _)| *field != PREVIOUS_UNTIL) {
             out.fingerprints
                 .push((place(&id_text, field), fingerprint(value)));
@@ -136,8 +128,8 @@ pub fn read(
     Ok(out)
 }
 
-/// A default endpoint's entry holds only its previous pair: its current one comes
-/// from the variables. `None`: an empty entry for a disabled endpoint.
+/// A default endpoint's entry holds only its previous pair. `None` is an empty entry for a
+/// disabled endpoint.
 fn default_current(
     id: &EndpointId,
     id_text: &str,
@@ -173,7 +165,6 @@ fn default_current(
     }
 }
 
-/// A named endpoint's current pair, from its entry.
 fn named_current(id: EndpointId, id_text: &str, entry: &Entry) -> Result<Endpoint, ConfigError> {
     let token = entry.get(VERIFICATION_TOKEN).ok_or_else(|| {
         invalid(
@@ -197,7 +188,7 @@ fn setting_of(field: &str) -> Setting {
     }
 }
 
-/// `endpoint` with the entry's previous pair, if it has one that has not expired.
+/// `endpoint` with the entry's previous pair, unless it has expired.
 fn with_previous(
     endpoint: Endpoint,
     id: &str,
@@ -223,9 +214,7 @@ fn with_previous(
     let Some(until) = previous_until(id, get(PREVIOUS_UNTIL), now, warnings)? else {
         return Ok(endpoint);
     };
-    // Without `previous_encrypt_key` only the token rotates: the previous pair keeps
-    // the current key. (Absent never means "no key": a forgotten field must not let
-    // plaintext in for days.)
+    // Absent never means "no key": a forgotten field must not let plaintext in for days.
     let key = match get(PREVIOUS_ENCRYPT_KEY) {
         Some(key) => Some(EncryptKey::new(key)),
         None => endpoint.current_key().cloned(),
@@ -233,8 +222,8 @@ fn with_previous(
     Ok(endpoint.with_previous(VerificationToken::new(token), key, until))
 }
 
-/// The time until which a previous pair is accepted: required, RFC 3339, at most
-/// [`MAX_PREVIOUS_VALIDITY`] after `now`. `None`: already passed, with a warning.
+/// When a previous pair expires: at most [`MAX_PREVIOUS_VALIDITY`] after `now`. `None` when
+/// it already has, with a warning.
 fn previous_until(
     id: &str,
     text: Option<&str>,
@@ -278,8 +267,8 @@ fn previous_until(
     Ok(Some(until))
 }
 
-/// The endpoints object: ids to entries of strings, each id and field given once.
-/// Never quotes a value: serde's messages may, so only positions and names are reported.
+/// The endpoints object, each id and field given once. serde's messages may quote a value,
+/// so only positions and names are reported.
 fn parse(text: &str) -> Result<BTreeMap<String, Entry>, ConfigError> {
     let shape = |reason: String| ConfigError::Endpoint {
         place: ENDPOINTS_VAR.to_owned(),
@@ -289,7 +278,6 @@ fn parse(text: &str) -> Result<BTreeMap<String, Entry>, ConfigError> {
         JsonError::Syntax { line, column } => shape(format!(
             "is not JSON (line {line}, column {column}); expected an object like {{\"feishu/<name>\": {{\"verification_token\": \"…\", \"encrypt_key\": \"…\"}}}}"
         )),
-        // An endpoint or a field given twice: the place says it is in ENDPOINTS.
         JsonError::Repeated(path) => ConfigError::Repeated {
             place: json::place(ENDPOINTS_VAR, &path),
             within: "",
@@ -347,14 +335,12 @@ fn strings(id: &str, fields: Map<String, Value>) -> Result<Entry, ConfigError> {
     Ok(entry)
 }
 
-/// An RFC 3339 time: `2026-12-07T00:00:00Z`, with a fraction or a numeric offset
-/// (`+08:00`) allowed.
+/// An RFC 3339 time, with an optional fraction and numeric offset.
 fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     let text = text.trim();
     if let Some(utc) = text.strip_suffix('Z').or_else(|| text.strip_suffix('z')) {
         return humantime::parse_rfc3339(&format!("{utc}Z")).ok();
     }
-    // `±HH:MM` at the end.
     let split = text.len().checked_sub(6)?;
     let (local, offset) = (text.get(..split)?, text.get(split..)?);
     let sign = match offset.as_bytes().first()? {
@@ -372,7 +358,7 @@ fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     }
     let local = humantime::parse_rfc3339(&format!("{local}Z")).ok()?;
     let offset = Duration::from_secs(hours * 3600 + minutes * 60);
-    // Local time = UTC + offset, so UTC = local - offset.
+    // UTC is local time minus the offset.
     if sign > 0 {
         local.checked_sub(offset)
     } else {

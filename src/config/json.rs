@@ -1,9 +1,8 @@
 //! Configuration JSON, read strictly: an object that gives one name twice is refused.
 //!
-//! serde_json keeps the last of two equal names. In `ENDPOINTS` or the secret that
-//! turns `"encrypt_key": "K", "encrypt_key": ""` into no key at all, and the endpoint
-//! then takes plaintext. So every configuration text is read here, never by
-//! `serde_json::from_str` into a map.
+//! serde_json keeps the last of two equal names. In `ENDPOINTS` or the secret,
+//! `"encrypt_key": "K", "encrypt_key": ""` would then mean no key, and the endpoint would
+//! take plaintext. So every configuration text is read here.
 
 use std::fmt;
 
@@ -13,9 +12,9 @@ use serde_json::{Map, Value};
 /// Why a configuration text was not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JsonError {
-    /// Not JSON: where the parser stopped (its own message may quote the text).
+    /// Not JSON: where the parser stopped. Its own message may quote the text.
     Syntax { line: usize, column: usize },
-    /// A name given twice: the path to the second one, outermost first.
+    /// The path to the second of two equal names, outermost first.
     Repeated(Vec<Segment>),
 }
 
@@ -35,8 +34,7 @@ pub fn parse(text: &str) -> Result<Value, JsonError> {
     node.into_value().map_err(JsonError::Repeated)
 }
 
-/// A path as the errors name it: `ENDPOINTS["feishu/x"].encrypt_key` for
-/// `variable` `ENDPOINTS` and the path `feishu/x`, `encrypt_key`.
+/// A path as the errors name it: `ENDPOINTS["feishu/x"].encrypt_key`.
 pub fn place(variable: &str, path: &[Segment]) -> String {
     let mut place = variable.to_owned();
     for (depth, segment) in path.iter().enumerate() {

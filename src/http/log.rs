@@ -1,5 +1,5 @@
-//! One structured log line and one metrics line per request. Neither carries a
-//! secret or any decrypted content: error messages are written so that they cannot.
+//! One structured log line and one metrics line per request. Neither carries a secret or
+//! decrypted content: error messages are written so that they cannot.
 
 use std::time::Duration;
 
@@ -9,8 +9,8 @@ use super::metrics::{self, Counts, Outcome};
 use super::reply::{Failure, Handled};
 use org_change_core::{Credentials, EndpointId, Rejection, Source};
 
-/// What made a body undecryptable, at DEBUG only: the answer is the same for every
-/// cause (no oracle), and the WARN line of the request carries that answer.
+/// What made a body undecryptable, at DEBUG only. The answer is the same for every cause,
+/// so it is no oracle.
 pub(super) fn debug_cause(endpoint: &EndpointId, rejection: &Rejection) {
     if let Rejection::Undecryptable { cause, .. } = rejection {
         tracing::debug!(
@@ -22,9 +22,8 @@ pub(super) fn debug_cause(endpoint: &EndpointId, rejection: &Rejection) {
     }
 }
 
-/// One structured log line and one metrics line per request. `endpoint`: the
-/// endpoint the request was for, when it is a configured or default one. The line of
-/// an authenticated request says which pair of secrets was used (`credentials`).
+/// One log line and one metrics line per request. `endpoint` is set when it is a configured
+/// or default one.
 pub(super) fn record(
     namespace: &str,
     endpoint: Option<&EndpointId>,
@@ -147,7 +146,7 @@ impl Line<'_> {
     }
 
     fn rejected(&self, failure: &Failure, endpoint: Option<&EndpointId>) {
-        // A malformed event is verified: its type and id say which one to look for
+        // A malformed event is verified, so its type and id are worth logging. They find it
         // in the platform's event log.
         let (event_type, event_id) = match failure {
             Failure::Rejected(Rejection::MalformedEvent {

@@ -1,26 +1,11 @@
-//! CloudWatch metrics as Embedded Metric Format (EMF) lines: one JSON line per
-//! request on stdout, which CloudWatch Logs turns into metrics. No API call is made
-//! on the request path, and a line that cannot be written never fails a request.
+//! CloudWatch metrics as Embedded Metric Format (EMF) lines: one JSON line per request on
+//! stdout, which CloudWatch Logs turns into metrics. No API call is made on the request
+//! path, and a line that cannot be written never fails a request.
 //!
-//! In the namespace `METRICS_NAMESPACE` (default `OrgChangeRelay`):
-//!
-//! | metric                    | dimensions                              | per request                        |
-//! |---------------------------|-----------------------------------------|------------------------------------|
-//! | `Requests`                | `Source`, `Outcome`; `Endpoint`, `Outcome` | 1                               |
-//! | `MessagesEnqueued`        | none; `Source`; `Endpoint`              | messages put on the queue          |
-//! | `EnqueueFailures`         | none; `Source`; `Endpoint`              | 1 when not enqueued (503; a 422 caught only when sending), else 0 |
-//! | `Quarantined`             | none; `Source`; `Endpoint`              | 1 when the event was quarantined   |
-//! | `PreviousCredentialsUsed` | none; `Source`; `Endpoint`              | 1 when the endpoint's previous token and key authenticated it, else 0 |
-//! | `Rejections`              | none; `Source`, `Reason`; `Endpoint`, `Reason` | 1, only on rejected requests (4xx, the core's 422 `message_too_large` included) |
-//!
-//! `Outcome` is `challenge`, `enqueued`, `ignored`, `quarantined`, `rejected` or
-//! `failed`; `Reason`
-//! is the error code of the JSON reply (`bad_signature`, ...); `Source` is `feishu`,
-//! `feilian`, or `none` for a path that names neither; `Endpoint` is the endpoint id
-//! (`feishu`, `feishu/lark-global`, ...), or `none` for a path that names no
-//! configured endpoint (a name a sender made up never becomes a dimension value).
-//! `PreviousCredentialsUsed` is how a rotation is watched: once it stays at 0 for an
-//! endpoint, its previous pair can go (`docs/operations.md`, "Rotating a token or key").
+//! The metrics and their dimensions are listed in `docs/operations.md`, "Metrics". A name a
+//! sender made up never becomes an `Endpoint` value, as each value would be a metric of its
+//! own. `PreviousCredentialsUsed` staying at 0 tells when a rotation's previous pair can go
+//! (`docs/operations.md`, "Rotating a token or key").
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -35,11 +20,11 @@ pub enum Outcome {
     Challenge,
     Enqueued,
     Ignored,
-    /// A verified event that cannot become messages, put on the quarantine queue.
+    /// A verified event that cannot become messages, on the quarantine queue.
     Quarantined,
     /// A 4xx: the request itself is wrong.
     Rejected,
-    /// Not enqueued: a 5xx (the platform retries), or the 422 of a message that can
+    /// Not enqueued: a 5xx, which the platform retries, or the 422 of a message that can
     /// never be enqueued.
     Failed,
 }
@@ -71,8 +56,8 @@ pub struct Counts<'a> {
     pub previous_credentials: bool,
 }
 
-/// Writes the EMF line of one request to stdout. A failed write is ignored (unlike
-/// `println!`, which would panic): metrics never fail a request.
+/// Writes the EMF line of one request to stdout. A failed write is ignored, where
+/// `println!` would panic.
 pub fn emit(namespace: &str, counts: &Counts<'_>) {
     let timestamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -126,7 +111,7 @@ pub fn line(namespace: &str, counts: &Counts<'_>, timestamp: Duration) -> String
         previous_credentials_used: u8::from(counts.previous_credentials),
         rejections: rejected.then_some(1),
     };
-    // Only strings and numbers: serializing cannot fail.
+    // Only strings and numbers, so serializing cannot fail.
     serde_json::to_string(&record).unwrap_or_default()
 }
 
@@ -137,8 +122,7 @@ const REJECTIONS: Metric = Metric::count("Rejections");
 const QUARANTINED: Metric = Metric::count("Quarantined");
 const PREVIOUS_CREDENTIALS_USED: Metric = Metric::count("PreviousCredentialsUsed");
 
-/// The root of an EMF line: the `_aws` metadata, then the dimension and metric
-/// values it refers to by name.
+/// The root of an EMF line: the `_aws` metadata, then the values it names.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct Record<'a> {
@@ -161,7 +145,6 @@ struct Record<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct Metadata<'a> {
-    /// Milliseconds since the Unix epoch.
     timestamp: u64,
     cloud_watch_metrics: &'a [Directive<'a>],
 }

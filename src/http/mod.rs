@@ -1,11 +1,6 @@
-//! The Lambda HTTP adapter: an API Gateway (REST or HTTP API) or Function URL
-//! request in, a response out. It routes, applies the size limit, hands the raw
-//! body to the protocol core, publishes what the core verified, and writes one log
-//! line and one metrics line.
+//! The Lambda HTTP adapter: route, size limit, protocol core, queue, and one log line.
 //!
-//! [`handle_event`] is what the Lambda runtime calls: it turns the event into an HTTP
-//! request with lambda_http's own conversion, guarded against the inputs on which
-//! that conversion panics, and hands the request to [`handle`].
+//! [`handle_event`] is what the Lambda runtime calls.
 
 mod log;
 pub mod metrics;
@@ -37,14 +32,12 @@ use reply::{Failure, Handled};
 pub struct App<Q> {
     pub config: Config,
     pub queue: Q,
-    /// Where verified events that cannot become messages go (`QUARANTINE_QUEUE_URL`);
-    /// without one they are refused with their error, as the platform then retries.
+    /// Where verified events that cannot become messages go (`QUARANTINE_QUEUE_URL`).
+    /// Without one they are refused, and the platform retries them.
     pub quarantine: Option<Q>,
-    /// How a request's messages are published: calls in flight, attempts, backoff,
-    /// and the deadline ([`ENQUEUE_DEADLINE`](crate::queue::ENQUEUE_DEADLINE)).
+    /// How one request's messages are published.
     pub publish: PublishPolicy,
-    /// The clock the replay window is measured with: [`SystemTime::now`], or a fixed
-    /// time in tests.
+    /// The replay window's clock: fixed in tests.
     pub clock: fn() -> SystemTime,
 }
 
@@ -59,7 +52,7 @@ impl<Q: Queue> App<Q> {
         }
     }
 
-    /// The same, with a quarantine queue.
+    /// Adds the quarantine queue.
     pub fn with_quarantine(self, quarantine: Q) -> Self {
         Self {
             quarantine: Some(quarantine),
@@ -68,23 +61,13 @@ impl<Q: Queue> App<Q> {
     }
 }
 
-/// The Lambda function: an API Gateway (REST or HTTP API) or Function URL event in,
-/// the response in that event's format out. It never fails: every event gets a JSON
-/// answer from the relay.
+/// The Lambda function: every event gets a JSON answer in its origin's response format.
 ///
-/// lambda_http (1.3) converts the event into an HTTP request with `expect`s and
-/// `unwrap`s, and so panics, before any handler runs, on a `Host` header that is not
-/// a valid host (`a b`), a path too long for an `http::Uri` (64 KiB), or a body
-/// marked `isBase64Encoded` that is not base64 (`into_api_gateway_v2_request`,
-/// `into_proxy_request`, `build_request_uri` in its `request.rs`;
-/// `Body::from_maybe_encoded` in aws_lambda_events). The runtime would catch the
-/// panic and report an error, which API Gateway turns into a 502 without a body.
-/// Here the conversion, which `Adapter::call` does before it returns the future,
-/// runs inside `catch_unwind`, and a panic in it is answered 400
-/// `unreadable_request`, in the response format of the event's origin (lambda_http's
-/// own, through the same `TransformResponse`), and logged as the request's line
-/// ([`install_panic_hook`] keeps the default hook from printing it too). The release
-/// profile must keep `panic = "unwind"` (the default) for this to work.
+/// The conversion in lambda_http 1.3 panics on some events, before any handler runs.
+/// Examples are a `Host` header that is not a host, a path over 64 KiB, and a bad body
+/// marked base64. The runtime would report the panic, and API Gateway would answer 502
+/// without a body. So the conversion runs inside `catch_unwind`, and a panic is answered
+/// 400 `unreadable_request`. This needs the release profile's default `panic = "unwind"`.
 pub async fn handle_event<Q: Queue>(
     app: &App<Q>,
     event: LambdaEvent<LambdaRequest>,
@@ -95,8 +78,7 @@ pub async fn handle_event<Q: Queue>(
     let answer = match catch_conversion(|| adapter.call(event)) {
         Ok(answer) => answer,
         Err(at) => {
-            // The panic's text is lambda_http's parse error: neither the answer nor
-            // the log repeats it; the log says where it panicked.
+            // The panic's text can quote the body, so only its location is logged.
             let outcome = Err(Failure::UnreadableEvent { at });
             let response = reply::respond(&outcome, None);
             record(
@@ -113,15 +95,13 @@ pub async fn handle_event<Q: Queue>(
 }
 
 thread_local! {
-    /// Set while [`catch_conversion`] runs lambda_http's conversion of an event.
     static CONVERTING: Cell<bool> = const { Cell::new(false) };
-    /// Where the conversion panicked, left there by the hook for [`catch_conversion`].
+    /// Left by the hook of [`install_panic_hook`] for [`catch_conversion`].
     static PANICKED_AT: Cell<Option<String>> = const { Cell::new(None) };
 }
 
-/// Runs lambda_http's conversion of an event inside `catch_unwind`, marked so that
-/// the panic hook of [`install_panic_hook`] knows the panic is caught and answered.
-/// `Err`: the conversion panicked, at this source location if the hook saw it.
+/// Runs lambda_http's conversion, marked so that the panic hook stays quiet. `Err` holds
+/// where it panicked, if the hook saw it.
 fn catch_conversion<T>(convert: impl FnOnce() -> T) -> Result<T, Option<String>> {
     CONVERTING.set(true);
     let converted = catch_unwind(AssertUnwindSafe(convert));
@@ -129,17 +109,13 @@ fn catch_conversion<T>(convert: impl FnOnce() -> T) -> Result<T, Option<String>>
     converted.map_err(|_panic| PANICKED_AT.take())
 }
 
-/// Installs the process's panic hook; `main` calls it once, at start. A panic that
-/// [`handle_event`] catches in lambda_http's conversion has its log line already, the
-/// request's `unreadable_request`; the default hook would add `thread 'main'
-/// panicked at …` on stderr for every such request, a probe's included, with
-/// lambda_http's parse error, which can quote the body (`InvalidByte(4, 32)`). For
-/// such a panic the hook writes nothing and keeps only where it happened (a source
-/// location in lambda_http or a crate below it, never the message), which the
-/// request's line then carries as `conversion_stopped_at` (not "panicked": log
-/// searches for that word look for the panics that are not caught). Every other
-/// panic goes to the hook there was before (the default one: message and location on
-/// stderr), as visible as ever.
+/// Installs the process's panic hook, once, from `main`.
+///
+/// A conversion panic that [`handle_event`] catches already has its log line. The default
+/// hook would also print lambda_http's parse error, which can quote the body. So the hook
+/// keeps only the source location, logged as `conversion_stopped_at`. That name avoids
+/// "panicked", which log searches use for uncaught panics. Every other panic goes to the
+/// previous hook.
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -151,7 +127,7 @@ pub fn install_panic_hook() {
     }));
 }
 
-/// The HTTP handler. It never fails: every outcome is a response.
+/// The HTTP handler: every outcome is a response.
 pub async fn handle<Q: Queue>(
     app: &App<Q>,
     request: Request,
@@ -164,8 +140,8 @@ pub async fn handle<Q: Queue>(
     };
     let endpoint = routed.as_ref().ok();
     let response = reply::respond(&outcome, endpoint);
-    // A name nobody configured is the sender's choice: it goes to neither the
-    // metrics (a dimension value per name would be a metric each) nor the log.
+    // A name nobody configured is the sender's choice. Neither the metrics (one metric per
+    // dimension value) nor the log records it.
     let known = endpoint.filter(|id| id.is_default() || app.config.endpoint(id).is_some());
     record(
         &app.config.metrics_namespace,
@@ -212,7 +188,6 @@ async fn process<Q: Queue>(
         Delivery::Ignored(event) => Ok(Handled::Ignored(event)),
         Delivery::Changes(batch) => {
             let event = batch.event().clone();
-            // Capped by `app.publish.deadline` (queue::ENQUEUE_DEADLINE).
             match publish(&app.queue, batch.messages(), app.publish).await {
                 Ok(count) => Ok(Handled::Enqueued { event, count }),
                 Err(error) => Err(Failure::Enqueue { event, error }),
@@ -230,8 +205,7 @@ async fn process<Q: Queue>(
     }
 }
 
-/// Feishu's three signature headers, when all three are there (looked up without
-/// regard to case, as `http` does).
+/// Feishu's three signature headers, when all three are present.
 fn signature_headers(request: &Request) -> Option<SignatureHeaders<'_>> {
     let header = |name| {
         request
@@ -246,9 +220,9 @@ fn signature_headers(request: &Request) -> Option<SignatureHeaders<'_>> {
     })
 }
 
-/// Puts a verified event that cannot become messages on the quarantine queue: 200
-/// when it is there (the platform stops retrying; an operator takes over), 503 when
-/// it is not (the platform retries, so nothing is lost either way).
+/// Puts a verified event that cannot become messages on the quarantine queue. The answer is
+/// 200 once it is there, and an operator takes over. It is 503 when it is not, so the
+/// platform retries and nothing is lost.
 async fn quarantine_event<Q: Queue>(
     queue: &Q,
     quarantine: &Quarantine,
@@ -256,8 +230,7 @@ async fn quarantine_event<Q: Queue>(
 ) -> Result<Handled, Failure> {
     let event = quarantine.event().clone();
     let reason = quarantine.reason();
-    // Whole when the message fits in one queue message as SQS counts it, else its
-    // summary: a quarantine SQS could never take would be refused on every retry.
+    // A quarantine larger than SQS takes is summarized, or every retry would be refused.
     let message = [quarantine.outgoing(MAX_PAYLOAD_BYTES)];
     match publish(queue, &message, policy).await {
         Ok(_) => Ok(Handled::Quarantined { event, reason }),

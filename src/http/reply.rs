@@ -1,10 +1,9 @@
 //! The one place where outcomes and errors become HTTP responses.
 //!
-//! The platforms read only the status: 200 is an acknowledgement, anything else is
-//! retried later (about 15 s, 5 min, 1 h and 6 h; `docs/protocol.md`, "Delivery and
-//! retries"). So 200 means every message is on the queue, 4xx means the request itself
-//! is wrong (or, 422, that a message of it can never be enqueued), and 503 means "not
-//! enqueued, send it again".
+//! The platforms read only the status: 200 acknowledges, anything else is retried later
+//! (`docs/protocol.md`, "Delivery and retries"). So 200 means every message is on the
+//! queue. 4xx means the request is wrong, or 422 that a message can never be enqueued. 503
+//! means "send it again".
 
 use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
 use lambda_http::http::{HeaderValue, StatusCode};
@@ -28,10 +27,10 @@ pub enum Handled {
         count: usize,
     },
     Ignored(EventRef),
-    /// A verified event that cannot become messages, now on the quarantine queue.
+    /// A verified event that cannot become messages, on the quarantine queue.
     Quarantined {
         event: EventRef,
-        /// Why: the error code it would have been refused with.
+        /// The error code it would have been refused with.
         reason: &'static str,
     },
 }
@@ -51,10 +50,9 @@ impl Handled {
 /// A request that was not.
 #[derive(Debug)]
 pub enum Failure {
-    /// lambda_http could not turn the Lambda event into an HTTP request (an invalid
-    /// `Host` header or path, or a body marked base64 that is not): `handle_event`.
-    /// `at` is where it panicked (a source location, for the log; never the panic's
-    /// message, which can quote the body).
+    /// lambda_http could not turn the Lambda event into an HTTP request (see
+    /// `handle_event`). `at` is where it panicked, never the panic's message, which can
+    /// quote the body.
     UnreadableEvent {
         at: Option<String>,
     },
@@ -89,10 +87,9 @@ impl Failure {
                 | Rejection::MalformedEvent { .. } => StatusCode::BAD_REQUEST,
                 // Retrying never helps, and it is not the sender's fault either.
                 Rejection::MessageTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                // An unsigned ciphertext no configured key opens is not
-                // authenticated: for Feilian (which signs nothing) the key is the
-                // proof, as the signature is for Feishu. One status for every cause
-                // (no oracle).
+                // For Feilian, which signs nothing, the key is the proof, as the signature
+                // is for Feishu. So a ciphertext no key opens is unauthenticated. One
+                // status for every cause gives no oracle.
                 Rejection::Undecryptable { .. }
                 | Rejection::PlaintextRefused { .. }
                 | Rejection::MissingSignature
@@ -104,7 +101,7 @@ impl Failure {
         }
     }
 
-    /// Whether the request was good but its messages are not (all) on the queue.
+    /// Whether the request was good but not all its messages are on the queue.
     pub fn not_enqueued(&self) -> bool {
         matches!(self, Failure::Enqueue { .. } | Failure::Quarantine { .. })
     }
@@ -122,16 +119,13 @@ impl Failure {
         }
     }
 
-    /// What went wrong and what to do; `endpoint` is the endpoint the request was
-    /// for, which says where a setting lives (`FEISHU_ENCRYPT_KEY`, or
-    /// `ENDPOINTS["feishu/<name>"].encrypt_key`).
+    /// What went wrong and what to do. `endpoint` says where a setting lives.
     pub fn message(&self, endpoint: Option<&EndpointId>) -> String {
         self.text(endpoint, SqsError::Told)
     }
 
-    /// The answer's `message`: [`Failure::message`], less what SQS said of a call
-    /// that failed (its error may name the account, the role or a host), which only
-    /// the log line carries; how many messages SQS confirmed stays.
+    /// The answer's `message`, without what SQS said of a failed call, which may name the
+    /// account, the role or a host. Only the log line carries that.
     pub fn answer(&self, endpoint: Option<&EndpointId>) -> String {
         self.text(endpoint, SqsError::Withheld)
     }
@@ -150,7 +144,7 @@ impl Failure {
                     secret_var(*source, Setting::VerificationToken)
                 )
             }
-            // The core names the endpoint's setting; where it is configured is ours.
+            // The core names the setting. Where it is configured is ours to say.
             Failure::Rejected(rejection) => match (rejection.setting(), endpoint) {
                 (Some((_, setting)), Some(endpoint)) if !endpoint.is_default() => format!(
                     "{rejection} (endpoint {endpoint}: set by {})",
@@ -196,8 +190,8 @@ struct ChallengeBody<'a> {
     challenge: &'a str,
 }
 
-/// The whole challenge object, as Feilian's `echo` reply sends it back: the fields in
-/// the order the platform sends them.
+/// The whole challenge object, as Feilian's `echo` reply sends it back, in the platform's
+/// field order.
 #[derive(Serialize)]
 struct EchoBody<'a> {
     challenge: &'a str,
@@ -217,7 +211,7 @@ struct AckBody<'a> {
     quarantined: Option<&'a str>,
 }
 
-/// Whether a message tells what SQS said of a call that failed.
+/// Whether a message tells what SQS said of a failed call.
 #[derive(Clone, Copy)]
 enum SqsError {
     /// In the log line.
@@ -226,8 +220,7 @@ enum SqsError {
     Withheld,
 }
 
-/// How far a publication got: how many messages SQS confirmed, and what went wrong
-/// when `sqs_error` may be told.
+/// How far a publication got, and what SQS said when `sqs_error` allows.
 fn publication(error: &PublishError, sqs_error: SqsError) -> String {
     match sqs_error {
         SqsError::Told => error.to_string(),
@@ -238,7 +231,7 @@ fn publication(error: &PublishError, sqs_error: SqsError) -> String {
     }
 }
 
-/// The response to a request for `endpoint` (when it named one) that ended in `outcome`.
+/// The response to a request that ended in `outcome`.
 pub fn respond(
     outcome: &Result<Handled, Failure>,
     endpoint: Option<&EndpointId>,
@@ -277,7 +270,7 @@ fn challenge_reply(challenge: &Challenge, reply: ChallengeReply) -> Response<Bod
             value.to_owned(),
         ),
         ChallengeReply::Json => json(StatusCode::OK, &ChallengeBody { challenge: value }),
-        // The token goes back only to a sender that proved it knows it (and the key).
+        // The token goes back only to a sender that proved it knows it.
         ChallengeReply::Echo => json(
             StatusCode::OK,
             &EchoBody {
@@ -306,7 +299,6 @@ fn acknowledged(
 }
 
 fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
-    // Serializing these plain structs of strings and numbers cannot fail.
     let text = serde_json::to_string(body).unwrap_or_else(|_| r#"{"error":"internal"}"#.to_owned());
     response(status, "application/json", text)
 }

@@ -1,8 +1,6 @@
-//! Which endpoint a request is for: `POST` to a path ending in `/feishu` or
-//! `/feilian` (the default endpoints) or `/feishu/<name>`, `/feilian/<name>` (a named
-//! one), so that API Gateway stage prefixes and custom base paths just work
-//! ([`EndpointId::from_path`]). Whether the endpoint is configured is decided by the
-//! caller: an unknown name is `404 not_found`, as an unknown path is.
+//! Which endpoint a request is for: `POST` to a path ending in `/feishu`, `/feilian`, or
+//! either followed by `/<name>`. Matching the end lets API Gateway stage prefixes and
+//! custom base paths work.
 
 use lambda_http::http::Method;
 
@@ -18,9 +16,8 @@ pub enum RouteError {
 ///
 /// # Errors
 ///
-/// [`RouteError::NotFound`] for a path that names no endpoint (checked first, so
-/// that any method on an unknown path is 404), [`RouteError::MethodNotAllowed`] for
-/// another method on an endpoint's path.
+/// [`RouteError::NotFound`] for a path that names no endpoint, whatever the method.
+/// [`RouteError::MethodNotAllowed`] for another method on an endpoint's path.
 pub fn route(method: &Method, path: &str) -> Result<EndpointId, RouteError> {
     let id = EndpointId::from_path(path).ok_or(RouteError::NotFound)?;
     if method != Method::POST {

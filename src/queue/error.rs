@@ -1,8 +1,7 @@
-//! Why a publication did not put every message on the queue. The texts go to the
-//! log line; the answer to the platform keeps only the counts (`http::reply`).
+//! Why a publication did not put every message on the queue. The texts go to the log line,
+//! and the answer to the platform keeps only the counts.
 
-/// A `SendMessageBatch` call failed as a whole (network, credentials, a missing
-/// queue, throttling past the SDK's own retries): nothing is known of its entries.
+/// A `SendMessageBatch` call failed as a whole, so nothing is known of its entries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct SendError(pub String);
@@ -24,8 +23,8 @@ impl PublishError {
     }
 }
 
-/// Why [`publish`](super::publish) stopped. Sending the batch again later may work
-/// in every case: a message SQS could never take is refused by the core first.
+/// Why [`publish`](super::publish) stopped. Sending the batch again may work in every case,
+/// as the core refuses a message SQS could never take.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Cause {
     #[error(transparent)]

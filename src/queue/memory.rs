@@ -1,9 +1,8 @@
-//! A queue in memory: it keeps every message it accepts, as [`SqsQueue`](super::sqs::SqsQueue)
-//! would put it on SQS, and can be told to refuse entries or fail whole calls.
+//! A queue in memory: it keeps every message it accepts, as
+//! [`SqsQueue`](super::sqs::SqsQueue) would put it on SQS. It can refuse entries or fail
+//! whole calls on request.
 //!
-//! It runs the relay without an SQS server: the tests of refusals (nothing may be
-//! enqueued), of the batching and retry rules of [`publish`](super::publish), and
-//! of what the adapter answers when the queue fails.
+//! It runs the relay's tests without an SQS server.
 //!
 //! ```
 //! use org_change_relay::queue::memory::{MemoryQueue, Times};
@@ -26,15 +25,12 @@ use org_change_core::{GroupBy, Outgoing};
 /// One message the queue accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
-    /// [`Outgoing::id`], the message's `id`.
     pub id: String,
-    /// The message body, the JSON of the message.
     pub body: String,
-    /// The message attributes SQS would carry ([`Outgoing::attributes`]), each a
-    /// String.
+    /// The message attributes SQS would carry, each a String.
     pub attributes: BTreeMap<String, String>,
-    /// [`Outgoing::ordering_key`] by unit, which a FIFO queue grouped by unit makes
-    /// the `MessageGroupId` (this queue is a standard one).
+    /// [`Outgoing::ordering_key`] by unit, the `MessageGroupId` of a FIFO queue grouped by
+    /// unit.
     pub ordering_key: String,
 }
 
@@ -73,12 +69,11 @@ pub enum Times {
 }
 
 impl Times {
-    /// Whether the fault still applies.
     fn applies(self) -> bool {
         self != Times::Next(0)
     }
 
-    /// Uses one occurrence; whether the fault applies this time.
+    /// Uses one occurrence, and says whether the fault applies this time.
     fn take(&mut self) -> bool {
         match self {
             Times::Always => true,
@@ -108,9 +103,8 @@ struct State {
     delay: Option<Duration>,
 }
 
-/// A [`Queue`] that keeps what it accepts in memory. Without a fault it accepts
-/// every message; see [`MemoryQueue::fail_calls`] and [`MemoryQueue::refuse`].
-/// It can be shared between tasks: every method takes `&self`.
+/// A [`Queue`] that keeps what it accepts in memory. Without a fault it accepts every
+/// message. Every method takes `&self`, so tasks can share it.
 #[derive(Debug, Default)]
 pub struct MemoryQueue {
     state: Mutex<State>,
@@ -123,12 +117,12 @@ impl MemoryQueue {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        // A test that panicked while holding the lock left consistent data behind:
-        // every update below is a single push or counter step.
+        // Every update under the lock is a single step, so a test that panicked holding it
+        // left consistent data.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Every message accepted so far, in the order accepted.
+    /// Every message accepted so far, in order.
     pub fn messages(&self) -> Vec<Stored> {
         self.state().stored.clone()
     }
@@ -138,33 +132,27 @@ impl MemoryQueue {
         std::mem::take(&mut self.state().stored)
     }
 
-    /// How many messages are held.
     pub fn len(&self) -> usize {
         self.state().stored.len()
     }
 
-    /// Whether no message is held.
     pub fn is_empty(&self) -> bool {
         self.state().stored.is_empty()
     }
 
-    /// The message ids of every `send_batch` call so far, one list per call, in the
-    /// order the calls were made (failed and refused ones included).
+    /// The message ids of every `send_batch` call so far, failed and refused ones included.
     pub fn calls(&self) -> Vec<Vec<String>> {
         self.state().calls.clone()
     }
 
-    /// Makes whole calls fail with [`SendError`]`(reason)` (as when the network or
-    /// the credentials fail): nothing of a failed call is kept. Faults added
-    /// earlier apply first.
+    /// Makes whole calls fail with [`SendError`]`(reason)`, as when the network fails.
+    /// Nothing of a failed call is kept. Faults added earlier apply first.
     pub fn fail_calls(&self, times: Times, reason: impl Into<String>) {
         self.state().failures.push((times, reason.into()));
     }
 
-    /// Makes the message with this `id` refused, `times` times it is sent: a
-    /// [`Refusal`] at its index, `retryable` or not, with the code SQS uses
-    /// (`InternalError` for a retryable fault, `InvalidMessageContents` for the
-    /// sender's). The rest of its call is accepted.
+    /// Refuses the message with this `id`, `times` times, with the code SQS uses for a
+    /// `retryable` or a sender's fault. The rest of its call is accepted.
     pub fn refuse(&self, id: impl Into<String>, retryable: bool, times: Times) {
         self.state().refusals.push(RefuseRule {
             id: id.into(),
@@ -173,12 +161,12 @@ impl MemoryQueue {
         });
     }
 
-    /// Makes every call wait `delay` before answering (for deadlines).
+    /// Makes every call wait `delay` before answering, to test deadlines.
     pub fn delay(&self, delay: Duration) {
         self.state().delay = Some(delay);
     }
 
-    /// Removes every fault and delay; the messages and calls stay.
+    /// Removes every fault and delay. The messages and calls stay.
     pub fn heal(&self) {
         let mut state = self.state();
         state.failures.clear();
@@ -186,7 +174,6 @@ impl MemoryQueue {
         state.delay = None;
     }
 
-    /// The answer to one call, and the messages it keeps, under the lock.
     fn answer(&self, messages: &[&Outgoing]) -> Result<Vec<Refusal>, SendError> {
         let mut state = self.state();
         let State {

@@ -1,18 +1,10 @@
 //! Publishing a verified batch: every message accepted by the queue, or an error.
 //!
-//! The queue is behind a small trait so that the batching, concurrency and retry
-//! rules below can be tested with a fake; [`sqs`] is the real implementation.
+//! The queue is behind a small trait so that batching, concurrency and retries can be
+//! tested with a fake. [`sqs`] is the real implementation.
 //!
-//! How a batch is sent ([`publish`]):
-//!
-//! 1. The messages are laid into calls of at most [`MAX_BATCH`] entries and
-//!    [`sqs::MAX_PAYLOAD_BYTES`] bytes, as SQS counts them.
-//! 2. The messages of one unit (same `ordering_key`) go, in the request's order,
-//!    into the consecutive calls of one *chain*. Each call is sent only once the one
-//!    before is confirmed, its refused entries resent. On a FIFO queue a call holds
-//!    at most one message of each group, so a refused entry is never overtaken.
-//! 3. Chains are sent concurrently, at most [`PublishPolicy::concurrency`] calls in
-//!    flight, the whole within [`PublishPolicy::deadline`].
+//! [`publish`] sends each unit's calls in order, and the units concurrently, within
+//! [`PublishPolicy::deadline`].
 
 mod error;
 pub mod memory;
@@ -31,36 +23,34 @@ use futures_util::{StreamExt, stream};
 
 use org_change_core::Outgoing;
 
-/// How long the relay waits for SQS before answering 503: inside the platforms'
-/// 3-second deadline, whatever the SDK is doing (`docs/protocol.md`, "Delivery and
-/// retries").
+/// How long the relay waits for SQS before answering 503. It stays inside the platforms'
+/// 3-second deadline (`docs/protocol.md`, "Delivery and retries").
 pub const ENQUEUE_DEADLINE: Duration = Duration::from_millis(2_500);
 
 /// SQS accepts at most ten entries per `SendMessageBatch`.
 pub const MAX_BATCH: usize = sqs::MAX_ENTRIES;
 
-/// How many `SendMessageBatch` calls of one request may be in flight at once. A
-/// Feilian request of 1,000 changes is 100 calls: one after another they do not fit
-/// in the platforms' 3 seconds (`docs/operations.md`, "Large requests and large messages").
+/// How many `SendMessageBatch` calls of one request may be in flight at once. A Feilian
+/// request of 1,000 changes is 100 calls, too many to send in turn within 3 seconds
+/// (`docs/operations.md`, "Large requests and large messages").
 pub const MAX_CALLS_IN_FLIGHT: usize = 10;
 
 /// A queue that takes messages in batches.
 pub trait Queue: Send + Sync {
-    /// Sends at most [`Queue::limits`] messages in one call. `Ok` lists the entries
-    /// the queue refused, by index in `messages`; `Err` means the call itself failed
-    /// and nothing can be assumed about any entry.
+    /// Sends at most [`Queue::limits`] messages in one call. `Ok` lists the refused entries
+    /// by index. `Err` means the call failed, and nothing is known about any entry.
     fn send_batch(
         &self,
         messages: &[&Outgoing],
     ) -> impl Future<Output = Result<Vec<Refusal>, SendError>> + Send;
 
-    /// What one call may carry; SQS's unless a fake says otherwise.
+    /// SQS's unless a fake says otherwise.
     fn limits(&self) -> Limits {
         Limits::SQS
     }
 
-    /// How many bytes `message` counts toward [`Limits::bytes`]: as SQS counts it,
-    /// unless a fake says otherwise.
+    /// The bytes `message` counts toward [`Limits::bytes`], as SQS counts them unless a
+    /// fake says otherwise.
     fn payload_size(&self, message: &Outgoing) -> usize {
         message.size()
     }
@@ -70,25 +60,23 @@ pub trait Queue: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub index: usize,
-    /// Whether sending it again may succeed (a server-side fault, throttling), as
-    /// opposed to a fault in the message itself.
+    /// Whether sending it again may succeed, as after throttling, rather than a fault in
+    /// the message.
     pub retryable: bool,
     pub code: String,
     pub message: String,
 }
 
-/// How [`publish`] sends: calls in flight, resends of refused entries, and how long
-/// it may take in all.
+/// How [`publish`] sends: calls in flight, resends, and the deadline.
 #[derive(Debug, Clone, Copy)]
 pub struct PublishPolicy {
-    /// Calls in flight at most ([`MAX_CALLS_IN_FLIGHT`]); 0 counts as 1.
+    /// 0 counts as 1.
     pub concurrency: usize,
-    /// Attempts per entry, the first included.
+    /// The first attempt included.
     pub attempts: u32,
-    /// The pause before the first resend; doubled before each next one.
+    /// Doubled before each further resend.
     pub backoff: Duration,
-    /// The whole publication, every call and resend: past it, [`publish`] stops and
-    /// answers [`Cause::Timeout`].
+    /// For the whole publication. Past it, [`publish`] stops with [`Cause::Timeout`].
     pub deadline: Duration,
 }
 
@@ -103,10 +91,9 @@ impl Default for PublishPolicy {
     }
 }
 
-/// Puts every message (all from one verified [`Batch`](org_change_core::Batch), or one
-/// quarantined event) on `queue`: in calls within the queue's limits,
-/// several at once, each unit's messages in order. Returns how many were enqueued,
-/// which is all of them, or an error saying how many the queue confirmed.
+/// Puts every message of one verified [`Batch`](org_change_core::Batch), or one quarantined
+/// event, on `queue`. Returns how many were enqueued, or an error saying how many the queue
+/// confirmed.
 pub async fn publish<Q: Queue>(
     queue: &Q,
     messages: &[Outgoing],
@@ -124,17 +111,15 @@ pub async fn publish<Q: Queue>(
         total,
         cause,
     };
-    // Futures do nothing until polled: these start as `buffer_unordered` takes them.
-    // (Built in a Vec rather than by a closure in the stream, whose lifetimes would
-    // keep the handler's future from being `Send`.)
+    // Built in a Vec, as a closure in the stream would keep the handler's future from being
+    // `Send`.
     let sends: Vec<_> = chains
         .iter()
         .map(|chain| send_chain(queue, chain, policy, &confirmed))
         .collect();
     let all = async {
         let mut chains = stream::iter(sends).buffer_unordered(policy.concurrency.max(1));
-        // The first failure ends the publication: the calls still in flight are
-        // dropped and no other is started. The platform sends the request again.
+        // The first failure ends the publication, and the platform sends the request again.
         while let Some(result) = chains.next().await {
             result?;
         }
@@ -149,8 +134,8 @@ pub async fn publish<Q: Queue>(
     }
 }
 
-/// Sends the calls of `chain` one after another, each once the one before is fully
-/// confirmed; counts every confirmed entry in `confirmed` as soon as it is.
+/// Sends the calls of `chain` in turn, each once the one before is confirmed. Every
+/// confirmed entry counts in `confirmed` at once.
 async fn send_chain<Q: Queue>(
     queue: &Q,
     chain: &[Vec<&Outgoing>],

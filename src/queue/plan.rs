@@ -1,44 +1,39 @@
-//! How a request's messages are laid into `SendMessageBatch` calls: a pure function
-//! of the messages, their sizes and what one call may carry.
+//! How a request's messages are laid into `SendMessageBatch` calls: a pure function of the
+//! messages, their sizes and the queue's limits.
 
 use std::collections::HashMap;
 
 use org_change_core::{GroupBy, Outgoing};
 
-/// On a FIFO queue, the most messages of one group in one request that go one per
-/// call ([`Limits::fifo`]): 20 calls in a row take about 1 s at SQS's 20–50 ms a call.
-/// A larger group is packed ten to a call, so that the request is still acknowledged
-/// in time. Its order then breaks only if SQS refuses one entry of a call and stores
-/// a later one of the same group from it.
+/// The most messages of one FIFO group per request that go one per call. 20 calls in a row
+/// take about 1 s at SQS's 20–50 ms a call. A larger group is packed ten to a call, so the
+/// request is still acknowledged in time. Its order then breaks only if SQS refuses one
+/// entry and stores a later one of the same group.
 pub const MAX_CHANGES_ONE_PER_CALL: usize = 20;
 
 /// What one call may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Entries per call.
     pub entries: usize,
-    /// Bytes per message, and per call for all its messages together, as
+    /// Bytes per message, and per call for all its messages, as
     /// [`Queue::payload_size`](super::Queue::payload_size) counts them.
     pub bytes: usize,
-    /// For a queue that keeps each message group in order (FIFO), how messages are
-    /// grouped. A call then holds at most one message of each group, so that a
-    /// refused entry, resent, is never overtaken by a later one of its group (`plan`).
+    /// How a FIFO queue groups messages. A call then holds at most one message of each
+    /// group, so a resent entry is never overtaken by a later one.
     pub fifo: Option<GroupBy>,
 }
 
 impl Limits {
-    /// The unit whose messages keep their order in `plan`: the message group on a
-    /// FIFO queue, else the changed unit.
+    /// The unit whose messages keep their order: the message group on a FIFO queue, else
+    /// the changed unit.
     fn unit_of(self, message: &Outgoing) -> &str {
         message.ordering_key(self.fifo.unwrap_or(GroupBy::Unit))
     }
 }
 
-/// The calls of one request, laid out before anything is sent: chains of calls, each
-/// chain sent in order, the chains concurrently.
+/// A chain of calls, sent in order. The chains of a request are sent concurrently.
 type Chain<'a> = Vec<Vec<&'a Outgoing>>;
 
-/// One call being filled.
 struct Call<'a> {
     messages: Vec<&'a Outgoing>,
     bytes: usize,
@@ -61,28 +56,24 @@ impl<'a> Call<'a> {
         self.bytes += bytes;
     }
 
-    /// Adds the messages of `piece` at the end.
     fn append(&mut self, piece: Call<'a>) {
         self.messages.extend(piece.messages);
         self.bytes += piece.bytes;
     }
 }
 
-/// Lays `messages` into chains of calls within `limits`. Each message fits in one
-/// call: the core refuses one that SQS could never take.
+/// Lays `messages` into chains of calls within `limits`. Each message fits in one call, as
+/// the core refuses one that SQS could never take.
 ///
-/// A unit's messages are cut, in order, into pieces that each fit in one call (one
-/// message each on a FIFO queue ([`Limits::fifo`]), for a unit changed at most
-/// [`MAX_CHANGES_ONE_PER_CALL`] times), and piece k goes into the k-th call
-/// of a chain, which sends each call only once the one before is confirmed. The unit
-/// joins the first chain with room for each of its pieces, else starts one: units of
-/// one piece (nearly all) fill first calls, which are all sent at once.
+/// A unit's messages are cut, in order, into pieces that each fit in one call. Piece k goes
+/// into the k-th call of a chain. The unit joins the first chain with room for each of its
+/// pieces, or starts one. So units of one piece, nearly all, fill first calls, which are
+/// all sent at once.
 ///
-/// Why one message per call on a FIFO queue: SQS confirms or refuses each entry of a
-/// call on its own, so in one call a later change of a unit could be stored while an
-/// earlier one is refused, and the earlier one, resent, would land after it, where
-/// the queue keeps it. The cost is one call per change of a unit changed several
-/// times in one request, one after another.
+/// On a FIFO queue a piece holds one message, for a unit changed at most
+/// [`MAX_CHANGES_ONE_PER_CALL`] times. SQS confirms or refuses each entry of a call on its
+/// own. In one call a later change could be stored while an earlier one is refused and then
+/// resent after it.
 pub(super) fn plan<'a>(
     messages: &'a [Outgoing],
     size: impl Fn(&Outgoing) -> usize,
@@ -95,7 +86,7 @@ pub(super) fn plan<'a>(
     let mut chains: Vec<Vec<Call<'a>>> = Vec::new();
     for unit in units(messages, size, limits) {
         let pieces = pieces(unit, limits);
-        // Past a chain's last call there are new, empty calls: `zip` stops there.
+        // Past a chain's last call there are empty calls, where `zip` stops.
         let has_room = |chain: &Vec<Call<'a>>| {
             pieces
                 .iter()
@@ -120,8 +111,8 @@ pub(super) fn plan<'a>(
         .collect()
 }
 
-/// The units of `messages` in order of first appearance, each with its messages in
-/// order and their sizes.
+/// The units of `messages` in order of first appearance, each with its messages and their
+/// sizes.
 fn units<'a>(
     messages: &'a [Outgoing],
     size: impl Fn(&Outgoing) -> usize,
@@ -139,7 +130,6 @@ fn units<'a>(
     units
 }
 
-/// A unit cut, in order, into pieces of what one call may hold of it.
 fn pieces<'a>(unit: Vec<(&'a Outgoing, usize)>, limits: Limits) -> Vec<Call<'a>> {
     let one_per_call = limits.fifo.is_some() && unit.len() <= MAX_CHANGES_ONE_PER_CALL;
     let piece_limits = Limits {

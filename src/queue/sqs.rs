@@ -11,37 +11,24 @@ use sha2::{Digest, Sha256};
 use super::{Limits, Queue, Refusal, SendError};
 use org_change_core::{ATTRIBUTE_DATA_TYPE, GroupBy, Outgoing};
 
-/// SQS takes at most ten entries per `SendMessageBatch` (Amazon SQS message quotas,
-/// "Message batch":
-/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html>).
+/// SQS takes at most ten entries per `SendMessageBatch` (`docs/protocol.md`, "Amazon SQS
+/// limits").
 pub const MAX_ENTRIES: usize = 10;
 
-/// SQS's own size limit, in bytes: the most one message may count, and the most the
-/// messages of one `SendMessageBatch` may count together. 1 MiB since August 2025
-/// (256 KiB, 262,144 bytes, before). "The maximum allowed individual message size and
-/// the maximum total payload size (the sum of the individual lengths of all of the
-/// batched messages) are both 1 MiB 1,048,576 bytes":
-/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html>;
-/// see also the quotas page above. A message counts its body and every part of its
-/// message attributes: "All parts of the message attribute, including Name, Type, and
-/// Value, are part of the message size restriction (1 MiB or 1,048,576 bytes)":
-/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_MessageAttributeValue.html>.
-/// A queue's `MaximumMessageSize` attribute may set a lower limit (its default is now
-/// this one; a queue created earlier may still say 262,144).
+/// SQS's size limit, in bytes, for one message and for the messages of one
+/// `SendMessageBatch` together. A message counts its body and every part of its attributes.
+/// A queue's `MaximumMessageSize` may set a lower limit. Source: `docs/protocol.md`,
+/// "Amazon SQS limits".
 pub const SQS_MAX_PAYLOAD_BYTES: usize = 1_048_576;
 
-/// The limit the relay holds itself to, for one message and for one call: 1,000,000
-/// bytes, 48,576 (4.6%) under [`SQS_MAX_PAYLOAD_BYTES`]. The head-room is for anything
-/// SQS might count that its documentation does not list (the FIFO group and
-/// deduplication ids, at most 256 bytes a message; the entry ids), so that a batch
-/// this relay builds is never refused for its size. A message over it can never be
-/// enqueued ([`Outgoing::size`]); `publish` refuses it before sending anything.
+/// The limit the relay holds itself to, for one message and for one call. The head-room
+/// under [`SQS_MAX_PAYLOAD_BYTES`] covers what SQS may count without documenting it, such
+/// as FIFO ids and entry ids. So a batch the relay builds is never refused for its size.
 pub const MAX_PAYLOAD_BYTES: usize = 1_000_000;
 const _: () = assert!(MAX_PAYLOAD_BYTES < SQS_MAX_PAYLOAD_BYTES);
 
 impl Limits {
-    /// SQS's, with the relay's margin ([`MAX_PAYLOAD_BYTES`]), for a standard
-    /// queue, which keeps no order.
+    /// SQS's, with the relay's margin, for a standard queue.
     pub const SQS: Limits = Limits {
         entries: MAX_ENTRIES,
         bytes: MAX_PAYLOAD_BYTES,
@@ -63,8 +50,7 @@ pub struct QueueConfig {
     pub url: String,
     /// A queue URL ending in `.fifo` is a FIFO queue.
     pub fifo: bool,
-    /// How a FIFO queue groups messages (`FIFO_GROUP_BY`); a standard queue keeps no
-    /// order and ignores it.
+    /// How a FIFO queue groups messages (`FIFO_GROUP_BY`). A standard queue ignores it.
     pub group_by: GroupBy,
     /// `DelaySeconds` for every message (standard queues only).
     pub delay: Option<Duration>,
@@ -87,24 +73,21 @@ impl SqsQueue {
             url: config.url.clone(),
             fifo: config.fifo,
             group_by: config.group_by,
-            // At most 900 (validated by `Config`), so the conversion cannot fail.
+            // `Config` allows at most 900, so the conversion cannot fail.
             delay_seconds: config
                 .delay
                 .and_then(|delay| i32::try_from(delay.as_secs()).ok()),
         }
     }
 
-    /// The `SendMessageBatch` entry of `message` at `index` in its batch: the message
-    /// attributes, the body, and the FIFO group and deduplication ids (or the delay).
-    /// Public for the benchmark (benches/core.rs), which measures what the relay
-    /// builds before the SQS call; [`Queue::send_batch`] is its only caller in the relay.
+    /// The `SendMessageBatch` entry of `message` at `index` in its batch. Public for
+    /// `benches/core.rs`, which measures what the relay builds before the SQS call.
     pub fn entry(
         &self,
         index: usize,
         message: &Outgoing,
     ) -> Result<SendMessageBatchRequestEntry, SendError> {
         let pairs = message.attributes();
-        // Sized once: collecting through a `Result` would grow the map as it goes.
         let mut attributes = HashMap::with_capacity(pairs.len());
         for (name, value) in pairs {
             let value = MessageAttributeValue::builder()
@@ -119,8 +102,8 @@ impl SqsQueue {
             .message_body(message.body())
             .set_message_attributes(Some(attributes));
         if self.fifo {
-            // A group's changes stay in order; a retried webhook within SQS's
-            // five-minute deduplication window is not enqueued twice.
+            // A group's changes stay in order. A webhook retried within SQS's five-minute
+            // deduplication window is enqueued once.
             entry = entry
                 .message_group_id(sqs_token(message.ordering_key(self.group_by)))
                 .message_deduplication_id(sqs_token(message.id()));
@@ -134,8 +117,7 @@ impl SqsQueue {
 }
 
 impl Queue for SqsQueue {
-    /// SQS's; a FIFO queue keeps each message group in order, so a call carries at
-    /// most one message of each ([`Limits::sqs_fifo`]).
+    /// A FIFO call carries at most one message of each group, to keep each group in order.
     fn limits(&self) -> Limits {
         if self.fifo {
             Limits::sqs_fifo(self.group_by)
@@ -150,7 +132,7 @@ impl Queue for SqsQueue {
             .enumerate()
             .map(|(index, message)| self.entry(index, message))
             .collect::<Result<Vec<_>, _>>()?;
-        // The Ids exactly as sent: the answer is matched against these, nothing else.
+        // The answer is matched against the ids exactly as sent.
         let sent: Vec<String> = entries.iter().map(|entry| entry.id().to_owned()).collect();
         let output = self
             .client
@@ -190,21 +172,14 @@ pub struct FailedEntry<'a> {
     pub message: &'a str,
 }
 
-/// Reads a `SendMessageBatch` answer: the entries sent, by their `Id` in order
-/// (`sent[i]` is entry `i`, and the ids are distinct), against the ids SQS listed
-/// as `Successful` and the entries it listed as `Failed`. Returns one [`Refusal`]
-/// per entry that is not confirmed, in order; the others are on the queue.
+/// Reads a `SendMessageBatch` answer against the entries sent, by `Id` in order. Returns
+/// one [`Refusal`] per entry that is not confirmed.
 ///
-/// The answer is not trusted beyond what it says exactly:
-/// - ids match only when equal as strings: `"01"` or `"+1"` is not entry `"1"`;
-/// - an entry is confirmed only if it is listed in `Successful` and not in `Failed`
-///   (listed in both, it counts as failed);
-/// - an entry listed in `Failed` is refused once, however often it is listed; it is
-///   retryable unless one of its listings is a sender fault (resending the same
-///   message would not help);
-/// - an entry listed in neither is not known to be on the queue: refused as
-///   retryable (`NotReported`), so it is sent again;
-/// - an id that was not sent confirms nothing and is otherwise ignored.
+/// The answer is trusted only for what it says exactly. Ids match only as equal strings, so
+/// `"01"` is not entry `"1"`. An entry listed as both `Successful` and `Failed` counts as
+/// failed. A failed entry is refused once, and is not retryable if any listing is a sender
+/// fault. An entry listed in neither is refused as retryable (`NotReported`). An id that
+/// was not sent is ignored.
 pub fn unconfirmed(
     sent: &[String],
     successful: &[&str],
@@ -239,9 +214,8 @@ pub fn unconfirmed(
         .collect()
 }
 
-/// A FIFO `MessageGroupId` or `MessageDeduplicationId`: at most 128 characters from
-/// ASCII letters, digits and punctuation. A value that already is one is used as
-/// it is; any other is replaced by its SHA-256, so the mapping stays stable.
+/// A FIFO `MessageGroupId` or `MessageDeduplicationId`: at most 128 printable ASCII
+/// characters. Any other value is replaced by its SHA-256, so the mapping stays stable.
 pub fn sqs_token(value: &str) -> String {
     let usable =
         !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_graphic());
