@@ -258,3 +258,23 @@ fn only_a_missing_id_makes_an_event_malformed_and_the_rejection_names_it() {
         r"the corehr.department.updated_v2 event ev-\udc00 is malformed: `event` must be an object with string ids and `field_changes` as a list of strings"
     );
 }
+
+#[test]
+fn a_raw_control_character_in_a_string_the_message_needs_is_not_json() {
+    // JSON requires control characters in strings to be escaped (RFC 8259, 7).
+    for raw in ["ev\t1", "ev\u{0}1"] {
+        let event = r#"{"department_id":"d1","field_changes":["name"]}"#;
+        assert_eq!(
+            relay("corehr.department.updated_v2", raw, event),
+            Err(Rejection::InvalidJson),
+            "{raw:?}"
+        );
+    }
+    // Escaped, the same characters are text like any other.
+    let message = one(
+        "corehr.department.updated_v2",
+        r"ev\t1",
+        r#"{"department_id":"d1","field_changes":["name"]}"#,
+    );
+    assert_eq!(message.event_id, "ev\t1");
+}
