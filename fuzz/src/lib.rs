@@ -310,7 +310,7 @@ pub fn carries_token(envelope: &[u8], token: &str) -> bool {
         token: Option<Box<RawValue>>,
     }
     let text = |raw: Option<&RawValue>| serde_json::from_str::<String>(raw?.get()).ok();
-    let envelope = without_surrogate_escapes(envelope);
+    let envelope = serde_readable(envelope);
     let Ok(fields) = serde_json::from_slice::<TokenFields>(&envelope) else {
         return false;
     };
@@ -326,18 +326,23 @@ pub fn carries_token(envelope: &[u8], token: &str) -> bool {
     carried.as_deref() == Some(token)
 }
 
-/// Each `\uD800`–`\uDFFF` escape made `\uFFFD`, in place. The core accepts keys
-/// holding lone surrogates (legal JSON, not Unicode), which serde refuses to decode.
-fn without_surrogate_escapes(text: &[u8]) -> Vec<u8> {
+/// The oracle's copy of `text`, same length, that serde can read. The core reads its
+/// strings as bytes, as serde_json does for `&[u8]`, so it takes lone surrogate
+/// escapes and raw control characters, which a serde `String` refuses. Here each
+/// `\uD800`–`\uDFFF` escape becomes `\uFFFD` and each control character a space.
+/// Neither change can make a string equal [`TOKEN`].
+fn serde_readable(text: &[u8]) -> Vec<u8> {
     let mut out = text.to_vec();
-    for at in 0..out.len().saturating_sub(5) {
-        let escape = &out[at..at + 6];
+    for at in 0..out.len() {
+        let escape = out.get(at..at + 6).unwrap_or_default();
         let surrogate = escape.starts_with(b"\\u")
             && escape[2].eq_ignore_ascii_case(&b'd')
             && matches!(escape[3].to_ascii_lowercase(), b'8'..=b'9' | b'a'..=b'f')
             && escape[4..].iter().all(u8::is_ascii_hexdigit);
         if surrogate {
             out[at + 2..at + 6].copy_from_slice(b"fffd");
+        } else if out[at] < 0x20 {
+            out[at] = b' ';
         }
     }
     out
