@@ -21,7 +21,6 @@ use org_change_core::{
     Delivery, EncryptKey, Endpoint, Inbound, Message, Outgoing, Rejection, SignatureHeaders,
     Source, VerificationToken, receive,
 };
-use serde_json::Value;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
@@ -267,28 +266,36 @@ fn check_delivery(source: Source, delivery: &Delivery) -> Result<(), String> {
 
 /// The ciphertext of a body in a form the platform sends: `{"encrypt": "..."}`, and
 /// for Feilian also `{"data": {"encrypt": "..."}}` and the bare base64 text
-/// (`docs/protocol.md`, "Encryption" and "Feilian").
+/// (`docs/protocol.md`, "Encryption" and "Feilian"). Other members are skipped
+/// unread, as the core skips them.
 fn ciphertext_of(source: Source, body: &[u8]) -> Option<String> {
-    let outer = serde_json::from_slice::<Value>(body).ok();
-    let text_at = |pointer| {
-        outer
-            .as_ref()?
-            .pointer(pointer)?
-            .as_str()
-            .map(str::to_owned)
-    };
-    if let Some(sealed) = text_at("/encrypt") {
-        return Some(sealed);
+    #[derive(serde::Deserialize)]
+    struct Sealed {
+        encrypt: Option<Box<RawValue>>,
+        data: Option<Box<RawValue>>,
+    }
+    let sealed = |json: &[u8]| serde_json::from_slice::<Sealed>(&serde_readable(json)).ok();
+    let outer = sealed(body);
+    if let Some(text) = string_in(outer.as_ref().and_then(|outer| outer.encrypt.as_deref())) {
+        return Some(text);
     }
     if source != Source::Feilian {
         return None;
     }
-    if let Some(sealed) = text_at("/data/encrypt") {
-        return Some(sealed);
+    let data = outer.and_then(|outer| outer.data);
+    let nested = data.filter(|data| data.get().starts_with('{'));
+    let nested = nested.and_then(|data| sealed(data.get().as_bytes()));
+    if let Some(text) = string_in(nested.and_then(|data| data.encrypt).as_deref()) {
+        return Some(text);
     }
     let bare = std::str::from_utf8(body).ok()?.trim_ascii();
     let base64 = |b: u8| b.is_ascii_alphanumeric() || b"+/=".contains(&b);
     (!bare.is_empty() && bare.bytes().all(base64)).then(|| bare.to_owned())
+}
+
+/// The string a JSON value holds, if it is one.
+fn string_in(raw: Option<&RawValue>) -> Option<String> {
+    serde_json::from_str(raw?.get()).ok()
 }
 
 /// The token check's oracle: the one place each kind of envelope carries its token
@@ -309,7 +316,6 @@ pub fn carries_token(envelope: &[u8], token: &str) -> bool {
     struct HeaderToken {
         token: Option<Box<RawValue>>,
     }
-    let text = |raw: Option<&RawValue>| serde_json::from_str::<String>(raw?.get()).ok();
     let envelope = serde_readable(envelope);
     let Ok(fields) = serde_json::from_slice::<TokenFields>(&envelope) else {
         return false;
@@ -319,9 +325,9 @@ pub fn carries_token(envelope: &[u8], token: &str) -> bool {
             .ok()
             .flatten()
     });
-    let carried = match (text(fields.kind.as_deref()).as_deref(), header) {
-        (Some("url_verification"), _) | (_, None) => text(fields.token.as_deref()),
-        (_, Some(header)) => text(header.token.as_deref()),
+    let carried = match (string_in(fields.kind.as_deref()).as_deref(), header) {
+        (Some("url_verification"), _) | (_, None) => string_in(fields.token.as_deref()),
+        (_, Some(header)) => string_in(header.token.as_deref()),
     };
     carried.as_deref() == Some(token)
 }

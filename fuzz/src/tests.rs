@@ -1,3 +1,5 @@
+use serde_json::Value;
+
 use super::*;
 
 /// The input of the `receive` seed called `name`.
@@ -37,6 +39,38 @@ fn the_token_oracle_reads_the_one_place_each_envelope_carries_it() {
     }
     for envelope in not_carried {
         assert!(!carries_token(envelope.as_bytes(), "T"), "{envelope}");
+    }
+}
+
+/// The core reads `encrypt` beside members it skips unread; so must the oracle, or an
+/// accepted ciphertext would look like a downgrade.
+#[test]
+fn the_oracle_finds_a_ciphertext_beside_what_serde_json_value_cannot_hold() {
+    let skipped = r#""n":1e740385174,"s":"\ud800","#;
+    for (name, form) in [
+        (
+            "feishu.contact.department.created_v3",
+            "{$SKIPPED\"encrypt\":$SEALED}",
+        ),
+        (
+            "feilian.department.v1.update",
+            "{\"data\":{$SKIPPED\"encrypt\":$SEALED}}",
+        ),
+    ] {
+        let input = seed(&format!("{name}.encrypted"));
+        let (&flags, body) = input.split_first().expect("a seed");
+        let sealed: Value = serde_json::from_slice(body).expect("{\"encrypt\": ...}");
+        let body = form
+            .replace("$SKIPPED", skipped)
+            .replace("$SEALED", &sealed["encrypt"].to_string());
+        let input = [&[flags], body.as_bytes()].concat();
+        let case = ReceiveCase::decode(&input).expect("a case");
+        let (sent, outcome) = case.send(TOKEN);
+        assert!(
+            matches!(outcome, Ok(Delivery::Changes(_))),
+            "{name}: {outcome:?}"
+        );
+        assert_eq!(check_receive(&case, &sent, &outcome), Ok(()), "{name}");
     }
 }
 
