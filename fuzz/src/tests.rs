@@ -81,7 +81,7 @@ type Tamper = fn(&mut ReceiveCase<'_>, &mut Vec<u8>);
 #[test]
 fn the_oracle_refuses_an_outcome_that_breaks_an_invariant() {
     const FEISHU: &str = "feishu.contact.department.created_v3";
-    let rows: [(&str, Tamper, &str); 7] = [
+    let rows: [(&str, Tamper, &str); 8] = [
         (
             ".plain",
             |case, _| case.token_known = false,
@@ -106,6 +106,11 @@ fn the_oracle_refuses_an_outcome_that_breaks_an_invariant() {
             ".encrypted",
             |case, _| case.keyed = false,
             "a keyless endpoint accepted a ciphertext",
+        ),
+        (
+            ".encrypt-first",
+            |case, _| case.keyed = false,
+            "is not encrypt_key_missing",
         ),
         (
             ".encrypted",
