@@ -31,6 +31,7 @@ fi
 stamp=.venv/ministack/.requirements.sha256
 want=$(sha256sum requirements-ministack.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> installing MiniStack, a local AWS, into .venv/ministack (once: about 30 s)"
   .venv/ministack/bin/pip install --quiet --disable-pip-version-check -r requirements-ministack.txt
   echo "$want" > "$stamp"
 fi
