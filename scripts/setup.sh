@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need into this checkout: a Python
-# virtualenv in .venv (moto's SQS server, cargo-lambda, zig, cfn-lint, the SAM CLI)
-# and the Rust components. Safe to run again; it only installs what is missing or changed.
+# virtualenv in .venv (moto's SQS server, cargo-lambda, zig, cfn-lint, the SAM CLI; MiniStack
+# in .venv/ministack) and the Rust components. Safe to run again: it installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
