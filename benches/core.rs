@@ -592,6 +592,6 @@ fn main() {
         &feilian,
     );
     println!(
-        "\nTargets: (b) <= 1.15 x floor, (c) <= 1.35 x floor, allocations at most half of before (the issue's Feishu figures: 26 in (b), 46 in (c))."
+        "\nGuard: Feishu (b) at most 2 x the floor (docs/benchmarks.md, \"The protocol core\")."
     );
 }

@@ -67,7 +67,7 @@ impl Outgoing {
                 |(relayed, ..)| Cow::Borrowed(*relayed),
             );
         Ok(Self {
-            body: sqs_text(serde_json::to_string(&message)?),
+            body: sqs_text(json(&message)?),
             tenant_group: tenant_group(&message),
             unit_group: unit_group(&message),
             kind: Kind::Change {
@@ -173,7 +173,10 @@ impl Outgoing {
 /// JSON `text` with each character SQS refuses written as its `\uXXXX` escape.
 /// Only U+FFFE and U+FFFF can remain after serde_json (`docs/protocol.md`, "Amazon SQS limits").
 fn sqs_text(text: String) -> String {
-    if text.chars().all(sqs_allows) {
+    // In UTF-8 every refused character starts with a byte below 0x20, or is U+FFFE or
+    // U+FFFF, which start with 0xEF: text without those bytes needs no decoding.
+    let suspect = |b: &u8| *b < 0x20 || *b == 0xef;
+    if !text.as_bytes().iter().any(suspect) || text.chars().all(sqs_allows) {
         return text;
     }
     let mut out = String::with_capacity(text.len() + 12);
@@ -186,6 +189,19 @@ fn sqs_text(text: String) -> String {
         }
     }
     out
+}
+
+/// `message` as compact JSON, in one buffer sized for it: serde_json's own starts
+/// small and grows about eight times for a body.
+fn json(message: &Message<'_>) -> Result<String, serde_json::Error> {
+    let snapshots: usize = [&message.before, &message.after]
+        .into_iter()
+        .flatten()
+        .map(|raw| raw.get().len())
+        .sum();
+    let mut out = Vec::with_capacity(1024 + snapshots);
+    serde_json::to_writer(&mut out, message)?;
+    String::from_utf8(out).map_err(<serde_json::Error as serde::ser::Error>::custom)
 }
 
 /// An attribute value with each character SQS refuses replaced by U+FFFD. It has no escapes.
