@@ -397,52 +397,31 @@ async fn a_retryable_failed_entry_is_resent_alone_and_the_answer_is_200() {
 }
 
 #[tokio::test]
-async fn on_a_fifo_queue_a_refused_change_is_resent_before_the_next_change_of_its_unit() {
-    // Three changes to one department: on a FIFO queue each goes in a call of its
-    // own, so #0, refused and resent, is stored before #1 is sent. (On a standard
-    // queue the three share one call, and #1 and #2 would be stored ahead of it.)
-    let request = feilian_one_unit(3);
-    let outcome = run(
-        first(1, refused(request.select(&[0]), false)),
-        FIFO,
-        &request,
-    )
-    .await;
-    outcome.expect(200, "", &request.each(1), 4);
-    let calls: Vec<Vec<&str>> = (1..=4).map(|n| outcome.sent(n)).collect();
-    assert_eq!(
-        calls,
-        [
-            [request.id(0)],
-            [request.id(0)],
-            [request.id(1)],
-            [request.id(2)]
-        ]
-    );
-}
-
-#[tokio::test]
-async fn on_a_fifo_queue_by_tenant_a_refused_change_is_resent_before_the_next_department() {
-    // Three departments of one tenant: by tenant each change goes in a call of its
-    // own, so #0, refused and resent, is stored before #1 is sent.
-    let request = feilian(3);
-    let outcome = run(
-        first(1, refused(request.select(&[0]), false)),
-        FIFO_BY_TENANT,
-        &request,
-    )
-    .await;
-    outcome.expect(200, "", &request.each(1), 4);
-    let calls: Vec<Vec<&str>> = (1..=4).map(|n| outcome.sent(n)).collect();
-    assert_eq!(
-        calls,
-        [
-            [request.id(0)],
-            [request.id(0)],
-            [request.id(1)],
-            [request.id(2)]
-        ]
-    );
+async fn on_a_fifo_queue_a_refused_change_is_resent_before_the_next_change_of_its_group() {
+    // Three changes to one department grouped by unit, or to three departments of one
+    // tenant grouped by tenant: one group, so each change goes in a call of its own,
+    // and #0, refused and resent, is stored before #1 is sent. (On a standard queue
+    // the three share one call, and #1 and #2 would be stored ahead of it.)
+    for (request, kind) in [(feilian_one_unit(3), FIFO), (feilian(3), FIFO_BY_TENANT)] {
+        let outcome = run(
+            first(1, refused(request.select(&[0]), false)),
+            kind,
+            &request,
+        )
+        .await;
+        outcome.expect(200, "", &request.each(1), 4);
+        let calls: Vec<Vec<&str>> = (1..=4).map(|n| outcome.sent(n)).collect();
+        assert_eq!(
+            calls,
+            [
+                [request.id(0)],
+                [request.id(0)],
+                [request.id(1)],
+                [request.id(2)]
+            ],
+            "{kind:?}"
+        );
+    }
 }
 
 #[tokio::test]
