@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/local-relay.sh
+use_demo_secrets
 mkdir -p .demo
 
 build_local

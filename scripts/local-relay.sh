@@ -6,11 +6,20 @@ if [ -z "${MOTO_ENDPOINT:-}" ]; then
   exit 2
 fi
 
-export FEISHU_VERIFICATION_TOKEN=demo-feishu-token FEISHU_ENCRYPT_KEY=demo-feishu-key
-export FEILIAN_VERIFICATION_TOKEN=demo-feilian-token FEILIAN_ENCRYPT_KEY=demo-feilian-key
-# A named endpoint: a second Feishu app (Lark, abroad) with its own token and key, at
-# …/feishu/lark-global. The simulator reads its secrets from the same variable.
-export ENDPOINTS='{"feishu/lark-global": {"verification_token": "demo-lark-token", "encrypt_key": "demo-lark-key"}}'
+# The demo's secrets. ENDPOINTS has a named endpoint: a second Feishu app (Lark,
+# abroad) with its own token and key, at …/feishu/lark-global. The simulator reads
+# the same variables. `keep` (make relay) leaves any the caller set: their own test.
+use_demo_secrets() {
+  local keep=${1:-} pair name
+  for pair in FEISHU_VERIFICATION_TOKEN=demo-feishu-token FEISHU_ENCRYPT_KEY=demo-feishu-key \
+    FEILIAN_VERIFICATION_TOKEN=demo-feilian-token FEILIAN_ENCRYPT_KEY=demo-feilian-key \
+    'ENDPOINTS={"feishu/lark-global": {"verification_token": "demo-lark-token", "encrypt_key": "demo-lark-key"}}'; do
+    name=${pair%%=*}
+    if [ -z "$keep" ] || [ -z "${!name+set}" ]; then
+      export "$pair"
+    fi
+  done
+}
 
 sim=target/debug/org-change-sim
 

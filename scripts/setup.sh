@@ -19,7 +19,7 @@ fi
 stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "==> installing moto, cargo-lambda, zig, cfn-lint and the SAM CLI into .venv (once: about 1 min, 0.9 GB)"
+  echo "==> installing moto, cargo-lambda, zig, cfn-lint and the SAM CLI into .venv (once: about 1 min, 0.85 GB)"
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
   echo "$want" > "$stamp"
 fi
