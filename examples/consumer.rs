@@ -55,7 +55,6 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::Message as SqsMessage;
 use org_change_contract::{Action, Message, SCHEMA_VERSION};
 use serde_json::Value;
@@ -85,7 +84,14 @@ async fn main() -> ExitCode {
             Ok(polled) if polled.received > 0 => println!("consumer: {polled:?}"),
             Ok(_) => {}
             Err(err) => {
-                eprintln!("consumer: {}", DisplayErrorContext(&err));
+                // The root cause alone: the SDK's whole chain is a page of debug output.
+                let mut cause: &dyn std::error::Error = &err;
+                while let Some(source) = cause.source() {
+                    cause = source;
+                }
+                eprintln!(
+                    "consumer: {err}: {cause} (after a new `make relay`, source .demo/env again)"
+                );
                 tokio::time::sleep(RETRY_AFTER).await;
             }
         }
