@@ -61,8 +61,8 @@ pub struct QueueConfig {
 pub struct SqsQueue {
     client: Client,
     url: String,
-    fifo: bool,
-    group_by: GroupBy,
+    /// How a FIFO queue groups messages; `None` for a standard queue.
+    fifo: Option<GroupBy>,
     delay_seconds: Option<i32>,
 }
 
@@ -71,8 +71,7 @@ impl SqsQueue {
         Self {
             client,
             url: config.url.clone(),
-            fifo: config.fifo,
-            group_by: config.group_by,
+            fifo: config.fifo.then_some(config.group_by),
             // `Config` allows at most 900, so the conversion cannot fail.
             delay_seconds: config
                 .delay
@@ -101,11 +100,11 @@ impl SqsQueue {
             .id(index.to_string())
             .message_body(message.body())
             .set_message_attributes(Some(attributes));
-        if self.fifo {
+        if let Some(group_by) = self.fifo {
             // A group's changes stay in order. A webhook retried within SQS's five-minute
             // deduplication window is enqueued once.
             entry = entry
-                .message_group_id(sqs_token(message.ordering_key(self.group_by)))
+                .message_group_id(sqs_token(message.ordering_key(group_by)))
                 .message_deduplication_id(sqs_token(message.id()));
         } else {
             entry = entry.set_delay_seconds(self.delay_seconds);
@@ -119,10 +118,9 @@ impl SqsQueue {
 impl Queue for SqsQueue {
     /// A FIFO call carries at most one message of each group, to keep each group in order.
     fn limits(&self) -> Limits {
-        if self.fifo {
-            Limits::sqs_fifo(self.group_by)
-        } else {
-            Limits::SQS
+        Limits {
+            fifo: self.fifo,
+            ..Limits::SQS
         }
     }
 
