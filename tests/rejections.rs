@@ -8,10 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::memory_queue::MemoryQueue;
 use common::*;
 use org_change_core::{EncryptKey, cipher};
 use org_change_relay::http::App;
-use org_change_relay::queue::memory::MemoryQueue;
 use serde_json::{Value, json};
 
 /// Sends `request` and checks the refusal, its JSON error body, and that nothing

@@ -7,7 +7,6 @@
 //! [`PublishPolicy::deadline`].
 
 mod error;
-pub mod memory;
 mod plan;
 pub mod sqs;
 

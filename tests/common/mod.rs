@@ -9,6 +9,8 @@
 //! a plain `cargo test`).
 #![allow(dead_code)] // each test file uses its own part of the harness
 
+pub mod memory_queue;
+
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs::File;
@@ -27,13 +29,13 @@ use base64::engine::general_purpose::STANDARD;
 use lambda_http::request::LambdaRequest;
 use lambda_http::tower::{Service, ServiceExt};
 use lambda_http::{Adapter, Context, LambdaEvent, service_fn};
+use memory_queue::MemoryQueue;
 use org_change_contract::schema;
 use org_change_core::{EncryptKey, Source, cipher, signature};
 use org_change_relay::aws::with_deadlines;
 use org_change_relay::config::Config;
 use org_change_relay::http::{App, handle, handle_event};
 use org_change_relay::queue::Queue;
-use org_change_relay::queue::memory::MemoryQueue;
 use org_change_relay::queue::sqs::SqsQueue;
 use serde_json::{Value, json};
 
