@@ -10,21 +10,14 @@ use std::fmt;
 use std::time::SystemTime;
 
 use lambda_http::http::Uri;
-use org_change_core::{EndpointId, Source};
 
-use super::ConfigError;
+use super::{ConfigError, invalid};
 
-/// The default Feishu endpoint's App ID.
-pub const APP_ID_VAR: &str = "FEISHU_APP_ID";
-/// The default Feishu endpoint's App Secret.
-pub const APP_SECRET_VAR: &str = "FEISHU_APP_SECRET";
-/// The default Feishu endpoint's API host. No secret, so always a plain variable.
-pub const API_HOST_VAR: &str = "FEISHU_API_HOST";
-
-/// The fields of an `ENDPOINTS` entry that configure an app.
+/// The fields of an `ENDPOINTS` entry that configure an app. The default endpoint's
+/// variables are `FEISHU_` and the field's name in capitals.
 pub const FIELDS: [&str; 3] = [APP_ID, APP_SECRET, API_HOST];
 pub(crate) const APP_ID: &str = "app_id";
-const APP_SECRET: &str = "app_secret";
+pub(crate) const APP_SECRET: &str = "app_secret";
 pub(crate) const API_HOST: &str = "api_host";
 
 /// The API hosts (`docs/current-object.md`, "Hosts").
@@ -61,82 +54,31 @@ impl fmt::Debug for AppSecret {
 pub fn from_lookup(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<BTreeMap<String, OpenApp>, ConfigError> {
-    super::check_pasted(lookup)?;
-    let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-    Ok(super::enabled_endpoints(&get, SystemTime::now())?.apps)
+    Ok(super::read_endpoints(lookup, SystemTime::now())?.apps)
 }
 
-/// The default Feishu endpoint's app, from its variables. They need the endpoint enabled.
-pub(crate) fn from_vars(
-    get: &impl Fn(&str) -> Option<String>,
-    enabled: bool,
+/// An app from its three settings: `get` reads a field, `place` says where it lives. Both
+/// the ID and the secret, or neither.
+pub(crate) fn read(
+    get: impl Fn(&str) -> Option<String>,
+    place: impl Fn(&str) -> String,
 ) -> Result<Option<OpenApp>, ConfigError> {
-    let var = |field: &str| match field {
-        APP_ID => APP_ID_VAR,
-        APP_SECRET => APP_SECRET_VAR,
-        _ => API_HOST_VAR,
-    };
-    if !enabled && let Some(field) = FIELDS.into_iter().find(|field| get(var(field)).is_some()) {
-        return Err(ConfigError::Invalid {
-            var: var(field),
-            reason: "it is set but FEISHU_VERIFICATION_TOKEN is not; an app belongs to an enabled endpoint".into(),
-        });
-    }
-    app(
-        |field| get(var(field)),
-        |field| var(field).to_owned(),
-        |field, reason| ConfigError::Invalid {
-            var: var(field),
-            reason,
-        },
-    )
-}
-
-/// A named Feishu endpoint's app, from its `ENDPOINTS` entry. Feilian endpoints have none,
-/// and a default endpoint's app has its variables.
-pub(crate) fn from_entry(
-    id: &EndpointId,
-    entry: &BTreeMap<String, String>,
-    invalid: impl Fn(&str, String) -> ConfigError,
-) -> Result<Option<OpenApp>, ConfigError> {
-    let Some(field) = FIELDS.into_iter().find(|field| entry.contains_key(*field)) else {
-        return Ok(None);
-    };
-    let refused = if id.source() == Source::Feilian {
-        "a Feilian endpoint has no app; app credentials are for a Feishu or Lark app's API"
-    } else if id.is_default() {
-        "the default endpoint's app has one home, FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_API_HOST: set it there"
-    } else {
-        return app(|field| entry.get(field).cloned(), str::to_owned, invalid);
-    };
-    Err(invalid(field, refused.into()))
-}
-
-/// An app from its three settings: `get` reads a field, `name` says where it lives and
-/// `invalid` is the error for a field. Both the ID and the secret, or neither.
-fn app(
-    get: impl Fn(&'static str) -> Option<String>,
-    name: impl Fn(&'static str) -> String,
-    invalid: impl Fn(&'static str, String) -> ConfigError,
-) -> Result<Option<OpenApp>, ConfigError> {
-    let host = get(API_HOST);
     let half = |set, unset| {
-        invalid(
-            set,
-            format!(
-                "it is set but {} is not; an app needs its App ID and App Secret, from the developer console",
-                name(unset)
-            ),
-        )
+        let reason = format!(
+            "it is set but {} is not; an app needs its App ID and App Secret, from the developer console",
+            place(unset)
+        );
+        Err(invalid(place(set), reason))
     };
+    let host = get(API_HOST);
     let (app_id, app_secret) = match (get(APP_ID), get(APP_SECRET), &host) {
         (Some(app_id), Some(app_secret), _) => (app_id, app_secret),
         (None, None, None) => return Ok(None),
-        (Some(_), None, _) => return Err(half(APP_ID, APP_SECRET)),
-        (None, Some(_), _) => return Err(half(APP_SECRET, APP_ID)),
-        (None, None, Some(_)) => return Err(half(API_HOST, APP_ID)),
+        (Some(_), None, _) => return half(APP_ID, APP_SECRET),
+        (None, Some(_), _) => return half(APP_SECRET, APP_ID),
+        (None, None, Some(_)) => return half(API_HOST, APP_ID),
     };
-    let api_base = api_base(host.as_deref()).map_err(|reason| invalid(API_HOST, reason))?;
+    let api_base = api_base(host.as_deref()).map_err(|reason| invalid(place(API_HOST), reason))?;
     Ok(Some(OpenApp {
         app_id,
         app_secret: AppSecret(app_secret),
