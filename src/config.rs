@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use lambda_http::http::Uri;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::queue::sqs::{MAX_PAYLOAD_BYTES, QueueConfig};
@@ -169,7 +170,8 @@ impl Config {
     ) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let queue = queue(&get)?;
-        let max_request_age = positive(&get, "MAX_REQUEST_AGE_SECONDS", "seconds")?
+        let seconds = "a positive whole number of seconds";
+        let max_request_age = number(&get, "MAX_REQUEST_AGE_SECONDS", 1..=u64::MAX, seconds)?
             .map_or(DEFAULT_MAX_AGE, Duration::from_secs);
         let read = read_endpoints(&lookup, now)?;
         let window = ReplayWindow::new(max_request_age);
@@ -186,6 +188,7 @@ impl Config {
                 ("plain", ChallengeReply::Plain),
             ],
         )?;
+        let bytes = "a positive whole number of bytes";
         let quarantine = get("QUARANTINE_QUEUE_URL")
             .map(|url| queue_at("QUARANTINE_QUEUE_URL", url))
             .transpose()?;
@@ -195,7 +198,7 @@ impl Config {
             endpoints: read.endpoints.into_iter().map(limited).collect(),
             open_apps: read.apps,
             feilian_challenge_reply,
-            max_body_bytes: positive(&get, "MAX_BODY_BYTES", "bytes")?
+            max_body_bytes: number(&get, "MAX_BODY_BYTES", 1..=usize::MAX, bytes)?
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
             max_request_age,
             fingerprints: read.fingerprints,
@@ -248,9 +251,16 @@ fn queue(get: &impl Fn(&str) -> Option<String>) -> Result<QueueConfig, ConfigErr
     let mut queue = queue_at("QUEUE_URL", url)?;
     let groups = [("tenant", GroupBy::Tenant), ("unit", GroupBy::Unit)];
     queue.group_by = choice(get, "FIFO_GROUP_BY", &groups)?;
-    queue.delay = get("QUEUE_DELAY_SECONDS")
-        .map(|value| delay(&value, queue.fifo))
-        .transpose()?;
+    let delay = "QUEUE_DELAY_SECONDS";
+    if queue.fifo && get(delay).is_some() {
+        return Err(invalid(
+            delay,
+            "FIFO queues do not support a per-message delay; set the delay on the queue instead",
+        ));
+    }
+    let seconds = format!("a whole number of seconds from 0 to {MAX_QUEUE_DELAY_SECONDS}");
+    let delay = number(get, delay, 0..=MAX_QUEUE_DELAY_SECONDS, &seconds)?;
+    queue.delay = delay.map(|seconds| Duration::from_secs(seconds.into()));
     Ok(queue)
 }
 
@@ -274,21 +284,19 @@ fn choice<T: Copy>(
     }
 }
 
-/// A positive whole number of `unit`, or `None` when `var` is unset.
-fn positive<T: std::str::FromStr + PartialOrd + Default>(
+/// A whole number in `range`, described by `what`, or `None` when `var` is unset.
+fn number<T: std::str::FromStr + PartialOrd>(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
-    unit: &str,
+    range: std::ops::RangeInclusive<T>,
+    what: &str,
 ) -> Result<Option<T>, ConfigError> {
     let Some(value) = get(var) else {
         return Ok(None);
     };
     match value.trim().parse::<T>() {
-        Ok(number) if number > T::default() => Ok(Some(number)),
-        _ => Err(invalid(
-            var,
-            format!("{value:?} is not a positive whole number of {unit}"),
-        )),
+        Ok(number) if range.contains(&number) => Ok(Some(number)),
+        _ => Err(invalid(var, format!("{value:?} is not {what}"))),
     }
 }
 
@@ -416,58 +424,58 @@ pub fn with_secret<E: Fn(&str) -> Option<String>>(
 /// The secret's text: a JSON object of [`SECRET_VARS`] keys with string values, and
 /// [`ENDPOINTS_VAR`], an object, returned as its JSON text.
 fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
-    let not_strings = |detail: String| ConfigError::Secret {
-        reason: format!(
-            "is not a JSON object of strings{detail}; expected keys: {}, and {ENDPOINTS_VAR} (an object)",
-            SECRET_VARS.join(", ")
-        ),
-    };
+    let keys = format!(
+        "expected keys: {}, and {ENDPOINTS_VAR} (an object)",
+        SECRET_VARS.join(", ")
+    );
+    let refuse = |reason: String| ConfigError::Secret { reason };
     let object = json::object(text).map_err(|err| match err {
         // serde's message may quote a value, so only the position is given.
-        JsonError::Syntax { line, column } => {
-            not_strings(format!(" (line {line}, column {column})"))
-        }
-        JsonError::NotAnObject => not_strings(String::new()),
+        JsonError::Syntax { line, column } => refuse(format!(
+            "is not a JSON object of strings (line {line}, column {column}); {keys}"
+        )),
+        JsonError::NotAnObject => refuse(format!("is not a JSON object of strings; {keys}")),
         JsonError::Repeated(key) => repeated(key, IN_SECRET),
     })?;
-    let mut secrets = BTreeMap::new();
-    for (key, value) in object {
+    let read = |(key, value): (String, Box<RawValue>)| {
         if key == ENDPOINTS_VAR {
             // Read now too, so that a name it repeats is named as in the secret.
             endpoints::parse(value.get()).map_err(|err| match err {
                 ConfigError::Repeated { place, .. } => repeated(place, IN_SECRET),
                 other => other,
             })?;
-            secrets.insert(key, value.get().to_owned());
-        } else if SECRET_VARS.contains(&key.as_str()) {
-            let value: String = serde_json::from_str(value.get())
-                .map_err(|_| not_strings(format!(" ({key} is not a string)")))?;
-            // So that the error names the secret's key.
-            if let Some(problem) = pasted_wrong(&value) {
-                return Err(ConfigError::Secret {
-                    reason: format!("has a value for {key} that {problem}; {PASTE_HINT}"),
-                });
-            }
-            secrets.insert(key, value);
-        } else {
-            return Err(ConfigError::Secret {
-                reason: format!(
-                    "has an unknown key {key:?}; expected keys: {}, {ENDPOINTS_VAR}",
-                    SECRET_VARS.join(", ")
-                ),
-            });
+            return Ok((key, value.get().to_owned()));
         }
-    }
-    Ok(secrets)
+        if !SECRET_VARS.contains(&key.as_str()) {
+            return Err(refuse(format!("has an unknown key {key:?}; {keys}")));
+        }
+        let value: String = serde_json::from_str(value.get()).map_err(|_| {
+            refuse(format!(
+                "is not a JSON object of strings ({key} is not a string); {keys}"
+            ))
+        })?;
+        // So that the error names the secret's key.
+        match pasted_wrong(&value) {
+            Some(problem) => Err(refuse(format!(
+                "has a value for {key} that {problem}; {PASTE_HINT}"
+            ))),
+            None => Ok((key, value)),
+        }
+    };
+    object.into_iter().map(read).collect()
+}
+
+/// `text` as an absolute http(s) URL without a query.
+fn http_url(text: &str) -> Option<Uri> {
+    let uri = text.parse::<Uri>().ok()?;
+    let absolute = matches!(uri.scheme_str(), Some("https" | "http"))
+        && uri.host().is_some_and(|host| !host.is_empty());
+    (absolute && uri.query().is_none()).then_some(uri)
 }
 
 /// The queue at the SQS queue URL in `var`, FIFO when its name ends in `.fifo`.
 fn queue_at(var: &'static str, url: String) -> Result<QueueConfig, ConfigError> {
-    let uri = url.parse::<Uri>().ok().filter(|uri| {
-        matches!(uri.scheme_str(), Some("https" | "http"))
-            && uri.host().is_some_and(|host| !host.is_empty())
-            && uri.query().is_none()
-    });
+    let uri = http_url(&url);
     let path = uri.as_ref().map_or("", Uri::path);
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let name = segments.last().copied().unwrap_or_default();
@@ -490,28 +498,6 @@ fn queue_at(var: &'static str, url: String) -> Result<QueueConfig, ConfigError> 
         group_by: GroupBy::Unit,
         delay: None,
     })
-}
-
-/// `QUEUE_DELAY_SECONDS`: standard queues only.
-fn delay(value: &str, fifo: bool) -> Result<Duration, ConfigError> {
-    let var = "QUEUE_DELAY_SECONDS";
-    if fifo {
-        return Err(invalid(
-            var,
-            "FIFO queues do not support a per-message delay; set the delay on the queue instead",
-        ));
-    }
-    match value.trim().parse::<u32>() {
-        Ok(seconds) if seconds <= MAX_QUEUE_DELAY_SECONDS => {
-            Ok(Duration::from_secs(seconds.into()))
-        }
-        _ => Err(invalid(
-            var,
-            format!(
-                "{value:?} is not a whole number of seconds from 0 to {MAX_QUEUE_DELAY_SECONDS}"
-            ),
-        )),
-    }
 }
 
 #[cfg(test)]

@@ -164,7 +164,6 @@ impl Settings<'_> {
         now: SystemTime,
         warnings: &mut Vec<String>,
     ) -> Result<Option<Endpoint>, ConfigError> {
-        self.check_entry()?;
         let Some(token) = self.get(VERIFICATION_TOKEN) else {
             if !self.id.is_default() {
                 return Err(self.invalid(
@@ -186,30 +185,6 @@ impl Settings<'_> {
         let key = self.get(ENCRYPT_KEY).map(|key| EncryptKey::new(&key));
         let current = Endpoint::with_id(self.id.clone(), VerificationToken::new(&token), key);
         self.with_previous(current, now, warnings).map(Some)
-    }
-
-    /// An entry holds no app on Feilian, and only the previous pair on a default endpoint.
-    fn check_entry(&self) -> Result<(), ConfigError> {
-        let feilian = self.id.source() == Source::Feilian;
-        for field in self.entry.keys() {
-            let place = || format!("{}.{field}", entry_place(self.id.as_str()));
-            if feilian && open_app::FIELDS.contains(&field.as_str()) {
-                return Err(invalid(
-                    place(),
-                    "a Feilian endpoint has no app; app credentials are for a Feishu or Lark app's API",
-                ));
-            }
-            if self.id.is_default() && !field.starts_with("previous_") {
-                return Err(invalid(
-                    place(),
-                    format!(
-                        "a default endpoint's current setting has one home, {}: set it there (only the previous_* fields belong here)",
-                        field_place(self.id, field)
-                    ),
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// A Feishu endpoint's app, if it has one.
@@ -282,7 +257,7 @@ impl Settings<'_> {
             ));
             return Ok(None);
         }
-        if until.duration_since(now).unwrap_or_default() > MAX_PREVIOUS_VALIDITY {
+        if until > now + MAX_PREVIOUS_VALIDITY {
             return Err(self.invalid(
                 PREVIOUS_UNTIL,
                 format!(
@@ -312,41 +287,57 @@ pub(super) fn parse(text: &str) -> Result<BTreeMap<EndpointId, Entry>, ConfigErr
         JsonError::Repeated(id) => super::repeated(entry_place(&id), ""),
     })?;
     ids.into_iter()
-        .map(|(id, entry)| {
-            let parsed =
-                EndpointId::parse(&id).map_err(|err| invalid(entry_place(&id), err.to_string()))?;
-            Ok((parsed, strings(&id, entry.get())?))
+        .map(|(text, entry)| {
+            let id = EndpointId::parse(&text)
+                .map_err(|err| invalid(entry_place(&text), err.to_string()))?;
+            let entry = strings(&id, entry.get())?;
+            Ok((id, entry))
         })
         .collect()
 }
 
-/// One entry: an object of strings, named in [`FIELDS`].
-fn strings(id: &str, text: &str) -> Result<Entry, ConfigError> {
-    let fields = FIELDS.join(", ");
+/// One entry: an object of strings, named in [`FIELDS`]. It holds no app on Feilian, and
+/// only the previous pair on a default endpoint.
+fn strings(id: &EndpointId, text: &str) -> Result<Entry, ConfigError> {
+    let (fields, at) = (FIELDS.join(", "), entry_place(id.as_str()));
     let object = json::object(text).map_err(|err| match err {
-        JsonError::Repeated(field) => super::repeated(format!("{}.{field}", entry_place(id)), ""),
+        JsonError::Repeated(field) => super::repeated(format!("{at}.{field}"), ""),
         _ => invalid(
-            entry_place(id),
+            &at,
             format!("is not an object of strings; its fields: {fields}"),
         ),
     })?;
     let mut entry = Entry::new();
     for (field, value) in object {
         if !FIELDS.contains(&field.as_str()) {
-            return Err(invalid(
-                entry_place(id),
-                format!("has an unknown field {field:?}; its fields: {fields}"),
-            ));
+            let reason = format!("has an unknown field {field:?}; its fields: {fields}");
+            return Err(invalid(at, reason));
         }
-        let place = format!("{}.{field}", entry_place(id));
+        let place = format!("{at}.{field}");
         let value: String = serde_json::from_str(value.get())
             .map_err(|_| invalid(place.as_str(), "it is not a string"))?;
         if let Some(problem) = pasted_wrong(&value) {
             return Err(invalid(place, format!("it {problem}; {PASTE_HINT}")));
         }
-        if !value.trim().is_empty() {
-            entry.insert(field, value);
+        if value.trim().is_empty() {
+            continue;
         }
+        if id.source() == Source::Feilian && open_app::FIELDS.contains(&field.as_str()) {
+            return Err(invalid(
+                place,
+                "a Feilian endpoint has no app; app credentials are for a Feishu or Lark app's API",
+            ));
+        }
+        if id.is_default() && !field.starts_with("previous_") {
+            let home = field_place(id, &field);
+            return Err(invalid(
+                place,
+                format!(
+                    "a default endpoint's current setting has one home, {home}: set it there (only the previous_* fields belong here)"
+                ),
+            ));
+        }
+        entry.insert(field, value);
     }
     Ok(entry)
 }

@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::SystemTime;
 
-use lambda_http::http::Uri;
-
-use super::{ConfigError, invalid};
+use super::{ConfigError, http_url, invalid};
 
 /// The fields of an `ENDPOINTS` entry that configure an app. The default endpoint's
 /// variables are `FEISHU_` and the field's name in capitals.
@@ -93,12 +91,7 @@ fn api_base(host: Option<&str>) -> Result<String, String> {
         Some("lark") => return Ok(LARK_API.to_owned()),
         Some(url) => url,
     };
-    let absolute = url.parse::<Uri>().is_ok_and(|uri| {
-        matches!(uri.scheme_str(), Some("https" | "http"))
-            && uri.host().is_some_and(|host| !host.is_empty())
-            && uri.query().is_none()
-    });
-    if !absolute {
+    if http_url(url).is_none() {
         return Err(format!(
             "{url:?} is not feishu, lark or an absolute http(s) URL without a query"
         ));
