@@ -111,8 +111,7 @@ pub enum ConfigError {
         var: &'static str,
         hint: &'static str,
     },
-    /// A setting: a variable (`QUEUE_URL`) or a place in `ENDPOINTS`
-    /// (`ENDPOINTS["feishu/x"].encrypt_key`). The reason never quotes a secret.
+    /// A setting, named by its place. The reason never quotes a secret.
     #[error("{place} is invalid: {reason}")]
     Invalid { place: String, reason: String },
     #[error(
@@ -161,9 +160,8 @@ impl Config {
         Self::from_lookup_at(lookup, SystemTime::now())
     }
 
-    /// [`from_lookup`](Self::from_lookup) at start time `now`. A previous pair that has
-    /// expired is ignored with a warning. One valid more than
-    /// [`endpoints::MAX_PREVIOUS_VALIDITY`] ahead is refused.
+    /// [`from_lookup`](Self::from_lookup) at start time `now`, which previous pairs are
+    /// checked against.
     pub fn from_lookup_at(
         lookup: impl Fn(&str) -> Option<String>,
         now: SystemTime,
@@ -352,11 +350,8 @@ pub fn check_environment<N: AsRef<std::ffi::OsStr>>(
 
 /// With `SECRET_ID` set, the environment must not carry the secrets too.
 pub fn secrets_beside_secret_id(env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-    match SECRET_VARS
-        .into_iter()
-        .chain([ENDPOINTS_VAR])
-        .find(|var| env(var).is_some_and(|value| !value.trim().is_empty()))
-    {
+    let set = |var: &&str| env(var).is_some_and(|value| !value.trim().is_empty());
+    match SECRET_VARS.into_iter().chain([ENDPOINTS_VAR]).find(set) {
         Some(var) => Err(invalid(
             var,
             format!(

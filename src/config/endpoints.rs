@@ -18,8 +18,8 @@
 //!
 //! A default endpoint's entry holds only its previous pair: its current settings are
 //! variables named after the endpoint and the field (`FEISHU_ENCRYPT_KEY`). A previous pair
-//! without `previous_encrypt_key` keeps the current key. A Feishu endpoint may name its app
-//! ([`open_app`]). An error names the endpoint and the field, never a value.
+//! without `previous_encrypt_key` keeps the current key. An error names the endpoint and
+//! the field, never a value.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -81,8 +81,7 @@ fn entry_place(id: &str) -> String {
     format!("{ENDPOINTS_VAR}[{id:?}]")
 }
 
-/// Where `field` of endpoint `id` is set: a default endpoint's current settings are
-/// variables (`FEISHU_ENCRYPT_KEY`), everything else sits in `ENDPOINTS`.
+/// Where `field` of endpoint `id` is set: a variable or a place in `ENDPOINTS`.
 pub fn field_place(id: &EndpointId, field: &str) -> String {
     if id.is_default() && !field.starts_with("previous_") {
         format!("{}_{field}", id.as_str()).to_ascii_uppercase()
@@ -99,9 +98,7 @@ pub fn setting_place(id: &EndpointId, setting: Setting) -> String {
     }
 }
 
-/// Every endpoint, through `get` (its variables, and `ENDPOINTS`). A previous pair expired
-/// at `now` is dropped with a warning. One valid more than [`MAX_PREVIOUS_VALIDITY`] ahead
-/// is refused.
+/// Every endpoint and app, through `get`: the variables and `ENDPOINTS`.
 pub fn read(
     get: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,

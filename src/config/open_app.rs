@@ -1,9 +1,5 @@
 //! The app credentials of Feishu endpoints, for the optional enricher that reads the current
 //! object from the platform's API (`docs/current-object.md`). The relay only validates them.
-//!
-//! The default endpoint's are `FEISHU_APP_ID` and `FEISHU_APP_SECRET` (secrets) and
-//! `FEISHU_API_HOST`. A named endpoint's are the fields `app_id`, `app_secret` and `api_host`
-//! of its `ENDPOINTS` entry.
 
 use std::collections::BTreeMap;
 use std::fmt;
