@@ -365,10 +365,9 @@ pub fn secrets_beside_secret_id(env: &impl Fn(&str) -> Option<String>) -> Result
 /// The fix for a secret pasted with something around it.
 const PASTE_HINT: &str = "store exactly the characters the console shows (printf '%s', not echo, when writing it to a file)";
 
-/// What is wrong with a secret's value as pasted: whitespace or quotes around it, or
-/// control characters in it. Console values have none, but a terminal copy or `echo` adds
-/// them. The relay would then refuse every genuine delivery. The answer never quotes the
-/// value.
+/// What is wrong with a pasted secret: whitespace or quotes around it, or a control
+/// character in it. A terminal copy or `echo` adds them, and every genuine delivery would
+/// then fail. The answer never quotes the value.
 pub fn pasted_wrong(value: &str) -> Option<&'static str> {
     let quoted = |q: char| value.len() >= 2 && value.starts_with(q) && value.ends_with(q);
     if value.ends_with("\r\n") {

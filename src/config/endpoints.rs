@@ -1,7 +1,6 @@
-//! The endpoints: the default ones from their variables, and `ENDPOINTS` with the named
-//! endpoints and the previous token and key of any endpoint during a rotation
-//! (`docs/operations.md`, "Named endpoints and previous pairs" and "Rotating a token or
-//! key").
+//! The endpoints: the default ones from their variables, the named ones and the previous
+//! pairs of a rotation from `ENDPOINTS` (`docs/operations.md`, "Named endpoints and
+//! previous pairs").
 //!
 //! `ENDPOINTS` is a JSON object keyed by endpoint id, whose values are objects of strings:
 //!

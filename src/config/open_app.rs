@@ -43,8 +43,8 @@ impl fmt::Debug for AppSecret {
     }
 }
 
-/// The apps by endpoint id, read through `lookup` (the environment and the secret, as the
-/// relay reads them) and validated as the relay validates them. It needs no `QUEUE_URL`.
+/// The apps by endpoint id, read and checked as the relay does, through its lookup
+/// ([`crate::secrets::load_lookup`]). It needs no `QUEUE_URL`.
 pub fn from_lookup(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<BTreeMap<String, OpenApp>, ConfigError> {
