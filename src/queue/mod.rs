@@ -27,9 +27,6 @@ use org_change_core::Outgoing;
 /// 3-second deadline (`docs/protocol.md`, "Delivery and retries").
 pub const ENQUEUE_DEADLINE: Duration = Duration::from_millis(2_500);
 
-/// SQS accepts at most ten entries per `SendMessageBatch`.
-pub const MAX_BATCH: usize = sqs::MAX_ENTRIES;
-
 /// How many `SendMessageBatch` calls of one request may be in flight at once. A Feilian
 /// request of 1,000 changes is 100 calls, too many to send in turn within 3 seconds
 /// (`docs/operations.md`, "Large requests and large messages").
@@ -47,12 +44,6 @@ pub trait Queue: Send + Sync {
     /// SQS's unless a fake says otherwise.
     fn limits(&self) -> Limits {
         Limits::SQS
-    }
-
-    /// The bytes `message` counts toward [`Limits::bytes`], as SQS counts them unless a
-    /// fake says otherwise.
-    fn payload_size(&self, message: &Outgoing) -> usize {
-        message.size()
     }
 }
 
@@ -100,11 +91,7 @@ pub async fn publish<Q: Queue>(
     policy: PublishPolicy,
 ) -> Result<usize, PublishError> {
     let total = messages.len();
-    let chains = plan(
-        messages,
-        |message| queue.payload_size(message),
-        queue.limits(),
-    );
+    let chains = plan(messages, queue.limits());
     let confirmed = AtomicUsize::new(0);
     let fail = |cause| PublishError {
         enqueued: confirmed.load(Ordering::SeqCst),
