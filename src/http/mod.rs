@@ -81,13 +81,7 @@ pub async fn handle_event<Q: Queue>(
             // The panic's text can quote the body, so only its location is logged.
             let outcome = Err(Failure::UnreadableEvent { at });
             let response = reply::respond(&outcome, None);
-            record(
-                &app.config.metrics_namespace,
-                None,
-                &outcome,
-                response.status().as_u16(),
-                started.elapsed(),
-            );
+            record(&app.config.metrics_namespace, None, &outcome, started);
             TransformResponse::Response(origin, Box::pin(std::future::ready(response)))
         }
     };
@@ -143,13 +137,7 @@ pub async fn handle<Q: Queue>(
     // A name nobody configured is the sender's choice. Neither the metrics (one metric per
     // dimension value) nor the log records it.
     let known = endpoint.filter(|id| id.is_default() || app.config.endpoint(id).is_some());
-    record(
-        &app.config.metrics_namespace,
-        known,
-        &outcome,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
+    record(&app.config.metrics_namespace, known, &outcome, started);
     Ok(response)
 }
 

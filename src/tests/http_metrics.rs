@@ -9,6 +9,8 @@ fn parse(counts: Counts<'_>) -> Value {
         Duration::from_millis(1_700_000_000_123),
     );
     assert!(!text.contains('\n'), "one line: {text}");
+    // scripts/bench-publish.sh tells a metrics line by how it starts.
+    assert!(text.starts_with(r#"{"_aws":"#), "{text}");
     serde_json::from_str(&text).expect("JSON")
 }
 
@@ -54,7 +56,7 @@ fn an_enqueued_event_counts_its_messages() {
         outcome: Outcome::Enqueued,
         reason: None,
         enqueued: 13,
-        previous_credentials: false,
+        credentials: Some(Credentials::Current),
     });
     assert_valid_emf(&document);
     assert_eq!(document["_aws"]["Timestamp"], 1_700_000_000_123u64);
@@ -94,7 +96,7 @@ fn a_rejection_is_counted_by_reason() {
         outcome: Outcome::Rejected,
         reason: Some("bad_signature"),
         enqueued: 0,
-        previous_credentials: false,
+        credentials: None,
     });
     assert_valid_emf(&document);
     assert_eq!(document["Reason"], "bad_signature");
@@ -113,7 +115,7 @@ fn an_enqueue_failure_is_counted_without_dimensions_for_the_alarm() {
         outcome: Outcome::Failed,
         reason: Some("enqueue_failed"),
         enqueued: 2,
-        previous_credentials: false,
+        credentials: None,
     });
     assert_valid_emf(&document);
     assert_eq!(document["EnqueueFailures"], 1);
@@ -133,7 +135,7 @@ fn a_quarantined_event_is_counted_without_dimensions_for_the_alarm() {
         outcome: Outcome::Quarantined,
         reason: None,
         enqueued: 0,
-        previous_credentials: false,
+        credentials: None,
     });
     assert_valid_emf(&document);
     assert_eq!(document["Outcome"], "quarantined");
@@ -153,7 +155,7 @@ fn a_request_to_no_source_is_counted_under_none() {
         outcome: Outcome::Rejected,
         reason: Some("not_found"),
         enqueued: 0,
-        previous_credentials: false,
+        credentials: None,
     });
     assert_valid_emf(&document);
     assert_eq!(document["Source"], "none");
@@ -168,7 +170,7 @@ fn a_request_authenticated_by_the_previous_pair_is_counted_per_endpoint() {
         outcome: Outcome::Enqueued,
         reason: None,
         enqueued: 1,
-        previous_credentials: true,
+        credentials: Some(Credentials::Previous),
     });
     assert_valid_emf(&document);
     assert_eq!(document["PreviousCredentialsUsed"], 1);
