@@ -92,17 +92,23 @@ pub async fn publish<Q: Queue>(
 ) -> Result<usize, PublishError> {
     let total = messages.len();
     let chains = plan(messages, queue.limits());
-    let confirmed = AtomicUsize::new(0);
+    let confirmed = &AtomicUsize::new(0);
     let fail = |cause| PublishError {
         enqueued: confirmed.load(Ordering::SeqCst),
         total,
         cause,
     };
-    // Built in a Vec, as a closure in the stream would keep the handler's future from being
+    // A chain's calls go in turn, each once the one before is confirmed. The chains are
+    // built in a Vec, as a closure in the stream would keep the handler's future from being
     // `Send`.
     let sends: Vec<_> = chains
         .iter()
-        .map(|chain| send_chain(queue, chain, policy, &confirmed))
+        .map(|chain| async move {
+            for call in chain {
+                send_call(queue, call, policy, confirmed).await?;
+            }
+            Ok::<_, Cause>(())
+        })
         .collect();
     let all = async {
         let mut chains = stream::iter(sends).buffer_unordered(policy.concurrency.max(1));
@@ -121,21 +127,8 @@ pub async fn publish<Q: Queue>(
     }
 }
 
-/// Sends the calls of `chain` in turn, each once the one before is confirmed. Every
-/// confirmed entry counts in `confirmed` at once.
-async fn send_chain<Q: Queue>(
-    queue: &Q,
-    chain: &[Vec<&Outgoing>],
-    policy: PublishPolicy,
-    confirmed: &AtomicUsize,
-) -> Result<(), Cause> {
-    for call in chain {
-        send_call(queue, call, policy, confirmed).await?;
-    }
-    Ok(())
-}
-
-/// Sends one call, resending the entries refused as retryable.
+/// Sends one call, resending the entries refused as retryable. Every confirmed entry counts
+/// in `confirmed` at once.
 async fn send_call<Q: Queue>(
     queue: &Q,
     call: &[&Outgoing],

@@ -1,10 +1,9 @@
 //! The real queue: Amazon SQS `SendMessageBatch`, and the limits SQS puts on it.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::{BuildError, DisplayErrorContext};
+use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{
     BatchResultErrorEntry, MessageAttributeValue, SendMessageBatchRequestEntry,
 };
@@ -81,21 +80,16 @@ impl SqsQueue {
         message: &Outgoing,
     ) -> Result<SendMessageBatchRequestEntry, SendError> {
         let build = || {
-            let attributes = message
-                .attributes()
-                .into_iter()
-                .map(|(name, value)| {
-                    let value = MessageAttributeValue::builder()
-                        .data_type(ATTRIBUTE_DATA_TYPE)
-                        .string_value(value)
-                        .build()?;
-                    Ok((name.to_owned(), value))
-                })
-                .collect::<Result<HashMap<_, _>, BuildError>>()?;
-            let entry = SendMessageBatchRequestEntry::builder()
+            let mut entry = SendMessageBatchRequestEntry::builder()
                 .id(index.to_string())
-                .message_body(message.body())
-                .set_message_attributes(Some(attributes));
+                .message_body(message.body());
+            for (name, value) in message.attributes() {
+                let value = MessageAttributeValue::builder()
+                    .data_type(ATTRIBUTE_DATA_TYPE)
+                    .string_value(value)
+                    .build()?;
+                entry = entry.message_attributes(name, value);
+            }
             match self.fifo {
                 // A group's changes stay in order. A webhook retried within SQS's five-minute
                 // deduplication window is enqueued once.
