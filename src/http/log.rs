@@ -7,7 +7,7 @@ use lambda_http::tracing;
 
 use super::metrics::{self, Counts, Outcome};
 use super::reply::{self, Failure, Handled};
-use org_change_core::{Credentials, EndpointId, EventRef, Rejection, Source};
+use org_change_core::{Credentials, EndpointId, Rejection, Source};
 
 /// What made a body undecryptable, at DEBUG only. The answer is the same for every cause,
 /// so it is no oracle.
@@ -30,9 +30,12 @@ pub(super) fn record(
     outcome: &Result<Handled, Failure>,
     started: Instant,
 ) {
+    // The event the request carried, when it got far enough to tell.
     let event = match outcome {
-        Ok(handled) => handled.event(),
-        Err(failure) => failure.event(),
+        Ok(Handled::Enqueued { event, .. } | Handled::Ignored(event))
+        | Ok(Handled::Quarantined { event, .. })
+        | Err(Failure::Enqueue { event, .. } | Failure::Quarantine { event, .. }) => Some(event),
+        _ => None,
     };
     let enqueued = match outcome {
         Ok(Handled::Enqueued { count, .. }) => *count,
@@ -51,8 +54,18 @@ pub(super) fn record(
         enqueued,
     };
     metrics::emit(namespace, &counts);
+    // A malformed event is verified, so its type and id are worth logging. They find it in
+    // the platform's event log.
+    let named = match outcome {
+        Err(Failure::Rejected(Rejection::MalformedEvent {
+            event_type,
+            event_id,
+            ..
+        })) => Some((event_type.as_str(), event_id.as_str())),
+        _ => event.map(|event| (event.event_type.as_str(), event.event_id.as_str())),
+    };
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    log_line(&counts, event, outcome, endpoint, duration_ms);
+    log_line(&counts, named, outcome, endpoint, duration_ms);
 }
 
 fn outcome_of(outcome: &Result<Handled, Failure>) -> Outcome {
@@ -61,7 +74,8 @@ fn outcome_of(outcome: &Result<Handled, Failure>) -> Outcome {
         Ok(Handled::Enqueued { .. }) => Outcome::Enqueued,
         Ok(Handled::Ignored(_)) => Outcome::Ignored,
         Ok(Handled::Quarantined { .. }) => Outcome::Quarantined,
-        Err(failure) if failure.not_enqueued() => Outcome::Failed,
+        // The request was good, but not all its messages are on the queue.
+        Err(Failure::Enqueue { .. } | Failure::Quarantine { .. }) => Outcome::Failed,
         Err(_) => Outcome::Rejected,
     }
 }
@@ -70,71 +84,56 @@ fn outcome_of(outcome: &Result<Handled, Failure>) -> Outcome {
 /// was not enqueued.
 fn log_line(
     counts: &Counts<'_>,
-    event: Option<&EventRef>,
+    event: Option<(&str, &str)>,
     outcome: &Result<Handled, Failure>,
     endpoint: Option<&EndpointId>,
     duration_ms: f64,
 ) {
-    let status = reply::status(outcome).as_u16();
-    // A malformed event is verified, so its type and id are worth logging. They find it in
-    // the platform's event log.
-    let (event_type, event_id) = match outcome {
-        Err(Failure::Rejected(Rejection::MalformedEvent {
-            event_type,
-            event_id,
-            ..
-        })) => (Some(event_type.as_str()), Some(event_id.as_str())),
-        _ => (
-            event.map(|event| event.event_type.as_str()),
-            event.map(|event| event.event_id.as_str()),
-        ),
-    };
-    let credentials = counts.credentials.map(Credentials::as_str);
-    let enqueued = counts.enqueued;
     // The fields every line has, around those of its kind.
     macro_rules! write_line {
         ($level:ident, $message:literal, $($field:tt)*) => {
             tracing::$level!(
                 source = counts.source.map(Source::as_str),
                 endpoint = counts.endpoint,
-                credentials,
-                event_type,
-                event_id,
+                credentials = counts.credentials.map(Credentials::as_str),
+                event_type = event.map(|(event_type, _)| event_type),
+                event_id = event.map(|(_, event_id)| event_id),
                 outcome = counts.outcome.as_str(),
                 $($field)*
-                status,
+                status = reply::status(outcome).as_u16(),
                 duration_ms,
                 $message
             )
         };
     }
-    let failure = match outcome {
+    match outcome {
         // Verified but not relayable: an operator has to look (`docs/operations.md`,
         // "Quarantine").
         Ok(Handled::Quarantined { reason, .. }) => {
-            return write_line!(warn, "event quarantined", reason,);
+            write_line!(warn, "event quarantined", reason,);
         }
-        Ok(_) => return write_line!(info, "request handled", enqueued,),
-        Err(failure) => failure,
-    };
-    let error = failure.code();
-    let detail = failure.message(endpoint);
-    let detail = detail.as_str();
-    if counts.outcome == Outcome::Failed {
-        write_line!(error, "not enqueued", error, detail, enqueued,);
-    } else {
-        let conversion_stopped_at = match failure {
-            Failure::UnreadableEvent { at } => at.as_deref(),
-            _ => None,
-        };
-        write_line!(
-            warn,
-            "request rejected",
+        Ok(_) => write_line!(info, "request handled", enqueued = counts.enqueued,),
+        Err(failure) if counts.outcome == Outcome::Failed => write_line!(
             error,
-            detail,
-            conversion_stopped_at,
-            enqueued,
-        );
+            "not enqueued",
+            error = failure.code(),
+            detail = failure.message(endpoint).as_str(),
+            enqueued = counts.enqueued,
+        ),
+        Err(failure) => {
+            let conversion_stopped_at = match failure {
+                Failure::UnreadableEvent { at } => at.as_deref(),
+                _ => None,
+            };
+            write_line!(
+                warn,
+                "request rejected",
+                error = failure.code(),
+                detail = failure.message(endpoint).as_str(),
+                conversion_stopped_at,
+                enqueued = counts.enqueued,
+            );
+        }
     }
 }
 

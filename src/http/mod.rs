@@ -53,11 +53,9 @@ impl<Q: Queue> App<Q> {
     }
 
     /// Adds the quarantine queue.
-    pub fn with_quarantine(self, quarantine: Q) -> Self {
-        Self {
-            quarantine: Some(quarantine),
-            ..self
-        }
+    pub fn with_quarantine(mut self, quarantine: Q) -> Self {
+        self.quarantine = Some(quarantine);
+        self
     }
 }
 
@@ -195,12 +193,7 @@ async fn process<Q: Queue>(
 
 /// Feishu's three signature headers, when all three are present.
 fn signature_headers(request: &Request) -> Option<SignatureHeaders<'_>> {
-    let header = |name| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-    };
+    let header = |name| request.headers().get(name)?.to_str().ok();
     Some(SignatureHeaders {
         timestamp: header(TIMESTAMP_HEADER)?,
         nonce: header(NONCE_HEADER)?,

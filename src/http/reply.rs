@@ -36,18 +36,6 @@ pub enum Handled {
     },
 }
 
-impl Handled {
-    /// The event the request carried; none for a challenge.
-    pub fn event(&self) -> Option<&EventRef> {
-        match self {
-            Handled::Challenge { .. } => None,
-            Handled::Enqueued { event, .. }
-            | Handled::Ignored(event)
-            | Handled::Quarantined { event, .. } => Some(event),
-        }
-    }
-}
-
 /// A request that was not.
 #[derive(Debug)]
 pub enum Failure {
@@ -100,11 +88,6 @@ impl Failure {
             },
             Failure::Enqueue { .. } | Failure::Quarantine { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
-    }
-
-    /// Whether the request was good but not all its messages are on the queue.
-    pub fn not_enqueued(&self) -> bool {
-        matches!(self, Failure::Enqueue { .. } | Failure::Quarantine { .. })
     }
 
     pub fn code(&self) -> &'static str {
@@ -179,14 +162,6 @@ impl Failure {
                     publication(error)
                 )
             }
-        }
-    }
-
-    /// The event the request carried, when it got far enough to tell.
-    pub fn event(&self) -> Option<&EventRef> {
-        match self {
-            Failure::Enqueue { event, .. } | Failure::Quarantine { event, .. } => Some(event),
-            _ => None,
         }
     }
 }

@@ -23,14 +23,6 @@ pub struct Limits {
     pub fifo: Option<GroupBy>,
 }
 
-impl Limits {
-    /// The unit whose messages keep their order: the message group on a FIFO queue, else
-    /// the changed unit.
-    fn unit_of(self, message: &Outgoing) -> &str {
-        message.ordering_key(self.fifo.unwrap_or(GroupBy::Unit))
-    }
-}
-
 /// A chain of calls, sent in order. The chains of a request are sent concurrently.
 type Chain<'a> = Vec<Vec<&'a Outgoing>>;
 
@@ -101,8 +93,11 @@ pub(super) fn plan(messages: &[Outgoing], limits: Limits) -> Vec<Chain<'_>> {
 fn units(messages: &[Outgoing], limits: Limits) -> Vec<Vec<&Outgoing>> {
     let mut units: Vec<Vec<&Outgoing>> = Vec::new();
     let mut unit_of: HashMap<&str, usize> = HashMap::new();
+    // The unit whose messages keep their order: the message group on a FIFO queue, else
+    // the changed unit.
+    let by = limits.fifo.unwrap_or(GroupBy::Unit);
     for message in messages {
-        let index = *unit_of.entry(limits.unit_of(message)).or_insert_with(|| {
+        let index = *unit_of.entry(message.ordering_key(by)).or_insert_with(|| {
             units.push(Vec::new());
             units.len() - 1
         });
