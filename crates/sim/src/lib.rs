@@ -157,11 +157,10 @@ fn no_answer(url: &str, err: &ureq::Error) -> String {
 
 /// Whether `url` asks for TLS from this machine, where the emulator serves plain HTTP.
 fn is_local_https(url: &str) -> bool {
-    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
-        return false;
-    };
-    uri.scheme_str() == Some("https")
-        && matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]"))
+    url.parse::<ureq::http::Uri>().is_ok_and(|uri| {
+        uri.scheme_str() == Some("https")
+            && matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]"))
+    })
 }
 
 /// The endpoint a URL's path names, as the relay routes it; `None` for a URL it cannot read.
@@ -174,11 +173,9 @@ fn endpoint_of(url: &str) -> Option<EndpointId> {
 fn endpoint_for(url: &str, source: Option<Source>) -> Result<EndpointId, String> {
     match (endpoint_of(url), source) {
         (Some(endpoint), Some(source)) if endpoint.source() != source => Err(format!(
-            "--source {} contradicts {}, which names the {} endpoint {}: drop --source or fix the URL",
+            "--source {} contradicts {url}, which names the {} endpoint {endpoint}: drop --source or fix the URL",
             source.as_str(),
-            url,
             endpoint.source().as_str(),
-            endpoint.as_str()
         )),
         (Some(endpoint), _) => Ok(endpoint),
         (None, Some(source)) => Ok(EndpointId::default_of(source)),
@@ -251,13 +248,11 @@ impl Sender {
     /// it is without one.
     fn body(&self, envelope: &Value) -> Result<String, String> {
         let plaintext = envelope.to_string();
-        Ok(match &self.key {
-            Some(key) => {
-                let iv = random::<16>()?;
-                json!({ "encrypt": cipher::encrypt(&EncryptKey::new(key), plaintext.as_bytes(), iv) }).to_string()
-            }
-            None => plaintext,
-        })
+        let Some(key) = &self.key else {
+            return Ok(plaintext);
+        };
+        let encrypted = cipher::encrypt(&EncryptKey::new(key), plaintext.as_bytes(), random()?);
+        Ok(json!({ "encrypt": encrypted }).to_string())
     }
 
     /// Sends one envelope the way the platform would; returns the status and body.
