@@ -11,7 +11,7 @@ pub mod memory;
 mod plan;
 pub mod sqs;
 
-pub use error::{Cause, PublishError, SendError};
+pub use error::{Cause, PublishError, Refusal, SendError};
 use plan::plan;
 pub use plan::{Limits, MAX_CHANGES_ONE_PER_CALL};
 
@@ -45,17 +45,6 @@ pub trait Queue: Send + Sync {
     fn limits(&self) -> Limits {
         Limits::SQS
     }
-}
-
-/// One entry the queue refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub index: usize,
-    /// Whether sending it again may succeed, as after throttling, rather than a fault in
-    /// the message.
-    pub retryable: bool,
-    pub code: String,
-    pub message: String,
 }
 
 /// How [`publish`] sends: calls in flight, resends, and the deadline.
@@ -154,11 +143,8 @@ async fn send_call<Q: Queue>(
             Ordering::SeqCst,
         );
         if let Some((message, refusal)) = refused.iter().find(|(_, refusal)| !refusal.retryable) {
-            return Err(Cause::Refused {
-                id: message.id().to_owned(),
-                code: refusal.code.clone(),
-                message: refusal.message.clone(),
-            });
+            let (id, refusal) = (message.id().to_owned(), (*refusal).clone());
+            return Err(Cause::Refused { id, refusal });
         }
         let Some((first, refusal)) = refused.first() else {
             return Ok(());
@@ -168,8 +154,7 @@ async fn send_call<Q: Queue>(
                 count: refused.len(),
                 attempts: attempt,
                 id: first.id().to_owned(),
-                code: refusal.code.clone(),
-                message: refusal.message.clone(),
+                refusal: (*refusal).clone(),
             });
         }
         pending = refused.into_iter().map(|(message, _)| message).collect();
