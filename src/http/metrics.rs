@@ -63,9 +63,11 @@ pub fn emit(namespace: &str, counts: &Counts<'_>) {
     let timestamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
-    let mut text = line(namespace, counts, timestamp);
-    text.push('\n');
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        line(namespace, counts, timestamp)
+    );
 }
 
 /// The EMF line of one request, `timestamp` after the Unix epoch.

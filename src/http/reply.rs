@@ -132,13 +132,11 @@ impl Failure {
                 "no such route: POST to a path ending in /feishu or /feilian, or /feishu/<name> or /feilian/<name> for a named endpoint configured in ENDPOINTS".into()
             }
             Failure::Route(RouteError::MethodNotAllowed) => "only POST is allowed".into(),
-            Failure::SourceDisabled(source) => {
-                format!(
-                    "the {} route is disabled: {} is not set",
-                    source.as_str(),
-                    secret_var(*source, Setting::VerificationToken)
-                )
-            }
+            Failure::SourceDisabled(source) => format!(
+                "the {} route is disabled: {} is not set",
+                source.as_str(),
+                secret_var(*source, Setting::VerificationToken)
+            ),
             // The core names the setting. Where it is configured is ours to say.
             Failure::Rejected(rejection) => match (rejection.setting(), endpoint) {
                 (Some((_, setting)), Some(endpoint)) if !endpoint.is_default() => format!(
@@ -150,18 +148,14 @@ impl Failure {
                 }
                 (None, _) => rejection.to_string(),
             },
-            Failure::Enqueue { error, .. } => {
-                format!(
-                    "not enqueued, the platform will retry: {}",
-                    publication(error)
-                )
-            }
-            Failure::Quarantine { error, .. } => {
-                format!(
-                    "the event cannot be relayed and the quarantine queue did not take it; the platform will retry: {}",
-                    publication(error)
-                )
-            }
+            Failure::Enqueue { error, .. } => format!(
+                "not enqueued, the platform will retry: {}",
+                publication(error)
+            ),
+            Failure::Quarantine { error, .. } => format!(
+                "the event cannot be relayed and the quarantine queue did not take it; the platform will retry: {}",
+                publication(error)
+            ),
         }
     }
 }
