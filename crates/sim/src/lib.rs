@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::builder::NonEmptyStringValueParser;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser};
 use org_change_core::{EncryptKey, EndpointId, Source, cipher, signature};
 use serde_json::{Value, json};
 use templates::{Template, new_event_id};
@@ -37,12 +37,6 @@ use templates::{Template, new_event_id};
     version,
     about = "Send Feishu and Feilian org-change webhooks to a relay, encrypted and signed like the platforms"
 )]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
 enum Command {
     /// Send the URL-verification challenge and check that it comes back.
     Challenge {
@@ -139,10 +133,8 @@ fn with_scheme(url: &str) -> String {
 /// What to say when no answer came: the local relay is compiled on its first request,
 /// and one with a bad setting exits at start.
 fn no_answer(url: &str, err: &ureq::Error) -> String {
-    if is_local_https(url) {
-        return format!("POST {url}: {err}: a local relay speaks plain HTTP: use http://");
-    }
     let hint = match err {
+        _ if is_local_https(url) => ": a local relay speaks plain HTTP: use http://",
         ureq::Error::Timeout(_)
         | ureq::Error::Io(_)
         | ureq::Error::ConnectionFailed
@@ -423,8 +415,8 @@ fn challenge(sender: &Sender) -> Result<bool, String> {
     Ok(echoed)
 }
 
-fn run(cli: Cli) -> Result<bool, String> {
-    match cli.command {
+fn run(command: Command) -> Result<bool, String> {
+    match command {
         Command::Challenge { target } => challenge(&Sender::new(target)?),
         Command::Trigger(options) => trigger(options),
         Command::Send { target, files } => {
@@ -446,7 +438,7 @@ fn run(cli: Cli) -> Result<bool, String> {
 /// Parses the command line and runs the command: exit code 0 when every request got
 /// a 2xx (and the challenge came back), 1 when one did not, 2 on a usage error.
 pub fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    match run(Command::parse()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(err) => {

@@ -18,7 +18,7 @@ fn send_dates_an_envelope_now_where_it_has_a_create_time() {
 
 #[test]
 fn the_command_line_is_consistent() {
-    Cli::command().debug_assert();
+    Command::command().debug_assert();
 }
 
 fn names(selected: &[&Template]) -> Vec<String> {
@@ -106,8 +106,8 @@ fn the_url_names_the_endpoint_as_the_relay_routes_it() {
 /// The sender `challenge --url <url> --token t` and `args` make.
 fn sender_to(url: &str, args: &[&str]) -> Result<Sender, String> {
     let command = ["org-change-sim", "challenge", "--url", url, "--token", "t"];
-    let cli = Cli::try_parse_from(command.iter().chain(args)).unwrap();
-    let Command::Challenge { target } = cli.command else {
+    let parsed = Command::try_parse_from(command.iter().chain(args)).unwrap();
+    let Command::Challenge { target } = parsed else {
         unreachable!("a challenge");
     };
     Sender::new(target)
