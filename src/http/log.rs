@@ -7,7 +7,7 @@ use lambda_http::tracing;
 
 use super::metrics::{self, Counts, Outcome};
 use super::reply::{self, Failure, Handled};
-use org_change_core::{Credentials, EndpointId, Rejection, Source};
+use org_change_core::{Credentials, EndpointId, Rejection};
 
 /// What made a body undecryptable, at DEBUG only. The answer is the same for every cause,
 /// so it is no oracle.
@@ -43,8 +43,7 @@ pub(super) fn record(
         _ => 0,
     };
     let counts = Counts {
-        source: endpoint.map(EndpointId::source),
-        endpoint: endpoint.map(EndpointId::as_str),
+        endpoint,
         credentials: match outcome {
             Ok(Handled::Challenge { challenge, .. }) => Some(challenge.credentials()),
             _ => event.map(|event| event.credentials),
@@ -65,7 +64,7 @@ pub(super) fn record(
         _ => event.map(|event| (event.event_type.as_str(), event.event_id.as_str())),
     };
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    log_line(&counts, named, outcome, endpoint, duration_ms);
+    log_line(&counts, named, outcome, duration_ms);
 }
 
 fn outcome_of(outcome: &Result<Handled, Failure>) -> Outcome {
@@ -86,15 +85,14 @@ fn log_line(
     counts: &Counts<'_>,
     event: Option<(&str, &str)>,
     outcome: &Result<Handled, Failure>,
-    endpoint: Option<&EndpointId>,
     duration_ms: f64,
 ) {
     // The fields every line has, around those of its kind.
     macro_rules! write_line {
         ($level:ident, $message:literal, $($field:tt)*) => {
             tracing::$level!(
-                source = counts.source.map(Source::as_str),
-                endpoint = counts.endpoint,
+                source = counts.endpoint.map(|id| id.source().as_str()),
+                endpoint = counts.endpoint.map(EndpointId::as_str),
                 credentials = counts.credentials.map(Credentials::as_str),
                 event_type = event.map(|(event_type, _)| event_type),
                 event_id = event.map(|(_, event_id)| event_id),
@@ -117,7 +115,7 @@ fn log_line(
             error,
             "not enqueued",
             error = failure.code(),
-            detail = failure.message(endpoint).as_str(),
+            detail = failure.message(counts.endpoint).as_str(),
             enqueued = counts.enqueued,
         ),
         Err(failure) => {
@@ -129,7 +127,7 @@ fn log_line(
                 warn,
                 "request rejected",
                 error = failure.code(),
-                detail = failure.message(endpoint).as_str(),
+                detail = failure.message(counts.endpoint).as_str(),
                 conversion_stopped_at,
                 enqueued = counts.enqueued,
             );
@@ -145,6 +143,7 @@ pub(super) mod tests {
     use lambda_http::tracing::subscriber;
 
     use super::*;
+    use org_change_core::Source;
 
     /// A log sink for one test.
     #[derive(Clone, Default)]

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use org_change_core::{Credentials, Source};
+use org_change_core::{Credentials, EndpointId};
 
 /// How a request ended, as the `Outcome` dimension names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +46,8 @@ impl Outcome {
 /// What the metrics and the log line of one request are made of.
 #[derive(Debug, Clone, Copy)]
 pub struct Counts<'a> {
-    pub source: Option<Source>,
-    /// The endpoint id, when the request was for a configured or default endpoint.
-    pub endpoint: Option<&'a str>,
+    /// The endpoint, when the request was for a configured or default one.
+    pub endpoint: Option<&'a EndpointId>,
     /// Which of the endpoint's pairs authenticated the request, when one did.
     pub credentials: Option<Credentials>,
     pub outcome: Outcome,
@@ -104,8 +103,8 @@ pub fn line(namespace: &str, counts: &Counts<'_>, timestamp: Duration) -> String
     let timestamp = u64::try_from(timestamp.as_millis()).unwrap_or(u64::MAX);
     let record = Record {
         aws: json!({"Timestamp": timestamp, "CloudWatchMetrics": directives}),
-        source: counts.source.map_or("none", Source::as_str),
-        endpoint: counts.endpoint.unwrap_or("none"),
+        source: counts.endpoint.map_or("none", |id| id.source().as_str()),
+        endpoint: counts.endpoint.map_or("none", EndpointId::as_str),
         outcome: counts.outcome.as_str(),
         reason: counts.reason,
         requests: 1,

@@ -2,6 +2,10 @@ use serde_json::{Value, json};
 
 use super::*;
 
+fn id(text: &str) -> EndpointId {
+    EndpointId::parse(text).expect("an endpoint id")
+}
+
 fn parse(counts: Counts<'_>) -> Value {
     let text = line(
         "OrgChangeRelay",
@@ -51,8 +55,7 @@ fn metric_names(document: &Value) -> Vec<&str> {
 #[test]
 fn an_enqueued_event_counts_its_messages() {
     let document = parse(Counts {
-        source: Some(Source::Feilian),
-        endpoint: Some("feilian/sub"),
+        endpoint: Some(&id("feilian/sub")),
         outcome: Outcome::Enqueued,
         reason: None,
         enqueued: 13,
@@ -91,8 +94,7 @@ fn an_enqueued_event_counts_its_messages() {
 #[test]
 fn a_rejection_is_counted_by_reason() {
     let document = parse(Counts {
-        source: Some(Source::Feishu),
-        endpoint: Some("feishu"),
+        endpoint: Some(&id("feishu")),
         outcome: Outcome::Rejected,
         reason: Some("bad_signature"),
         enqueued: 0,
@@ -110,8 +112,7 @@ fn a_rejection_is_counted_by_reason() {
 #[test]
 fn an_enqueue_failure_is_counted_without_dimensions_for_the_alarm() {
     let document = parse(Counts {
-        source: Some(Source::Feishu),
-        endpoint: Some("feishu"),
+        endpoint: Some(&id("feishu")),
         outcome: Outcome::Failed,
         reason: Some("enqueue_failed"),
         enqueued: 2,
@@ -130,8 +131,7 @@ fn an_enqueue_failure_is_counted_without_dimensions_for_the_alarm() {
 #[test]
 fn a_quarantined_event_is_counted_without_dimensions_for_the_alarm() {
     let document = parse(Counts {
-        source: Some(Source::Feilian),
-        endpoint: Some("feilian"),
+        endpoint: Some(&id("feilian")),
         outcome: Outcome::Quarantined,
         reason: None,
         enqueued: 0,
@@ -150,7 +150,6 @@ fn a_quarantined_event_is_counted_without_dimensions_for_the_alarm() {
 #[test]
 fn a_request_to_no_source_is_counted_under_none() {
     let document = parse(Counts {
-        source: None,
         endpoint: None,
         outcome: Outcome::Rejected,
         reason: Some("not_found"),
@@ -165,8 +164,7 @@ fn a_request_to_no_source_is_counted_under_none() {
 #[test]
 fn a_request_authenticated_by_the_previous_pair_is_counted_per_endpoint() {
     let document = parse(Counts {
-        source: Some(Source::Feishu),
-        endpoint: Some("feishu/lark-global"),
+        endpoint: Some(&id("feishu/lark-global")),
         outcome: Outcome::Enqueued,
         reason: None,
         enqueued: 1,
