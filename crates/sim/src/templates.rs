@@ -63,10 +63,8 @@ impl Template {
     fn new(source: Source, text: &str) -> Result<Template, String> {
         let mut sample: Value =
             serde_json::from_str(text).map_err(|err| format!("a sample is not JSON: {err}"))?;
-        let Some(header) = sample.get_mut("header").and_then(Value::as_object_mut) else {
-            return Err(format!("a {} sample has no header", source.as_str()));
-        };
-        header.insert("token".into(), json!(SAMPLE_TOKEN));
+        // Every sample is an object: the unit tests read each one.
+        sample["header"]["token"] = json!(SAMPLE_TOKEN);
         // A trigger is one change: Feilian's `data.events` is cut down to its first entry.
         if let Some(events) = sample
             .pointer_mut("/data/events")
