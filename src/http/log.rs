@@ -22,8 +22,7 @@ pub(super) fn debug_cause(endpoint: &EndpointId, rejection: &Rejection) {
     }
 }
 
-/// One log line and one metrics line per request, from the same [`Counts`]. `endpoint` is
-/// set when it is a configured or default one.
+/// Writes both lines from one [`Counts`]. `endpoint` is a configured or default one.
 pub(super) fn record(
     namespace: &str,
     endpoint: Option<&EndpointId>,
@@ -37,11 +36,6 @@ pub(super) fn record(
         | Err(Failure::Enqueue { event, .. } | Failure::Quarantine { event, .. }) => Some(event),
         _ => None,
     };
-    let enqueued = match outcome {
-        Ok(Handled::Enqueued { count, .. }) => *count,
-        Err(Failure::Enqueue { error, .. }) => error.enqueued,
-        _ => 0,
-    };
     let counts = Counts {
         endpoint,
         credentials: match outcome {
@@ -50,7 +44,11 @@ pub(super) fn record(
         },
         outcome: outcome_of(outcome),
         reason: outcome.as_ref().err().map(Failure::code),
-        enqueued,
+        enqueued: match outcome {
+            Ok(Handled::Enqueued { count, .. }) => *count,
+            Err(Failure::Enqueue { error, .. }) => error.enqueued,
+            _ => 0,
+        },
     };
     metrics::emit(namespace, &counts);
     // A malformed event is verified, so its type and id are worth logging. They find it in

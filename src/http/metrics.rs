@@ -1,11 +1,6 @@
 //! CloudWatch metrics as Embedded Metric Format (EMF) lines: one JSON line per request on
-//! stdout, which CloudWatch Logs turns into metrics. No API call is made on the request
-//! path, and a line that cannot be written never fails a request.
-//!
-//! The metrics and their dimensions are listed in `docs/operations.md`, "Metrics". A name a
-//! sender made up never becomes an `Endpoint` value, as each value would be a metric of its
-//! own. `PreviousCredentialsUsed` staying at 0 tells when a rotation's previous pair can go
-//! (`docs/operations.md`, "Rotating a token or key").
+//! stdout, which CloudWatch Logs turns into metrics, so the request path makes no API call.
+//! `docs/operations.md`, "Metrics", lists the metrics and their dimensions.
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -25,8 +20,7 @@ pub enum Outcome {
     Quarantined,
     /// A 4xx: the request itself is wrong.
     Rejected,
-    /// Not enqueued: a 5xx, which the platform retries, or the 422 of a message that can
-    /// never be enqueued.
+    /// Not enqueued: a 503, which the platform retries.
     Failed,
 }
 
@@ -46,7 +40,7 @@ impl Outcome {
 /// What the metrics and the log line of one request are made of.
 #[derive(Debug, Clone, Copy)]
 pub struct Counts<'a> {
-    /// The endpoint, when the request was for a configured or default one.
+    /// A configured or default endpoint.
     pub endpoint: Option<&'a EndpointId>,
     /// Which of the endpoint's pairs authenticated the request, when one did.
     pub credentials: Option<Credentials>,

@@ -195,9 +195,8 @@ pub fn respond(
                 return response(StatusCode::OK, "text/plain; charset=utf-8", value);
             }
             ChallengeReply::Json => json!({ "challenge": challenge.value() }),
-            // The whole challenge object, as Feilian's `echo` reply sends it back, in the
-            // platform's field order. The token goes back only to a sender that proved it
-            // knows it.
+            // Feilian's `echo` reply, in its field order. The token goes back only to a
+            // sender that proved it knows it.
             ChallengeReply::Echo => json!({
                 "challenge": challenge.value(),
                 "token": challenge.token(),
