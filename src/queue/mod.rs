@@ -2,9 +2,6 @@
 //!
 //! The queue is behind a small trait so that batching, concurrency and retries can be
 //! tested with a fake. [`sqs`] is the real implementation.
-//!
-//! [`publish`] sends each unit's calls in order, and the units concurrently, within
-//! [`PublishPolicy::deadline`].
 
 mod error;
 pub mod memory;
@@ -79,17 +76,15 @@ pub async fn publish<Q: Queue>(
     messages: &[Outgoing],
     policy: PublishPolicy,
 ) -> Result<usize, PublishError> {
-    let total = messages.len();
     let chains = plan(messages, queue.limits());
     let confirmed = &AtomicUsize::new(0);
     let fail = |cause| PublishError {
         enqueued: confirmed.load(Ordering::SeqCst),
-        total,
+        total: messages.len(),
         cause,
     };
-    // A chain's calls go in turn, each once the one before is confirmed. The chains are
-    // built in a Vec, as a closure in the stream would keep the handler's future from being
-    // `Send`.
+    // A chain's calls go in turn. The chains are built in a Vec, as a closure in the stream
+    // would keep the handler's future from being `Send`.
     let sends: Vec<_> = chains
         .iter()
         .map(|chain| async move {
@@ -131,11 +126,7 @@ async fn send_call<Q: Queue>(
         let refusals = queue.send_batch(&pending).await?;
         let refused: Vec<(&Outgoing, &Refusal)> = refusals
             .iter()
-            .map(|refusal| {
-                pending
-                    .get(refusal.index)
-                    .map(|message| (*message, refusal))
-            })
+            .map(|refusal| Some((*pending.get(refusal.index)?, refusal)))
             .collect::<Option<_>>()
             .ok_or(Cause::UnknownEntry)?;
         confirmed.fetch_add(

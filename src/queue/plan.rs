@@ -50,12 +50,8 @@ impl<'a> Call<'a> {
 /// A unit's messages are cut, in order, into pieces that each fit in one call. Piece k goes
 /// into the k-th call of a chain. The unit joins the first chain with room for each of its
 /// pieces, or starts one. So units of one piece, nearly all, fill first calls, which are
-/// all sent at once.
-///
-/// On a FIFO queue a piece holds one message, for a unit changed at most
-/// [`MAX_CHANGES_ONE_PER_CALL`] times. SQS confirms or refuses each entry of a call on its
-/// own. In one call a later change could be stored while an earlier one is refused and then
-/// resent after it.
+/// all sent at once. On a FIFO queue a piece holds one message, for a unit changed at most
+/// [`MAX_CHANGES_ONE_PER_CALL`] times.
 pub(super) fn plan(messages: &[Outgoing], limits: Limits) -> Vec<Chain<'_>> {
     let limits = Limits {
         entries: limits.entries.max(1),

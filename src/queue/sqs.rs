@@ -24,7 +24,7 @@ pub const SQS_MAX_PAYLOAD_BYTES: usize = 1_048_576;
 
 /// The limit the relay holds itself to, for one message and for one call. The head-room
 /// under [`SQS_MAX_PAYLOAD_BYTES`] covers what SQS may count without documenting it, such
-/// as FIFO ids and entry ids. So a batch the relay builds is never refused for its size.
+/// as FIFO ids and entry ids.
 pub const MAX_PAYLOAD_BYTES: usize = 1_000_000;
 const _: () = assert!(MAX_PAYLOAD_BYTES < SQS_MAX_PAYLOAD_BYTES);
 
@@ -105,7 +105,6 @@ impl SqsQueue {
 }
 
 impl Queue for SqsQueue {
-    /// A FIFO call carries at most one message of each group, to keep each group in order.
     fn limits(&self) -> Limits {
         Limits {
             fifo: self.fifo,
@@ -119,7 +118,6 @@ impl Queue for SqsQueue {
             .enumerate()
             .map(|(index, message)| self.entry(index, message))
             .collect::<Result<Vec<_>, _>>()?;
-        let sent = entries.len();
         let output = self
             .client
             .send_message_batch()
@@ -134,18 +132,17 @@ impl Queue for SqsQueue {
                 ))
             })?;
         let successful: Vec<&str> = output.successful().iter().map(|entry| entry.id()).collect();
-        Ok(unconfirmed(sent, &successful, output.failed()))
+        Ok(unconfirmed(messages.len(), &successful, output.failed()))
     }
 }
 
 /// Reads a `SendMessageBatch` answer against the `sent` entries, whose ids are their
 /// indices. Returns one [`Refusal`] per entry that is not confirmed.
 ///
-/// The answer is trusted only for what it says exactly. Ids match only as equal strings, so
-/// `"01"` is not entry `"1"`. An entry listed as both `Successful` and `Failed` counts as
-/// failed. A failed entry is refused once, and is not retryable if any listing is a sender
-/// fault. An entry listed in neither is refused as retryable (`NotReported`). An id that
-/// was not sent is ignored.
+/// Ids match only as equal strings, so `"01"` is not entry `"1"`. An entry listed as both
+/// `Successful` and `Failed` counts as failed. A failed entry is refused once, and is not
+/// retryable if any listing is a sender fault. An entry listed in neither is refused as
+/// retryable (`NotReported`). An id that was not sent is ignored.
 pub fn unconfirmed(
     sent: usize,
     successful: &[&str],
