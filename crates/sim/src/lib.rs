@@ -11,11 +11,6 @@
 //! org-change-sim send --url https://.../feilian events/feilian/department.v1.update.json
 //! ```
 //!
-//! The URL names the relay endpoint as the relay reads it: `…/feishu` or `…/feishu/<name>`.
-//! The token and key come from the flags, or from the variables the relay reads.
-//! With a key the body is encrypted, and Feishu requests are signed as Feishu signs them.
-//! `trigger` builds its events from the samples in `events/`.
-//!
 //! The binary `org-change-sim` (`src/bin/org-change-sim.rs`) wraps [`main`].
 
 #![warn(missing_docs)]
@@ -281,8 +276,7 @@ impl Sender {
         Ok((200..300).contains(&status))
     }
 
-    /// Sets the envelope's token to ours, where the platform puts it: in its header, or at
-    /// its root when it has none.
+    /// Sets the envelope's token to ours, where the platform puts it.
     fn with_token(&self, mut envelope: Value) -> Value {
         let place = match envelope.get_mut("header") {
             Some(header) if header.is_object() => header,
@@ -404,14 +398,12 @@ fn challenge(sender: &Sender) -> Result<bool, String> {
     let (status, body) = sender.send(&envelope)?;
     let echoed = status == 200 && body.contains(&challenge);
     println!("{} challenge → {status} {body}", sender.endpoint);
-    println!(
-        "{}",
-        if echoed {
-            "ok: the challenge came back"
-        } else {
-            "FAILED: the challenge did not come back"
-        }
-    );
+    let verdict = if echoed {
+        "ok: the challenge came back"
+    } else {
+        "FAILED: the challenge did not come back"
+    };
+    println!("{verdict}");
     Ok(echoed)
 }
 

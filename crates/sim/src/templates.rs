@@ -1,9 +1,7 @@
 //! Fresh events for `trigger`, made from the samples in `events/`.
 //!
-//! The samples are the one description of what each platform sends.
-//! The relay itself reads each sample for its change and entity id, so nothing here repeats them.
-//! A fresh event is its sample with a new `header.event_id`, `header.create_time` = now,
-//! and a new entity id wherever the sample's was (`docs/protocol.md`, "Envelopes").
+//! The samples are the one description of what each platform sends. The relay itself reads
+//! each sample for its change and entity id, so nothing here repeats them.
 
 use org_change_core::{
     Action, Delivery, Endpoint, Entity, Inbound, Message, Source, VerificationToken, receive,
