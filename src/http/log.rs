@@ -1,13 +1,13 @@
 //! One structured log line and one metrics line per request. Neither carries a secret or
 //! decrypted content: error messages are written so that they cannot.
 
-use std::time::Duration;
+use std::time::Instant;
 
 use lambda_http::tracing;
 
 use super::metrics::{self, Counts, Outcome};
-use super::reply::{Failure, Handled};
-use org_change_core::{Credentials, EndpointId, Rejection, Source};
+use super::reply::{self, Failure, Handled};
+use org_change_core::{Credentials, EndpointId, Rejection};
 
 /// What made a body undecryptable, at DEBUG only. The answer is the same for every cause,
 /// so it is no oracle.
@@ -22,158 +22,114 @@ pub(super) fn debug_cause(endpoint: &EndpointId, rejection: &Rejection) {
     }
 }
 
-/// One log line and one metrics line per request. `endpoint` is set when it is a configured
-/// or default one.
+/// Writes both lines from one [`Counts`]. `endpoint` is a configured or default one.
 pub(super) fn record(
     namespace: &str,
     endpoint: Option<&EndpointId>,
     outcome: &Result<Handled, Failure>,
-    status: u16,
-    elapsed: Duration,
+    started: Instant,
 ) {
-    let (event, enqueued) = match outcome {
-        Ok(Handled::Challenge { .. }) => (None, 0),
-        Ok(Handled::Enqueued { event, count }) => (Some(event), *count),
-        Ok(Handled::Ignored(event)) => (Some(event), 0),
-        Ok(Handled::Quarantined { event, .. }) => (Some(event), 0),
-        Err(Failure::Enqueue { event, error }) => (Some(event), error.enqueued),
-        Err(failure) => (failure.event(), 0),
-    };
-    let credentials = match outcome {
-        Ok(handled) => Some(handled.credentials()),
-        Err(_) => event.map(|event| event.credentials),
+    // The event the request carried, when it got far enough to tell.
+    let event = match outcome {
+        Ok(Handled::Enqueued { event, .. } | Handled::Ignored(event))
+        | Ok(Handled::Quarantined { event, .. })
+        | Err(Failure::Enqueue { event, .. } | Failure::Quarantine { event, .. }) => Some(event),
+        _ => None,
     };
     let counts = Counts {
-        source: endpoint.map(EndpointId::source),
-        endpoint: endpoint.map(EndpointId::as_str),
-        outcome: outcome_of(outcome, status),
+        endpoint,
+        credentials: match outcome {
+            Ok(Handled::Challenge { challenge, .. }) => Some(challenge.credentials()),
+            _ => event.map(|event| event.credentials),
+        },
+        outcome: outcome_of(outcome),
         reason: outcome.as_ref().err().map(Failure::code),
-        enqueued,
-        previous_credentials: credentials == Some(Credentials::Previous),
+        enqueued: match outcome {
+            Ok(Handled::Enqueued { count, .. }) => *count,
+            Err(Failure::Enqueue { error, .. }) => error.enqueued,
+            _ => 0,
+        },
     };
     metrics::emit(namespace, &counts);
-    let line = Line {
-        source: counts.source.map(Source::as_str),
-        endpoint: counts.endpoint,
-        credentials: credentials.map(Credentials::as_str),
-        event_type: event.map(|e| e.event_type.as_str()),
-        event_id: event.map(|e| e.event_id.as_str()),
-        outcome: counts.outcome.as_str(),
-        status,
-        enqueued,
-        duration_ms: elapsed.as_secs_f64() * 1000.0,
+    // A malformed event is verified, so its type and id are worth logging. They find it in
+    // the platform's event log.
+    let named = match outcome {
+        Err(Failure::Rejected(Rejection::MalformedEvent {
+            event_type,
+            event_id,
+            ..
+        })) => Some((event_type.as_str(), event_id.as_str())),
+        _ => event.map(|event| (event.event_type.as_str(), event.event_id.as_str())),
     };
-    match outcome {
-        Ok(Handled::Quarantined { reason, .. }) => line.quarantined(reason),
-        Ok(_) => line.handled(),
-        Err(failure) if counts.outcome == Outcome::Failed => line.failed(failure, endpoint),
-        Err(failure) => line.rejected(failure, endpoint),
-    }
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    log_line(&counts, named, outcome, duration_ms);
 }
 
-fn outcome_of(outcome: &Result<Handled, Failure>, status: u16) -> Outcome {
+fn outcome_of(outcome: &Result<Handled, Failure>) -> Outcome {
     match outcome {
         Ok(Handled::Challenge { .. }) => Outcome::Challenge,
         Ok(Handled::Enqueued { .. }) => Outcome::Enqueued,
         Ok(Handled::Ignored(_)) => Outcome::Ignored,
         Ok(Handled::Quarantined { .. }) => Outcome::Quarantined,
-        Err(failure) if failure.not_enqueued() || status >= 500 => Outcome::Failed,
+        // The request was good, but not all its messages are on the queue.
+        Err(Failure::Enqueue { .. } | Failure::Quarantine { .. }) => Outcome::Failed,
         Err(_) => Outcome::Rejected,
     }
 }
 
-/// The fields every line of a request has.
-struct Line<'a> {
-    source: Option<&'static str>,
-    endpoint: Option<&'a str>,
-    credentials: Option<&'static str>,
-    event_type: Option<&'a str>,
-    event_id: Option<&'a str>,
-    outcome: &'static str,
-    status: u16,
-    enqueued: usize,
+/// The request's log line: at WARN when it was rejected or quarantined, at ERROR when it
+/// was not enqueued.
+fn log_line(
+    counts: &Counts<'_>,
+    event: Option<(&str, &str)>,
+    outcome: &Result<Handled, Failure>,
     duration_ms: f64,
-}
-
-impl Line<'_> {
-    /// Verified but not relayable: an operator has to look (`docs/operations.md`,
-    /// "Quarantine").
-    fn quarantined(&self, reason: &str) {
-        tracing::warn!(
-            source = self.source,
-            endpoint = self.endpoint,
-            credentials = self.credentials,
-            event_type = self.event_type,
-            event_id = self.event_id,
-            outcome = self.outcome,
-            reason,
-            status = self.status,
-            duration_ms = self.duration_ms,
-            "event quarantined"
-        );
-    }
-
-    fn handled(&self) {
-        tracing::info!(
-            source = self.source,
-            endpoint = self.endpoint,
-            credentials = self.credentials,
-            event_type = self.event_type,
-            event_id = self.event_id,
-            outcome = self.outcome,
-            status = self.status,
-            enqueued = self.enqueued,
-            duration_ms = self.duration_ms,
-            "request handled"
-        );
-    }
-
-    fn failed(&self, failure: &Failure, endpoint: Option<&EndpointId>) {
-        tracing::error!(
-            source = self.source,
-            endpoint = self.endpoint,
-            credentials = self.credentials,
-            event_type = self.event_type,
-            event_id = self.event_id,
-            outcome = self.outcome,
-            error = failure.code(),
-            detail = failure.message(endpoint).as_str(),
-            status = self.status,
-            enqueued = self.enqueued,
-            duration_ms = self.duration_ms,
-            "not enqueued"
-        );
-    }
-
-    fn rejected(&self, failure: &Failure, endpoint: Option<&EndpointId>) {
-        // A malformed event is verified, so its type and id are worth logging. They find it
-        // in the platform's event log.
-        let (event_type, event_id) = match failure {
-            Failure::Rejected(Rejection::MalformedEvent {
-                event_type,
-                event_id,
-                ..
-            }) => (Some(event_type.as_str()), Some(event_id.as_str())),
-            _ => (self.event_type, self.event_id),
+) {
+    // The fields every line has, around those of its kind.
+    macro_rules! write_line {
+        ($level:ident, $message:literal, $($field:tt)*) => {
+            tracing::$level!(
+                source = counts.endpoint.map(|id| id.source().as_str()),
+                endpoint = counts.endpoint.map(EndpointId::as_str),
+                credentials = counts.credentials.map(Credentials::as_str),
+                event_type = event.map(|(event_type, _)| event_type),
+                event_id = event.map(|(_, event_id)| event_id),
+                outcome = counts.outcome.as_str(),
+                $($field)*
+                status = reply::status(outcome).as_u16(),
+                duration_ms,
+                $message
+            )
         };
-        let conversion_stopped_at = match failure {
-            Failure::UnreadableEvent { at } => at.as_deref(),
-            _ => None,
-        };
-        tracing::warn!(
-            source = self.source,
-            endpoint = self.endpoint,
-            event_type,
-            event_id,
-            outcome = self.outcome,
+    }
+    match outcome {
+        // Verified but not relayable: an operator has to look (`docs/operations.md`,
+        // "Quarantine").
+        Ok(Handled::Quarantined { reason, .. }) => {
+            write_line!(warn, "event quarantined", reason,);
+        }
+        Ok(_) => write_line!(info, "request handled", enqueued = counts.enqueued,),
+        Err(failure) if counts.outcome == Outcome::Failed => write_line!(
+            error,
+            "not enqueued",
             error = failure.code(),
-            detail = failure.message(endpoint).as_str(),
-            conversion_stopped_at,
-            status = self.status,
-            enqueued = self.enqueued,
-            duration_ms = self.duration_ms,
-            "request rejected"
-        );
+            detail = failure.message(counts.endpoint).as_str(),
+            enqueued = counts.enqueued,
+        ),
+        Err(failure) => {
+            let conversion_stopped_at = match failure {
+                Failure::UnreadableEvent { at } => at.as_deref(),
+                _ => None,
+            };
+            write_line!(
+                warn,
+                "request rejected",
+                error = failure.code(),
+                detail = failure.message(counts.endpoint).as_str(),
+                conversion_stopped_at,
+                enqueued = counts.enqueued,
+            );
+        }
     }
 }
 
@@ -185,6 +141,7 @@ pub(super) mod tests {
     use lambda_http::tracing::subscriber;
 
     use super::*;
+    use org_change_core::Source;
 
     /// A log sink for one test.
     #[derive(Clone, Default)]
@@ -225,7 +182,7 @@ pub(super) mod tests {
             at: Some("lambda_http/src/request.rs:123:45".into()),
         });
         let log = logged(tracing::Level::INFO, || {
-            record("Ns", None, &outcome, 400, Duration::ZERO);
+            record("Ns", None, &outcome, Instant::now());
         });
         assert_eq!(log.lines().count(), 1, "{log}");
         assert!(

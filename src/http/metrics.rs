@@ -1,18 +1,14 @@
 //! CloudWatch metrics as Embedded Metric Format (EMF) lines: one JSON line per request on
-//! stdout, which CloudWatch Logs turns into metrics. No API call is made on the request
-//! path, and a line that cannot be written never fails a request.
-//!
-//! The metrics and their dimensions are listed in `docs/operations.md`, "Metrics". A name a
-//! sender made up never becomes an `Endpoint` value, as each value would be a metric of its
-//! own. `PreviousCredentialsUsed` staying at 0 tells when a rotation's previous pair can go
-//! (`docs/operations.md`, "Rotating a token or key").
+//! stdout, which CloudWatch Logs turns into metrics, so the request path makes no API call.
+//! `docs/operations.md`, "Metrics", lists the metrics and their dimensions.
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use serde_json::{Value, json};
 
-use org_change_core::Source;
+use org_change_core::{Credentials, EndpointId};
 
 /// How a request ended, as the `Outcome` dimension names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +20,7 @@ pub enum Outcome {
     Quarantined,
     /// A 4xx: the request itself is wrong.
     Rejected,
-    /// Not enqueued: a 5xx, which the platform retries, or the 422 of a message that can
-    /// never be enqueued.
+    /// Not enqueued: a 503, which the platform retries.
     Failed,
 }
 
@@ -42,18 +37,17 @@ impl Outcome {
     }
 }
 
-/// What the metrics of one request are made of.
+/// What the metrics and the log line of one request are made of.
 #[derive(Debug, Clone, Copy)]
 pub struct Counts<'a> {
-    pub source: Option<Source>,
-    /// The endpoint id, when the request was for a configured or default endpoint.
-    pub endpoint: Option<&'a str>,
+    /// A configured or default endpoint.
+    pub endpoint: Option<&'a EndpointId>,
+    /// Which of the endpoint's pairs authenticated the request, when one did.
+    pub credentials: Option<Credentials>,
     pub outcome: Outcome,
     /// The error code, for rejected and failed requests.
     pub reason: Option<&'static str>,
     pub enqueued: usize,
-    /// Whether the endpoint's previous token and key authenticated the request.
-    pub previous_credentials: bool,
 }
 
 /// Writes the EMF line of one request to stdout. A failed write is ignored, where
@@ -62,72 +56,68 @@ pub fn emit(namespace: &str, counts: &Counts<'_>) {
     let timestamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
-    let mut text = line(namespace, counts, timestamp);
-    text.push('\n');
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        line(namespace, counts, timestamp)
+    );
 }
 
 /// The EMF line of one request, `timestamp` after the Unix epoch.
 pub fn line(namespace: &str, counts: &Counts<'_>, timestamp: Duration) -> String {
     let rejected = counts.outcome == Outcome::Rejected;
-    let directive = |dimensions, metrics| Directive {
-        namespace,
-        dimensions,
-        metrics,
+    let directive = |dimensions: Value, metrics: &[&str]| {
+        let metrics: Vec<Value> = metrics
+            .iter()
+            .map(|name| json!({"Name": name, "Unit": "Count"}))
+            .collect();
+        json!({"Namespace": namespace, "Dimensions": dimensions, "Metrics": metrics})
     };
-    let all = [
+    let mut directives = vec![
         directive(
-            &[&["Source", "Outcome"], &["Endpoint", "Outcome"]],
-            &[REQUESTS],
+            json!([["Source", "Outcome"], ["Endpoint", "Outcome"]]),
+            &["Requests"],
         ),
         directive(
-            &[&[], &["Source"], &["Endpoint"]],
+            json!([[], ["Source"], ["Endpoint"]]),
             &[
-                MESSAGES_ENQUEUED,
-                ENQUEUE_FAILURES,
-                QUARANTINED,
-                PREVIOUS_CREDENTIALS_USED,
+                "MessagesEnqueued",
+                "EnqueueFailures",
+                "Quarantined",
+                "PreviousCredentialsUsed",
             ],
         ),
-        directive(
-            &[&[], &["Source", "Reason"], &["Endpoint", "Reason"]],
-            &[REJECTIONS],
-        ),
     ];
-    let directives = if rejected { &all[..] } else { &all[..2] };
+    if rejected {
+        directives.push(directive(
+            json!([[], ["Source", "Reason"], ["Endpoint", "Reason"]]),
+            &["Rejections"],
+        ));
+    }
+    let timestamp = u64::try_from(timestamp.as_millis()).unwrap_or(u64::MAX);
     let record = Record {
-        aws: Metadata {
-            timestamp: u64::try_from(timestamp.as_millis()).unwrap_or(u64::MAX),
-            cloud_watch_metrics: directives,
-        },
-        source: counts.source.map_or("none", Source::as_str),
-        endpoint: counts.endpoint.unwrap_or("none"),
+        aws: json!({"Timestamp": timestamp, "CloudWatchMetrics": directives}),
+        source: counts.endpoint.map_or("none", |id| id.source().as_str()),
+        endpoint: counts.endpoint.map_or("none", EndpointId::as_str),
         outcome: counts.outcome.as_str(),
         reason: counts.reason,
         requests: 1,
         messages_enqueued: counts.enqueued,
         enqueue_failures: u8::from(counts.outcome == Outcome::Failed),
         quarantined: u8::from(counts.outcome == Outcome::Quarantined),
-        previous_credentials_used: u8::from(counts.previous_credentials),
+        previous_credentials_used: u8::from(counts.credentials == Some(Credentials::Previous)),
         rejections: rejected.then_some(1),
     };
     // Only strings and numbers, so serializing cannot fail.
     serde_json::to_string(&record).unwrap_or_default()
 }
 
-const REQUESTS: Metric = Metric::count("Requests");
-const MESSAGES_ENQUEUED: Metric = Metric::count("MessagesEnqueued");
-const ENQUEUE_FAILURES: Metric = Metric::count("EnqueueFailures");
-const REJECTIONS: Metric = Metric::count("Rejections");
-const QUARANTINED: Metric = Metric::count("Quarantined");
-const PREVIOUS_CREDENTIALS_USED: Metric = Metric::count("PreviousCredentialsUsed");
-
-/// The root of an EMF line: the `_aws` metadata, then the values it names.
+/// The root of an EMF line: the `_aws` metadata first, then the values it names.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct Record<'a> {
     #[serde(rename = "_aws")]
-    aws: Metadata<'a>,
+    aws: Value,
     source: &'a str,
     endpoint: &'a str,
     outcome: &'a str,
@@ -140,37 +130,6 @@ struct Record<'a> {
     previous_credentials_used: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     rejections: Option<u8>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Metadata<'a> {
-    timestamp: u64,
-    cloud_watch_metrics: &'a [Directive<'a>],
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Directive<'a> {
-    namespace: &'a str,
-    dimensions: &'static [&'static [&'static str]],
-    metrics: &'static [Metric],
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Metric {
-    name: &'static str,
-    unit: &'static str,
-}
-
-impl Metric {
-    const fn count(name: &'static str) -> Self {
-        Self {
-            name,
-            unit: "Count",
-        }
-    }
 }
 
 #[cfg(test)]

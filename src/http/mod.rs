@@ -53,21 +53,18 @@ impl<Q: Queue> App<Q> {
     }
 
     /// Adds the quarantine queue.
-    pub fn with_quarantine(self, quarantine: Q) -> Self {
-        Self {
-            quarantine: Some(quarantine),
-            ..self
-        }
+    pub fn with_quarantine(mut self, quarantine: Q) -> Self {
+        self.quarantine = Some(quarantine);
+        self
     }
 }
 
 /// The Lambda function: every event gets a JSON answer in its origin's response format.
 ///
-/// The conversion in lambda_http 1.3 panics on some events, before any handler runs.
-/// Examples are a `Host` header that is not a host, a path over 64 KiB, and a bad body
-/// marked base64. The runtime would report the panic, and API Gateway would answer 502
-/// without a body. So the conversion runs inside `catch_unwind`, and a panic is answered
-/// 400 `unreadable_request`. This needs the release profile's default `panic = "unwind"`.
+/// The conversion in lambda_http 1.3 panics on some events before any handler runs: a
+/// `Host` header that is not a host, a path over 64 KiB, a bad body marked base64. API
+/// Gateway would answer 502 without a body. So a panic there is caught and answered 400
+/// `unreadable_request`, which needs the release profile's default `panic = "unwind"`.
 pub async fn handle_event<Q: Queue>(
     app: &App<Q>,
     event: LambdaEvent<LambdaRequest>,
@@ -81,13 +78,7 @@ pub async fn handle_event<Q: Queue>(
             // The panic's text can quote the body, so only its location is logged.
             let outcome = Err(Failure::UnreadableEvent { at });
             let response = reply::respond(&outcome, None);
-            record(
-                &app.config.metrics_namespace,
-                None,
-                &outcome,
-                response.status().as_u16(),
-                started.elapsed(),
-            );
+            record(&app.config.metrics_namespace, None, &outcome, started);
             TransformResponse::Response(origin, Box::pin(std::future::ready(response)))
         }
     };
@@ -111,11 +102,9 @@ fn catch_conversion<T>(convert: impl FnOnce() -> T) -> Result<T, Option<String>>
 
 /// Installs the process's panic hook, once, from `main`.
 ///
-/// A conversion panic that [`handle_event`] catches already has its log line. The default
-/// hook would also print lambda_http's parse error, which can quote the body. So the hook
-/// keeps only the source location, logged as `conversion_stopped_at`. That name avoids
-/// "panicked", which log searches use for uncaught panics. Every other panic goes to the
-/// previous hook.
+/// The default hook would print lambda_http's parse error, which can quote the body. So
+/// during a conversion the hook keeps only the location, logged as `conversion_stopped_at`
+/// and not as "panicked", which log searches use for uncaught panics.
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -138,19 +127,12 @@ pub async fn handle<Q: Queue>(
         Ok(id) => process(app, id, &request).await,
         Err(err) => Err(Failure::Route(err.clone())),
     };
-    let endpoint = routed.as_ref().ok();
-    let response = reply::respond(&outcome, endpoint);
     // A name nobody configured is the sender's choice. Neither the metrics (one metric per
     // dimension value) nor the log records it.
+    let endpoint = routed.as_ref().ok();
     let known = endpoint.filter(|id| id.is_default() || app.config.endpoint(id).is_some());
-    record(
-        &app.config.metrics_namespace,
-        known,
-        &outcome,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
-    Ok(response)
+    record(&app.config.metrics_namespace, known, &outcome, started);
+    Ok(reply::respond(&outcome, known))
 }
 
 async fn process<Q: Queue>(
@@ -207,12 +189,7 @@ async fn process<Q: Queue>(
 
 /// Feishu's three signature headers, when all three are present.
 fn signature_headers(request: &Request) -> Option<SignatureHeaders<'_>> {
-    let header = |name| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-    };
+    let header = |name| request.headers().get(name)?.to_str().ok();
     Some(SignatureHeaders {
         timestamp: header(TIMESTAMP_HEADER)?,
         nonce: header(NONCE_HEADER)?,
@@ -220,9 +197,8 @@ fn signature_headers(request: &Request) -> Option<SignatureHeaders<'_>> {
     })
 }
 
-/// Puts a verified event that cannot become messages on the quarantine queue. The answer is
-/// 200 once it is there, and an operator takes over. It is 503 when it is not, so the
-/// platform retries and nothing is lost.
+/// Puts a verified event that cannot become messages on the quarantine queue: 200 once it
+/// is there, else 503 so the platform retries.
 async fn quarantine_event<Q: Queue>(
     queue: &Q,
     quarantine: &Quarantine,

@@ -9,11 +9,12 @@ use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
+use serde_json::json;
 
 use super::route::RouteError;
 use crate::config::{ChallengeReply, secret_var, setting_place};
 use crate::queue::PublishError;
-use org_change_core::{Challenge, Credentials, EndpointId, EventRef, Rejection, Setting, Source};
+use org_change_core::{Challenge, EndpointId, EventRef, Rejection, Setting, Source};
 
 /// A request that was handled.
 #[derive(Debug)]
@@ -33,18 +34,6 @@ pub enum Handled {
         /// The error code it would have been refused with.
         reason: &'static str,
     },
-}
-
-impl Handled {
-    /// Which of the endpoint's pairs authenticated the request.
-    pub fn credentials(&self) -> Credentials {
-        match self {
-            Handled::Challenge { challenge, .. } => challenge.credentials(),
-            Handled::Enqueued { event, .. }
-            | Handled::Ignored(event)
-            | Handled::Quarantined { event, .. } => event.credentials,
-        }
-    }
 }
 
 /// A request that was not.
@@ -101,11 +90,6 @@ impl Failure {
         }
     }
 
-    /// Whether the request was good but not all its messages are on the queue.
-    pub fn not_enqueued(&self) -> bool {
-        matches!(self, Failure::Enqueue { .. } | Failure::Quarantine { .. })
-    }
-
     pub fn code(&self) -> &'static str {
         match self {
             Failure::UnreadableEvent { .. } => "unreadable_request",
@@ -119,31 +103,40 @@ impl Failure {
         }
     }
 
-    /// What went wrong and what to do. `endpoint` says where a setting lives.
+    /// What went wrong and what to do, for the log line. `endpoint` says where a setting
+    /// lives.
     pub fn message(&self, endpoint: Option<&EndpointId>) -> String {
-        self.text(endpoint, SqsError::Told)
+        self.text(endpoint, false)
     }
 
     /// The answer's `message`, without what SQS said of a failed call, which may name the
     /// account, the role or a host. Only the log line carries that.
     pub fn answer(&self, endpoint: Option<&EndpointId>) -> String {
-        self.text(endpoint, SqsError::Withheld)
+        self.text(endpoint, true)
     }
 
-    fn text(&self, endpoint: Option<&EndpointId>, sqs_error: SqsError) -> String {
+    fn text(&self, endpoint: Option<&EndpointId>, withhold_sqs: bool) -> String {
+        let publication = |error: &PublishError| {
+            if withhold_sqs {
+                format!(
+                    "{} of {} messages enqueued (the cause is in the relay's log)",
+                    error.enqueued, error.total
+                )
+            } else {
+                error.to_string()
+            }
+        };
         match self {
             Failure::UnreadableEvent { .. } => "the request could not be read: an invalid Host header or path, or a body marked base64 that is not base64".into(),
             Failure::Route(RouteError::NotFound) => {
                 "no such route: POST to a path ending in /feishu or /feilian, or /feishu/<name> or /feilian/<name> for a named endpoint configured in ENDPOINTS".into()
             }
             Failure::Route(RouteError::MethodNotAllowed) => "only POST is allowed".into(),
-            Failure::SourceDisabled(source) => {
-                format!(
-                    "the {} route is disabled: {} is not set",
-                    source.as_str(),
-                    secret_var(*source, Setting::VerificationToken)
-                )
-            }
+            Failure::SourceDisabled(source) => format!(
+                "the {} route is disabled: {} is not set",
+                source.as_str(),
+                secret_var(*source, Setting::VerificationToken)
+            ),
             // The core names the setting. Where it is configured is ours to say.
             Failure::Rejected(rejection) => match (rejection.setting(), endpoint) {
                 (Some((_, setting)), Some(endpoint)) if !endpoint.is_default() => format!(
@@ -155,53 +148,21 @@ impl Failure {
                 }
                 (None, _) => rejection.to_string(),
             },
-            Failure::Enqueue { error, .. } => {
-                format!(
-                    "not enqueued, the platform will retry: {}",
-                    publication(error, sqs_error)
-                )
-            }
-            Failure::Quarantine { error, .. } => {
-                format!(
-                    "the event cannot be relayed and the quarantine queue did not take it; the platform will retry: {}",
-                    publication(error, sqs_error)
-                )
-            }
-        }
-    }
-
-    /// The event the request carried, when it got far enough to tell.
-    pub fn event(&self) -> Option<&EventRef> {
-        match self {
-            Failure::Enqueue { event, .. } | Failure::Quarantine { event, .. } => Some(event),
-            _ => None,
+            Failure::Enqueue { error, .. } => format!(
+                "not enqueued, the platform will retry: {}",
+                publication(error)
+            ),
+            Failure::Quarantine { error, .. } => format!(
+                "the event cannot be relayed and the quarantine queue did not take it; the platform will retry: {}",
+                publication(error)
+            ),
         }
     }
 }
 
+/// The body of a 200 to an event, its fields in this order.
 #[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: &'a str,
-}
-
-#[derive(Serialize)]
-struct ChallengeBody<'a> {
-    challenge: &'a str,
-}
-
-/// The whole challenge object, as Feilian's `echo` reply sends it back, in the platform's
-/// field order.
-#[derive(Serialize)]
-struct EchoBody<'a> {
-    challenge: &'a str,
-    token: &'a str,
-    #[serde(rename = "type")]
-    kind: &'a str,
-}
-
-#[derive(Serialize)]
-struct AckBody<'a> {
+struct Ack<'a> {
     ok: bool,
     enqueued: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,24 +172,15 @@ struct AckBody<'a> {
     quarantined: Option<&'a str>,
 }
 
-/// Whether a message tells what SQS said of a failed call.
-#[derive(Clone, Copy)]
-enum SqsError {
-    /// In the log line.
-    Told,
-    /// In the answer, which goes back to the platform.
-    Withheld,
-}
-
-/// How far a publication got, and what SQS said when `sqs_error` allows.
-fn publication(error: &PublishError, sqs_error: SqsError) -> String {
-    match sqs_error {
-        SqsError::Told => error.to_string(),
-        SqsError::Withheld => format!(
-            "{} of {} messages enqueued (the cause is in the relay's log)",
-            error.enqueued, error.total
-        ),
-    }
+fn ack(enqueued: usize, ignored_event_type: Option<&str>, quarantined: Option<&str>) -> String {
+    let ack = Ack {
+        ok: true,
+        enqueued,
+        ignored_event_type,
+        quarantined,
+    };
+    // A number and strings: serializing cannot fail.
+    serde_json::to_string(&ack).unwrap_or_default()
 }
 
 /// The response to a request that ended in `outcome`.
@@ -236,71 +188,43 @@ pub fn respond(
     outcome: &Result<Handled, Failure>,
     endpoint: Option<&EndpointId>,
 ) -> Response<Body> {
-    match outcome {
-        Ok(Handled::Challenge { challenge, reply }) => challenge_reply(challenge, *reply),
-        Ok(Handled::Enqueued { count, .. }) => acknowledged(*count, None, None),
-        Ok(Handled::Ignored(event)) => acknowledged(0, Some(&event.event_type), None),
-        Ok(Handled::Quarantined { reason, .. }) => acknowledged(0, None, Some(reason)),
-        Err(failure) => {
-            let message = failure.answer(endpoint);
-            let mut response = json(
-                failure.status(),
-                &ErrorBody {
-                    error: failure.code(),
-                    message: &message,
-                },
-            );
-            if matches!(failure, Failure::Route(RouteError::MethodNotAllowed)) {
-                response
-                    .headers_mut()
-                    .insert(ALLOW, HeaderValue::from_static("POST"));
+    let body = match outcome {
+        Ok(Handled::Challenge { challenge, reply }) => match reply {
+            ChallengeReply::Plain => {
+                let value = challenge.value().to_owned();
+                return response(StatusCode::OK, "text/plain; charset=utf-8", value);
             }
-            response
+            ChallengeReply::Json => json!({ "challenge": challenge.value() }),
+            // Feilian's `echo` reply, in its field order. The token goes back only to a
+            // sender that proved it knows it.
+            ChallengeReply::Echo => json!({
+                "challenge": challenge.value(),
+                "token": challenge.token(),
+                "type": "url_verification",
+            }),
         }
+        .to_string(),
+        Ok(Handled::Enqueued { count, .. }) => ack(*count, None, None),
+        Ok(Handled::Ignored(event)) => ack(0, Some(&event.event_type), None),
+        Ok(Handled::Quarantined { reason, .. }) => ack(0, None, Some(reason)),
+        Err(failure) => {
+            json!({ "error": failure.code(), "message": failure.answer(endpoint) }).to_string()
+        }
+    };
+    let mut response = response(status(outcome), "application/json", body);
+    if matches!(outcome, Err(Failure::Route(RouteError::MethodNotAllowed))) {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
     }
+    response
 }
 
-/// The answer to a URL verification, in the shape `reply` says.
-fn challenge_reply(challenge: &Challenge, reply: ChallengeReply) -> Response<Body> {
-    let value = challenge.value();
-    match reply {
-        ChallengeReply::Plain => response(
-            StatusCode::OK,
-            "text/plain; charset=utf-8",
-            value.to_owned(),
-        ),
-        ChallengeReply::Json => json(StatusCode::OK, &ChallengeBody { challenge: value }),
-        // The token goes back only to a sender that proved it knows it.
-        ChallengeReply::Echo => json(
-            StatusCode::OK,
-            &EchoBody {
-                challenge: value,
-                token: challenge.token(),
-                kind: "url_verification",
-            },
-        ),
-    }
-}
-
-fn acknowledged(
-    enqueued: usize,
-    ignored_event_type: Option<&str>,
-    quarantined: Option<&str>,
-) -> Response<Body> {
-    json(
-        StatusCode::OK,
-        &AckBody {
-            ok: true,
-            enqueued,
-            ignored_event_type,
-            quarantined,
-        },
-    )
-}
-
-fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
-    let text = serde_json::to_string(body).unwrap_or_else(|_| r#"{"error":"internal"}"#.to_owned());
-    response(status, "application/json", text)
+/// The status of the response to `outcome`.
+pub fn status(outcome: &Result<Handled, Failure>) -> StatusCode {
+    outcome
+        .as_ref()
+        .map_or_else(Failure::status, |_| StatusCode::OK)
 }
 
 fn response(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {

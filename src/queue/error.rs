@@ -1,6 +1,17 @@
 //! Why a publication did not put every message on the queue. The texts go to the log line,
 //! and the answer to the platform keeps only the counts.
 
+/// One entry the queue refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub index: usize,
+    /// Whether sending it again may succeed, as after throttling, rather than a fault in
+    /// the message.
+    pub retryable: bool,
+    pub code: String,
+    pub message: String,
+}
+
 /// A `SendMessageBatch` call failed as a whole, so nothing is known of its entries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -32,21 +43,18 @@ pub enum Cause {
     #[error("SQS reported on an entry that was not sent")]
     UnknownEntry,
     /// A refusal SQS calls the sender's fault.
-    #[error("SQS refused {id} with {code}: {message}")]
-    Refused {
-        id: String,
-        code: String,
-        message: String,
-    },
+    #[error("SQS refused {id} with {}: {}", refusal.code, refusal.message)]
+    Refused { id: String, refusal: Refusal },
     #[error(
-        "SQS still refused {count} message(s) after {attempts} attempts, e.g. {id} with {code}: {message}"
+        "SQS still refused {count} message(s) after {attempts} attempts, e.g. {id} with {}: {}",
+        refusal.code,
+        refusal.message
     )]
     StillRefused {
         count: usize,
         attempts: u32,
         id: String,
-        code: String,
-        message: String,
+        refusal: Refusal,
     },
     #[error("SQS did not confirm every message within {ms} ms")]
     Timeout { ms: u128 },

@@ -2,15 +2,12 @@
 //!
 //! The queue is behind a small trait so that batching, concurrency and retries can be
 //! tested with a fake. [`sqs`] is the real implementation.
-//!
-//! [`publish`] sends each unit's calls in order, and the units concurrently, within
-//! [`PublishPolicy::deadline`].
 
 mod error;
 mod plan;
 pub mod sqs;
 
-pub use error::{Cause, PublishError, SendError};
+pub use error::{Cause, PublishError, Refusal, SendError};
 use plan::plan;
 pub use plan::{Limits, MAX_CHANGES_ONE_PER_CALL};
 
@@ -25,9 +22,6 @@ use org_change_core::Outgoing;
 /// How long the relay waits for SQS before answering 503. It stays inside the platforms'
 /// 3-second deadline (`docs/protocol.md`, "Delivery and retries").
 pub const ENQUEUE_DEADLINE: Duration = Duration::from_millis(2_500);
-
-/// SQS accepts at most ten entries per `SendMessageBatch`.
-pub const MAX_BATCH: usize = sqs::MAX_ENTRIES;
 
 /// How many `SendMessageBatch` calls of one request may be in flight at once. A Feilian
 /// request of 1,000 changes is 100 calls, too many to send in turn within 3 seconds
@@ -47,23 +41,6 @@ pub trait Queue: Send + Sync {
     fn limits(&self) -> Limits {
         Limits::SQS
     }
-
-    /// The bytes `message` counts toward [`Limits::bytes`], as SQS counts them unless a
-    /// fake says otherwise.
-    fn payload_size(&self, message: &Outgoing) -> usize {
-        message.size()
-    }
-}
-
-/// One entry the queue refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub index: usize,
-    /// Whether sending it again may succeed, as after throttling, rather than a fault in
-    /// the message.
-    pub retryable: bool,
-    pub code: String,
-    pub message: String,
 }
 
 /// How [`publish`] sends: calls in flight, resends, and the deadline.
@@ -98,23 +75,23 @@ pub async fn publish<Q: Queue>(
     messages: &[Outgoing],
     policy: PublishPolicy,
 ) -> Result<usize, PublishError> {
-    let total = messages.len();
-    let chains = plan(
-        messages,
-        |message| queue.payload_size(message),
-        queue.limits(),
-    );
-    let confirmed = AtomicUsize::new(0);
+    let chains = plan(messages, queue.limits());
+    let confirmed = &AtomicUsize::new(0);
     let fail = |cause| PublishError {
         enqueued: confirmed.load(Ordering::SeqCst),
-        total,
+        total: messages.len(),
         cause,
     };
-    // Built in a Vec, as a closure in the stream would keep the handler's future from being
-    // `Send`.
+    // A chain's calls go in turn. The chains are built in a Vec, as a closure in the stream
+    // would keep the handler's future from being `Send`.
     let sends: Vec<_> = chains
         .iter()
-        .map(|chain| send_chain(queue, chain, policy, &confirmed))
+        .map(|chain| async move {
+            for call in chain {
+                send_call(queue, call, policy, confirmed).await?;
+            }
+            Ok::<_, Cause>(())
+        })
         .collect();
     let all = async {
         let mut chains = stream::iter(sends).buffer_unordered(policy.concurrency.max(1));
@@ -133,21 +110,8 @@ pub async fn publish<Q: Queue>(
     }
 }
 
-/// Sends the calls of `chain` in turn, each once the one before is confirmed. Every
-/// confirmed entry counts in `confirmed` at once.
-async fn send_chain<Q: Queue>(
-    queue: &Q,
-    chain: &[Vec<&Outgoing>],
-    policy: PublishPolicy,
-    confirmed: &AtomicUsize,
-) -> Result<(), Cause> {
-    for call in chain {
-        send_call(queue, call, policy, confirmed).await?;
-    }
-    Ok(())
-}
-
-/// Sends one call, resending the entries refused as retryable.
+/// Sends one call, resending the entries refused as retryable. Every confirmed entry counts
+/// in `confirmed` at once.
 async fn send_call<Q: Queue>(
     queue: &Q,
     call: &[&Outgoing],
@@ -161,11 +125,7 @@ async fn send_call<Q: Queue>(
         let refusals = queue.send_batch(&pending).await?;
         let refused: Vec<(&Outgoing, &Refusal)> = refusals
             .iter()
-            .map(|refusal| {
-                pending
-                    .get(refusal.index)
-                    .map(|message| (*message, refusal))
-            })
+            .map(|refusal| Some((*pending.get(refusal.index)?, refusal)))
             .collect::<Option<_>>()
             .ok_or(Cause::UnknownEntry)?;
         confirmed.fetch_add(
@@ -173,11 +133,8 @@ async fn send_call<Q: Queue>(
             Ordering::SeqCst,
         );
         if let Some((message, refusal)) = refused.iter().find(|(_, refusal)| !refusal.retryable) {
-            return Err(Cause::Refused {
-                id: message.id().to_owned(),
-                code: refusal.code.clone(),
-                message: refusal.message.clone(),
-            });
+            let (id, refusal) = (message.id().to_owned(), (*refusal).clone());
+            return Err(Cause::Refused { id, refusal });
         }
         let Some((first, refusal)) = refused.first() else {
             return Ok(());
@@ -187,8 +144,7 @@ async fn send_call<Q: Queue>(
                 count: refused.len(),
                 attempts: attempt,
                 id: first.id().to_owned(),
-                code: refusal.code.clone(),
-                message: refusal.message.clone(),
+                refusal: (*refusal).clone(),
             });
         }
         pending = refused.into_iter().map(|(message, _)| message).collect();

@@ -15,45 +15,27 @@ pub const MAX_CHANGES_ONE_PER_CALL: usize = 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub entries: usize,
-    /// Bytes per message, and per call for all its messages, as
-    /// [`Queue::payload_size`](super::Queue::payload_size) counts them.
+    /// Bytes per message, and per call for all its messages, as [`Outgoing::size`] counts
+    /// them.
     pub bytes: usize,
     /// How a FIFO queue groups messages. A call then holds at most one message of each
     /// group, so a resent entry is never overtaken by a later one.
     pub fifo: Option<GroupBy>,
 }
 
-impl Limits {
-    /// The unit whose messages keep their order: the message group on a FIFO queue, else
-    /// the changed unit.
-    fn unit_of(self, message: &Outgoing) -> &str {
-        message.ordering_key(self.fifo.unwrap_or(GroupBy::Unit))
-    }
-}
-
 /// A chain of calls, sent in order. The chains of a request are sent concurrently.
 type Chain<'a> = Vec<Vec<&'a Outgoing>>;
 
+/// The messages of one call, or of one piece of a unit, and their size.
 struct Call<'a> {
     messages: Vec<&'a Outgoing>,
     bytes: usize,
 }
 
 impl<'a> Call<'a> {
-    fn new() -> Self {
-        Self {
-            messages: Vec::new(),
-            bytes: 0,
-        }
-    }
-
-    fn has_room(&self, limits: Limits, entries: usize, bytes: usize) -> bool {
-        self.messages.len() + entries <= limits.entries && self.bytes + bytes <= limits.bytes
-    }
-
-    fn push(&mut self, message: &'a Outgoing, bytes: usize) {
-        self.messages.push(message);
-        self.bytes += bytes;
+    fn has_room(&self, limits: Limits, piece: &Call<'_>) -> bool {
+        self.messages.len() + piece.messages.len() <= limits.entries
+            && self.bytes + piece.bytes <= limits.bytes
     }
 
     fn append(&mut self, piece: Call<'a>) {
@@ -68,30 +50,22 @@ impl<'a> Call<'a> {
 /// A unit's messages are cut, in order, into pieces that each fit in one call. Piece k goes
 /// into the k-th call of a chain. The unit joins the first chain with room for each of its
 /// pieces, or starts one. So units of one piece, nearly all, fill first calls, which are
-/// all sent at once.
-///
-/// On a FIFO queue a piece holds one message, for a unit changed at most
-/// [`MAX_CHANGES_ONE_PER_CALL`] times. SQS confirms or refuses each entry of a call on its
-/// own. In one call a later change could be stored while an earlier one is refused and then
-/// resent after it.
-pub(super) fn plan<'a>(
-    messages: &'a [Outgoing],
-    size: impl Fn(&Outgoing) -> usize,
-    limits: Limits,
-) -> Vec<Chain<'a>> {
+/// all sent at once. On a FIFO queue a piece holds one message, for a unit changed at most
+/// [`MAX_CHANGES_ONE_PER_CALL`] times.
+pub(super) fn plan(messages: &[Outgoing], limits: Limits) -> Vec<Chain<'_>> {
     let limits = Limits {
         entries: limits.entries.max(1),
         ..limits
     };
-    let mut chains: Vec<Vec<Call<'a>>> = Vec::new();
-    for unit in units(messages, size, limits) {
+    let mut chains: Vec<Vec<Call<'_>>> = Vec::new();
+    for unit in units(messages, limits) {
         let pieces = pieces(unit, limits);
         // Past a chain's last call there are empty calls, where `zip` stops.
-        let has_room = |chain: &Vec<Call<'a>>| {
+        let has_room = |chain: &Vec<Call<'_>>| {
             pieces
                 .iter()
                 .zip(chain)
-                .all(|(piece, call)| call.has_room(limits, piece.messages.len(), piece.bytes))
+                .all(|(piece, call)| call.has_room(limits, piece))
         };
         let index = chains.iter().position(has_room).unwrap_or_else(|| {
             chains.push(Vec::new());
@@ -111,40 +85,39 @@ pub(super) fn plan<'a>(
         .collect()
 }
 
-/// The units of `messages` in order of first appearance, each with its messages and their
-/// sizes.
-fn units<'a>(
-    messages: &'a [Outgoing],
-    size: impl Fn(&Outgoing) -> usize,
-    limits: Limits,
-) -> Vec<Vec<(&'a Outgoing, usize)>> {
-    let mut units: Vec<Vec<(&'a Outgoing, usize)>> = Vec::new();
+/// The units of `messages` in order of first appearance, each with its messages in order.
+fn units(messages: &[Outgoing], limits: Limits) -> Vec<Vec<&Outgoing>> {
+    let mut units: Vec<Vec<&Outgoing>> = Vec::new();
     let mut unit_of: HashMap<&str, usize> = HashMap::new();
+    // The unit whose messages keep their order: the message group on a FIFO queue, else
+    // the changed unit.
+    let by = limits.fifo.unwrap_or(GroupBy::Unit);
     for message in messages {
-        let index = *unit_of.entry(limits.unit_of(message)).or_insert_with(|| {
+        let index = *unit_of.entry(message.ordering_key(by)).or_insert_with(|| {
             units.push(Vec::new());
             units.len() - 1
         });
-        units[index].push((message, size(message)));
+        units[index].push(message);
     }
     units
 }
 
-fn pieces<'a>(unit: Vec<(&'a Outgoing, usize)>, limits: Limits) -> Vec<Call<'a>> {
+/// `unit` cut, in order, into pieces that each fit in one call.
+fn pieces(unit: Vec<&Outgoing>, limits: Limits) -> Vec<Call<'_>> {
     let one_per_call = limits.fifo.is_some() && unit.len() <= MAX_CHANGES_ONE_PER_CALL;
     let piece_limits = Limits {
         entries: if one_per_call { 1 } else { limits.entries },
         ..limits
     };
-    let mut pieces: Vec<Call<'a>> = Vec::new();
-    for (message, bytes) in unit {
+    let mut pieces: Vec<Call<'_>> = Vec::new();
+    for message in unit {
+        let one = Call {
+            messages: vec![message],
+            bytes: message.size(),
+        };
         match pieces.last_mut() {
-            Some(piece) if piece.has_room(piece_limits, 1, bytes) => piece.push(message, bytes),
-            _ => {
-                let mut piece = Call::new();
-                piece.push(message, bytes);
-                pieces.push(piece);
-            }
+            Some(piece) if piece.has_room(piece_limits, &one) => piece.append(one),
+            _ => pieces.push(one),
         }
     }
     pieces

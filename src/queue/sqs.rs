@@ -1,11 +1,12 @@
 //! The real queue: Amazon SQS `SendMessageBatch`, and the limits SQS puts on it.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{
+    BatchResultErrorEntry, MessageAttributeValue, SendMessageBatchRequestEntry,
+};
 use sha2::{Digest, Sha256};
 
 use super::{Limits, Queue, Refusal, SendError};
@@ -23,7 +24,7 @@ pub const SQS_MAX_PAYLOAD_BYTES: usize = 1_048_576;
 
 /// The limit the relay holds itself to, for one message and for one call. The head-room
 /// under [`SQS_MAX_PAYLOAD_BYTES`] covers what SQS may count without documenting it, such
-/// as FIFO ids and entry ids. So a batch the relay builds is never refused for its size.
+/// as FIFO ids and entry ids.
 pub const MAX_PAYLOAD_BYTES: usize = 1_000_000;
 const _: () = assert!(MAX_PAYLOAD_BYTES < SQS_MAX_PAYLOAD_BYTES);
 
@@ -34,14 +35,6 @@ impl Limits {
         bytes: MAX_PAYLOAD_BYTES,
         fifo: None,
     };
-
-    /// SQS's for a FIFO queue grouped `by`: one message of each group per call.
-    pub const fn sqs_fifo(by: GroupBy) -> Limits {
-        Limits {
-            fifo: Some(by),
-            ..Limits::SQS
-        }
-    }
 }
 
 /// Which SQS queue, and how messages are sent to it.
@@ -86,37 +79,32 @@ impl SqsQueue {
         index: usize,
         message: &Outgoing,
     ) -> Result<SendMessageBatchRequestEntry, SendError> {
-        let pairs = message.attributes();
-        let mut attributes = HashMap::with_capacity(pairs.len());
-        for (name, value) in pairs {
-            let value = MessageAttributeValue::builder()
-                .data_type(ATTRIBUTE_DATA_TYPE)
-                .string_value(value)
-                .build()
-                .map_err(|err| SendError(format!("building a message attribute: {err}")))?;
-            attributes.insert(name.to_owned(), value);
-        }
-        let mut entry = SendMessageBatchRequestEntry::builder()
-            .id(index.to_string())
-            .message_body(message.body())
-            .set_message_attributes(Some(attributes));
-        if let Some(group_by) = self.fifo {
-            // A group's changes stay in order. A webhook retried within SQS's five-minute
-            // deduplication window is enqueued once.
-            entry = entry
-                .message_group_id(sqs_token(message.ordering_key(group_by)))
-                .message_deduplication_id(sqs_token(message.id()));
-        } else {
-            entry = entry.set_delay_seconds(self.delay_seconds);
-        }
-        entry
+        let build = || {
+            let mut entry = SendMessageBatchRequestEntry::builder()
+                .id(index.to_string())
+                .message_body(message.body());
+            for (name, value) in message.attributes() {
+                let value = MessageAttributeValue::builder()
+                    .data_type(ATTRIBUTE_DATA_TYPE)
+                    .string_value(value)
+                    .build()?;
+                entry = entry.message_attributes(name, value);
+            }
+            match self.fifo {
+                // A group's changes stay in order. A webhook retried within SQS's five-minute
+                // deduplication window is enqueued once.
+                Some(group_by) => entry
+                    .message_group_id(sqs_token(message.ordering_key(group_by)))
+                    .message_deduplication_id(sqs_token(message.id())),
+                None => entry.set_delay_seconds(self.delay_seconds),
+            }
             .build()
-            .map_err(|err| SendError(format!("building a batch entry: {err}")))
+        };
+        build().map_err(|err| SendError(format!("building a batch entry: {err}")))
     }
 }
 
 impl Queue for SqsQueue {
-    /// A FIFO call carries at most one message of each group, to keep each group in order.
     fn limits(&self) -> Limits {
         Limits {
             fifo: self.fifo,
@@ -130,8 +118,6 @@ impl Queue for SqsQueue {
             .enumerate()
             .map(|(index, message)| self.entry(index, message))
             .collect::<Result<Vec<_>, _>>()?;
-        // The answer is matched against the ids exactly as sent.
-        let sent: Vec<String> = entries.iter().map(|entry| entry.id().to_owned()).collect();
         let output = self
             .client
             .send_message_batch()
@@ -145,68 +131,42 @@ impl Queue for SqsQueue {
                     DisplayErrorContext(&err)
                 ))
             })?;
-
         let successful: Vec<&str> = output.successful().iter().map(|entry| entry.id()).collect();
-        let failed: Vec<FailedEntry<'_>> = output
-            .failed()
-            .iter()
-            .map(|failure| FailedEntry {
-                id: failure.id(),
-                sender_fault: failure.sender_fault(),
-                code: failure.code(),
-                message: failure.message().unwrap_or_default(),
-            })
-            .collect();
-        Ok(unconfirmed(&sent, &successful, &failed))
+        Ok(unconfirmed(messages.len(), &successful, output.failed()))
     }
 }
 
-/// One entry of the `Failed` list of a `SendMessageBatch` answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailedEntry<'a> {
-    pub id: &'a str,
-    pub sender_fault: bool,
-    pub code: &'a str,
-    pub message: &'a str,
-}
-
-/// Reads a `SendMessageBatch` answer against the entries sent, by `Id` in order. Returns
-/// one [`Refusal`] per entry that is not confirmed.
+/// Reads a `SendMessageBatch` answer against the `sent` entries, whose ids are their
+/// indices. Returns one [`Refusal`] per entry that is not confirmed.
 ///
-/// The answer is trusted only for what it says exactly. Ids match only as equal strings, so
-/// `"01"` is not entry `"1"`. An entry listed as both `Successful` and `Failed` counts as
-/// failed. A failed entry is refused once, and is not retryable if any listing is a sender
-/// fault. An entry listed in neither is refused as retryable (`NotReported`). An id that
-/// was not sent is ignored.
+/// Ids match only as equal strings, so `"01"` is not entry `"1"`. An entry listed as both
+/// `Successful` and `Failed` counts as failed. A failed entry is refused once, and is not
+/// retryable if any listing is a sender fault. An entry listed in neither is refused as
+/// retryable (`NotReported`). An id that was not sent is ignored.
 pub fn unconfirmed(
-    sent: &[String],
+    sent: usize,
     successful: &[&str],
-    failed: &[FailedEntry<'_>],
+    failed: &[BatchResultErrorEntry],
 ) -> Vec<Refusal> {
-    sent.iter()
-        .enumerate()
-        .filter_map(|(index, id)| {
-            let mut failures = failed.iter().filter(|failure| failure.id == id.as_str());
-            if let Some(first) = failures.next() {
-                let sender_fault = std::iter::once(first)
-                    .chain(failures)
-                    .find(|failure| failure.sender_fault);
-                let reported = sender_fault.unwrap_or(first);
-                Some(Refusal {
+    (0..sent)
+        .filter_map(|index| {
+            let id = index.to_string();
+            let failures: Vec<_> = failed.iter().filter(|entry| entry.id() == id).collect();
+            let reported = failures.iter().find(|entry| entry.sender_fault());
+            match reported.or(failures.first()) {
+                Some(entry) => Some(Refusal {
                     index,
-                    retryable: sender_fault.is_none(),
-                    code: reported.code.to_owned(),
-                    message: reported.message.to_owned(),
-                })
-            } else if successful.contains(&id.as_str()) {
-                None
-            } else {
-                Some(Refusal {
+                    retryable: !entry.sender_fault(),
+                    code: entry.code().to_owned(),
+                    message: entry.message().unwrap_or_default().to_owned(),
+                }),
+                None if successful.contains(&id.as_str()) => None,
+                None => Some(Refusal {
                     index,
                     retryable: true,
                     code: "NotReported".into(),
                     message: "SQS did not report on this entry".into(),
-                })
+                }),
             }
         })
         .collect()

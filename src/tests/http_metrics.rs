@@ -2,6 +2,10 @@ use serde_json::{Value, json};
 
 use super::*;
 
+fn id(text: &str) -> EndpointId {
+    EndpointId::parse(text).expect("an endpoint id")
+}
+
 fn parse(counts: Counts<'_>) -> Value {
     let text = line(
         "OrgChangeRelay",
@@ -9,6 +13,8 @@ fn parse(counts: Counts<'_>) -> Value {
         Duration::from_millis(1_700_000_000_123),
     );
     assert!(!text.contains('\n'), "one line: {text}");
+    // scripts/bench-publish.sh tells a metrics line by how it starts.
+    assert!(text.starts_with(r#"{"_aws":"#), "{text}");
     serde_json::from_str(&text).expect("JSON")
 }
 
@@ -49,12 +55,11 @@ fn metric_names(document: &Value) -> Vec<&str> {
 #[test]
 fn an_enqueued_event_counts_its_messages() {
     let document = parse(Counts {
-        source: Some(Source::Feilian),
-        endpoint: Some("feilian/sub"),
+        endpoint: Some(&id("feilian/sub")),
         outcome: Outcome::Enqueued,
         reason: None,
         enqueued: 13,
-        previous_credentials: false,
+        credentials: Some(Credentials::Current),
     });
     assert_valid_emf(&document);
     assert_eq!(document["_aws"]["Timestamp"], 1_700_000_000_123u64);
@@ -89,12 +94,11 @@ fn an_enqueued_event_counts_its_messages() {
 #[test]
 fn a_rejection_is_counted_by_reason() {
     let document = parse(Counts {
-        source: Some(Source::Feishu),
-        endpoint: Some("feishu"),
+        endpoint: Some(&id("feishu")),
         outcome: Outcome::Rejected,
         reason: Some("bad_signature"),
         enqueued: 0,
-        previous_credentials: false,
+        credentials: None,
     });
     assert_valid_emf(&document);
     assert_eq!(document["Reason"], "bad_signature");
@@ -108,12 +112,11 @@ fn a_rejection_is_counted_by_reason() {
 #[test]
 fn an_enqueue_failure_is_counted_without_dimensions_for_the_alarm() {
     let document = parse(Counts {
-        source: Some(Source::Feishu),
-        endpoint: Some("feishu"),
+        endpoint: Some(&id("feishu")),
         outcome: Outcome::Failed,
         reason: Some("enqueue_failed"),
         enqueued: 2,
-        previous_credentials: false,
+        credentials: None,
     });
     assert_valid_emf(&document);
     assert_eq!(document["EnqueueFailures"], 1);
@@ -128,12 +131,11 @@ fn an_enqueue_failure_is_counted_without_dimensions_for_the_alarm() {
 #[test]
 fn a_quarantined_event_is_counted_without_dimensions_for_the_alarm() {
     let document = parse(Counts {
-        source: Some(Source::Feilian),
-        endpoint: Some("feilian"),
+        endpoint: Some(&id("feilian")),
         outcome: Outcome::Quarantined,
         reason: None,
         enqueued: 0,
-        previous_credentials: false,
+        credentials: None,
     });
     assert_valid_emf(&document);
     assert_eq!(document["Outcome"], "quarantined");
@@ -148,12 +150,11 @@ fn a_quarantined_event_is_counted_without_dimensions_for_the_alarm() {
 #[test]
 fn a_request_to_no_source_is_counted_under_none() {
     let document = parse(Counts {
-        source: None,
         endpoint: None,
         outcome: Outcome::Rejected,
         reason: Some("not_found"),
         enqueued: 0,
-        previous_credentials: false,
+        credentials: None,
     });
     assert_valid_emf(&document);
     assert_eq!(document["Source"], "none");
@@ -163,12 +164,11 @@ fn a_request_to_no_source_is_counted_under_none() {
 #[test]
 fn a_request_authenticated_by_the_previous_pair_is_counted_per_endpoint() {
     let document = parse(Counts {
-        source: Some(Source::Feishu),
-        endpoint: Some("feishu/lark-global"),
+        endpoint: Some(&id("feishu/lark-global")),
         outcome: Outcome::Enqueued,
         reason: None,
         enqueued: 1,
-        previous_credentials: true,
+        credentials: Some(Credentials::Previous),
     });
     assert_valid_emf(&document);
     assert_eq!(document["PreviousCredentialsUsed"], 1);

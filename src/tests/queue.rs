@@ -152,6 +152,14 @@ impl Queue for ScriptedQueue {
     }
 }
 
+/// SQS's limits for a FIFO queue grouped `by`.
+fn fifo(by: GroupBy) -> Limits {
+    Limits {
+        fifo: Some(by),
+        ..Limits::SQS
+    }
+}
+
 fn refusal(index: usize, retryable: bool) -> Refusal {
     Refusal {
         index,
@@ -278,7 +286,7 @@ fn small_units_are_packed_whole_into_the_first_call_with_room() {
     // Units of 9, 9, 1 and 1 messages: two calls of ten, no unit split.
     let units: Vec<usize> = [vec![0; 9], vec![1; 9], vec![2], vec![3]].concat();
     let batch = feilian(&units, 1);
-    let chains = plan(batch.messages(), Outgoing::size, Limits::SQS);
+    let chains = plan(batch.messages(), Limits::SQS);
     let calls: Vec<Vec<usize>> = chains
         .iter()
         .flatten()
@@ -297,7 +305,7 @@ fn small_units_are_packed_whole_into_the_first_call_with_room() {
 /// The indices of each call of each chain `plan` makes of `units` within `limits`.
 fn planned(units: &[usize], limits: Limits) -> Vec<Vec<Vec<usize>>> {
     let batch = feilian(units, 1);
-    plan(batch.messages(), Outgoing::size, limits)
+    plan(batch.messages(), limits)
         .iter()
         .map(|chain| {
             chain
@@ -333,27 +341,27 @@ fn on_a_fifo_queue_a_call_holds_one_change_of_each_unit() {
     let units: Vec<usize> = [vec![0; 9], vec![1; 9], vec![2], vec![3]].concat();
     let mut calls: Vec<Vec<usize>> = (0..9).map(|k| vec![k, 9 + k]).collect();
     calls[0].extend([18, 19]);
-    assert_eq!(planned(&units, Limits::sqs_fifo(GroupBy::Unit)), [calls]);
+    assert_eq!(planned(&units, fifo(GroupBy::Unit)), [calls]);
 
     // Up to MAX_CHANGES_ONE_PER_CALL changes one per call; a unit changed more
     // often is packed ten to a call, or the request could never be acknowledged.
     let most = vec![0; MAX_CHANGES_ONE_PER_CALL];
     assert_eq!(
-        planned(&most, Limits::sqs_fifo(GroupBy::Unit)),
+        planned(&most, fifo(GroupBy::Unit)),
         [(0..MAX_CHANGES_ONE_PER_CALL)
             .map(|k| vec![k])
             .collect::<Vec<_>>()]
     );
     let more = vec![0; MAX_CHANGES_ONE_PER_CALL + 1];
     assert_eq!(
-        planned(&more, Limits::sqs_fifo(GroupBy::Unit)),
+        planned(&more, fifo(GroupBy::Unit)),
         planned(&more, Limits::SQS)
     );
 
     // Units changed once go ten to a call, as on a standard queue.
     let units: Vec<usize> = (0..23).collect();
     assert_eq!(
-        planned(&units, Limits::sqs_fifo(GroupBy::Unit)),
+        planned(&units, fifo(GroupBy::Unit)),
         planned(&units, Limits::SQS)
     );
     assert_eq!(planned(&units, Limits::SQS).len(), 3);
@@ -364,7 +372,7 @@ async fn on_a_fifo_queue_a_unit_changed_300_times_is_still_acknowledged_in_time(
     // One call per change would take 300 × 30 ms, past the 2.5 s deadline on
     // every retry; ten to a call, 30 calls take 0.9 s.
     let queue = ScriptedQueue {
-        limits: Some(Limits::sqs_fifo(GroupBy::Unit)),
+        limits: Some(fifo(GroupBy::Unit)),
         ..ScriptedQueue::slow(|_| Duration::from_millis(30))
     };
     let units = vec![0; 300];
@@ -386,12 +394,12 @@ fn on_a_fifo_queue_grouped_by_tenant_every_unit_keeps_the_request_order() {
     // one tenant, one group, one call after another in the request's order.
     let units = [0, 1, 1];
     assert_eq!(
-        planned(&units, Limits::sqs_fifo(GroupBy::Tenant)),
+        planned(&units, fifo(GroupBy::Tenant)),
         [vec![vec![0], vec![1], vec![2]]]
     );
     // By unit, unit 0 and unit 1's first change go in one call, sent at once.
     assert_eq!(
-        planned(&units, Limits::sqs_fifo(GroupBy::Unit)),
+        planned(&units, fifo(GroupBy::Unit)),
         [vec![vec![0, 1], vec![2]]]
     );
 }
@@ -407,7 +415,7 @@ async fn on_a_fifo_queue_1000_changes_of_one_tenant_are_acknowledged_in_time_eit
     };
     for (by, in_flight) in [(GroupBy::Tenant, 1), (GroupBy::Unit, MAX_CALLS_IN_FLIGHT)] {
         let queue = ScriptedQueue {
-            limits: Some(Limits::sqs_fifo(by)),
+            limits: Some(fifo(by)),
             ..ScriptedQueue::slow(|_| Duration::from_millis(20))
         };
         let started = tokio::time::Instant::now();
@@ -429,7 +437,7 @@ async fn on_a_fifo_queue_a_refused_change_is_never_overtaken_by_a_later_one_of_i
     // (as on a standard queue, which keeps no order anyway).
     for units in [vec![0, 0, 0], vec![0, 1, 0, 1, 2]] {
         let fifo = ScriptedQueue {
-            limits: Some(Limits::sqs_fifo(GroupBy::Unit)),
+            limits: Some(fifo(GroupBy::Unit)),
             ..Default::default()
         }
         .refuse("feilian:e1:0", true, 1);

@@ -52,23 +52,33 @@ fn the_payload_size_counts_the_body_and_every_part_of_the_attributes_sent() {
     }
 }
 
-fn failed(id: &str, sender_fault: bool) -> FailedEntry<'_> {
-    FailedEntry {
-        id,
-        sender_fault,
-        code: if sender_fault {
-            "InvalidParameterValue"
-        } else {
-            "InternalError"
-        },
-        message: "m",
-    }
+/// A `Failed` entry as SQS lists it.
+fn failure(id: &str, sender_fault: bool, code: &str, message: &str) -> BatchResultErrorEntry {
+    BatchResultErrorEntry::builder()
+        .id(id)
+        .sender_fault(sender_fault)
+        .code(code)
+        .message(message)
+        .build()
+        .unwrap()
+}
+
+fn failed(id: &str, sender_fault: bool) -> BatchResultErrorEntry {
+    let code = if sender_fault {
+        "InvalidParameterValue"
+    } else {
+        "InternalError"
+    };
+    failure(id, sender_fault, code, "m")
 }
 
 /// `(index, retryable)` of each refusal.
-fn read(sent: usize, successful: &[&str], failures: &[FailedEntry<'_>]) -> Vec<(usize, bool)> {
-    let sent: Vec<String> = (0..sent).map(|index| index.to_string()).collect();
-    unconfirmed(&sent, successful, failures)
+fn read(
+    sent: usize,
+    successful: &[&str],
+    failures: &[BatchResultErrorEntry],
+) -> Vec<(usize, bool)> {
+    unconfirmed(sent, successful, failures)
         .iter()
         .map(|refusal| (refusal.index, refusal.retryable))
         .collect()
@@ -80,7 +90,7 @@ type Case<'a> = (
     &'a str,
     usize,
     &'a [&'a str],
-    &'a [FailedEntry<'a>],
+    &'a [BatchResultErrorEntry],
     &'a [(usize, bool)],
 );
 
@@ -113,23 +123,12 @@ fn an_answer_confirms_only_the_entries_it_lists_exactly_as_sent() {
 
 #[test]
 fn a_refusal_carries_what_sqs_said_preferring_the_sender_fault() {
-    let sent = vec!["0".to_owned()];
     let twice = [
-        FailedEntry {
-            id: "0",
-            sender_fault: false,
-            code: "InternalError",
-            message: "try again",
-        },
-        FailedEntry {
-            id: "0",
-            sender_fault: true,
-            code: "InvalidParameterValue",
-            message: "too long",
-        },
+        failure("0", false, "InternalError", "try again"),
+        failure("0", true, "InvalidParameterValue", "too long"),
     ];
     assert_eq!(
-        unconfirmed(&sent, &[], &twice),
+        unconfirmed(1, &[], &twice),
         [Refusal {
             index: 0,
             retryable: false,
@@ -138,7 +137,7 @@ fn a_refusal_carries_what_sqs_said_preferring_the_sender_fault() {
         }]
     );
     assert_eq!(
-        unconfirmed(&sent, &[], &[]),
+        unconfirmed(1, &[], &[]),
         [Refusal {
             index: 0,
             retryable: true,
@@ -151,7 +150,7 @@ fn a_refusal_carries_what_sqs_said_preferring_the_sender_fault() {
 #[test]
 fn a_fifo_queue_takes_one_message_of_each_group_per_call() {
     for by in [GroupBy::Tenant, GroupBy::Unit] {
-        assert_eq!(grouped(true, by).limits(), Limits::sqs_fifo(by));
+        assert_eq!(grouped(true, by).limits().fifo, Some(by));
         assert_eq!(grouped(false, by).limits(), Limits::SQS);
     }
 }

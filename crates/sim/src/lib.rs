@@ -11,11 +11,6 @@
 //! org-change-sim send --url https://.../feilian events/feilian/department.v1.update.json
 //! ```
 //!
-//! The URL names the relay endpoint as the relay reads it: `…/feishu` or `…/feishu/<name>`.
-//! The token and key come from the flags, or from the variables the relay reads.
-//! With a key the body is encrypted, and Feishu requests are signed as Feishu signs them.
-//! `trigger` builds its events from the samples in `events/`.
-//!
 //! The binary `org-change-sim` (`src/bin/org-change-sim.rs`) wraps [`main`].
 
 #![warn(missing_docs)]
@@ -27,7 +22,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::builder::NonEmptyStringValueParser;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser};
 use org_change_core::{EncryptKey, EndpointId, Source, cipher, signature};
 use serde_json::{Value, json};
 use templates::{Template, new_event_id};
@@ -37,12 +32,6 @@ use templates::{Template, new_event_id};
     version,
     about = "Send Feishu and Feilian org-change webhooks to a relay, encrypted and signed like the platforms"
 )]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
 enum Command {
     /// Send the URL-verification challenge and check that it comes back.
     Challenge {
@@ -121,7 +110,6 @@ fn parse_source(value: &str) -> Result<Source, String> {
 struct Sender {
     url: String,
     endpoint: EndpointId,
-    source: Source,
     token: String,
     key: Option<String>,
     agent: ureq::Agent,
@@ -140,10 +128,8 @@ fn with_scheme(url: &str) -> String {
 /// What to say when no answer came: the local relay is compiled on its first request,
 /// and one with a bad setting exits at start.
 fn no_answer(url: &str, err: &ureq::Error) -> String {
-    if is_local_https(url) {
-        return format!("POST {url}: {err}: a local relay speaks plain HTTP: use http://");
-    }
     let hint = match err {
+        _ if is_local_https(url) => ": a local relay speaks plain HTTP: use http://",
         ureq::Error::Timeout(_)
         | ureq::Error::Io(_)
         | ureq::Error::ConnectionFailed
@@ -158,11 +144,10 @@ fn no_answer(url: &str, err: &ureq::Error) -> String {
 
 /// Whether `url` asks for TLS from this machine, where the emulator serves plain HTTP.
 fn is_local_https(url: &str) -> bool {
-    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
-        return false;
-    };
-    uri.scheme_str() == Some("https")
-        && matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]"))
+    url.parse::<ureq::http::Uri>().is_ok_and(|uri| {
+        uri.scheme_str() == Some("https")
+            && matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]"))
+    })
 }
 
 /// The endpoint a URL's path names, as the relay routes it; `None` for a URL it cannot read.
@@ -171,37 +156,13 @@ fn endpoint_of(url: &str) -> Option<EndpointId> {
     EndpointId::from_path(uri.path())
 }
 
-/// A named endpoint's `field` (`verification_token`, `encrypt_key`) in `endpoints`,
-/// the relay's `ENDPOINTS` JSON; `None` when it is not there.
-fn endpoints_value(
-    endpoints: &str,
-    id: &EndpointId,
-    field: &str,
-) -> Result<Option<String>, String> {
-    let value: Value = serde_json::from_str(endpoints).map_err(|err| {
-        format!(
-            "ENDPOINTS is not JSON (line {}, column {})",
-            err.line(),
-            err.column()
-        )
-    })?;
-    Ok(value
-        .get(id.as_str())
-        .and_then(|entry| entry.get(field))
-        .and_then(Value::as_str)
-        .filter(|value| !value.is_empty())
-        .map(str::to_owned))
-}
-
 /// The endpoint `url` names, or the default one of `--source`; they must agree.
 fn endpoint_for(url: &str, source: Option<Source>) -> Result<EndpointId, String> {
     match (endpoint_of(url), source) {
         (Some(endpoint), Some(source)) if endpoint.source() != source => Err(format!(
-            "--source {} contradicts {}, which names the {} endpoint {}: drop --source or fix the URL",
+            "--source {} contradicts {url}, which names the {} endpoint {endpoint}: drop --source or fix the URL",
             source.as_str(),
-            url,
             endpoint.source().as_str(),
-            endpoint.as_str()
         )),
         (Some(endpoint), _) => Ok(endpoint),
         (None, Some(source)) => Ok(EndpointId::default_of(source)),
@@ -211,35 +172,44 @@ fn endpoint_for(url: &str, source: Option<Source>) -> Result<EndpointId, String>
     }
 }
 
-/// The token and key the relay reads for `endpoint`, each `None` where it is not set.
-fn relay_secrets(endpoint: &EndpointId) -> Result<(Option<String>, Option<String>), String> {
-    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+/// The token and key the relay reads for `endpoint` from `env`, each `None` where it is not
+/// set. A named endpoint's are in `ENDPOINTS`, the relay's JSON.
+fn relay_secrets(
+    endpoint: &EndpointId,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(Option<String>, Option<String>), String> {
+    let env = |name: &str| env(name).filter(|value| !value.is_empty());
     let source = endpoint.source();
-    Ok(match endpoint.name() {
-        None => (
-            env(&relay_var(source, "VERIFICATION_TOKEN")),
-            env(&relay_var(source, "ENCRYPT_KEY")),
-        ),
-        Some(_) => match env("ENDPOINTS") {
-            Some(endpoints) => (
-                endpoints_value(&endpoints, endpoint, "verification_token")?,
-                endpoints_value(&endpoints, endpoint, "encrypt_key")?,
-            ),
-            None => (None, None),
-        },
-    })
+    if endpoint.name().is_none() {
+        let token = env(&relay_var(source, "VERIFICATION_TOKEN"));
+        return Ok((token, env(&relay_var(source, "ENCRYPT_KEY"))));
+    }
+    let Some(endpoints) = env("ENDPOINTS") else {
+        return Ok((None, None));
+    };
+    let endpoints: Value = serde_json::from_str(&endpoints).map_err(|err| {
+        format!(
+            "ENDPOINTS is not JSON (line {}, column {})",
+            err.line(),
+            err.column()
+        )
+    })?;
+    let field = |name: &str| {
+        let value = endpoints[endpoint.as_str()][name].as_str();
+        value.filter(|value| !value.is_empty()).map(str::to_owned)
+    };
+    Ok((field("verification_token"), field("encrypt_key")))
 }
 
 impl Sender {
     fn new(target: Target) -> Result<Self, String> {
         let url = with_scheme(&target.url);
         let endpoint = endpoint_for(&url, target.source)?;
-        let source = endpoint.source();
-        let (token_from, key_from) = relay_secrets(&endpoint)?;
+        let (token_from, key_from) = relay_secrets(&endpoint, |name| std::env::var(name).ok())?;
         let token = target.token.or(token_from).ok_or_else(|| match endpoint.name() {
             None => format!(
                 "no token: pass --token or set {}",
-                relay_var(source, "VERIFICATION_TOKEN")
+                relay_var(endpoint.source(), "VERIFICATION_TOKEN")
             ),
             Some(_) => format!(
                 "no token: pass --token or set ENDPOINTS with {{\"{endpoint}\": {{\"verification_token\": …}}}}"
@@ -255,7 +225,6 @@ impl Sender {
         Ok(Self {
             url,
             endpoint,
-            source,
             token,
             key,
             agent: config.into(),
@@ -266,13 +235,11 @@ impl Sender {
     /// it is without one.
     fn body(&self, envelope: &Value) -> Result<String, String> {
         let plaintext = envelope.to_string();
-        Ok(match &self.key {
-            Some(key) => {
-                let iv = random::<16>()?;
-                json!({ "encrypt": cipher::encrypt(&EncryptKey::new(key), plaintext.as_bytes(), iv) }).to_string()
-            }
-            None => plaintext,
-        })
+        let Some(key) = &self.key else {
+            return Ok(plaintext);
+        };
+        let encrypted = cipher::encrypt(&EncryptKey::new(key), plaintext.as_bytes(), random()?);
+        Ok(json!({ "encrypt": encrypted }).to_string())
     }
 
     /// Sends one envelope the way the platform would; returns the status and body.
@@ -284,7 +251,7 @@ impl Sender {
             .header("Content-Type", "application/json; charset=utf-8");
         // Feishu signs every request but the challenge, with an empty key when none is set.
         let is_challenge = envelope["type"] == "url_verification";
-        if self.source == Source::Feishu && !is_challenge {
+        if self.endpoint.source() == Source::Feishu && !is_challenge {
             let timestamp = now().as_secs().to_string();
             let nonce = hex::encode(random::<8>()?);
             let key = EncryptKey::new(self.key.as_deref().unwrap_or_default());
@@ -301,17 +268,22 @@ impl Sender {
         Ok((response.status().as_u16(), text))
     }
 
+    /// Sends `envelope` with our token and prints `<what> → <status> <body>`. Returns whether
+    /// the answer was a 2xx.
+    fn report(&self, what: &str, envelope: Value) -> Result<bool, String> {
+        let (status, body) = self.send(&self.with_token(envelope))?;
+        println!("{what} → {status} {body}");
+        Ok((200..300).contains(&status))
+    }
+
     /// Sets the envelope's token to ours, where the platform puts it.
     fn with_token(&self, mut envelope: Value) -> Value {
-        match envelope.get_mut("header").and_then(Value::as_object_mut) {
-            Some(header) => {
-                header.insert("token".into(), json!(self.token));
-            }
-            None => {
-                if let Some(object) = envelope.as_object_mut() {
-                    object.insert("token".into(), json!(self.token));
-                }
-            }
+        let place = match envelope.get_mut("header") {
+            Some(header) if header.is_object() => header,
+            _ => &mut envelope,
+        };
+        if let Some(object) = place.as_object_mut() {
+            object.insert("token".into(), json!(self.token));
         }
         envelope
     }
@@ -350,19 +322,11 @@ fn now() -> Duration {
 /// `trigger --list`: the event types of each source.
 fn list(templates: &[Template]) {
     for source in Source::ALL {
-        println!(
-            "{} (a URL ending in /{} or /{}/<name>):",
-            source.as_str(),
-            source.as_str(),
-            source.as_str()
-        );
+        let name = source.as_str();
+        println!("{name} (a URL ending in /{name} or /{name}/<name>):");
         for template in templates.iter().filter(|t| t.source == source) {
-            println!(
-                "  {:<32} {} {}",
-                template.event_type,
-                template.entity.as_str(),
-                template.action.as_str()
-            );
+            let (entity, action) = (template.entity.as_str(), template.action.as_str());
+            println!("  {:<32} {entity} {action}", template.event_type);
         }
     }
     println!("{ALL}: every event type of the URL's source");
@@ -380,24 +344,20 @@ fn select<'a>(
     for name in names {
         if name == ALL {
             selected.extend(&of_source);
-            continue;
-        }
-        match of_source.iter().find(|t| t.event_type == *name) {
-            Some(template) => selected.push(*template),
-            None => {
-                let valid: Vec<&str> = of_source.iter().map(|t| t.event_type.as_str()).collect();
-                let elsewhere = templates
-                    .iter()
-                    .find(|t| t.event_type == *name)
-                    .map(|t| format!(" (it is a {} event type)", t.source.as_str()))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "{name:?} is not a {} event type{elsewhere}; the {} types are: {}, or {ALL}",
-                    source.as_str(),
-                    source.as_str(),
-                    valid.join(", ")
-                ));
-            }
+        } else if let Some(template) = of_source.iter().find(|t| t.event_type == *name) {
+            selected.push(*template);
+        } else {
+            let valid: Vec<&str> = of_source.iter().map(|t| t.event_type.as_str()).collect();
+            let elsewhere = templates
+                .iter()
+                .find(|t| t.event_type == *name)
+                .map(|t| format!(" (it is a {} event type)", t.source.as_str()))
+                .unwrap_or_default();
+            let source = source.as_str();
+            return Err(format!(
+                "{name:?} is not a {source} event type{elsewhere}; the {source} types are: {}, or {ALL}",
+                valid.join(", ")
+            ));
         }
     }
     Ok(selected)
@@ -413,45 +373,43 @@ fn trigger(trigger: Trigger) -> Result<bool, String> {
         .target
         .ok_or("trigger needs --url (or RELAY_URL); `trigger --list` shows the event types")?;
     let sender = Sender::new(target)?;
-    let selected = select(&templates, sender.source, &trigger.event_types)?;
+    let source = sender.endpoint.source();
     let mut all_ok = true;
-    for template in selected {
-        let event_id = new_event_id(sender.source, random::<16>()?);
+    for template in select(&templates, source, &trigger.event_types)? {
+        let event_id = new_event_id(source, random::<16>()?);
         let entity_id = match &trigger.id {
             Some(id) => id.clone(),
             None => template.new_entity_id(&random::<64>()?),
         };
         let event = template.event(&event_id, &entity_id, now().as_millis());
-        let (status, body) = sender.send(&sender.with_token(event))?;
-        println!(
-            "{} event_id={event_id} entity_id={entity_id} → {status} {body}",
+        let what = format!(
+            "{} event_id={event_id} entity_id={entity_id}",
             template.event_type
         );
-        all_ok &= (200..300).contains(&status);
+        all_ok &= sender.report(&what, event)?;
     }
     Ok(all_ok)
 }
 
-fn run(cli: Cli) -> Result<bool, String> {
-    match cli.command {
-        Command::Challenge { target } => {
-            let sender = Sender::new(target)?;
-            let challenge = format!("sim-{}", hex::encode(random::<8>()?));
-            let envelope =
-                sender.with_token(json!({ "challenge": challenge, "type": "url_verification" }));
-            let (status, body) = sender.send(&envelope)?;
-            let echoed = body.contains(&challenge);
-            println!("{} challenge → {status} {body}", sender.endpoint);
-            println!(
-                "{}",
-                if status == 200 && echoed {
-                    "ok: the challenge came back"
-                } else {
-                    "FAILED: the challenge did not come back"
-                }
-            );
-            Ok(status == 200 && echoed)
-        }
+/// `challenge`: whether the challenge came back in a 200.
+fn challenge(sender: &Sender) -> Result<bool, String> {
+    let challenge = format!("sim-{}", hex::encode(random::<8>()?));
+    let envelope = sender.with_token(json!({ "challenge": challenge, "type": "url_verification" }));
+    let (status, body) = sender.send(&envelope)?;
+    let echoed = status == 200 && body.contains(&challenge);
+    println!("{} challenge → {status} {body}", sender.endpoint);
+    let verdict = if echoed {
+        "ok: the challenge came back"
+    } else {
+        "FAILED: the challenge did not come back"
+    };
+    println!("{verdict}");
+    Ok(echoed)
+}
+
+fn run(command: Command) -> Result<bool, String> {
+    match command {
+        Command::Challenge { target } => challenge(&Sender::new(target)?),
         Command::Trigger(options) => trigger(options),
         Command::Send { target, files } => {
             let sender = Sender::new(target)?;
@@ -462,9 +420,7 @@ fn run(cli: Cli) -> Result<bool, String> {
                 let envelope: Value = serde_json::from_str(&text)
                     .map_err(|err| format!("{}: not JSON: {err}", file.display()))?;
                 let envelope = dated(envelope, now().as_millis());
-                let (status, body) = sender.send(&sender.with_token(envelope))?;
-                println!("{} → {status} {body}", file.display());
-                all_ok &= (200..300).contains(&status);
+                all_ok &= sender.report(&file.display().to_string(), envelope)?;
             }
             Ok(all_ok)
         }
@@ -474,7 +430,7 @@ fn run(cli: Cli) -> Result<bool, String> {
 /// Parses the command line and runs the command: exit code 0 when every request got
 /// a 2xx (and the challenge came back), 1 when one did not, 2 on a usage error.
 pub fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    match run(Command::parse()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(err) => {

@@ -18,7 +18,7 @@ fn send_dates_an_envelope_now_where_it_has_a_create_time() {
 
 #[test]
 fn the_command_line_is_consistent() {
-    Cli::command().debug_assert();
+    Command::command().debug_assert();
 }
 
 fn names(selected: &[&Template]) -> Vec<String> {
@@ -106,8 +106,8 @@ fn the_url_names_the_endpoint_as_the_relay_routes_it() {
 /// The sender `challenge --url <url> --token t` and `args` make.
 fn sender_to(url: &str, args: &[&str]) -> Result<Sender, String> {
     let command = ["org-change-sim", "challenge", "--url", url, "--token", "t"];
-    let cli = Cli::try_parse_from(command.iter().chain(args)).unwrap();
-    let Command::Challenge { target } = cli.command else {
+    let parsed = Command::try_parse_from(command.iter().chain(args)).unwrap();
+    let Command::Challenge { target } = parsed else {
         unreachable!("a challenge");
     };
     Sender::new(target)
@@ -222,16 +222,25 @@ fn an_empty_key_sends_plaintext_as_the_relay_reads_an_empty_key() {
 #[test]
 fn a_named_endpoint_s_secrets_are_read_from_the_relay_s_endpoints() {
     let endpoints = r#"{"feishu/lark-global": {"verification_token": "t", "encrypt_key": ""}}"#;
+    let env = |endpoints: &'static str| {
+        move |name: &str| (name == "ENDPOINTS").then(|| endpoints.to_owned())
+    };
     let id = EndpointId::parse("feishu/lark-global").unwrap();
     assert_eq!(
-        endpoints_value(endpoints, &id, "verification_token"),
-        Ok(Some("t".to_owned()))
+        relay_secrets(&id, env(endpoints)),
+        Ok((Some("t".to_owned()), None))
     );
-    assert_eq!(endpoints_value(endpoints, &id, "encrypt_key"), Ok(None));
     let other = EndpointId::parse("feishu/other").unwrap();
+    assert_eq!(relay_secrets(&other, env(endpoints)), Ok((None, None)));
+    assert!(relay_secrets(&id, env("{")).is_err());
+    // A default endpoint's are the relay's variables, an empty one unset.
+    let vars = |name: &str| match name {
+        "FEISHU_VERIFICATION_TOKEN" => Some("ft".to_owned()),
+        "FEISHU_ENCRYPT_KEY" => Some(String::new()),
+        _ => Some("elsewhere".to_owned()),
+    };
     assert_eq!(
-        endpoints_value(endpoints, &other, "verification_token"),
-        Ok(None)
+        relay_secrets(&EndpointId::default_of(Source::Feishu), vars),
+        Ok((Some("ft".to_owned()), None))
     );
-    assert!(endpoints_value("{", &id, "encrypt_key").is_err());
 }
