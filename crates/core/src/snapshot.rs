@@ -7,9 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 
-use serde::de::{
-    Deserialize, DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor,
-};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -55,7 +53,9 @@ pub(crate) fn changed_keys<'a>(
     after: &'a RawValue,
     old_object: OldObject,
 ) -> Result<Vec<Cow<'a, str>>, SnapshotError> {
-    let (before, after) = (members(before)?, members(after)?);
+    // The last of a repeated key counts, as in `serde_json::Value`.
+    let object = |raw| members(raw).map(BTreeMap::from_iter).ok_or(SnapshotError);
+    let (before, after) = (object(before)?, object(after)?);
     let full = match old_object {
         OldObject::Full => true,
         OldObject::PartialUnlessItHas(ids) => {
@@ -103,27 +103,27 @@ fn rough(value: &Value) -> bool {
     }
 }
 
-/// The members of a JSON object by key, keys as [`Key`] bytes.
-fn members(object: &RawValue) -> Result<BTreeMap<Cow<'_, [u8]>, &RawValue>, SnapshotError> {
+/// The members of a JSON object in the order written, values left raw.
+/// Keys are decoded to bytes, a lone surrogate kept as WTF-8, so that no key is unreadable.
+pub(crate) fn members(object: &RawValue) -> Option<Vec<(Cow<'_, [u8]>, &RawValue)>> {
     serde_json::Deserializer::from_str(object.get())
         .deserialize_map(Members)
-        .map_err(|_| SnapshotError)
+        .ok()
 }
 
-/// Reads the members of a JSON object, the last of a repeated key counting.
 struct Members;
 
 impl<'de> Visitor<'de> for Members {
-    type Value = BTreeMap<Cow<'de, [u8]>, &'de RawValue>;
+    type Value = Vec<(Cow<'de, [u8]>, &'de RawValue)>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = BTreeMap::new();
-        while let Some(Key(key)) = map.next_key()? {
-            members.insert(key, map.next_value()?);
+        let mut members = Vec::new();
+        while let Some((Key(key), value)) = map.next_entry()? {
+            members.push((key, value));
         }
         Ok(members)
     }
@@ -229,60 +229,12 @@ pub(crate) fn string_member<'a>(
     object: &'a RawValue,
     field: &str,
 ) -> Result<Option<Text<'a>>, NotOneString> {
-    serde_json::Deserializer::from_str(object.get())
-        .deserialize_map(Member(field.as_bytes()))
-        .map_err(|_| NotOneString)
-}
-
-/// Reads one member of a JSON object, and fails if its key comes twice.
-struct Member<'f>(&'f [u8]);
-
-impl<'de> Visitor<'de> for Member<'_> {
-    type Value = Option<Text<'de>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (mut member, mut seen) = (None, false);
-        while let Some(is_field) = map.next_key_seed(KeyIs(self.0))? {
-            if !is_field {
-                map.next_value::<IgnoredAny>()?;
-            } else if std::mem::replace(&mut seen, true) {
-                return Err(A::Error::custom("given twice"));
-            } else {
-                member = map.next_value()?;
-            }
-        }
-        Ok(member)
-    }
-}
-
-/// Whether a key is the one sought, read as bytes so that a lone surrogate is no error.
-struct KeyIs<'f>(&'f [u8]);
-
-impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
-        deserializer.deserialize_bytes(self)
-    }
-}
-
-impl Visitor<'_> for KeyIs<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_bytes<E>(self, key: &[u8]) -> Result<bool, E> {
-        Ok(key == self.0)
-    }
-
-    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
-        Ok(key.as_bytes() == self.0)
+    let members = members(object).ok_or(NotOneString)?;
+    let mut found = members.into_iter().filter(|(key, _)| **key == *field.as_bytes());
+    match (found.next(), found.next()) {
+        (None, _) => Ok(None),
+        (Some((_, value)), None) => serde_json::from_str(value.get()).map_err(|_| NotOneString),
+        (Some(_), Some(_)) => Err(NotOneString),
     }
 }
 
