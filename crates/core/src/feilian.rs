@@ -6,13 +6,17 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::envelope::{Change, Envelope, Event, Object, ParseError, Wire, from_object};
+use crate::envelope::{Change, Envelope, Event, ParseError, Wire, from_object, parse_object};
 use crate::platform::Platform;
 use crate::snapshot::{self, OldObject, Text, changed_fields, is_object};
 use crate::verified::Verified;
 use crate::{Action, Entity, Message, Rejection, Source};
 
 const SHAPE: &str = "expected {\"header\", \"data\"} or a url_verification object";
+
+/// What a `data` that [`Data`] and [`Entry`] cannot read must be.
+const DATA_SHAPE: &str =
+    "`data.events` must be a list of {object, old_object, updated_fields} objects";
 
 /// Feilian (飞连).
 pub(crate) struct Feilian;
@@ -21,11 +25,11 @@ impl Platform for Feilian {
     const SOURCE: Source = Source::Feilian;
 
     fn parse(text: &str) -> Result<Envelope<'_>, ParseError> {
-        let mut wire = Wire::parse(text, SHAPE)?;
+        let mut wire: Wire = parse_object(text, SHAPE)?;
         if let Some(challenge) = wire.challenge() {
             return challenge;
         }
-        let Object(header) = wire.header.ok_or(ParseError::Shape(SHAPE))?;
+        let header = wire.header.ok_or(ParseError::Shape(SHAPE))?;
         Wire::header_event(header, wire.data, "no `data` object")
     }
 
@@ -38,17 +42,15 @@ impl Platform for Feilian {
         else {
             return Ok(None);
         };
-        let data: Data<'a> = from_object(event.payload.get()).map_err(|_| {
-            event.malformed(
-                "`data.events` must be a list of {object, old_object, updated_fields} objects",
-            )
-        })?;
+        let malformed = || event.malformed(DATA_SHAPE);
+        let data: Data<'a> = from_object(event.payload).ok_or_else(malformed)?;
         // Formatted once for the event, copied into each of its messages.
         let occurred_at = event.occurred_at();
         data.events
             .into_iter()
             .enumerate()
-            .map(|(index, Object(entry))| {
+            .map(|(index, entry)| {
+                let entry = from_object(entry).ok_or_else(malformed)?;
                 let change = change(index, entity, action, entry)
                     .map_err(|detail| event.malformed(detail))?;
                 Ok(event.message(Source::Feilian, change, occurred_at.clone()))
@@ -61,7 +63,7 @@ impl Platform for Feilian {
 #[derive(Deserialize)]
 struct Data<'a> {
     #[serde(borrow)]
-    events: Vec<Object<Entry<'a>>>,
+    events: Vec<&'a RawValue>,
 }
 
 /// One change in `data.events`.

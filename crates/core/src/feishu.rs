@@ -4,7 +4,9 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::envelope::{Change, Envelope, Event, Object, ParseError, Wire, event_id, from_object};
+use crate::envelope::{
+    Change, Envelope, Event, ParseError, Wire, event_id, from_object, parse_object,
+};
 use crate::platform::Platform;
 use crate::snapshot::{self, OldObject, Text, changed_fields, is_object};
 use crate::verified::Verified;
@@ -24,33 +26,8 @@ struct LegacyEventHeader<'a> {
     tenant_key: Option<Text<'a>>,
 }
 
-/// The first field of the wrong type in a schema 1.0 `event`, if one is.
-fn legacy_shape(payload: &RawValue) -> &'static str {
-    if !is_object(payload) {
-        return "schema 1.0 `event` must be an object";
-    }
-    [
-        (
-            "type",
-            "schema 1.0 `event.type` must be a string, given once",
-        ),
-        (
-            "app_id",
-            "schema 1.0 `event.app_id` must be a string, given once",
-        ),
-        (
-            "tenant_key",
-            "schema 1.0 `event.tenant_key` must be a string, given once",
-        ),
-    ]
-    .into_iter()
-    .find(|(field, _)| snapshot::string_member(payload, field).is_err())
-    // Each field reads and the object is one, so what serde could not read is a key.
-    .map_or(
-        "schema 1.0 `event` has a key that holds a lone UTF-16 surrogate escape such as \\ud83d, which the relay cannot read",
-        |(_, detail)| detail,
-    )
-}
+/// What a schema 1.0 `event` that [`LegacyEventHeader`] cannot read must be.
+const LEGACY_SHAPE: &str = "schema 1.0 `event` must be an object with readable keys, whose `type`, `app_id` and `tenant_key` are strings, given once";
 
 /// Feishu (Lark).
 pub(crate) struct Feishu;
@@ -59,18 +36,18 @@ impl Platform for Feishu {
     const SOURCE: Source = Source::Feishu;
 
     fn parse(text: &str) -> Result<Envelope<'_>, ParseError> {
-        let mut wire = Wire::parse(text, SHAPE)?;
+        let mut wire: Wire = parse_object(text, SHAPE)?;
         if let Some(challenge) = wire.challenge() {
             return challenge;
         }
-        if let Some(Object(header)) = wire.header {
+        if let Some(header) = wire.header {
             // Schema 2.0, including every corehr.* event.
             return Wire::header_event(header, wire.event, "no `event` object");
         }
         if wire.kind() == Some("event_callback") {
             let payload = wire.event.ok_or(ParseError::Shape("no `event` object"))?;
             let legacy: LegacyEventHeader =
-                from_object(payload.get()).map_err(|_| ParseError::Shape(legacy_shape(payload)))?;
+                from_object(payload).ok_or(ParseError::Shape(LEGACY_SHAPE))?;
             return Ok(Envelope::Event(Event {
                 token: wire.token.map(Text::into_cow),
                 event_type: legacy
@@ -166,7 +143,7 @@ const CONTACT_OLD_OBJECT: OldObject =
     OldObject::PartialUnlessItHas(&["open_department_id", "department_id"]);
 
 fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Change<'a>, Rejection> {
-    let body: CorehrEvent<'a> = from_object(event.payload.get()).map_err(|_| {
+    let body: CorehrEvent<'a> = from_object(event.payload).ok_or_else(|| {
         event.malformed(
             "`event` must be an object with string ids and `field_changes` as a list of strings",
         )
@@ -207,8 +184,9 @@ fn contact_department<'a>(
     entity: Entity,
     action: Action,
 ) -> Result<Change<'a>, Rejection> {
-    let body: ContactDepartmentEvent<'a> = from_object(event.payload.get())
-        .map_err(|_| event.malformed("`event` must be an object with `object` and `old_object`"))?;
+    let body: ContactDepartmentEvent<'a> = from_object(event.payload).ok_or_else(|| {
+        event.malformed("`event` must be an object with `object` and `old_object`")
+    })?;
     let snapshot = |raw: Option<&'a RawValue>, detail| match raw {
         Some(raw) if !is_object(raw) => Err(event.malformed(detail)),
         raw => Ok(raw),

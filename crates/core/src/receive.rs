@@ -326,7 +326,6 @@ enum Outer<'a> {
 /// The outer JSON: only where a ciphertext may be.
 #[derive(Deserialize)]
 struct OuterJson<'a> {
-    #[serde(borrow, default, deserialize_with = "crate::envelope::option_str")]
     encrypt: Option<Cow<'a, str>>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
