@@ -230,7 +230,9 @@ pub(crate) fn string_member<'a>(
     field: &str,
 ) -> Result<Option<Text<'a>>, NotOneString> {
     let members = members(object).ok_or(NotOneString)?;
-    let mut found = members.into_iter().filter(|(key, _)| **key == *field.as_bytes());
+    let mut found = members
+        .into_iter()
+        .filter(|(key, _)| **key == *field.as_bytes());
     match (found.next(), found.next()) {
         (None, _) => Ok(None),
         (Some((_, value)), None) => serde_json::from_str(value.get()).map_err(|_| NotOneString),
