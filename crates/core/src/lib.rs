@@ -16,7 +16,7 @@
 //!     body: "{}".into(),
 //!     tenant_group: "feishu:x".into(),
 //!     unit_group: "feishu:x".into(),
-//!     kind: todo!(),
+//!     attributes: Vec::new(),
 //! };
 //! ```
 //!

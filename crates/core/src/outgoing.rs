@@ -1,10 +1,9 @@
 //! A message ready for a queue: its body and what the queue needs to route and deduplicate it.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::endpoint::EndpointId;
-use crate::{Action, Entity, EventRef, Message, Source};
+use crate::{EventRef, Message};
 
 /// The data type of every message attribute.
 pub const ATTRIBUTE_DATA_TYPE: &str = "String";
@@ -19,7 +18,8 @@ pub struct Outgoing {
     tenant_group: String,
     /// The FIFO message group under [`GroupBy::Unit`].
     unit_group: String,
-    kind: Kind,
+    /// The message attributes, values as SQS takes them.
+    attributes: Vec<(&'static str, String)>,
 }
 
 /// Which changes a FIFO queue keeps in order with one another (`FIFO_GROUP_BY`).
@@ -34,53 +34,24 @@ pub enum GroupBy {
     Unit,
 }
 
-/// What the message is, for its attributes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
-    /// A change ([`Message`]).
-    Change {
-        source: Source,
-        /// One of [`event_types`](crate::event_types), static so it is not copied per message.
-        event_type: Cow<'static, str>,
-        entity: Entity,
-        action: Action,
-    },
-    /// A quarantined event.
-    Quarantine {
-        source: Source,
-        endpoint: String,
-        event_type: String,
-        event_id: String,
-        reason: &'static str,
-        detail: String,
-    },
-}
-
 impl Outgoing {
     pub(crate) fn new(message: Message<'_>) -> Result<Self, serde_json::Error> {
-        // Only a relayed event type becomes a message; another would be copied.
-        let event_type = crate::event_types(message.source)
-            .iter()
-            .find(|(relayed, ..)| *relayed == message.event_type)
-            .map_or_else(
-                || Cow::Owned(sqs_attribute(&message.event_type)),
-                |(relayed, ..)| Cow::Borrowed(*relayed),
-            );
         Ok(Self {
-            body: sqs_text(json(&message)?),
+            body: sqs_text(serde_json::to_string(&message)?),
             tenant_group: tenant_group(&message),
             unit_group: unit_group(&message),
-            kind: Kind::Change {
-                source: message.source,
-                event_type,
-                entity: message.entity,
-                action: message.action,
-            },
+            attributes: vec![
+                ("source", message.source.as_str().to_owned()),
+                ("event_type", sqs_attribute(&message.event_type)),
+                ("entity", message.entity.as_str().to_owned()),
+                ("action", message.action.as_str().to_owned()),
+            ],
             id: message.id.into_owned(),
         })
     }
 
     /// The message of an `event` quarantined at `endpoint` for `reason`, `body` being its JSON.
+    /// Its `endpoint` attribute says where to replay it.
     pub(crate) fn quarantined(
         endpoint: &EndpointId,
         event: &EventRef,
@@ -94,14 +65,14 @@ impl Outgoing {
             unit_group: id.clone(),
             id,
             body: sqs_text(body),
-            kind: Kind::Quarantine {
-                source: endpoint.source(),
-                endpoint: endpoint.as_str().to_owned(),
-                event_type: sqs_attribute(&event.event_type),
-                event_id: sqs_attribute(&event.event_id),
-                reason,
-                detail: sqs_attribute(detail),
-            },
+            attributes: vec![
+                ("source", endpoint.source().as_str().to_owned()),
+                ("endpoint", endpoint.as_str().to_owned()),
+                ("event_type", sqs_attribute(&event.event_type)),
+                ("event_id", sqs_attribute(&event.event_id)),
+                ("reason", reason.to_owned()),
+                ("detail", sqs_attribute(detail)),
+            ],
         }
     }
 
@@ -129,7 +100,7 @@ impl Outgoing {
     /// value
     /// (`docs/protocol.md`, "Amazon SQS limits").
     pub fn size(&self) -> usize {
-        self.attributes()
+        self.attributes
             .iter()
             .map(|(name, value)| name.len() + ATTRIBUTE_DATA_TYPE.len() + value.len())
             .sum::<usize>()
@@ -137,46 +108,18 @@ impl Outgoing {
     }
 
     /// The message attributes, as `(name, value)` strings.
-    /// A quarantined event's `endpoint` says where to replay it.
     pub fn attributes(&self) -> Vec<(&'static str, &str)> {
-        match &self.kind {
-            Kind::Change {
-                source,
-                event_type,
-                entity,
-                action,
-            } => vec![
-                ("source", source.as_str()),
-                ("event_type", event_type),
-                ("entity", entity.as_str()),
-                ("action", action.as_str()),
-            ],
-            Kind::Quarantine {
-                source,
-                endpoint,
-                event_type,
-                event_id,
-                reason,
-                detail,
-            } => vec![
-                ("source", source.as_str()),
-                ("endpoint", endpoint),
-                ("event_type", event_type),
-                ("event_id", event_id),
-                ("reason", reason),
-                ("detail", detail),
-            ],
-        }
+        self.attributes
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect()
     }
 }
 
 /// JSON `text` with each character SQS refuses written as its `\uXXXX` escape.
 /// Only U+FFFE and U+FFFF can remain after serde_json (`docs/protocol.md`, "Amazon SQS limits").
 fn sqs_text(text: String) -> String {
-    // In UTF-8 every refused character starts with a byte below 0x20, or is U+FFFE or
-    // U+FFFF, which start with 0xEF: text without those bytes needs no decoding.
-    let suspect = |b: &u8| *b < 0x20 || *b == 0xef;
-    if !text.as_bytes().iter().any(suspect) || text.chars().all(sqs_allows) {
+    if text.chars().all(sqs_allows) {
         return text;
     }
     let mut out = String::with_capacity(text.len() + 12);
@@ -189,19 +132,6 @@ fn sqs_text(text: String) -> String {
         }
     }
     out
-}
-
-/// `message` as compact JSON, in one buffer sized for it: serde_json's own starts
-/// small and grows about eight times for a body.
-fn json(message: &Message<'_>) -> Result<String, serde_json::Error> {
-    let snapshots: usize = [&message.before, &message.after]
-        .into_iter()
-        .flatten()
-        .map(|raw| raw.get().len())
-        .sum();
-    let mut out = Vec::with_capacity(1024 + snapshots);
-    serde_json::to_writer(&mut out, message)?;
-    String::from_utf8(out).map_err(<serde_json::Error as serde::ser::Error>::custom)
 }
 
 /// An attribute value with each character SQS refuses replaced by U+FFFD. It has no escapes.
