@@ -167,7 +167,7 @@ fn every_refusal_has_its_variant_and_code() {
             "feishu correctly signed, encrypted with another key",
             keyed_endpoint(Feishu),
             Request::encrypted("another key", &feishu_event()).signed(FEISHU_KEY),
-            malformed_envelope(Feishu, "the signed ciphertext does not decrypt with the key that signed it (bad PKCS#7 padding)"),
+            malformed_envelope(Feishu, "the ciphertext does not decrypt with the key (bad PKCS#7 padding)"),
             "malformed_envelope",
         ),
         // plaintext_refused: no downgrade when a key is configured.
