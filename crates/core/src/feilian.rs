@@ -134,19 +134,19 @@ fn listed_fields<'a>(
     update_fields: Option<Vec<Text<'a>>>,
     updated_fields: Option<Vec<Text<'a>>>,
 ) -> Option<Vec<Cow<'a, str>>> {
-    let as_received = |fields: Vec<Text<'a>>| fields.into_iter().map(Text::into_cow).collect();
-    match (update_fields, updated_fields) {
-        (Some(first), Some(second)) => {
-            let mut fields: Vec<Cow<'a, str>> = as_received(first);
+    let as_received = |fields: Option<Vec<Text<'a>>>| {
+        fields.map(|fields| fields.into_iter().map(Text::into_cow).collect::<Vec<_>>())
+    };
+    match (as_received(update_fields), as_received(updated_fields)) {
+        (Some(mut fields), Some(second)) => {
             for field in second {
-                let field = field.into_cow();
                 if !fields.contains(&field) {
                     fields.push(field);
                 }
             }
             Some(fields)
         }
-        (first, second) => first.or(second).map(as_received),
+        (first, second) => first.or(second),
     }
 }
 

@@ -73,11 +73,11 @@ impl Platform for Feishu {
         else {
             return Ok(None);
         };
-        let change = match event_type {
-            CONTACT_DEPARTMENT_CREATED
-            | CONTACT_DEPARTMENT_UPDATED
-            | CONTACT_DEPARTMENT_DELETED => contact_department(event, entity, action)?,
-            _ => corehr(event, entity, action)?,
+        // The contact v3 types' bodies are snapshots rather than corehr ids.
+        let change = if event_type.starts_with("contact.") {
+            contact_department(event, entity, action)?
+        } else {
+            corehr(event, entity, action)?
         };
         Ok(Some(vec![event.message(
             Source::Feishu,
@@ -126,16 +126,11 @@ pub const EVENT_TYPES: [(&str, Entity, Action); 11] = {
         ("corehr.custom_org.created_v2", CustomOrg, Created),
         ("corehr.custom_org.updated_v2", CustomOrg, Updated),
         ("corehr.custom_org.deleted_v2", CustomOrg, Deleted),
-        (CONTACT_DEPARTMENT_CREATED, Department, Created),
-        (CONTACT_DEPARTMENT_UPDATED, Department, Updated),
-        (CONTACT_DEPARTMENT_DELETED, Department, Deleted),
+        ("contact.department.created_v3", Department, Created),
+        ("contact.department.updated_v3", Department, Updated),
+        ("contact.department.deleted_v3", Department, Deleted),
     ]
 };
-
-/// The contact v3 types, whose bodies are snapshots rather than corehr ids.
-const CONTACT_DEPARTMENT_CREATED: &str = "contact.department.created_v3";
-const CONTACT_DEPARTMENT_UPDATED: &str = "contact.department.updated_v3";
-const CONTACT_DEPARTMENT_DELETED: &str = "contact.department.deleted_v3";
 
 /// A contact v3 `old_object` is partial unless it carries the department's own ids
 /// (`docs/protocol.md`, "Changed fields").

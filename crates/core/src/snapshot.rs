@@ -130,6 +130,7 @@ impl<'de> Visitor<'de> for Members {
 }
 
 /// A JSON string decoded into bytes, a lone surrogate kept as WTF-8.
+/// `serde_json` hands a string asked for as bytes to `visit_bytes`, never to `visit_str`.
 struct Key<'de>(Cow<'de, [u8]>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
@@ -153,14 +154,6 @@ impl<'de> Visitor<'de> for KeyBytes {
 
     fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Self::Value, E> {
         Ok(Key(Cow::Owned(bytes.to_vec())))
-    }
-
-    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-        Ok(Key(Cow::Borrowed(text.as_bytes())))
-    }
-
-    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-        Ok(Key(Cow::Owned(text.as_bytes().to_vec())))
     }
 }
 
