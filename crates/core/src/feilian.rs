@@ -114,8 +114,7 @@ fn change<'a>(
     .ok_or("data.events[] has no object.open_id")?
     .into_cow();
     let listed = listed_fields(entry.update_fields, entry.updated_fields);
-    let changed_fields = changed_fields(action, listed, before, after, OldObject::Full)
-        .map_err(|_| "data.events[] snapshots must be objects")?;
+    let changed_fields = changed_fields(action, listed, before, after, OldObject::Full);
     Ok(Change {
         index: Some(index),
         entity,

@@ -205,8 +205,7 @@ fn contact_department<'a>(
     .map_err(|detail| event.malformed(detail))?
     .ok_or_else(|| event.malformed("event.object.open_department_id is missing"))?
     .into_cow();
-    let changed_fields = changed_fields(action, None, before, after, CONTACT_OLD_OBJECT)
-        .map_err(|_| event.malformed("event.object and event.old_object must be objects"))?;
+    let changed_fields = changed_fields(action, None, before, after, CONTACT_OLD_OBJECT);
     Ok(Change {
         index: None,
         entity,

@@ -25,37 +25,34 @@ pub(crate) enum OldObject {
 
 /// The `changed_fields` of a message: the platform's list, if it sent one.
 /// Otherwise an update lists the keys whose value differs, and a creation or deletion none.
+/// The callers have checked that each snapshot is an object.
 pub(crate) fn changed_fields<'a>(
     action: Action,
     listed: Option<Vec<Cow<'a, str>>>,
     before: Option<&'a RawValue>,
     after: Option<&'a RawValue>,
     old_object: OldObject,
-) -> Result<Vec<Cow<'a, str>>, SnapshotError> {
+) -> Vec<Cow<'a, str>> {
     match (listed, action, before, after) {
-        (Some(listed), ..) => Ok(listed),
+        (Some(listed), ..) => listed,
         (None, Action::Updated, Some(before), Some(after)) => {
             changed_keys(before, after, old_object)
         }
-        _ => Ok(Vec::new()),
+        _ => Vec::new(),
     }
 }
 
-/// A snapshot that is not a JSON object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a snapshot is not a JSON object")]
-pub(crate) struct SnapshotError;
-
 /// The top-level keys whose value differs between `before` and `after`, sorted.
 /// A partial `before` lists only its own keys, as one only in `after` proves no change.
+/// A snapshot that is not an object has no keys.
 pub(crate) fn changed_keys<'a>(
     before: &'a RawValue,
     after: &'a RawValue,
     old_object: OldObject,
-) -> Result<Vec<Cow<'a, str>>, SnapshotError> {
+) -> Vec<Cow<'a, str>> {
     // The last of a repeated key counts, as in `serde_json::Value`.
-    let object = |raw| members(raw).map(BTreeMap::from_iter).ok_or(SnapshotError);
-    let (before, after) = (object(before)?, object(after)?);
+    let object = |raw| BTreeMap::from_iter(members(raw).unwrap_or_default());
+    let (before, after) = (object(before), object(after));
     let full = match old_object {
         OldObject::Full => true,
         OldObject::PartialUnlessItHas(ids) => {
@@ -74,7 +71,7 @@ pub(crate) fn changed_keys<'a>(
         .map(|key| wtf8_text(key.clone()))
         .collect();
     keys.sort_unstable();
-    Ok(keys)
+    keys
 }
 
 /// Whether two raw JSON values are equal as `serde_json::Value`s, else as text.
