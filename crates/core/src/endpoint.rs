@@ -37,14 +37,12 @@ pub enum InvalidEndpoint {
 
 /// Whether `name` is a valid endpoint name (see [`EndpointId`]).
 pub fn is_valid_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= MAX_NAME_LEN
-        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && Source::ALL.iter().all(|source| source.as_str() != name)
+    (1..=MAX_NAME_LEN).contains(&name.len())
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && source_named(name).is_none()
 }
 
 /// The source `text` names: `feishu` or `feilian`.

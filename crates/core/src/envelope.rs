@@ -56,12 +56,12 @@ impl Event<'_> {
         }
     }
 
-    /// The event's type and id, owned.
-    pub fn event_ref(&self) -> EventRef {
+    /// The event's type and id, owned, and the pair that authenticated it.
+    pub fn event_ref(&self, credentials: Credentials) -> EventRef {
         EventRef {
             event_type: self.event_type.clone().into_owned(),
             event_id: self.event_id.clone().into_owned(),
-            credentials: Credentials::Current,
+            credentials,
         }
     }
 }

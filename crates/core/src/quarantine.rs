@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::endpoint::EndpointId;
 use crate::snapshot::{is_object, members};
-use crate::{EventRef, Outgoing, Source};
+use crate::{EventRef, Outgoing};
 
 /// What replaces the verification token in a quarantined envelope.
 pub const REDACTED: &str = "<redacted>";
@@ -50,11 +50,6 @@ impl Quarantine {
             size: plaintext.len(),
             sha256,
         }
-    }
-
-    /// The platform the event came from.
-    pub fn source(&self) -> Source {
-        self.endpoint.source()
     }
 
     /// The endpoint that received it, where to send it again once its cause is fixed.
@@ -139,6 +134,7 @@ fn redact_object(object: &RawValue, header: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Source;
 
     fn event() -> EventRef {
         EventRef {

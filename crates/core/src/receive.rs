@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use crate::cipher::DecryptError;
 use crate::delivery::{Batch, Challenge, Delivery};
 use crate::endpoint::{Credentials, Endpoint};
-use crate::envelope::{Envelope, Event, EventRef, ParseError};
+use crate::envelope::{Envelope, Event, ParseError};
 use crate::feilian::Feilian;
 use crate::feishu::Feishu;
 use crate::outer::{Outer, read_outer, unparsed};
@@ -274,10 +274,7 @@ fn deliver<P: Platform>(
     event: &Verified<'_, Event<'_>>,
     credentials: Credentials,
 ) -> Result<Delivery, Rejection> {
-    let event_ref = EventRef {
-        credentials,
-        ..event.event_ref()
-    };
+    let event_ref = event.event_ref(credentials);
     match messages_of::<P>(endpoint, event) {
         Ok(Some(messages)) => Ok(Delivery::Changes(Batch {
             event: event_ref,
