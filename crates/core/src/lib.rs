@@ -50,6 +50,7 @@ mod secret;
 pub mod signature;
 mod snapshot;
 #[cfg(test)]
+#[path = "tests/testing.rs"]
 mod testing;
 mod timestamp;
 mod verified;
