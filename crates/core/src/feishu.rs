@@ -156,16 +156,18 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
             None,
         ),
     };
-    let listed = body
-        .field_changes
-        .map(|fields| fields.into_iter().map(Text::into_cow).collect());
     Ok(Change {
         index: None,
         entity,
         action,
         entity_id: entity_id.into_cow(),
         object_api_name,
-        changed_fields: listed.unwrap_or_default(),
+        changed_fields: body
+            .field_changes
+            .into_iter()
+            .flatten()
+            .map(Text::into_cow)
+            .collect(),
         before: None,
         after: None,
     })

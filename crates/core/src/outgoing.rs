@@ -14,9 +14,9 @@ pub const ATTRIBUTE_DATA_TYPE: &str = "String";
 pub struct Outgoing {
     id: String,
     body: String,
-    /// The FIFO message group under [`GroupBy::Tenant`].
+    /// The FIFO message group under [`GroupBy::Tenant`]: `<endpoint>:<tenant>`.
     tenant_group: String,
-    /// The FIFO message group under [`GroupBy::Unit`].
+    /// The FIFO message group under [`GroupBy::Unit`]: `<source>:<tenant>:<entity>:<entity_id>`.
     unit_group: String,
     /// The message attributes, values as SQS takes them.
     attributes: Vec<(&'static str, String)>,
@@ -36,14 +36,16 @@ pub enum GroupBy {
 
 impl Outgoing {
     pub(crate) fn new(message: Message<'_>) -> Result<Self, serde_json::Error> {
+        let tenant = tenant(&message);
+        let (source, entity) = (message.source.as_str(), message.entity.as_str());
         Ok(Self {
             body: sqs_text(serde_json::to_string(&message)?),
-            tenant_group: tenant_group(&message),
-            unit_group: unit_group(&message),
+            tenant_group: format!("{}:{tenant}", message.endpoint_id()),
+            unit_group: format!("{source}:{tenant}:{entity}:{}", message.entity_id),
             attributes: vec![
-                ("source", message.source.as_str().to_owned()),
+                ("source", source.to_owned()),
                 ("event_type", sqs_attribute(&message.event_type)),
-                ("entity", message.entity.as_str().to_owned()),
+                ("entity", entity.to_owned()),
                 ("action", message.action.as_str().to_owned()),
             ],
             id: message.id.into_owned(),
@@ -149,22 +151,6 @@ fn tenant<'m>(message: &'m Message<'_>) -> &'m str {
         .map(|text| text.as_ref())
         .find(|text| !text.is_empty())
         .unwrap_or_default()
-}
-
-/// `<endpoint>:<tenant>` ([`GroupBy::Tenant`]).
-fn tenant_group(message: &Message<'_>) -> String {
-    format!("{}:{}", message.endpoint_id(), tenant(message))
-}
-
-/// `<source>:<tenant>:<entity>:<entity_id>` ([`GroupBy::Unit`]).
-fn unit_group(message: &Message<'_>) -> String {
-    format!(
-        "{}:{}:{}:{}",
-        message.source.as_str(),
-        tenant(message),
-        message.entity.as_str(),
-        message.entity_id
-    )
 }
 
 /// Whether Amazon SQS accepts `c` in a message body (`docs/protocol.md`, "Amazon SQS limits").
