@@ -156,16 +156,11 @@ impl<'de> Visitor<'de> for KeyBytes {
 
 /// WTF-8 `bytes` as text, each lone surrogate written as its escape in lower case.
 fn wtf8_text(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
-    let bytes = match bytes {
-        Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
-            Ok(text) => return Cow::Borrowed(text),
-            Err(_) => bytes.to_vec(),
-        },
-        Cow::Owned(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => return Cow::Owned(text),
-            Err(err) => err.into_bytes(),
-        },
-    };
+    if let Cow::Borrowed(bytes) = bytes
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        return Cow::Borrowed(text);
+    }
     let mut text = String::with_capacity(bytes.len() + 6);
     let mut rest = &bytes[..];
     while !rest.is_empty() {
