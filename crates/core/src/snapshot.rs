@@ -102,16 +102,19 @@ fn rough(value: &Value) -> bool {
 
 /// The members of a JSON object in the order written, values left raw.
 /// Keys are decoded to bytes, a lone surrogate kept as WTF-8, so that no key is unreadable.
-pub(crate) fn members(object: &RawValue) -> Option<Vec<(Cow<'_, [u8]>, &RawValue)>> {
+pub(crate) fn members(object: &RawValue) -> Option<Members<'_>> {
     serde_json::Deserializer::from_str(object.get())
-        .deserialize_map(Members)
+        .deserialize_map(ReadMembers)
         .ok()
 }
 
-struct Members;
+/// A JSON object's members: each key decoded to bytes, each value raw.
+pub(crate) type Members<'a> = Vec<(Cow<'a, [u8]>, &'a RawValue)>;
 
-impl<'de> Visitor<'de> for Members {
-    type Value = Vec<(Cow<'de, [u8]>, &'de RawValue)>;
+struct ReadMembers;
+
+impl<'de> Visitor<'de> for ReadMembers {
+    type Value = Members<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
