@@ -112,14 +112,11 @@ pub(crate) struct Header<'a> {
     pub tenant_key: Option<Text<'a>>,
 }
 
-/// What a `header` that [`Header`] cannot read must be.
 const HEADER_SHAPE: &str = "`header` must be an object whose fields are strings, given once";
 
-/// The type of every URL-verification request.
 const URL_VERIFICATION: &str = "url_verification";
 
 impl<'a> Wire<'a> {
-    /// The top-level `type`, if any.
     pub fn kind(&self) -> Option<&str> {
         self.kind.as_ref().map(|kind| kind.0.as_ref())
     }

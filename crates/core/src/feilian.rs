@@ -14,7 +14,6 @@ use crate::{Action, Entity, Message, Rejection, Source};
 
 const SHAPE: &str = "expected {\"header\", \"data\"} or a url_verification object";
 
-/// What a `data` that [`Data`] and [`Entry`] cannot read must be.
 const DATA_SHAPE: &str =
     "`data.events` must be a list of {object, old_object, updated_fields} objects";
 

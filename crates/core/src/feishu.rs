@@ -26,7 +26,6 @@ struct LegacyEventHeader<'a> {
     tenant_key: Option<Text<'a>>,
 }
 
-/// What a schema 1.0 `event` that [`LegacyEventHeader`] cannot read must be.
 const LEGACY_SHAPE: &str = "schema 1.0 `event` must be an object with readable keys, whose `type`, `app_id` and `tenant_key` are strings, given once";
 
 /// Feishu (Lark).

@@ -26,11 +26,9 @@ struct OuterJson<'a> {
     data: Option<&'a RawValue>,
 }
 
-/// What [`OuterJson`] cannot read in a JSON object.
 const OUTER_SHAPE: &str =
     "`encrypt` must be a string, and neither `encrypt` nor `data` may appear twice";
 
-/// What cannot be read in Feilian's `{"data": {"encrypt": "..."}}`.
 const NESTED_SHAPE: &str = "`data.encrypt` must be a string, given once";
 
 /// The shortest bare ciphertext: base64 of an IV and one block (32 bytes).

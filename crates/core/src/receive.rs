@@ -263,7 +263,6 @@ fn check_create_time(
     window.check_unix_millis(millis, now)
 }
 
-/// Why a change whose entity id is `""` is refused.
 const EMPTY_ENTITY_ID: &str =
     "the entity id (`department_id`, `org_id`, `open_id` or `open_department_id`) is empty";
 

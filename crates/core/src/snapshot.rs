@@ -44,7 +44,6 @@ pub(crate) fn changed_fields<'a>(
 
 /// The top-level keys whose value differs between `before` and `after`, sorted.
 /// A partial `before` lists only its own keys, as one only in `after` proves no change.
-/// A snapshot that is not an object has no keys.
 pub(crate) fn changed_keys<'a>(
     before: &'a RawValue,
     after: &'a RawValue,
@@ -100,15 +99,15 @@ fn rough(value: &Value) -> bool {
     }
 }
 
-/// The members of a JSON object in the order written, values left raw.
-/// Keys are decoded to bytes, a lone surrogate kept as WTF-8, so that no key is unreadable.
+/// The members of a JSON object in the order written.
 pub(crate) fn members(object: &RawValue) -> Option<Members<'_>> {
     serde_json::Deserializer::from_str(object.get())
         .deserialize_map(ReadMembers)
         .ok()
 }
 
-/// A JSON object's members: each key decoded to bytes, each value raw.
+/// Each key decoded to bytes, a lone surrogate kept as WTF-8 so that no key is unreadable.
+/// Each value raw.
 pub(crate) type Members<'a> = Vec<(Cow<'a, [u8]>, &'a RawValue)>;
 
 struct ReadMembers;
@@ -239,7 +238,6 @@ pub(crate) fn is_object(raw: &RawValue) -> bool {
 pub(crate) struct Text<'a>(pub Cow<'a, str>);
 
 impl<'a> Text<'a> {
-    /// The text, for the message.
     pub(crate) fn into_cow(self) -> Cow<'a, str> {
         self.0
     }

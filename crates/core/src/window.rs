@@ -21,7 +21,6 @@ pub struct ReplayWindow {
 }
 
 impl Default for ReplayWindow {
-    /// [`DEFAULT_MAX_AGE`] in the past, [`MAX_FUTURE`] ahead.
     fn default() -> Self {
         Self {
             max_age: DEFAULT_MAX_AGE,
