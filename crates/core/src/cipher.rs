@@ -34,17 +34,22 @@ pub enum DecryptError {
 ///
 /// [`DecryptError`] says why; callers must answer every cause alike.
 pub fn decrypt(key: &EncryptKey, encrypted: &str) -> Result<Vec<u8>, DecryptError> {
-    let data = STANDARD
+    let mut data = STANDARD
         .decode(encrypted)
         .map_err(|_| DecryptError::Base64)?;
     if data.len() < IV_LEN + BLOCK_LEN || !(data.len() - IV_LEN).is_multiple_of(BLOCK_LEN) {
         return Err(DecryptError::Length);
     }
-    let (iv, ciphertext) = data.split_at(IV_LEN);
-    cbc::Decryptor::<Aes256>::inner_iv_slice_init(key.cipher().clone(), iv)
+    let (iv, ciphertext) = data.split_at_mut(IV_LEN);
+    let plaintext_len = cbc::Decryptor::<Aes256>::inner_iv_slice_init(key.cipher().clone(), iv)
         .map_err(|_| DecryptError::Length)?
-        .decrypt_padded_vec::<Pkcs7>(ciphertext)
-        .map_err(|_| DecryptError::Padding)
+        .decrypt_padded::<Pkcs7>(ciphertext)
+        .map_err(|_| DecryptError::Padding)?
+        .len();
+    // Decrypted in place behind the IV, then moved to the front: no second buffer.
+    data.copy_within(IV_LEN..IV_LEN + plaintext_len, 0);
+    data.truncate(plaintext_len);
+    Ok(data)
 }
 
 /// Encrypts `plaintext` the way the platforms do, with the given IV, for the simulator and tests.

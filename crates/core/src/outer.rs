@@ -21,10 +21,17 @@ pub(crate) enum Outer<'a> {
 /// The outer JSON: only where a ciphertext may be.
 #[derive(Deserialize)]
 struct OuterJson<'a> {
-    encrypt: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    encrypt: Option<Ciphertext<'a>>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
 }
+
+/// A JSON string, borrowed unless it has an escape.
+/// serde borrows a `Cow` only as a field's whole type, hence this newtype inside an `Option`.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Ciphertext<'a>(#[serde(borrow)] Cow<'a, str>);
 
 const OUTER_SHAPE: &str =
     "`encrypt` must be a string, and neither `encrypt` nor `data` may appear twice";
@@ -44,7 +51,7 @@ pub(crate) fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejec
         return Ok(Outer::Encrypted(Cow::Borrowed(bare)));
     }
     let outer: OuterJson = parse_object(text, OUTER_SHAPE).map_err(|err| unparsed(source, err))?;
-    if let Some(encrypted) = outer.encrypt {
+    if let Some(Ciphertext(encrypted)) = outer.encrypt {
         return Ok(Outer::Encrypted(encrypted));
     }
     if source == Source::Feilian
