@@ -46,7 +46,7 @@ pub fn decrypt(key: &EncryptKey, encrypted: &str) -> Result<Vec<u8>, DecryptErro
         .decrypt_padded::<Pkcs7>(ciphertext)
         .map_err(|_| DecryptError::Padding)?
         .len();
-    // Decrypted in place behind the IV, then moved to the front.
+    // Decrypted in place behind the IV, then moved to the front: no second buffer.
     data.copy_within(IV_LEN..IV_LEN + plaintext_len, 0);
     data.truncate(plaintext_len);
     Ok(data)

@@ -14,35 +14,12 @@ pub const MAX_NAME_LEN: usize = 40;
 /// Which endpoint a request arrived at, written `feishu` or `feishu/<name>`.
 /// A name matches `[a-z0-9][a-z0-9-]{0,39}` and is not a platform's name.
 /// `feishu/feilian` would read as the `feilian` endpoint under a path prefix.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EndpointId {
     /// `feishu` or `feishu/<name>`.
     text: Box<str>,
-    source: SourceKey,
-}
-
-/// [`Source`] with an order, for sorting ids (the contract's enum has none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum SourceKey {
-    Feishu,
-    Feilian,
-}
-
-impl SourceKey {
-    fn of(source: Source) -> Option<Self> {
-        match source {
-            Source::Feishu => Some(SourceKey::Feishu),
-            Source::Feilian => Some(SourceKey::Feilian),
-            _ => None,
-        }
-    }
-
-    fn source(self) -> Source {
-        match self {
-            SourceKey::Feishu => Source::Feishu,
-            SourceKey::Feilian => Source::Feilian,
-        }
-    }
+    /// Feishu or Feilian, never [`Source::Other`].
+    source: Source,
 }
 
 /// Why a text is not an endpoint id or name. Ids are not secrets.
@@ -60,16 +37,15 @@ pub enum InvalidEndpoint {
 
 /// Whether `name` is a valid endpoint name (see [`EndpointId`]).
 pub fn is_valid_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= MAX_NAME_LEN
-        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && Source::ALL.iter().all(|source| source.as_str() != name)
+    (1..=MAX_NAME_LEN).contains(&name.len())
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && source_named(name).is_none()
 }
 
+/// The source `text` names: `feishu` or `feilian`.
 fn source_named(text: &str) -> Option<Source> {
     Source::ALL
         .into_iter()
@@ -79,9 +55,9 @@ fn source_named(text: &str) -> Option<Source> {
 impl EndpointId {
     /// The default endpoint of `source`. [`Source::Other`] is read as Feishu.
     pub fn default_of(source: Source) -> Self {
-        let source = SourceKey::of(source).unwrap_or(SourceKey::Feishu);
+        let source = source_named(source.as_str()).unwrap_or(Source::Feishu);
         Self {
-            text: source.source().as_str().into(),
+            text: source.as_str().into(),
             source,
         }
     }
@@ -92,13 +68,15 @@ impl EndpointId {
     ///
     /// [`InvalidEndpoint::Name`] when `name` is not a valid name.
     pub fn named(source: Source, name: &str) -> Result<Self, InvalidEndpoint> {
-        let key = SourceKey::of(source).ok_or_else(|| InvalidEndpoint::Shape(name.to_owned()))?;
+        if source_named(source.as_str()).is_none() {
+            return Err(InvalidEndpoint::Shape(name.to_owned()));
+        }
         if !is_valid_name(name) {
             return Err(InvalidEndpoint::Name(name.to_owned()));
         }
         Ok(Self {
             text: format!("{}/{name}", source.as_str()).into(),
-            source: key,
+            source,
         })
     }
 
@@ -134,7 +112,7 @@ impl EndpointId {
 
     /// The platform.
     pub fn source(&self) -> Source {
-        self.source.source()
+        self.source
     }
 
     /// The name of a named endpoint; `None` for a default one.

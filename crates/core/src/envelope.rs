@@ -3,12 +3,12 @@
 
 use std::borrow::Cow;
 
-use serde::de::{IgnoredAny, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
 use crate::endpoint::Credentials;
-use crate::snapshot::Text;
+use crate::snapshot::{Text, is_object};
 use crate::{Action, Entity, Rejection};
 
 /// A parsed, not yet authenticated, request.
@@ -56,12 +56,12 @@ impl Event<'_> {
         }
     }
 
-    /// The event's type and id, owned.
-    pub fn event_ref(&self) -> EventRef {
+    /// The event's type and id, owned, and the pair that authenticated it.
+    pub fn event_ref(&self, credentials: Credentials) -> EventRef {
         EventRef {
             event_type: self.event_type.clone().into_owned(),
             event_id: self.event_id.clone().into_owned(),
-            credentials: Credentials::Current,
+            credentials,
         }
     }
 }
@@ -72,12 +72,11 @@ impl Event<'_> {
 pub(crate) struct Wire<'a> {
     #[serde(borrow, rename = "type")]
     pub kind: Option<Text<'a>>,
-    #[serde(borrow, default, deserialize_with = "option_str")]
     pub challenge: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub token: Option<Text<'a>>,
     #[serde(borrow)]
-    pub header: Option<Object<Header<'a>>>,
+    pub header: Option<&'a RawValue>,
     #[serde(borrow)]
     pub uuid: Option<Text<'a>>,
     #[serde(borrow)]
@@ -88,37 +87,12 @@ pub(crate) struct Wire<'a> {
     pub data: Option<&'a RawValue>,
 }
 
-/// A JSON object read into `T`, and only an object.
-/// serde's derived structs also take an array, read by position, which must not become a message.
-#[derive(Debug)]
-pub(crate) struct Object<T>(pub T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        T::deserialize(MapOnly(deserializer)).map(Object)
-    }
-}
-
-/// `T` read from `text`, which must be a JSON object.
-pub(crate) fn from_object<'a, T: Deserialize<'a>>(text: &'a str) -> serde_json::Result<T> {
-    serde_json::from_str::<Object<T>>(text).map(|object| object.0)
-}
-
-/// A deserializer that asks its own for a map whatever it is asked for.
-struct MapOnly<D>(D);
-
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for MapOnly<D> {
-    type Error = D::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_map(visitor)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
-        identifier ignored_any
-    }
+/// `T` read from a raw JSON object; `None` for anything else.
+/// A derived struct also reads an array by position, which must not become an event.
+pub(crate) fn from_object<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Option<T> {
+    is_object(raw)
+        .then(|| serde_json::from_str(raw.get()).ok())
+        .flatten()
 }
 
 /// The `header` object of Feishu schema 2.0 and of Feilian.
@@ -138,75 +112,11 @@ pub(crate) struct Header<'a> {
     pub tenant_key: Option<Text<'a>>,
 }
 
-/// The JSON type a field of [`Wire`] must have when present and not `null`.
-#[derive(Clone, Copy)]
-enum Json {
-    String,
-    Object,
-}
+const HEADER_SHAPE: &str = "`header` must be an object whose fields are strings, given once";
 
-/// The fields [`Wire`] reads as strings or objects, and the error for each.
-const TYPED_FIELDS: [(&str, Json, &str); 10] = [
-    ("/type", Json::String, "`type` must be a string"),
-    ("/challenge", Json::String, "`challenge` must be a string"),
-    ("/token", Json::String, "`token` must be a string"),
-    ("/uuid", Json::String, "`uuid` must be a string"),
-    ("/header", Json::Object, "`header` must be an object"),
-    (
-        "/header/event_id",
-        Json::String,
-        "`header.event_id` must be a string",
-    ),
-    (
-        "/header/event_type",
-        Json::String,
-        "`header.event_type` must be a string",
-    ),
-    (
-        "/header/token",
-        Json::String,
-        "`header.token` must be a string",
-    ),
-    (
-        "/header/app_id",
-        Json::String,
-        "`header.app_id` must be a string",
-    ),
-    (
-        "/header/tenant_key",
-        Json::String,
-        "`header.tenant_key` must be a string",
-    ),
-];
-
-/// Which field of an unreadable object has the wrong type, if one has.
-/// It reads the body again, on the error path only.
-fn wrong_type(text: &str) -> Option<&'static str> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    TYPED_FIELDS
-        .iter()
-        .find(|(pointer, json, _)| match (value.pointer(pointer), json) {
-            (None | Some(serde_json::Value::Null), _) => false,
-            (Some(field), Json::String) => !field.is_string(),
-            (Some(field), Json::Object) => !field.is_object(),
-        })
-        .map(|(.., detail)| *detail)
-}
-
-/// The type of every URL-verification request.
 const URL_VERIFICATION: &str = "url_verification";
 
 impl<'a> Wire<'a> {
-    /// Reads `text` as a JSON object of either platform.
-    /// The error names a field of the wrong JSON type, if one is, or else is `shape`.
-    pub fn parse(text: &'a str, shape: &'static str) -> Result<Self, ParseError> {
-        parse_object(text, shape).map_err(|err| match err {
-            ParseError::Shape(detail) => ParseError::Shape(wrong_type(text).unwrap_or(detail)),
-            err => err,
-        })
-    }
-
-    /// The top-level `type`, if any.
     pub fn kind(&self) -> Option<&str> {
         self.kind.as_ref().map(|kind| kind.0.as_ref())
     }
@@ -227,10 +137,14 @@ impl<'a> Wire<'a> {
 
     /// The event of a body with a `header` (Feishu schema 2.0, Feilian).
     pub fn header_event(
-        header: Header<'a>,
+        header: &'a RawValue,
         payload: Option<&'a RawValue>,
         missing_payload: &'static str,
     ) -> Result<Envelope<'a>, ParseError> {
+        if !is_object(header) {
+            return Err(ParseError::Shape(HEADER_SHAPE));
+        }
+        let header: Header = parse_object(header.get(), HEADER_SHAPE)?;
         Ok(Envelope::Event(Event {
             token: header.token.map(Text::into_cow),
             event_type: header
@@ -300,16 +214,3 @@ pub(crate) fn parse_object<'a, T: Deserialize<'a>>(
 const UNREADABLE_TEXT: &str = "it holds what the relay cannot read as text: a lone UTF-16 \
      surrogate escape such as \\ud83d in a key (outside the snapshots) or in `encrypt` or \
      `challenge`, or a number out of range such as 1e400 where a string belongs";
-
-/// A JSON string as serde reads a `Cow<str>` field, borrowed when it has no escape.
-/// serde borrows only a field's whole type, hence this newtype for an optional one.
-#[derive(Deserialize)]
-#[serde(transparent)]
-pub(crate) struct Str<'a>(#[serde(borrow)] pub Cow<'a, str>);
-
-/// `deserialize_with` for an `Option<Cow<'a, str>>` field, borrowed when it can be.
-pub(crate) fn option_str<'de: 'a, 'a, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Cow<'a, str>>, D::Error> {
-    Ok(Option::<Str<'a>>::deserialize(deserializer)?.map(|s| s.0))
-}

@@ -6,13 +6,16 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::envelope::{Change, Envelope, Event, Object, ParseError, Wire, from_object};
+use crate::envelope::{Change, Envelope, Event, ParseError, Wire, from_object, parse_object};
 use crate::platform::Platform;
 use crate::snapshot::{self, OldObject, Text, changed_fields, is_object};
 use crate::verified::Verified;
 use crate::{Action, Entity, Message, Rejection, Source};
 
 const SHAPE: &str = "expected {\"header\", \"data\"} or a url_verification object";
+
+const DATA_SHAPE: &str =
+    "`data.events` must be a list of {object, old_object, updated_fields} objects";
 
 /// Feilian (飞连).
 pub(crate) struct Feilian;
@@ -21,11 +24,11 @@ impl Platform for Feilian {
     const SOURCE: Source = Source::Feilian;
 
     fn parse(text: &str) -> Result<Envelope<'_>, ParseError> {
-        let mut wire = Wire::parse(text, SHAPE)?;
+        let mut wire: Wire = parse_object(text, SHAPE)?;
         if let Some(challenge) = wire.challenge() {
             return challenge;
         }
-        let Object(header) = wire.header.ok_or(ParseError::Shape(SHAPE))?;
+        let header = wire.header.ok_or(ParseError::Shape(SHAPE))?;
         Wire::header_event(header, wire.data, "no `data` object")
     }
 
@@ -38,17 +41,15 @@ impl Platform for Feilian {
         else {
             return Ok(None);
         };
-        let data: Data<'a> = from_object(event.payload.get()).map_err(|_| {
-            event.malformed(
-                "`data.events` must be a list of {object, old_object, updated_fields} objects",
-            )
-        })?;
+        let malformed = || event.malformed(DATA_SHAPE);
+        let data: Data<'a> = from_object(event.payload).ok_or_else(malformed)?;
         // Formatted once for the event, copied into each of its messages.
         let occurred_at = event.occurred_at();
         data.events
             .into_iter()
             .enumerate()
-            .map(|(index, Object(entry))| {
+            .map(|(index, entry)| {
+                let entry = from_object(entry).ok_or_else(malformed)?;
                 let change = change(index, entity, action, entry)
                     .map_err(|detail| event.malformed(detail))?;
                 Ok(event.message(Source::Feilian, change, occurred_at.clone()))
@@ -61,7 +62,7 @@ impl Platform for Feilian {
 #[derive(Deserialize)]
 struct Data<'a> {
     #[serde(borrow)]
-    events: Vec<Object<Entry<'a>>>,
+    events: Vec<&'a RawValue>,
 }
 
 /// One change in `data.events`.
@@ -112,8 +113,7 @@ fn change<'a>(
     .ok_or("data.events[] has no object.open_id")?
     .into_cow();
     let listed = listed_fields(entry.update_fields, entry.updated_fields);
-    let changed_fields = changed_fields(action, listed, before, after, OldObject::Full)
-        .map_err(|_| "data.events[] snapshots must be objects")?;
+    let changed_fields = changed_fields(action, listed, before, after, OldObject::Full);
     Ok(Change {
         index: Some(index),
         entity,
@@ -132,19 +132,19 @@ fn listed_fields<'a>(
     update_fields: Option<Vec<Text<'a>>>,
     updated_fields: Option<Vec<Text<'a>>>,
 ) -> Option<Vec<Cow<'a, str>>> {
-    let as_received = |fields: Vec<Text<'a>>| fields.into_iter().map(Text::into_cow).collect();
-    match (update_fields, updated_fields) {
-        (Some(first), Some(second)) => {
-            let mut fields: Vec<Cow<'a, str>> = as_received(first);
+    let as_received = |fields: Option<Vec<Text<'a>>>| {
+        fields.map(|fields| fields.into_iter().map(Text::into_cow).collect::<Vec<_>>())
+    };
+    match (as_received(update_fields), as_received(updated_fields)) {
+        (Some(mut fields), Some(second)) => {
             for field in second {
-                let field = field.into_cow();
                 if !fields.contains(&field) {
                     fields.push(field);
                 }
             }
             Some(fields)
         }
-        (first, second) => first.or(second).map(as_received),
+        (first, second) => first.or(second),
     }
 }
 

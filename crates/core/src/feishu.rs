@@ -4,7 +4,9 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::envelope::{Change, Envelope, Event, Object, ParseError, Wire, event_id, from_object};
+use crate::envelope::{
+    Change, Envelope, Event, ParseError, Wire, event_id, from_object, parse_object,
+};
 use crate::platform::Platform;
 use crate::snapshot::{self, OldObject, Text, changed_fields, is_object};
 use crate::verified::Verified;
@@ -24,33 +26,7 @@ struct LegacyEventHeader<'a> {
     tenant_key: Option<Text<'a>>,
 }
 
-/// The first field of the wrong type in a schema 1.0 `event`, if one is.
-fn legacy_shape(payload: &RawValue) -> &'static str {
-    if !is_object(payload) {
-        return "schema 1.0 `event` must be an object";
-    }
-    [
-        (
-            "type",
-            "schema 1.0 `event.type` must be a string, given once",
-        ),
-        (
-            "app_id",
-            "schema 1.0 `event.app_id` must be a string, given once",
-        ),
-        (
-            "tenant_key",
-            "schema 1.0 `event.tenant_key` must be a string, given once",
-        ),
-    ]
-    .into_iter()
-    .find(|(field, _)| snapshot::string_member(payload, field).is_err())
-    // Each field reads and the object is one, so what serde could not read is a key.
-    .map_or(
-        "schema 1.0 `event` has a key that holds a lone UTF-16 surrogate escape such as \\ud83d, which the relay cannot read",
-        |(_, detail)| detail,
-    )
-}
+const LEGACY_SHAPE: &str = "schema 1.0 `event` must be an object with readable keys, whose `type`, `app_id` and `tenant_key` are strings, given once";
 
 /// Feishu (Lark).
 pub(crate) struct Feishu;
@@ -59,18 +35,18 @@ impl Platform for Feishu {
     const SOURCE: Source = Source::Feishu;
 
     fn parse(text: &str) -> Result<Envelope<'_>, ParseError> {
-        let mut wire = Wire::parse(text, SHAPE)?;
+        let mut wire: Wire = parse_object(text, SHAPE)?;
         if let Some(challenge) = wire.challenge() {
             return challenge;
         }
-        if let Some(Object(header)) = wire.header {
+        if let Some(header) = wire.header {
             // Schema 2.0, including every corehr.* event.
             return Wire::header_event(header, wire.event, "no `event` object");
         }
         if wire.kind() == Some("event_callback") {
             let payload = wire.event.ok_or(ParseError::Shape("no `event` object"))?;
             let legacy: LegacyEventHeader =
-                from_object(payload.get()).map_err(|_| ParseError::Shape(legacy_shape(payload)))?;
+                from_object(payload).ok_or(ParseError::Shape(LEGACY_SHAPE))?;
             return Ok(Envelope::Event(Event {
                 token: wire.token.map(Text::into_cow),
                 event_type: legacy
@@ -96,11 +72,11 @@ impl Platform for Feishu {
         else {
             return Ok(None);
         };
-        let change = match event_type {
-            CONTACT_DEPARTMENT_CREATED
-            | CONTACT_DEPARTMENT_UPDATED
-            | CONTACT_DEPARTMENT_DELETED => contact_department(event, entity, action)?,
-            _ => corehr(event, entity, action)?,
+        // The contact v3 types' bodies are snapshots rather than corehr ids.
+        let change = if event_type.starts_with("contact.") {
+            contact_department(event, entity, action)?
+        } else {
+            corehr(event, entity, action)?
         };
         Ok(Some(vec![event.message(
             Source::Feishu,
@@ -149,16 +125,11 @@ pub const EVENT_TYPES: [(&str, Entity, Action); 11] = {
         ("corehr.custom_org.created_v2", CustomOrg, Created),
         ("corehr.custom_org.updated_v2", CustomOrg, Updated),
         ("corehr.custom_org.deleted_v2", CustomOrg, Deleted),
-        (CONTACT_DEPARTMENT_CREATED, Department, Created),
-        (CONTACT_DEPARTMENT_UPDATED, Department, Updated),
-        (CONTACT_DEPARTMENT_DELETED, Department, Deleted),
+        ("contact.department.created_v3", Department, Created),
+        ("contact.department.updated_v3", Department, Updated),
+        ("contact.department.deleted_v3", Department, Deleted),
     ]
 };
-
-/// The contact v3 types, whose bodies are snapshots rather than corehr ids.
-const CONTACT_DEPARTMENT_CREATED: &str = "contact.department.created_v3";
-const CONTACT_DEPARTMENT_UPDATED: &str = "contact.department.updated_v3";
-const CONTACT_DEPARTMENT_DELETED: &str = "contact.department.deleted_v3";
 
 /// A contact v3 `old_object` is partial unless it carries the department's own ids
 /// (`docs/protocol.md`, "Changed fields").
@@ -166,7 +137,7 @@ const CONTACT_OLD_OBJECT: OldObject =
     OldObject::PartialUnlessItHas(&["open_department_id", "department_id"]);
 
 fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Change<'a>, Rejection> {
-    let body: CorehrEvent<'a> = from_object(event.payload.get()).map_err(|_| {
+    let body: CorehrEvent<'a> = from_object(event.payload).ok_or_else(|| {
         event.malformed(
             "`event` must be an object with string ids and `field_changes` as a list of strings",
         )
@@ -184,16 +155,18 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
             None,
         ),
     };
-    let listed = body
-        .field_changes
-        .map(|fields| fields.into_iter().map(Text::into_cow).collect());
     Ok(Change {
         index: None,
         entity,
         action,
         entity_id: entity_id.into_cow(),
         object_api_name,
-        changed_fields: listed.unwrap_or_default(),
+        changed_fields: body
+            .field_changes
+            .into_iter()
+            .flatten()
+            .map(Text::into_cow)
+            .collect(),
         before: None,
         after: None,
     })
@@ -207,8 +180,9 @@ fn contact_department<'a>(
     entity: Entity,
     action: Action,
 ) -> Result<Change<'a>, Rejection> {
-    let body: ContactDepartmentEvent<'a> = from_object(event.payload.get())
-        .map_err(|_| event.malformed("`event` must be an object with `object` and `old_object`"))?;
+    let body: ContactDepartmentEvent<'a> = from_object(event.payload).ok_or_else(|| {
+        event.malformed("`event` must be an object with `object` and `old_object`")
+    })?;
     let snapshot = |raw: Option<&'a RawValue>, detail| match raw {
         Some(raw) if !is_object(raw) => Err(event.malformed(detail)),
         raw => Ok(raw),
@@ -232,8 +206,7 @@ fn contact_department<'a>(
     .map_err(|detail| event.malformed(detail))?
     .ok_or_else(|| event.malformed("event.object.open_department_id is missing"))?
     .into_cow();
-    let changed_fields = changed_fields(action, None, before, after, CONTACT_OLD_OBJECT)
-        .map_err(|_| event.malformed("event.object and event.old_object must be objects"))?;
+    let changed_fields = changed_fields(action, None, before, after, CONTACT_OLD_OBJECT);
     Ok(Change {
         index: None,
         entity,

@@ -16,7 +16,7 @@
 //!     body: "{}".into(),
 //!     tenant_group: "feishu:x".into(),
 //!     unit_group: "feishu:x".into(),
-//!     kind: todo!(),
+//!     attributes: Vec::new(),
 //! };
 //! ```
 //!
@@ -35,11 +35,13 @@
 #![warn(missing_docs)]
 
 pub mod cipher;
+mod delivery;
 pub mod endpoint;
 mod envelope;
 mod error;
 mod feilian;
 mod feishu;
+mod outer;
 mod outgoing;
 mod platform;
 mod quarantine;
@@ -48,18 +50,20 @@ mod secret;
 pub mod signature;
 mod snapshot;
 #[cfg(test)]
+#[path = "tests/testing.rs"]
 mod testing;
 mod timestamp;
 mod verified;
 pub mod window;
 
+pub use delivery::{Batch, Challenge, Delivery};
 pub use endpoint::{Credentials, Endpoint, EndpointId, InvalidEndpoint};
 pub use envelope::EventRef;
 pub use error::{Rejection, Setting};
 pub use org_change_contract::{Action, Entity, Message, SCHEMA_VERSION, Source};
 pub use outgoing::{ATTRIBUTE_DATA_TYPE, GroupBy, Outgoing};
 pub use quarantine::{Quarantine, REDACTED};
-pub use receive::{Batch, Challenge, Delivery, Inbound, receive};
+pub use receive::{Inbound, receive};
 pub use secret::{EncryptKey, VerificationToken};
 pub use signature::SignatureHeaders;
 pub use timestamp::occurred_at;

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::endpoint::EndpointId;
-use crate::{Action, Entity, EventRef, Message, Source};
+use crate::{EventRef, Message};
 
 /// The data type of every message attribute.
 pub const ATTRIBUTE_DATA_TYPE: &str = "String";
@@ -15,11 +15,12 @@ pub const ATTRIBUTE_DATA_TYPE: &str = "String";
 pub struct Outgoing {
     id: String,
     body: String,
-    /// The FIFO message group under [`GroupBy::Tenant`].
+    /// The FIFO message group under [`GroupBy::Tenant`]: `<endpoint>:<tenant>`.
     tenant_group: String,
-    /// The FIFO message group under [`GroupBy::Unit`].
+    /// The FIFO message group under [`GroupBy::Unit`]: `<source>:<tenant>:<entity>:<entity_id>`.
     unit_group: String,
-    kind: Kind,
+    /// The message attributes, values as SQS takes them.
+    attributes: Vec<(&'static str, Cow<'static, str>)>,
 }
 
 /// Which changes a FIFO queue keeps in order with one another (`FIFO_GROUP_BY`).
@@ -34,53 +35,26 @@ pub enum GroupBy {
     Unit,
 }
 
-/// What the message is, for its attributes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
-    /// A change ([`Message`]).
-    Change {
-        source: Source,
-        /// One of [`event_types`](crate::event_types), static so it is not copied per message.
-        event_type: Cow<'static, str>,
-        entity: Entity,
-        action: Action,
-    },
-    /// A quarantined event.
-    Quarantine {
-        source: Source,
-        endpoint: String,
-        event_type: String,
-        event_id: String,
-        reason: &'static str,
-        detail: String,
-    },
-}
-
 impl Outgoing {
     pub(crate) fn new(message: Message<'_>) -> Result<Self, serde_json::Error> {
-        // Only a relayed event type becomes a message; another would be copied.
-        let event_type = crate::event_types(message.source)
-            .iter()
-            .find(|(relayed, ..)| *relayed == message.event_type)
-            .map_or_else(
-                || Cow::Owned(sqs_attribute(&message.event_type)),
-                |(relayed, ..)| Cow::Borrowed(*relayed),
-            );
+        let tenant = tenant(&message);
+        let (source, entity) = (message.source.as_str(), message.entity.as_str());
         Ok(Self {
             body: sqs_text(json(&message)?),
-            tenant_group: tenant_group(&message),
-            unit_group: unit_group(&message),
-            kind: Kind::Change {
-                source: message.source,
-                event_type,
-                entity: message.entity,
-                action: message.action,
-            },
+            tenant_group: format!("{}:{tenant}", message.endpoint_id()),
+            unit_group: format!("{source}:{tenant}:{entity}:{}", message.entity_id),
+            attributes: vec![
+                ("source", source.into()),
+                ("event_type", event_type_attribute(&message)),
+                ("entity", entity.into()),
+                ("action", message.action.as_str().into()),
+            ],
             id: message.id.into_owned(),
         })
     }
 
     /// The message of an `event` quarantined at `endpoint` for `reason`, `body` being its JSON.
+    /// Its `endpoint` attribute says where to replay it.
     pub(crate) fn quarantined(
         endpoint: &EndpointId,
         event: &EventRef,
@@ -94,14 +68,14 @@ impl Outgoing {
             unit_group: id.clone(),
             id,
             body: sqs_text(body),
-            kind: Kind::Quarantine {
-                source: endpoint.source(),
-                endpoint: endpoint.as_str().to_owned(),
-                event_type: sqs_attribute(&event.event_type),
-                event_id: sqs_attribute(&event.event_id),
-                reason,
-                detail: sqs_attribute(detail),
-            },
+            attributes: vec![
+                ("source", endpoint.source().as_str().into()),
+                ("endpoint", endpoint.as_str().to_owned().into()),
+                ("event_type", sqs_attribute(&event.event_type).into()),
+                ("event_id", sqs_attribute(&event.event_id).into()),
+                ("reason", reason.into()),
+                ("detail", sqs_attribute(detail).into()),
+            ],
         }
     }
 
@@ -129,7 +103,7 @@ impl Outgoing {
     /// value
     /// (`docs/protocol.md`, "Amazon SQS limits").
     pub fn size(&self) -> usize {
-        self.attributes()
+        self.attributes
             .iter()
             .map(|(name, value)| name.len() + ATTRIBUTE_DATA_TYPE.len() + value.len())
             .sum::<usize>()
@@ -137,46 +111,20 @@ impl Outgoing {
     }
 
     /// The message attributes, as `(name, value)` strings.
-    /// A quarantined event's `endpoint` says where to replay it.
     pub fn attributes(&self) -> Vec<(&'static str, &str)> {
-        match &self.kind {
-            Kind::Change {
-                source,
-                event_type,
-                entity,
-                action,
-            } => vec![
-                ("source", source.as_str()),
-                ("event_type", event_type),
-                ("entity", entity.as_str()),
-                ("action", action.as_str()),
-            ],
-            Kind::Quarantine {
-                source,
-                endpoint,
-                event_type,
-                event_id,
-                reason,
-                detail,
-            } => vec![
-                ("source", source.as_str()),
-                ("endpoint", endpoint),
-                ("event_type", event_type),
-                ("event_id", event_id),
-                ("reason", reason),
-                ("detail", detail),
-            ],
-        }
+        self.attributes
+            .iter()
+            .map(|(name, value)| (*name, value.as_ref()))
+            .collect()
     }
 }
 
 /// JSON `text` with each character SQS refuses written as its `\uXXXX` escape.
 /// Only U+FFFE and U+FFFF can remain after serde_json (`docs/protocol.md`, "Amazon SQS limits").
 fn sqs_text(text: String) -> String {
-    // In UTF-8 every refused character starts with a byte below 0x20, or is U+FFFE or
-    // U+FFFF, which start with 0xEF: text without those bytes needs no decoding.
-    let suspect = |b: &u8| *b < 0x20 || *b == 0xef;
-    if !text.as_bytes().iter().any(suspect) || text.chars().all(sqs_allows) {
+    // Every refused character starts with a byte below 0x20, or is U+FFFE or U+FFFF (0xEF first).
+    // Scanning bytes for those is much faster than decoding every character.
+    if !text.bytes().any(|b| b < 0x20 || b == 0xef) || text.chars().all(sqs_allows) {
         return text;
     }
     let mut out = String::with_capacity(text.len() + 12);
@@ -191,8 +139,8 @@ fn sqs_text(text: String) -> String {
     out
 }
 
-/// `message` as compact JSON, in one buffer sized for it: serde_json's own starts
-/// small and grows about eight times for a body.
+/// `message` as compact JSON, in one buffer sized for it.
+/// serde_json's own starts small and grows about eight times for a body.
 fn json(message: &Message<'_>) -> Result<String, serde_json::Error> {
     let snapshots: usize = [&message.before, &message.after]
         .into_iter()
@@ -202,6 +150,17 @@ fn json(message: &Message<'_>) -> Result<String, serde_json::Error> {
     let mut out = Vec::with_capacity(1024 + snapshots);
     serde_json::to_writer(&mut out, message)?;
     String::from_utf8(out).map_err(<serde_json::Error as serde::ser::Error>::custom)
+}
+
+/// The `event_type` attribute: a relayed type's static name, which needs no copy.
+fn event_type_attribute(message: &Message<'_>) -> Cow<'static, str> {
+    crate::event_types(message.source)
+        .iter()
+        .find(|(relayed, ..)| *relayed == message.event_type)
+        .map_or_else(
+            || sqs_attribute(&message.event_type).into(),
+            |(relayed, ..)| (*relayed).into(),
+        )
 }
 
 /// An attribute value with each character SQS refuses replaced by U+FFFD. It has no escapes.
@@ -219,22 +178,6 @@ fn tenant<'m>(message: &'m Message<'_>) -> &'m str {
         .map(|text| text.as_ref())
         .find(|text| !text.is_empty())
         .unwrap_or_default()
-}
-
-/// `<endpoint>:<tenant>` ([`GroupBy::Tenant`]).
-fn tenant_group(message: &Message<'_>) -> String {
-    format!("{}:{}", message.endpoint_id(), tenant(message))
-}
-
-/// `<source>:<tenant>:<entity>:<entity_id>` ([`GroupBy::Unit`]).
-fn unit_group(message: &Message<'_>) -> String {
-    format!(
-        "{}:{}:{}:{}",
-        message.source.as_str(),
-        tenant(message),
-        message.entity.as_str(),
-        message.entity_id
-    )
 }
 
 /// Whether Amazon SQS accepts `c` in a message body (`docs/protocol.md`, "Amazon SQS limits").

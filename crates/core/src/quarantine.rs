@@ -3,17 +3,12 @@
 //! A [`Quarantine`] holds the envelope and why, its token replaced by [`REDACTED`]:
 //! a secret never goes to a queue or a log.
 
-use std::borrow::Cow;
-use std::fmt;
-
-use serde::Deserialize;
-use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::endpoint::EndpointId;
-use crate::envelope::Str;
-use crate::{EventRef, Outgoing, Source};
+use crate::snapshot::{is_object, members};
+use crate::{EventRef, Outgoing};
 
 /// What replaces the verification token in a quarantined envelope.
 pub const REDACTED: &str = "<redacted>";
@@ -55,11 +50,6 @@ impl Quarantine {
             size: plaintext.len(),
             sha256,
         }
-    }
-
-    /// The platform the event came from.
-    pub fn source(&self) -> Source {
-        self.endpoint.source()
     }
 
     /// The endpoint that received it, where to send it again once its cause is fixed.
@@ -116,86 +106,35 @@ impl Quarantine {
 /// The envelope with `token` and `header.token` replaced by [`REDACTED`], all else byte for byte.
 /// `None` when its keys cannot be read, and then nothing of it is kept.
 fn redact(plaintext: &str) -> Option<String> {
-    let members: Members = serde_json::from_str(plaintext).ok()?;
-    let mut out = String::with_capacity(plaintext.len());
-    write_object(&mut out, &members.0, |key, value, out| match key {
-        "token" => {
-            out.push_str(&quoted(REDACTED));
-            Some(())
-        }
-        "header" if value.get().starts_with('{') => {
-            let header: Members = serde_json::from_str(value.get()).ok()?;
-            write_object(out, &header.0, |key, value, out| {
-                if key == "token" {
-                    out.push_str(&quoted(REDACTED));
-                } else {
-                    out.push_str(value.get());
-                }
-                Some(())
-            })
-        }
-        _ => {
-            out.push_str(value.get());
-            Some(())
-        }
-    })?;
-    Some(out)
+    redact_object(serde_json::from_str(plaintext).ok()?, true)
 }
 
-/// Writes `{"key":value,...}`, each value written by `value`.
-fn write_object(
-    out: &mut String,
-    members: &[(Cow<'_, str>, &RawValue)],
-    mut value: impl FnMut(&str, &RawValue, &mut String) -> Option<()>,
-) -> Option<()> {
+/// `object` with its `token` redacted, and its `header`'s when `header` is set.
+fn redact_object(object: &RawValue, header: bool) -> Option<String> {
+    let mut out = String::with_capacity(object.get().len());
     out.push('{');
-    for (index, (key, raw)) in members.iter().enumerate() {
+    for (index, (key, value)) in members(object)?.into_iter().enumerate() {
+        // A key holding a lone surrogate could not be written back, nor told from `token`.
+        let key = std::str::from_utf8(&key).ok()?;
         if index > 0 {
             out.push(',');
         }
-        out.push_str(&quoted(key));
+        out.push_str(&serde_json::to_string(key).ok()?);
         out.push(':');
-        value(key, raw, out)?;
+        match key {
+            "token" => out.push_str(&serde_json::to_string(REDACTED).ok()?),
+            "header" if header && is_object(value) => out.push_str(&redact_object(value, false)?),
+            _ => out.push_str(value.get()),
+        }
     }
     out.push('}');
-    Some(())
-}
-
-fn quoted(text: &str) -> String {
-    // A string always serializes.
-    serde_json::to_string(text).unwrap_or_default()
-}
-
-/// The members of a JSON object in the order written, values left raw.
-struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de> Deserialize<'de> for Members<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(MembersVisitor)
-    }
-}
-
-struct MembersVisitor;
-
-impl<'de> Visitor<'de> for MembersVisitor {
-    type Value = Members<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
-        let mut members = Vec::new();
-        while let Some((Str(key), value)) = map.next_entry()? {
-            members.push((key, value));
-        }
-        Ok(Members(members))
-    }
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Source;
 
     fn event() -> EventRef {
         EventRef {

@@ -7,9 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 
-use serde::de::{
-    Deserialize, DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor,
-};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -27,26 +25,22 @@ pub(crate) enum OldObject {
 
 /// The `changed_fields` of a message: the platform's list, if it sent one.
 /// Otherwise an update lists the keys whose value differs, and a creation or deletion none.
+/// The callers have checked that each snapshot is an object.
 pub(crate) fn changed_fields<'a>(
     action: Action,
     listed: Option<Vec<Cow<'a, str>>>,
     before: Option<&'a RawValue>,
     after: Option<&'a RawValue>,
     old_object: OldObject,
-) -> Result<Vec<Cow<'a, str>>, SnapshotError> {
+) -> Vec<Cow<'a, str>> {
     match (listed, action, before, after) {
-        (Some(listed), ..) => Ok(listed),
+        (Some(listed), ..) => listed,
         (None, Action::Updated, Some(before), Some(after)) => {
             changed_keys(before, after, old_object)
         }
-        _ => Ok(Vec::new()),
+        _ => Vec::new(),
     }
 }
-
-/// A snapshot that is not a JSON object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a snapshot is not a JSON object")]
-pub(crate) struct SnapshotError;
 
 /// The top-level keys whose value differs between `before` and `after`, sorted.
 /// A partial `before` lists only its own keys, as one only in `after` proves no change.
@@ -54,8 +48,10 @@ pub(crate) fn changed_keys<'a>(
     before: &'a RawValue,
     after: &'a RawValue,
     old_object: OldObject,
-) -> Result<Vec<Cow<'a, str>>, SnapshotError> {
-    let (before, after) = (members(before)?, members(after)?);
+) -> Vec<Cow<'a, str>> {
+    // The last of a repeated key counts, as in `serde_json::Value`.
+    let object = |raw| BTreeMap::from_iter(members(raw).unwrap_or_default());
+    let (before, after) = (object(before), object(after));
     let full = match old_object {
         OldObject::Full => true,
         OldObject::PartialUnlessItHas(ids) => {
@@ -74,7 +70,7 @@ pub(crate) fn changed_keys<'a>(
         .map(|key| wtf8_text(key.clone()))
         .collect();
     keys.sort_unstable();
-    Ok(keys)
+    keys
 }
 
 /// Whether two raw JSON values are equal as `serde_json::Value`s, else as text.
@@ -103,33 +99,37 @@ fn rough(value: &Value) -> bool {
     }
 }
 
-/// The members of a JSON object by key, keys as [`Key`] bytes.
-fn members(object: &RawValue) -> Result<BTreeMap<Cow<'_, [u8]>, &RawValue>, SnapshotError> {
+/// The members of a JSON object in the order written.
+pub(crate) fn members(object: &RawValue) -> Option<Members<'_>> {
     serde_json::Deserializer::from_str(object.get())
-        .deserialize_map(Members)
-        .map_err(|_| SnapshotError)
+        .deserialize_map(ReadMembers)
+        .ok()
 }
 
-/// Reads the members of a JSON object, the last of a repeated key counting.
-struct Members;
+/// Each key decoded to bytes, a lone surrogate kept as WTF-8 so that no key is unreadable.
+/// Each value raw.
+pub(crate) type Members<'a> = Vec<(Cow<'a, [u8]>, &'a RawValue)>;
 
-impl<'de> Visitor<'de> for Members {
-    type Value = BTreeMap<Cow<'de, [u8]>, &'de RawValue>;
+struct ReadMembers;
+
+impl<'de> Visitor<'de> for ReadMembers {
+    type Value = Members<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = BTreeMap::new();
-        while let Some(Key(key)) = map.next_key()? {
-            members.insert(key, map.next_value()?);
+        let mut members = Vec::new();
+        while let Some((Key(key), value)) = map.next_entry()? {
+            members.push((key, value));
         }
         Ok(members)
     }
 }
 
 /// A JSON string decoded into bytes, a lone surrogate kept as WTF-8.
+/// `serde_json` hands a string asked for as bytes to `visit_bytes`, never to `visit_str`.
 struct Key<'de>(Cow<'de, [u8]>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
@@ -154,28 +154,15 @@ impl<'de> Visitor<'de> for KeyBytes {
     fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Self::Value, E> {
         Ok(Key(Cow::Owned(bytes.to_vec())))
     }
-
-    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-        Ok(Key(Cow::Borrowed(text.as_bytes())))
-    }
-
-    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-        Ok(Key(Cow::Owned(text.as_bytes().to_vec())))
-    }
 }
 
 /// WTF-8 `bytes` as text, each lone surrogate written as its escape in lower case.
 fn wtf8_text(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
-    let bytes = match bytes {
-        Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
-            Ok(text) => return Cow::Borrowed(text),
-            Err(_) => bytes.to_vec(),
-        },
-        Cow::Owned(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => return Cow::Owned(text),
-            Err(err) => err.into_bytes(),
-        },
-    };
+    if let Cow::Borrowed(bytes) = bytes
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        return Cow::Borrowed(text);
+    }
     let mut text = String::with_capacity(bytes.len() + 6);
     let mut rest = &bytes[..];
     while !rest.is_empty() {
@@ -229,60 +216,14 @@ pub(crate) fn string_member<'a>(
     object: &'a RawValue,
     field: &str,
 ) -> Result<Option<Text<'a>>, NotOneString> {
-    serde_json::Deserializer::from_str(object.get())
-        .deserialize_map(Member(field.as_bytes()))
-        .map_err(|_| NotOneString)
-}
-
-/// Reads one member of a JSON object, and fails if its key comes twice.
-struct Member<'f>(&'f [u8]);
-
-impl<'de> Visitor<'de> for Member<'_> {
-    type Value = Option<Text<'de>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (mut member, mut seen) = (None, false);
-        while let Some(is_field) = map.next_key_seed(KeyIs(self.0))? {
-            if !is_field {
-                map.next_value::<IgnoredAny>()?;
-            } else if std::mem::replace(&mut seen, true) {
-                return Err(A::Error::custom("given twice"));
-            } else {
-                member = map.next_value()?;
-            }
-        }
-        Ok(member)
-    }
-}
-
-/// Whether a key is the one sought, read as bytes so that a lone surrogate is no error.
-struct KeyIs<'f>(&'f [u8]);
-
-impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
-        deserializer.deserialize_bytes(self)
-    }
-}
-
-impl Visitor<'_> for KeyIs<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_bytes<E>(self, key: &[u8]) -> Result<bool, E> {
-        Ok(key == self.0)
-    }
-
-    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
-        Ok(key.as_bytes() == self.0)
+    let members = members(object).ok_or(NotOneString)?;
+    let mut found = members
+        .into_iter()
+        .filter(|(key, _)| **key == *field.as_bytes());
+    match (found.next(), found.next()) {
+        (None, _) => Ok(None),
+        (Some((_, value)), None) => serde_json::from_str(value.get()).map_err(|_| NotOneString),
+        (Some(_), Some(_)) => Err(NotOneString),
     }
 }
 
@@ -297,7 +238,6 @@ pub(crate) fn is_object(raw: &RawValue) -> bool {
 pub(crate) struct Text<'a>(pub Cow<'a, str>);
 
 impl<'a> Text<'a> {
-    /// The text, for the message.
     pub(crate) fn into_cow(self) -> Cow<'a, str> {
         self.0
     }

@@ -87,7 +87,10 @@ impl<'a> Verified<'a, Event<'a>> {
     ) -> Message<'a> {
         Message {
             schema_version: SCHEMA_VERSION,
-            id: Cow::Owned(self.message_id(change.index)),
+            id: Cow::Owned(match change.index {
+                Some(index) => format!("{}:{}:{index}", self.1, self.event_id),
+                None => format!("{}:{}", self.1, self.event_id),
+            }),
             source,
             endpoint: Some(Cow::Borrowed(self.1.as_str())),
             event_type: self.event_type.clone(),
@@ -102,15 +105,6 @@ impl<'a> Verified<'a, Event<'a>> {
             app_id: self.app_id.clone(),
             before: change.before.map(Cow::Borrowed),
             after: change.after.map(Cow::Borrowed),
-        }
-    }
-
-    /// `<endpoint>:<event_id>`, and `:<index>` when given.
-    fn message_id(&self, index: Option<usize>) -> String {
-        let (endpoint, event_id) = (self.1.as_str(), &self.event_id);
-        match index {
-            Some(index) => format!("{endpoint}:{event_id}:{index}"),
-            None => format!("{endpoint}:{event_id}"),
         }
     }
 }

@@ -21,7 +21,6 @@ pub struct ReplayWindow {
 }
 
 impl Default for ReplayWindow {
-    /// [`DEFAULT_MAX_AGE`] in the past, [`MAX_FUTURE`] ahead.
     fn default() -> Self {
         Self {
             max_age: DEFAULT_MAX_AGE,
@@ -116,13 +115,9 @@ impl ReplayWindow {
 
 /// `X-Lark-Request-Timestamp` as Unix seconds: 1 to [`MAX_TIMESTAMP_DIGITS`] ASCII digits only.
 fn header_seconds(text: &str) -> Option<u64> {
-    if text.is_empty()
-        || text.len() > MAX_TIMESTAMP_DIGITS
-        || !text.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    text.parse().ok()
+    let digits = (1..=MAX_TIMESTAMP_DIGITS).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten()
 }
 
 #[cfg(test)]

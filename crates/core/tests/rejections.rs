@@ -167,7 +167,7 @@ fn every_refusal_has_its_variant_and_code() {
             "feishu correctly signed, encrypted with another key",
             keyed_endpoint(Feishu),
             Request::encrypted("another key", &feishu_event()).signed(FEISHU_KEY),
-            malformed_envelope(Feishu, "the signed ciphertext does not decrypt with the key that signed it (bad PKCS#7 padding)"),
+            malformed_envelope(Feishu, "the ciphertext does not decrypt with the key (bad PKCS#7 padding)"),
             "malformed_envelope",
         ),
         // plaintext_refused: no downgrade when a key is configured.
@@ -587,82 +587,86 @@ fn an_outer_object_with_an_unreadable_encrypt_says_so() {
     }
 }
 
+/// The detail of a Feishu body that is none of its envelopes.
+const FEISHU_SHAPE: &str = "expected a schema 2.0 {\"header\", \"event\"}, a schema 1.0 {\"type\": \"event_callback\"} or a url_verification object";
+
+/// A field of the wrong type is `malformed_envelope`; the detail names the object holding it.
 #[test]
-fn an_envelope_field_of_the_wrong_type_is_named() {
+fn an_envelope_field_of_the_wrong_type_is_malformed_and_its_object_named() {
     let feilian =
         |header: &str| format!(r#"{{"schema":"1.0","header":{header},"data":{{"events":[]}}}}"#);
     for (source, body, detail) in [
         (
             Source::Feilian,
             feilian(r#"{"event_id":7,"event_type":"department.v1.update","token":"t"}"#),
-            "`header.event_id` must be a string",
+            "`header` must be an object whose fields are strings, given once",
         ),
         (
             Source::Feilian,
             feilian(r#"{"event_id":"e","event_type":["department.v1.update"],"token":"t"}"#),
-            "`header.event_type` must be a string",
+            "`header` must be an object whose fields are strings, given once",
         ),
         (
             Source::Feishu,
             r#"{"schema":"2.0","header":{"event_id":"e","event_type":"x","token":1},"event":{}}"#
                 .to_owned(),
-            "`header.token` must be a string",
+            "`header` must be an object whose fields are strings, given once",
         ),
         (
             Source::Feishu,
             r#"{"schema":"2.0","header":"e","event":{}}"#.to_owned(),
-            "`header` must be an object",
+            "`header` must be an object whose fields are strings, given once",
         ),
         (
             Source::Feishu,
             r#"{"type":"url_verification","challenge":{},"token":"t"}"#.to_owned(),
-            "`challenge` must be a string",
+            FEISHU_SHAPE,
         ),
         (
             Source::Feishu,
             r#"{"type":"event_callback","uuid":5,"token":"t","event":{"type":"x"}}"#.to_owned(),
-            "`uuid` must be a string",
+            FEISHU_SHAPE,
         ),
         (
             Source::Feishu,
             r#"{"type":"event_callback","uuid":"u","token":"t","event":{"type":5}}"#.to_owned(),
-            "schema 1.0 `event.type` must be a string, given once",
+            "schema 1.0 `event` must be an object with readable keys, whose `type`, `app_id` and `tenant_key` are strings, given once",
         ),
         (
             Source::Feishu,
             r#"{"type":"event_callback","uuid":"u","token":"t","event":{"type":"x","tenant_key":1}}"#
                 .to_owned(),
-            "schema 1.0 `event.tenant_key` must be a string, given once",
+            "schema 1.0 `event` must be an object with readable keys, whose `type`, `app_id` and `tenant_key` are strings, given once",
         ),
         (
             Source::Feishu,
             r#"{"type":"event_callback","uuid":"u","token":"t","event":"x"}"#.to_owned(),
-            "schema 1.0 `event` must be an object",
+            "schema 1.0 `event` must be an object with readable keys, whose `type`, `app_id` and `tenant_key` are strings, given once",
         ),
         // An array is not an object, even one whose items line up with the fields.
         (
             Source::Feishu,
             r#"{"type":"event_callback","uuid":"u","token":"t","event":["corehr.department.updated_v2"]}"#
                 .to_owned(),
-            "schema 1.0 `event` must be an object",
+            "schema 1.0 `event` must be an object with readable keys, whose `type`, `app_id` and `tenant_key` are strings, given once",
         ),
         (
             Source::Feishu,
             r#"{"schema":"2.0","header":["ev1","corehr.department.updated_v2","1700000000000","t",null,null],"event":{}}"#
                 .to_owned(),
-            "`header` must be an object",
+            "`header` must be an object whose fields are strings, given once",
         ),
         (
             Source::Feilian,
             r#"{"schema":"1.0","header":["ev1","department.v1.update","1700000000000","t"],"data":{}}"#
                 .to_owned(),
-            "`header` must be an object",
+            "`header` must be an object whose fields are strings, given once",
         ),
         (
             Source::Feishu,
             r#"{"type":"event_callback","uuid":"u","token":"t","event":{"type":"x","\ud83d":1}}"#
                 .to_owned(),
-            "schema 1.0 `event` has a key that holds a lone UTF-16 surrogate escape such as \\ud83d, which the relay cannot read",
+            "schema 1.0 `event` must be an object with readable keys, whose `type`, `app_id` and `tenant_key` are strings, given once",
         ),
     ] {
         let rejection = run(&plain_endpoint(source), &Request::plain(body.clone())).unwrap_err();

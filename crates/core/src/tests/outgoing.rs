@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use serde_json::value::RawValue;
 
 use super::*;

@@ -531,23 +531,23 @@ fn a_signed_feishu_body_of_the_wrong_shape_keeps_its_detail() {
         ),
         (
             encrypted(b"not json"),
-            "the signed ciphertext decrypts to something that is not a JSON object",
+            "the ciphertext decrypts to something that is not a JSON object",
         ),
         (
             encrypted(&[0xff, 0xfe]),
-            "the signed ciphertext decrypts to bytes that are not UTF-8",
+            "the ciphertext decrypts to bytes that are not UTF-8",
         ),
         (
             json!({"encrypt": "%%% not base64 %%%"}).to_string(),
-            "the signed `encrypt` value is not base64",
+            "the `encrypt` value is not base64",
         ),
         (
             json!({"encrypt": "AAAA"}).to_string(),
-            "the signed `encrypt` value is not an IV and whole AES blocks",
+            "the `encrypt` value is not an IV and whole AES blocks",
         ),
         (
             other_key.to_string(),
-            "the signed ciphertext does not decrypt with the key that signed it (bad PKCS#7 padding)",
+            "the ciphertext does not decrypt with the key (bad PKCS#7 padding)",
         ),
     ];
     for (body, detail) in rows {
