@@ -22,6 +22,19 @@ pub struct EndpointId {
     source: Source,
 }
 
+/// By text: the text says the source too.
+impl Ord for EndpointId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl PartialOrd for EndpointId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// Why a text is not an endpoint id or name. Ids are not secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidEndpoint {

@@ -126,6 +126,12 @@ impl<'a> Wire<'a> {
         if self.kind() != Some(URL_VERIFICATION) {
             return None;
         }
+        // A header that is no header makes the body malformed, challenge or not.
+        if let Some(header) = self.header
+            && from_object::<Header>(header).is_none()
+        {
+            return Some(Err(ParseError::Shape(HEADER_SHAPE)));
+        }
         Some(match self.challenge.take() {
             Some(challenge) => Ok(Envelope::Challenge {
                 challenge,

@@ -54,6 +54,12 @@ fn rows(token: &str) -> Vec<(&'static str, String, Expect)> {
             Expect::Refused("bad_token"),
         ),
         (
+            "right token, a header that is no header",
+            json!({"challenge": "c", "token": token, "type": "url_verification", "header": {"token": 1}})
+                .to_string(),
+            Expect::Refused("malformed_envelope"),
+        ),
+        (
             "no challenge",
             json!({"token": token, "type": "url_verification"}).to_string(),
             Expect::Refused("malformed_envelope"),
