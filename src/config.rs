@@ -144,23 +144,7 @@ impl Config {
         secret: &str,
         now: SystemTime,
     ) -> Result<Self, ConfigError> {
-        let secrets = parse_secret(secret)?;
-        // So that the error names the secret's key.
-        for key in SECRET_VARS {
-            if let Some(problem) = secrets.get(key).and_then(|value| pasted_wrong(value)) {
-                return Err(ConfigError::Secret {
-                    reason: format!("has a value for {key} that {problem}; {PASTE_HINT}"),
-                });
-            }
-        }
-        secrets_beside_secret_id(&env)?;
-        Self::from_lookup_at(
-            |name| match secrets.get(name) {
-                Some(value) => Some(value.clone()),
-                None => env(name),
-            },
-            now,
-        )
+        Self::from_lookup_at(secret_lookup(env, secret)?, now)
     }
 
     /// Reads the configuration through `lookup`. An empty value counts as unset.
@@ -258,6 +242,36 @@ fn queue(get: &impl Fn(&str) -> Option<String>) -> Result<QueueConfig, ConfigErr
         group_by,
         delay,
     })
+}
+
+/// The lookup of the relay's settings when `SECRET_ID` is set: each key of the secret's
+/// text, else the environment through `env`. The enricher reads the same secret with it.
+pub fn secret_lookup(
+    env: impl Fn(&str) -> Option<String>,
+    secret: &str,
+) -> Result<impl Fn(&str) -> Option<String>, ConfigError> {
+    let secrets = parse_secret(secret)?;
+    // So that the error names the secret's key.
+    for key in SECRET_VARS {
+        if let Some(problem) = secrets.get(key).and_then(|value| pasted_wrong(value)) {
+            return Err(ConfigError::Secret {
+                reason: format!("has a value for {key} that {problem}; {PASTE_HINT}"),
+            });
+        }
+    }
+    secrets_beside_secret_id(&env)?;
+    Ok(move |name: &str| match secrets.get(name) {
+        Some(value) => Some(value.clone()),
+        None => env(name),
+    })
+}
+
+/// The enabled endpoints, their apps and their secrets' fingerprints, read through `lookup`
+/// and validated as [`Config`] validates them, without the relay's queue: for the enricher.
+pub fn enabled(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Endpoints, ConfigError> {
+    check_pasted(lookup)?;
+    let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+    enabled_endpoints(&get, SystemTime::now())
 }
 
 /// Whitespace or quotes around a pasted secret would make every delivery fail for hours, so
@@ -576,7 +590,7 @@ fn endpoint(
 }
 
 /// The queue name at the end of the SQS queue URL in `var`.
-fn queue_name<'a>(var: &'static str, url: &'a str) -> Result<&'a str, ConfigError> {
+pub(crate) fn queue_name<'a>(var: &'static str, url: &'a str) -> Result<&'a str, ConfigError> {
     let invalid = |reason: &str| ConfigError::Invalid {
         var,
         reason: format!("{url:?} {reason}"),
