@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,7 +16,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{Message as SqsMessage, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, Message as SqsMessage, MessageSystemAttributeName,
+    QueueAttributeName,
+};
 use common::*;
 use lambda_http::{Context, LambdaEvent};
 use org_change_enrich::Enricher;
@@ -253,19 +256,26 @@ async fn receive_raw(client: &Client, queue: &str) -> Vec<SqsMessage> {
             .send()
             .await
             .expect("moto answers ReceiveMessage");
-        if output.messages().is_empty() {
+        let messages = output.messages();
+        if messages.is_empty() {
             return received;
         }
-        for message in output.messages() {
-            client
-                .delete_message()
-                .queue_url(queue)
+        let entries = messages.iter().enumerate().map(|(i, message)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
                 .receipt_handle(message.receipt_handle().unwrap_or_default())
-                .send()
-                .await
-                .expect("moto deletes the message");
-            received.push(message.clone());
-        }
+                .build()
+                .expect("a delete entry")
+        });
+        let deleted = client
+            .delete_message_batch()
+            .queue_url(queue)
+            .set_entries(Some(entries.collect()))
+            .send()
+            .await
+            .expect("moto deletes the messages");
+        assert!(deleted.failed().is_empty(), "{:?}", deleted.failed());
+        received.extend_from_slice(messages);
     }
 }
 
@@ -275,7 +285,7 @@ fn sqs_event(queue: &str, messages: &[SqsMessage]) -> SqsEvent {
     let records: Vec<Value> = messages
         .iter()
         .map(|message| {
-            let attributes: HashMap<&str, &str> = message
+            let system: HashMap<&str, &str> = message
                 .attributes()
                 .map(|attributes| {
                     attributes
@@ -284,39 +294,65 @@ fn sqs_event(queue: &str, messages: &[SqsMessage]) -> SqsEvent {
                         .collect()
                 })
                 .unwrap_or_default();
-            let message_attributes: serde_json::Map<String, Value> = message
+            let attributes: Vec<(&str, &str)> = message
                 .message_attributes()
                 .map(|attributes| {
                     attributes
                         .iter()
                         .map(|(name, value)| {
-                            let value = json!({
-                                "stringValue": value.string_value(),
-                                "stringListValues": [],
-                                "binaryListValues": [],
-                                "dataType": value.data_type(),
-                            });
-                            (name.clone(), value)
+                            (name.as_str(), value.string_value().unwrap_or_default())
                         })
                         .collect()
                 })
                 .unwrap_or_default();
-            let name = queue.rsplit('/').next().unwrap_or_default();
-            json!({
-                "messageId": message.message_id(),
-                "receiptHandle": message.receipt_handle(),
-                "body": message.body(),
-                "attributes": attributes,
-                "messageAttributes": message_attributes,
-                "md5OfBody": message.md5_of_body(),
-                "md5OfMessageAttributes": message.md5_of_message_attributes(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:{name}"),
-                "awsRegion": "us-east-1",
-            })
+            let mut record = lambda_record(
+                queue,
+                message.message_id().unwrap_or_default(),
+                message.body().unwrap_or_default(),
+                &system,
+                &attributes,
+            );
+            record["receiptHandle"] = json!(message.receipt_handle());
+            record["md5OfBody"] = json!(message.md5_of_body());
+            record["md5OfMessageAttributes"] = json!(message.md5_of_message_attributes());
+            record
         })
         .collect();
     serde_json::from_value(json!({ "Records": records })).expect("an SQS event")
+}
+
+/// One record of an SQS event: `system` its attributes (`MessageGroupId`, ...),
+/// `attributes` its String message attributes.
+fn lambda_record(
+    queue: &str,
+    message_id: &str,
+    body: &str,
+    system: &HashMap<&str, &str>,
+    attributes: &[(&str, &str)],
+) -> Value {
+    let attributes: serde_json::Map<String, Value> = attributes
+        .iter()
+        .map(|(name, value)| {
+            let value = json!({
+                "stringValue": value,
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": "String",
+            });
+            ((*name).to_owned(), value)
+        })
+        .collect();
+    let name = queue.rsplit('/').next().unwrap_or_default();
+    json!({
+        "messageId": message_id,
+        "receiptHandle": format!("handle-{message_id}"),
+        "body": body,
+        "attributes": system,
+        "messageAttributes": attributes,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:{name}"),
+        "awsRegion": "us-east-1",
+    })
 }
 
 /// A CoreHR sample with its event id, its tenant and its object's id set, occurring
@@ -802,5 +838,124 @@ async fn an_endpoint_without_app_credentials_passes_its_messages_through_byte_fo
         api.calls(&stack.app_id),
         Vec::<Value>::new(),
         "no call at all"
+    );
+}
+
+/// The most calls of `times` (seconds, sorted) in any window of `span` seconds, the window
+/// shortened by `slack` for the jitter between the client's clock and the server's log.
+fn most_in_window(times: &[f64], span: f64, slack: f64) -> usize {
+    times
+        .iter()
+        .enumerate()
+        .map(|(last, &end)| {
+            times[..=last]
+                .iter()
+                .filter(|&&t| t > end - span + slack)
+                .count()
+        })
+        .max()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_burst_of_1000_messages_keeps_within_the_apps_rate_limits() {
+    let api = OpenApi::shared();
+    // 0.09 of 50/s and 1000/min: 4 reads a second and 90 a minute. 100 reads then need
+    // the minute window to move on, so both caps must hold.
+    let stack = stack(&api, false, &[("ENRICH_SHARE", "0.09")], CALL_TIMEOUT).await;
+    let (per_second, per_minute) = (4, 90);
+    let ids: Vec<String> = (0..1_000).map(|i| format!("burst-{i}")).collect();
+    let items: Vec<Value> = ids.iter().map(|id| department(id)).collect();
+    stack.departments(&api, &items, 0.0);
+    // The relay writes the thousand bodies. They skip moto on the way in, whose receive
+    // takes most of a minute for a queue this long; the records are what the poller builds.
+    let relay = memory_app(&SECRETS);
+    for (i, id) in ids.iter().enumerate() {
+        let request = department_update(&format!("ev-burst-{i}"), "tenant-1", id);
+        assert_eq!(send(&relay, &request).await.status, 200);
+    }
+    let records: Vec<Value> = relay
+        .queue
+        .take()
+        .iter()
+        .enumerate()
+        .map(|(i, message)| {
+            let attributes: Vec<(&str, &str)> = message
+                .attributes
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect();
+            let system = HashMap::from([("ApproximateReceiveCount", "1")]);
+            let id = format!("burst-message-{i}");
+            lambda_record(&stack.source, &id, &message.body, &system, &attributes)
+        })
+        .collect();
+    assert_eq!(records.len(), 1_000);
+
+    // One warm instance, as Lambda's poller hands it batches of ten.
+    for batch in records.chunks(10) {
+        let event = serde_json::from_value(json!({ "Records": batch })).expect("an SQS event");
+        assert_eq!(stack.handle(event).await, Vec::<String>::new());
+    }
+
+    let attributes = stack
+        .client
+        .get_queue_attributes()
+        .queue_url(&stack.enriched)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .expect("moto answers GetQueueAttributes");
+    let count = attributes
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages));
+    assert_eq!(
+        count.map(String::as_str),
+        Some("1000"),
+        "every message is on the enriched queue"
+    );
+    // A sample of them carries its object.
+    let sample = stack
+        .client
+        .receive_message()
+        .queue_url(&stack.enriched)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("moto answers ReceiveMessage");
+    assert!(!sample.messages().is_empty());
+    for message in sample.messages() {
+        let body: Value = serde_json::from_str(message.body().unwrap_or_default()).expect("JSON");
+        let id = body["entity_id"].as_str().unwrap_or_default();
+        assert_eq!(body["current"], department(id));
+    }
+    // The server's log of the app's reads: one per batch, every id once, none refused.
+    let reads = api.calls_to(&stack.app_id, "departments");
+    assert_eq!(reads.len(), 100, "one read of ten ids per batch");
+    assert!(reads.iter().all(|call| call["status"] == json!(200)));
+    let asked: BTreeSet<&str> = reads
+        .iter()
+        .flat_map(|call| call["ids"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(asked.len(), 1_000);
+    let mut times: Vec<f64> = reads
+        .iter()
+        .filter_map(|call| call["time"].as_f64())
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let slack = 0.1;
+    assert!(
+        most_in_window(&times, 1.0, slack) <= per_second,
+        "{times:?}"
+    );
+    assert!(
+        most_in_window(&times, 60.0, slack) <= per_minute,
+        "{times:?}"
+    );
+    let span = times[times.len() - 1] - times[0];
+    assert!(
+        span >= 60.0 - slack,
+        "the minute cap made the last reads wait: {span} s"
     );
 }
