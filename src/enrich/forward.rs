@@ -219,3 +219,67 @@ pub fn payload_size(message: &SqsMessage, body: &str) -> usize {
         .sum();
     body.len() + attributes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message() -> SqsMessage {
+        let mut message = SqsMessage::default();
+        message.message_id = Some("m1".into());
+        let mut attribute = SqsMessageAttribute::default();
+        attribute.data_type = Some("String".into());
+        attribute.string_value = Some("department".into());
+        message
+            .message_attributes
+            .insert("entity".into(), attribute);
+        message
+    }
+
+    #[test]
+    fn fifo_ids_are_the_source_records() {
+        let mut fifo = message();
+        fifo.attributes
+            .insert(GROUP_ID_ATTRIBUTE.into(), "g".into());
+        fifo.attributes
+            .insert(DEDUPLICATION_ID_ATTRIBUTE.into(), "d".into());
+        assert_eq!(fifo_ids(&fifo), Ok(("g", "d")));
+        fifo.attributes.remove(DEDUPLICATION_ID_ATTRIBUTE);
+        assert_eq!(fifo_ids(&fifo), Ok(("g", "m1")), "the message id stands in");
+        let standard = message();
+        assert!(
+            fifo_ids(&standard)
+                .unwrap_err()
+                .contains("ENRICHED_QUEUE_URL")
+        );
+    }
+
+    #[test]
+    fn message_attributes_are_copied_with_their_types() {
+        let mut source = message();
+        let mut binary = SqsMessageAttribute::default();
+        binary.data_type = Some("Binary".into());
+        // As the event carries it: base64 of 1, 2, 3.
+        binary.binary_value = serde_json::from_value(serde_json::json!("AQID")).ok();
+        source.message_attributes.insert("raw".into(), binary);
+        let copied = attributes(&source).unwrap();
+        assert_eq!(copied["entity"].data_type(), "String");
+        assert_eq!(copied["entity"].string_value(), Some("department"));
+        assert_eq!(
+            copied["raw"].binary_value().map(|b| b.as_ref()),
+            Some(&[1u8, 2, 3][..])
+        );
+        // SQS requires a type; without one the record fails, naming the attribute.
+        if let Some(attribute) = source.message_attributes.get_mut("entity") {
+            attribute.data_type = None;
+        }
+        assert!(attributes(&source).unwrap_err().contains("\"entity\""));
+    }
+
+    #[test]
+    fn the_size_counts_the_body_and_every_part_of_the_attributes() {
+        let body = "x".repeat(100);
+        // "entity" + "String" + "department"
+        assert_eq!(payload_size(&message(), &body), 100 + 6 + 6 + 10);
+    }
+}

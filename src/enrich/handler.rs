@@ -108,3 +108,57 @@ pub fn respond(messages: &[SqsMessage], verdicts: &[Verdict]) -> SqsBatchRespons
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: &str, group: Option<&str>) -> SqsMessage {
+        let mut message = SqsMessage::default();
+        message.message_id = Some(id.into());
+        message.body = Some(format!("{{\"id\":\"{id}\"}}"));
+        if let Some(group) = group {
+            message
+                .attributes
+                .insert(GROUP_ID_ATTRIBUTE.into(), group.into());
+        }
+        message
+    }
+
+    #[test]
+    fn a_record_is_its_body_and_its_fifo_group() {
+        let fifo = record(&message("m1", Some("tenant-a")));
+        assert_eq!(fifo.body, r#"{"id":"m1"}"#);
+        assert_eq!(fifo.group_id.as_deref(), Some("tenant-a"));
+        assert_eq!(record(&message("m2", None)).group_id, None);
+    }
+
+    #[test]
+    fn the_response_lists_every_record_to_retry_and_nothing_else() {
+        let messages = [
+            message("m1", None),
+            message("m2", None),
+            message("m3", None),
+        ];
+        let verdicts = [
+            Verdict::Retry("HTTP 500".into()),
+            Verdict::forward("{}".into()),
+            Verdict::Retry("no answer".into()),
+        ];
+        let failed: Vec<String> = respond(&messages, &verdicts)
+            .batch_item_failures
+            .into_iter()
+            .map(|failure| failure.item_identifier)
+            .collect();
+        assert_eq!(failed, ["m1", "m3"]);
+    }
+
+    #[test]
+    fn the_response_is_the_format_lambda_reads() {
+        let response = respond(&[message("m1", None)], &[Verdict::Retry("x".into())]);
+        assert_eq!(
+            serde_json::to_value(&response).unwrap(),
+            serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m1"}]})
+        );
+    }
+}

@@ -117,3 +117,7 @@ pub async fn load(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/enrich_settings.rs"]
+mod tests;
