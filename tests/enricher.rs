@@ -959,3 +959,92 @@ async fn a_burst_of_1000_messages_keeps_within_the_apps_rate_limits() {
         "the minute cap made the last reads wait: {span} s"
     );
 }
+
+/// Runs the `org-change-enricher` binary with `vars` and what Lambda sets, its Runtime API
+/// a closed port: it logs its start, then stops at its first poll. Its output and code.
+fn start_binary(vars: &[(&str, &str)]) -> (String, Option<i32>) {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port");
+    let output = Command::new(env!("CARGO_BIN_EXE_org-change-enricher"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", closed.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "enricher")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .envs(vars.iter().copied())
+        .output()
+        .expect("org-change-enricher runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (text, output.status.code())
+}
+
+#[test]
+fn the_start_says_which_endpoints_enrich_and_never_shows_a_secret() {
+    let endpoints = json!({"feishu/lark": {"verification_token": "l", "app_id": "cli_lark", "app_secret": "lark-app-secret", "api_host": "lark"}})
+        .to_string();
+    let (log, _) = start_binary(&[
+        ("FEISHU_VERIFICATION_TOKEN", FEISHU_TOKEN),
+        ("FEISHU_APP_ID", "cli_default"),
+        ("FEISHU_APP_SECRET", "default-app-secret"),
+        ("FEILIAN_VERIFICATION_TOKEN", FEILIAN_TOKEN),
+        ("ENDPOINTS", &endpoints),
+        (
+            "ENRICHED_QUEUE_URL",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/enriched.fifo",
+        ),
+    ]);
+    for line in [
+        "enriches with app cli_default at https://open.feishu.cn endpoint=\"feishu\"",
+        "enriches with app cli_lark at https://open.larksuite.com endpoint=\"feishu/lark\"",
+        "passes its messages through unchanged (no app credentials) endpoint=\"feilian\"",
+        "variable=\"FEISHU_APP_SECRET\" fingerprint=\"",
+        "variable=\"ENDPOINTS[\\\"feishu/lark\\\"].app_secret\" fingerprint=\"",
+        "fifo=true",
+    ] {
+        assert!(log.contains(line), "no {line:?} in:\n{log}");
+    }
+    for secret in ["default-app-secret", "lark-app-secret", FEISHU_TOKEN] {
+        assert!(!log.contains(secret), "a secret in the log:\n{log}");
+    }
+}
+
+#[test]
+fn a_bad_setting_stops_the_start_with_one_line_and_no_panic() {
+    let queue = "https://sqs.us-east-1.amazonaws.com/123456789012/enriched";
+    for (vars, expected) in [
+        (
+            vec![("FEISHU_VERIFICATION_TOKEN", "t")],
+            "org-change-enricher: configuration error: ENRICHED_QUEUE_URL is required",
+        ),
+        (
+            vec![
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                ("ENRICHED_QUEUE_URL", queue),
+                ("ENRICH_SHARE", "2"),
+            ],
+            "org-change-enricher: configuration error: ENRICH_SHARE is invalid",
+        ),
+        (
+            vec![
+                ("FEISHU_VERIFICATION_TOKEN", "t"),
+                ("ENRICHED_QUEUE_URL", queue),
+                ("FEISHU_APP_ID", "cli_half"),
+            ],
+            "org-change-enricher: configuration error: FEISHU_APP_ID is invalid",
+        ),
+    ] {
+        let (log, code) = start_binary(&vars);
+        assert_eq!(code, Some(2), "{log}");
+        assert!(log.starts_with(expected), "{log}");
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(!log.contains("panicked"), "{log}");
+    }
+}

@@ -18,7 +18,7 @@ pub fn endpoint_line(app: Option<&OpenApp>) -> String {
 /// What `org-change-enricher` is and how it is run.
 pub fn outside_lambda_message(var: &str) -> String {
     format!(
-        "org-change-enricher: {var} is not set: this is an AWS Lambda function, run by Lambda with the relay's queue as its event source (docs/current-object.md)"
+        "org-change-enricher: {var} is not set: this is an AWS Lambda function, run by Lambda with the relay's queue as its event source; deploy it with the template's enricher option"
     )
 }
 
