@@ -807,6 +807,59 @@ async fn on_fifo_a_failed_record_fails_the_rest_of_its_group_and_no_other_group(
 }
 
 #[tokio::test]
+async fn on_fifo_a_failed_send_fails_the_rest_of_its_group_and_no_other_group() {
+    let api = OpenApi::shared();
+    let stack = stack(&api, true, &[], CALL_TIMEOUT).await;
+    let ids = ["sent-a1", "sent-a2", "sent-b1"];
+    let items: Vec<Value> = ids.iter().map(|id| department(id)).collect();
+    stack.departments(&api, &items, 0.0);
+    for (id, tenant) in ids.iter().zip(["tenant-a", "tenant-a", "tenant-b"]) {
+        stack
+            .relay(&department_update(&format!("ev-{id}"), tenant, id))
+            .await;
+    }
+    let mut event = stack.event().await;
+    assert_eq!(event.records.len(), 3);
+    let entity = |body: Option<&str>| -> String {
+        let body: Value = serde_json::from_str(body.unwrap_or_default()).expect("JSON");
+        body["entity_id"].as_str().unwrap_or_default().to_owned()
+    };
+    // a1's copy cannot be built (SQS requires an attribute's type), so its send fails
+    // after every record was read.
+    let a1 = event
+        .records
+        .iter_mut()
+        .find(|record| entity(record.body.as_deref()) == "sent-a1")
+        .expect("a1's record");
+    for attribute in a1.message_attributes.values_mut() {
+        attribute.data_type = None;
+    }
+    let message_id = |id: &str| {
+        event
+            .records
+            .iter()
+            .find(|record| entity(record.body.as_deref()) == id)
+            .and_then(|record| record.message_id.clone())
+            .unwrap_or_default()
+    };
+    let mut expected = vec![message_id("sent-a1"), message_id("sent-a2")];
+    expected.sort();
+
+    let mut failed = stack.handle(event.clone()).await;
+    failed.sort();
+    assert_eq!(failed, expected);
+    let enriched = stack.enriched().await;
+    let sent: Vec<String> = enriched.iter().map(|m| entity(m.body())).collect();
+    assert_eq!(
+        sent,
+        ["sent-b1"],
+        "a2 waits for a1; tenant-b's group goes on"
+    );
+    let reads = api.calls_to(&stack.app_id, "departments");
+    assert_eq!(reads.len(), 1, "all three were read, in one call");
+}
+
+#[tokio::test]
 async fn an_endpoint_without_app_credentials_passes_its_messages_through_byte_for_byte() {
     let api = OpenApi::shared();
     let endpoints =
