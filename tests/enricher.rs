@@ -910,24 +910,16 @@ fn most_in_window(times: &[f64], span: f64, slack: f64) -> usize {
         .unwrap_or_default()
 }
 
-#[tokio::test]
-async fn a_burst_of_1000_messages_keeps_within_the_apps_rate_limits() {
-    let api = OpenApi::shared();
-    // 0.09 of 50/s and 1000/min: 4 reads a second and 90 a minute. 100 reads then need
-    // the minute window to move on, so both caps must hold.
-    let stack = stack(&api, false, &[("ENRICH_SHARE", "0.09")], CALL_TIMEOUT).await;
-    let (per_second, per_minute) = (4, 90);
-    let ids: Vec<String> = (0..1_000).map(|i| format!("burst-{i}")).collect();
-    let items: Vec<Value> = ids.iter().map(|id| department(id)).collect();
-    stack.departments(&api, &items, 0.0);
-    // The relay writes the thousand bodies. They skip moto on the way in, whose receive
-    // takes most of a minute for a queue this long; the records are what the poller builds.
+/// The relay's messages for department updates of `ids`, as SQS records. They skip
+/// moto on the way in, whose receive takes most of a minute for a thousand messages.
+async fn relayed_records(queue: &str, ids: &[String]) -> Vec<Value> {
     let relay = memory_app(&SECRETS);
     for (i, id) in ids.iter().enumerate() {
         let request = department_update(&format!("ev-burst-{i}"), "tenant-1", id);
         assert_eq!(send(&relay, &request).await.status, 200);
     }
-    let records: Vec<Value> = relay
+    let system = HashMap::from([("ApproximateReceiveCount", "1")]);
+    relay
         .queue
         .take()
         .iter()
@@ -938,11 +930,60 @@ async fn a_burst_of_1000_messages_keeps_within_the_apps_rate_limits() {
                 .iter()
                 .map(|(name, value)| (name.as_str(), value.as_str()))
                 .collect();
-            let system = HashMap::from([("ApproximateReceiveCount", "1")]);
             let id = format!("burst-message-{i}");
-            lambda_record(&stack.source, &id, &message.body, &system, &attributes)
+            lambda_record(queue, &id, &message.body, &system, &attributes)
         })
+        .collect()
+}
+
+/// How many messages `queue` holds (moto's count is exact).
+async fn queue_length(client: &Client, queue: &str) -> Option<String> {
+    let name = QueueAttributeName::ApproximateNumberOfMessages;
+    let output = client
+        .get_queue_attributes()
+        .queue_url(queue)
+        .attribute_names(name.clone())
+        .send()
+        .await
+        .expect("moto answers GetQueueAttributes");
+    output.attributes().and_then(|a| a.get(&name)).cloned()
+}
+
+/// The reads in the server's log kept within `per_second` and `per_minute`, and the
+/// minute cap made the last ones wait.
+fn assert_within_caps(reads: &[Value], per_second: usize, per_minute: usize) {
+    let mut times: Vec<f64> = reads
+        .iter()
+        .filter_map(|call| call["time"].as_f64())
         .collect();
+    times.sort_by(f64::total_cmp);
+    // The server logs when it answers, the client counts when it sends.
+    let slack = 0.1;
+    assert!(
+        most_in_window(&times, 1.0, slack) <= per_second,
+        "{times:?}"
+    );
+    assert!(
+        most_in_window(&times, 60.0, slack) <= per_minute,
+        "{times:?}"
+    );
+    let span = times[times.len() - 1] - times[0];
+    assert!(
+        span >= 60.0 - slack,
+        "the last reads waited for the minute: {span} s"
+    );
+}
+
+#[tokio::test]
+async fn a_burst_of_1000_messages_keeps_within_the_apps_rate_limits() {
+    let api = OpenApi::shared();
+    // 0.09 of 50/s and 1000/min: 4 reads a second and 90 a minute. 100 reads then need
+    // the minute window to move on, so both caps must hold.
+    let stack = stack(&api, false, &[("ENRICH_SHARE", "0.09")], CALL_TIMEOUT).await;
+    let ids: Vec<String> = (0..1_000).map(|i| format!("burst-{i}")).collect();
+    let items: Vec<Value> = ids.iter().map(|id| department(id)).collect();
+    stack.departments(&api, &items, 0.0);
+    let records = relayed_records(&stack.source, &ids).await;
     assert_eq!(records.len(), 1_000);
 
     // One warm instance, as Lambda's poller hands it batches of ten.
@@ -951,23 +992,8 @@ async fn a_burst_of_1000_messages_keeps_within_the_apps_rate_limits() {
         assert_eq!(stack.handle(event).await, Vec::<String>::new());
     }
 
-    let attributes = stack
-        .client
-        .get_queue_attributes()
-        .queue_url(&stack.enriched)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .send()
-        .await
-        .expect("moto answers GetQueueAttributes");
-    let count = attributes
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages));
-    assert_eq!(
-        count.map(String::as_str),
-        Some("1000"),
-        "every message is on the enriched queue"
-    );
-    // A sample of them carries its object.
+    let length = queue_length(&stack.client, &stack.enriched).await;
+    assert_eq!(length.as_deref(), Some("1000"), "every message is enriched");
     let sample = stack
         .client
         .receive_message()
@@ -992,25 +1018,7 @@ async fn a_burst_of_1000_messages_keeps_within_the_apps_rate_limits() {
         .filter_map(Value::as_str)
         .collect();
     assert_eq!(asked.len(), 1_000);
-    let mut times: Vec<f64> = reads
-        .iter()
-        .filter_map(|call| call["time"].as_f64())
-        .collect();
-    times.sort_by(f64::total_cmp);
-    let slack = 0.1;
-    assert!(
-        most_in_window(&times, 1.0, slack) <= per_second,
-        "{times:?}"
-    );
-    assert!(
-        most_in_window(&times, 60.0, slack) <= per_minute,
-        "{times:?}"
-    );
-    let span = times[times.len() - 1] - times[0];
-    assert!(
-        span >= 60.0 - slack,
-        "the minute cap made the last reads wait: {span} s"
-    );
+    assert_within_caps(&reads, 4, 90);
 }
 
 /// Runs the `org-change-enricher` binary with `vars` and what Lambda sets, its Runtime API

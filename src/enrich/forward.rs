@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use aws_lambda_events::event::sqs::{SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use futures_util::future::join_all;
@@ -13,7 +14,7 @@ use org_change_enrich::{Record, Verdict, fail_rest_of_group};
 
 use super::order::next_round;
 use crate::queue::MAX_CALLS_IN_FLIGHT;
-use crate::queue::sqs::unconfirmed;
+use crate::queue::sqs::{FailedEntry, unconfirmed};
 
 /// The record attributes Lambda's poller sets on a record from a FIFO queue.
 pub const GROUP_ID_ATTRIBUTE: &str = "MessageGroupId";
@@ -116,26 +117,7 @@ impl EnrichedQueue {
                 let why = format!("SendMessageBatch failed: {}", DisplayErrorContext(&err));
                 failures.extend(in_call.iter().map(|&i| (i, why.clone())));
             }
-            Ok(output) => {
-                let successful: Vec<&str> = output.successful().iter().map(|e| e.id()).collect();
-                let failed: Vec<_> = output
-                    .failed()
-                    .iter()
-                    .map(|f| crate::queue::sqs::FailedEntry {
-                        id: f.id(),
-                        sender_fault: f.sender_fault(),
-                        code: f.code(),
-                        message: f.message().unwrap_or_default(),
-                    })
-                    .collect();
-                for refusal in unconfirmed(&ids, &successful, &failed) {
-                    let why = format!(
-                        "the enriched queue refused it: {}: {}",
-                        refusal.code, refusal.message
-                    );
-                    failures.push((in_call[refusal.index], why));
-                }
-            }
+            Ok(output) => failures.extend(refused(&output, &ids, &in_call)),
         }
         failures
     }
@@ -161,6 +143,31 @@ impl EnrichedQueue {
             .build()
             .map_err(|err| format!("building the batch entry: {err}"))
     }
+}
+
+/// The entries of a call SQS did not confirm: `ids` as sent, for the records `in_call`.
+fn refused(output: &SendMessageBatchOutput, ids: &[String], in_call: &[usize]) -> Failures {
+    let successful: Vec<&str> = output.successful().iter().map(|e| e.id()).collect();
+    let failed: Vec<FailedEntry<'_>> = output
+        .failed()
+        .iter()
+        .map(|f| FailedEntry {
+            id: f.id(),
+            sender_fault: f.sender_fault(),
+            code: f.code(),
+            message: f.message().unwrap_or_default(),
+        })
+        .collect();
+    unconfirmed(ids, &successful, &failed)
+        .into_iter()
+        .map(|refusal| {
+            let why = format!(
+                "the enriched queue refused it: {}: {}",
+                refusal.code, refusal.message
+            );
+            (in_call[refusal.index], why)
+        })
+        .collect()
 }
 
 /// The body a `Forward` verdict sends; empty for a `Retry`, which is never sent.
