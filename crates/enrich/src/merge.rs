@@ -50,3 +50,55 @@ pub(crate) fn merge(body: &str, current: Current<'_>) -> Option<String> {
         "{head},\"current\":{item},\"current_at\":{at},\"current_missing\":{missing}}}{tail}"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const BODY: &str = r#"{"id":"feishu:e","tenant_key":"t\ud83d","after":null}"#;
+
+    #[test]
+    fn the_fields_go_before_the_final_brace_and_nothing_else_moves() {
+        let item = RawValue::from_string(r#"{"id": "1",  "a": [1.0]}"#.to_owned()).expect("JSON");
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_608_725_989_007);
+        let merged = merge(BODY, Current::Found { item: &item, at });
+        assert_eq!(
+            merged.as_deref(),
+            Some(
+                r#"{"id":"feishu:e","tenant_key":"t\ud83d","after":null,"current":{"id": "1",  "a": [1.0]},"current_at":"2020-12-23T12:19:49.007Z","current_missing":null}"#
+            )
+        );
+    }
+
+    #[test]
+    fn a_missing_object_says_why_and_trailing_space_stays() {
+        let body = format!("{BODY}\n");
+        let merged = merge(
+            &body,
+            Current::missing(MissingReason::Forbidden, Some(1160103)),
+        );
+        assert_eq!(
+            merged.as_deref(),
+            Some(
+                "{\"id\":\"feishu:e\",\"tenant_key\":\"t\\ud83d\",\"after\":null,\"current\":null,\"current_at\":null,\"current_missing\":{\"reason\":\"forbidden\",\"code\":1160103}}\n"
+            )
+        );
+        let deleted = merge("{\"a\":1}", Current::missing(MissingReason::Deleted, None));
+        assert_eq!(
+            deleted.as_deref(),
+            Some(
+                r#"{"a":1,"current":null,"current_at":null,"current_missing":{"reason":"deleted","code":null}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn text_that_is_no_object_is_not_merged() {
+        let missing = Current::missing(MissingReason::NotFound, None);
+        for body in ["[1]", "{ }", "", "\"}\""] {
+            assert_eq!(merge(body, missing), None, "{body}");
+        }
+    }
+}
