@@ -116,6 +116,15 @@ fn a_message_the_relay_writes_is_valid() {
     assert_eq!(schema_violations(&validator, &corehr), Vec::<String>::new());
     corehr["endpoint"] = json!("feishu/lark-global");
     assert_eq!(schema_violations(&validator, &corehr), Vec::<String>::new());
+    // The enricher's queue: the same message with its three fields.
+    corehr["current"] = json!({"org_id": "6862995757234914824", "active": true});
+    corehr["current_at"] = json!("2026-12-06T08:00:00.123Z");
+    corehr["current_missing"] = Value::Null;
+    assert_eq!(schema_violations(&validator, &corehr), Vec::<String>::new());
+    corehr["current"] = Value::Null;
+    corehr["current_at"] = Value::Null;
+    corehr["current_missing"] = json!({"reason": "forbidden", "code": 1160103});
+    assert_eq!(schema_violations(&validator, &corehr), Vec::<String>::new());
 }
 
 /// Where the schema must find a violation, and how to make one in a valid message.
@@ -124,7 +133,18 @@ type Breakage = (&'static str, fn(&mut Value));
 #[test]
 fn the_validator_rejects_messages_that_break_the_contract() {
     let validator = message_validator();
-    let cases: [Breakage; 12] = [
+    let cases: [Breakage; 15] = [
+        ("", |m| m["current"] = json!({"id": "1"})),
+        ("/current_missing", |m| {
+            m["current"] = Value::Null;
+            m["current_at"] = Value::Null;
+            m["current_missing"] = json!({"reason": "gone", "code": null});
+        }),
+        ("/current_at", |m| {
+            m["current"] = json!({"id": "1"});
+            m["current_at"] = json!("2026-12-06 08:00:00");
+            m["current_missing"] = Value::Null;
+        }),
         ("", |m| {
             m.as_object_mut().expect("an object").remove("endpoint");
         }),

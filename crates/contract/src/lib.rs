@@ -192,8 +192,9 @@ pub struct Message<'a> {
     pub after: Option<Cow<'a, RawValue>>,
     /// Added by the optional enricher, on its own queue only; absent from the relay's messages.
     /// For Feishu People (`corehr.*`) department and custom-org creations and updates: the
-    /// object as the platform's query API returned it when read, byte for byte.
-    /// `null` when it could not be read: `current_missing` says why.
+    /// object as the platform's query API returned it when read, byte for byte (U+FFFE and
+    /// U+FFFF, which SQS refuses, as escapes). `null` when there is none: `current_missing`
+    /// says why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(with = "Option<Snapshot>"))]
     pub current: Option<Cow<'a, RawValue>>,

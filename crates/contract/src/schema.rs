@@ -30,6 +30,16 @@ pub fn message_schema() -> Value {
     {
         endpoint.remove("default");
     }
+    // The enricher writes its three fields together, or none of them.
+    let enriched = ["current", "current_at", "current_missing"];
+    let together: serde_json::Map<String, Value> = enriched
+        .iter()
+        .map(|field| {
+            let others: Vec<&str> = enriched.iter().copied().filter(|f| f != field).collect();
+            ((*field).to_owned(), json!(others))
+        })
+        .collect();
+    schema.insert("dependentRequired".to_owned(), Value::Object(together));
     // The type's own doc comment speaks to Rust readers; the root speaks to consumers.
     schema.insert("$id".to_owned(), json!(id()));
     schema.insert("title".to_owned(), json!("org-change-relay message"));

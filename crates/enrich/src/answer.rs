@@ -67,6 +67,11 @@ pub(crate) fn read(api: Api, status: u16, body: &[u8]) -> Answer<'_> {
         Some(0) => Answer::Failed(format!("HTTP {status} with code 0")),
         Some(code) if TOKEN_CODES.contains(&code) => Answer::TokenRefused(code),
         Some(FORBIDDEN) => Answer::Forbidden(FORBIDDEN),
+        // Everything else fails the call's records, so SQS retries them and finally parks them
+        // in the dead-letter queue with an alarm. That includes 1160102 (bad parameter): our
+        // request is wrong, not the object, and `not_found` would hide the bug. It also
+        // includes the app's configuration codes (99991672 missing scope), which an
+        // operator fixes before redriving.
         Some(code) => Answer::Failed(format!("HTTP {status}, code {code}: {msg}")),
         None => Answer::Failed(format!("HTTP {status}, no code")),
     }
@@ -96,5 +101,103 @@ pub(crate) fn short(msg: &str) -> String {
     match msg.char_indices().nth(MAX) {
         Some((end, _)) => format!("{}…", &msg[..end]),
         None => msg.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(answer: Answer<'_>) -> Vec<(String, String)> {
+        let Answer::Items(items) = answer else {
+            panic!("expected items, got {answer:?}");
+        };
+        let mut items: Vec<_> = items
+            .into_iter()
+            .map(|(id, item)| (id, item.get().to_owned()))
+            .collect();
+        items.sort();
+        items
+    }
+
+    #[test]
+    fn items_are_kept_by_their_own_id_as_raw_text() {
+        let body = br#"{"code":0,"msg":"success","data":{"items":[{"id":"2", "n": 1.0},{"id":"1"},{"no_id":true},{"id":"2","n":2}]}}"#;
+        assert_eq!(
+            items(read(Api::Departments, 200, body)),
+            [
+                ("1".to_owned(), r#"{"id":"1"}"#.to_owned()),
+                ("2".to_owned(), r#"{"id":"2", "n": 1.0}"#.to_owned())
+            ]
+        );
+        let orgs = br#"{"code":0,"data":{"items":[{"id":"x","org_id":"7"}],"has_more":false}}"#;
+        assert_eq!(items(read(Api::CustomOrgs, 200, orgs))[0].0, "7");
+    }
+
+    #[test]
+    fn an_empty_answer_may_lack_items_or_data() {
+        for body in [
+            &br#"{"code":0,"data":{"items":[]}}"#[..],
+            br#"{"code":0,"data":{}}"#,
+            br#"{"code":0,"msg":"ok"}"#,
+        ] {
+            assert_eq!(items(read(Api::Departments, 200, body)), []);
+        }
+    }
+
+    #[test]
+    fn codes_decide_before_statuses() {
+        let class = |status, body: &str| match read(Api::Departments, status, body.as_bytes()) {
+            Answer::Items(_) => "items".to_owned(),
+            Answer::TokenRefused(code) => format!("token {code}"),
+            Answer::Forbidden(code) => format!("forbidden {code}"),
+            Answer::Failed(what) => what,
+        };
+        assert_eq!(
+            class(200, r#"{"code":99991663,"msg":"Invalid access token"}"#),
+            "token 99991663"
+        );
+        assert_eq!(class(401, r#"{"code":99991665}"#), "token 99991665");
+        assert_eq!(class(400, r#"{"code":99991671}"#), "token 99991671");
+        assert_eq!(
+            class(403, r#"{"code":1160103,"msg":"鉴权失败"}"#),
+            "forbidden 1160103"
+        );
+        assert_eq!(
+            class(
+                429,
+                r#"{"code":99991400,"msg":"request trigger frequency limit"}"#
+            ),
+            "HTTP 429, code 99991400: request trigger frequency limit"
+        );
+        assert_eq!(
+            class(400, r#"{"code":99991400,"msg":"x"}"#),
+            "HTTP 400, code 99991400: x"
+        );
+        assert_eq!(
+            class(400, r#"{"code":1160102,"msg":"参数错误"}"#),
+            "HTTP 400, code 1160102: 参数错误"
+        );
+        assert_eq!(
+            class(400, r#"{"code":99991661,"msg":"Need a token"}"#),
+            "HTTP 400, code 99991661: Need a token"
+        );
+        assert_eq!(
+            class(502, "<html>Bad Gateway</html>"),
+            "HTTP 502, not the API's JSON"
+        );
+        assert_eq!(class(200, "{}"), "HTTP 200, no code");
+        assert_eq!(class(503, r#"{"code":0}"#), "HTTP 503 with code 0");
+        assert_eq!(
+            class(200, r#"{"code":0,"data":{"items":{}}}"#),
+            "HTTP 200, not the API's JSON"
+        );
+    }
+
+    #[test]
+    fn a_long_msg_is_cut() {
+        let long = "é".repeat(500);
+        assert_eq!(short(&long).chars().count(), 201);
+        assert_eq!(short("ok"), "ok");
     }
 }

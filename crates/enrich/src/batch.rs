@@ -74,3 +74,70 @@ fn split(
     }
     calls
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(endpoint: &str, api: Api, type_: Option<&str>, id: &str) -> Lookup {
+        Lookup {
+            endpoint: endpoint.to_owned(),
+            api,
+            object_api_name: type_.map(str::to_owned),
+            id: id.to_owned(),
+            occurred_at: None,
+        }
+    }
+
+    #[test]
+    fn one_call_per_app_api_and_type_of_at_most_100_distinct_ids() {
+        let mut lookups = Vec::new();
+        for n in 0..150 {
+            lookups.push((n, lookup("feishu", Api::Departments, None, &n.to_string())));
+        }
+        lookups.push((150, lookup("feishu/lark", Api::Departments, None, "1")));
+        lookups.push((
+            151,
+            lookup("feishu", Api::CustomOrgs, Some("custom_org_01"), "1"),
+        ));
+        lookups.push((
+            152,
+            lookup("feishu", Api::CustomOrgs, Some("custom_org_02"), "1"),
+        ));
+        lookups.push((153, lookup("feishu", Api::Departments, None, "0")));
+        let calls = batches(lookups);
+        let shape: Vec<(&str, Api, Option<&str>, usize, usize)> = calls
+            .iter()
+            .map(|c| {
+                (
+                    c.endpoint.as_str(),
+                    c.api,
+                    c.object_api_name.as_deref(),
+                    c.ids.len(),
+                    c.members.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("feishu", Api::Departments, None, 100, 101),
+                ("feishu", Api::Departments, None, 50, 50),
+                ("feishu/lark", Api::Departments, None, 1, 1),
+                ("feishu", Api::CustomOrgs, Some("custom_org_01"), 1, 1),
+                ("feishu", Api::CustomOrgs, Some("custom_org_02"), 1, 1),
+            ]
+        );
+        let twice: Vec<usize> = calls[0]
+            .members
+            .iter()
+            .filter(|(_, l)| l.id == "0")
+            .map(|(i, _)| *i)
+            .collect();
+        assert_eq!(
+            twice,
+            [0, 153],
+            "the same id twice: asked once, both wait for it"
+        );
+    }
+}

@@ -153,3 +153,7 @@ impl Enricher {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/enricher.rs"]
+mod tests;

@@ -27,3 +27,38 @@ pub(crate) fn hold_order(records: &[Record], verdicts: &mut [Verdict]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_send_fails_the_rest_of_its_group() {
+        let grouped = |group: Option<&str>| Record {
+            body: String::new(),
+            group_id: group.map(str::to_owned),
+        };
+        let records = [
+            grouped(Some("a")),
+            grouped(Some("a")),
+            grouped(Some("b")),
+            grouped(Some("a")),
+            grouped(None),
+        ];
+        let ok = || Verdict::forward(String::new());
+        let mut verdicts = vec![ok(), ok(), ok(), ok(), ok()];
+
+        fail_rest_of_group(&records, &mut verdicts, 1, "SendMessage failed");
+
+        let failed =
+            Verdict::Retry("an earlier record of its group failed: SendMessage failed".to_owned());
+        assert_eq!(verdicts, [ok(), ok(), ok(), failed, ok()]);
+        fail_rest_of_group(
+            &records,
+            &mut verdicts,
+            4,
+            "a standard queue's record drags none",
+        );
+        assert_eq!(verdicts[4], ok());
+    }
+}

@@ -1,5 +1,6 @@
 //! The platform's lag: an object may be invisible for up to 2 s after its creation
-//! (`docs/current-object.md`, "Lag"), and an id missing from an answer may just be late.
+//! (`docs/current-object.md`, "Departments" and "Custom orgs", **Lag**), and an id missing
+//! from an answer may just be late.
 
 use std::time::{Duration, SystemTime};
 

@@ -29,6 +29,9 @@ mod token;
 mod transport;
 mod verdict;
 
+#[cfg(test)]
+mod testing;
+
 pub use app::App;
 pub use enricher::Enricher;
 pub use group::fail_rest_of_group;

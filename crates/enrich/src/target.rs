@@ -86,3 +86,75 @@ fn lookup(message: &Message<'_>, api: Api, endpoint: String) -> Target {
         occurred_at,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::testing::{corehr, start};
+
+    #[test]
+    fn corehr_creations_and_updates_are_read() {
+        let at = start() + Duration::from_millis(7);
+        let body = corehr("custom_org", "updated", "42", Some(at));
+        assert_eq!(
+            of(&body),
+            Target::Lookup(Lookup {
+                endpoint: "feishu".to_owned(),
+                api: Api::CustomOrgs,
+                object_api_name: Some("custom_org_01".to_owned()),
+                id: "42".to_owned(),
+                occurred_at: Some(at),
+            })
+        );
+        let Target::Lookup(created) = of(&corehr("department", "created", "7", None)) else {
+            panic!("a creation is read");
+        };
+        assert_eq!((created.api, created.occurred_at), (Api::Departments, None));
+    }
+
+    #[test]
+    fn a_deletion_names_its_endpoint() {
+        let body = corehr("department", "deleted", "7", None)
+            .replace(r#""endpoint":"feishu""#, r#""endpoint":"feishu/lark""#);
+        assert_eq!(
+            of(&body),
+            Target::Deleted {
+                endpoint: "feishu/lark".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn other_messages_pass_through() {
+        let corehr = corehr("department", "updated", "7", None);
+        let cases = [
+            corehr.replace("corehr.department.updated_v2", "contact.department.updated_v3"),
+            corehr.replace(r#""source":"feishu""#, r#""source":"feilian""#),
+            corehr.replace(r#""action":"updated""#, r#""action":"moved""#),
+            corehr.replace(r#""entity":"department""#, r#""entity":"custom_org""#),
+            corehr.replace(r#""after":null}"#, r#""after":null,"current":null,"current_missing":{"reason":"deleted","code":null}}"#),
+        ];
+        for body in cases {
+            assert_eq!(of(&body), Target::PassThrough, "{body}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_relay_message_is_unreadable() {
+        assert!(
+            matches!(of("not json"), Target::Unreadable(why) if why.starts_with("not a relay message: "))
+        );
+        assert!(matches!(
+            of(r#"{"schema_version":1}"#),
+            Target::Unreadable(_)
+        ));
+        let untyped =
+            corehr("custom_org", "updated", "7", None).replace(r#""custom_org_01""#, "null");
+        assert_eq!(
+            of(&untyped),
+            Target::Unreadable("a custom org without object_api_name".to_owned())
+        );
+    }
+}

@@ -79,11 +79,88 @@ pub(crate) async fn fetch<T: Transport>(transport: &T, app: &App) -> Result<(Str
             expire: Some(expire),
             ..
         }) if !token.is_empty() => Ok((token, expire)),
-        Ok(TokenAnswer { code, msg, .. }) => Err(format!(
-            "HTTP {status}, code {}: {}",
-            code.map_or("none".to_owned(), |c| c.to_string()),
+        Ok(TokenAnswer { code: Some(0), .. }) => {
+            Err(format!("HTTP {status}, code 0 without a token"))
+        }
+        Ok(TokenAnswer {
+            code: Some(code),
+            msg,
+            ..
+        }) => Err(format!(
+            "HTTP {status}, code {code}: {}",
             crate::answer::short(&msg)
         )),
+        Ok(TokenAnswer { code: None, .. }) => Err(format!("HTTP {status}, no code")),
         Err(_) => Err(format!("HTTP {status}, not the token's JSON")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Fake, SECRET, app, run, start};
+
+    #[test]
+    fn a_token_is_kept_for_its_expire_minus_the_margin() {
+        let mut cache = TokenCache::default();
+        assert_eq!(cache.get(start()), None);
+        cache.put("t-1".to_owned(), 7200, start());
+        let kept = Duration::from_secs(7200) - MARGIN;
+        assert_eq!(
+            cache.get(start() + kept - Duration::from_millis(1)),
+            Some("t-1")
+        );
+        assert_eq!(cache.get(start() + kept), None);
+        cache.clear();
+        assert_eq!(cache.get(start()), None);
+    }
+
+    #[test]
+    fn a_token_with_less_than_the_margin_left_is_not_kept() {
+        let mut cache = TokenCache::default();
+        cache.put("t-1".to_owned(), 120, start());
+        assert_eq!(cache.get(start()), None);
+    }
+
+    #[test]
+    fn the_token_call_sends_the_credentials_and_reads_the_top_level_token() {
+        let fake = Fake::default();
+        let got = run(fetch(&fake, &app("feishu", "cli_a")));
+        assert_eq!(got, Ok(("t-1".to_owned(), 7200)));
+        let posts = fake.posts("");
+        assert_eq!(
+            posts[0].url,
+            "http://api.test/open-apis/auth/v3/tenant_access_token/internal"
+        );
+        assert_eq!(posts[0].bearer, None);
+        assert_eq!(
+            posts[0].body,
+            serde_json::json!({"app_id": "cli_a", "app_secret": SECRET})
+        );
+    }
+
+    #[test]
+    fn no_token_says_why_without_the_secret() {
+        let fake = Fake::default();
+        fake.tokens_answer([
+            Ok((200, r#"{"code":10015,"msg":"wrong app secret"}"#.to_owned())),
+            Ok((200, r#"{"code":0,"msg":"ok"}"#.to_owned())),
+            Ok((502, "bad gateway".to_owned())),
+            Err("connection refused".to_owned()),
+        ]);
+        let app = app("feishu", "cli_a");
+        let reasons: Vec<String> = (0..4)
+            .map(|_| run(fetch(&fake, &app)).expect_err("no token"))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "HTTP 200, code 10015: wrong app secret",
+                "HTTP 200, code 0 without a token",
+                "HTTP 502, not the token's JSON",
+                "no answer: connection refused",
+            ]
+        );
+        assert!(reasons.iter().all(|r| !r.contains(SECRET)));
     }
 }
