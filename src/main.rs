@@ -20,23 +20,20 @@ async fn main() -> Result<(), Error> {
 
     let env = |name: &str| std::env::var(name).ok();
     // Run by hand, the runtime would panic on its first missing variable.
-    if let Some(var) = startup::outside_lambda(env) {
-        eprintln!("{}", startup::outside_lambda_message(var));
+    if let Some(message) = startup::outside_lambda(env) {
+        eprintln!("{message}");
         std::process::exit(2);
     }
     // Without a region the SDK would ask IMDS. With SECRET_ID beside secrets, reading the
     // secret would be wasted.
     let names = std::env::vars_os().map(|(name, _)| name);
-    if let Err(err) = check_environment(env, names) {
-        refuse(err);
-    }
+    check_environment(env, names).unwrap_or_else(|err| refuse(err));
     // The secret is read during init, before the first request. SQS is first connected by
     // the first event, so a URL verification does not wait for it.
     let sdk = load_sdk_config().await;
-    let config = match load_config(&sdk, env).await {
-        Ok(config) => config,
-        Err(err) => refuse(err),
-    };
+    let config = load_config(&sdk, env)
+        .await
+        .unwrap_or_else(|err| refuse(err));
     // Fingerprints, never the secrets.
     startup::log(&config);
     let sqs = aws_sdk_sqs::Client::new(&sdk);

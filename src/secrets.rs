@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 
-use crate::config::{Config, ConfigError, SECRET_ID_VAR, secrets_beside_secret_id};
+use crate::config::{Config, ConfigError, SECRET_ID_VAR, secrets_beside_secret_id, with_secret};
 
 /// Why the function cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -25,22 +25,28 @@ pub enum StartError {
 /// `SECRET_ID` names, if set.
 pub async fn load_config(
     sdk: &SdkConfig,
-    env: impl Fn(&str) -> Option<String>,
+    env: impl Fn(&str) -> Option<String> + 'static,
 ) -> Result<Config, StartError> {
-    match env(SECRET_ID_VAR).filter(|id| !id.trim().is_empty()) {
-        None => Ok(Config::from_lookup(env)?),
-        Some(id) => {
-            // A secret beside SECRET_ID is a mistake whether or not the secret can be read.
-            secrets_beside_secret_id(&env)?;
-            let secret = read_secret(sdk, id.trim()).await?;
-            Ok(Config::from_env_and_secret(env, &secret)?)
-        }
-    }
+    Ok(Config::from_lookup(load_lookup(sdk, env).await?)?)
 }
 
-/// The `SecretString` of the secret `id`. The enricher reads the relay's secret with it too.
-pub async fn read_secret(sdk: &SdkConfig, id: &str) -> Result<String, StartError> {
-    let client = Client::new(sdk);
+/// The settings through `env`, with those of the secret `SECRET_ID` names over them. The
+/// enricher reads its apps through it too ([`crate::config::open_app::from_lookup`]).
+pub async fn load_lookup(
+    sdk: &SdkConfig,
+    env: impl Fn(&str) -> Option<String> + 'static,
+) -> Result<Box<dyn Fn(&str) -> Option<String>>, StartError> {
+    let Some(id) = env(SECRET_ID_VAR).filter(|id| !id.trim().is_empty()) else {
+        return Ok(Box::new(env));
+    };
+    // A secret beside SECRET_ID is a mistake whether or not the secret can be read.
+    secrets_beside_secret_id(&env)?;
+    let secret = fetch(&Client::new(sdk), id.trim()).await?;
+    Ok(Box::new(with_secret(env, &secret)?))
+}
+
+/// The `SecretString` of a secret.
+async fn fetch(client: &Client, id: &str) -> Result<String, StartError> {
     let failed = |reason: String| StartError::Secret {
         id: id.to_owned(),
         reason,

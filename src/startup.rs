@@ -21,7 +21,7 @@ pub const FINGERPRINT_MESSAGE: &str = "secret fingerprint (printf 'org-change-re
 
 /// The first of [`LAMBDA_VARS`] that is unset or unreadable, when not run by Lambda or its
 /// emulator.
-pub fn outside_lambda(env: impl Fn(&str) -> Option<String>) -> Option<&'static str> {
+pub fn missing_lambda_var(env: impl Fn(&str) -> Option<String>) -> Option<&'static str> {
     LAMBDA_VARS.into_iter().find(|var| match env(var) {
         None => true,
         Some(value) if *var == "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => {
@@ -31,11 +31,12 @@ pub fn outside_lambda(env: impl Fn(&str) -> Option<String>) -> Option<&'static s
     })
 }
 
-/// What the binary is and how to run it.
-pub fn outside_lambda_message(var: &str) -> String {
-    format!(
+/// What the binary is and how to run it, when not run by Lambda or its emulator.
+pub fn outside_lambda(env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let var = missing_lambda_var(env)?;
+    Some(format!(
         "org-change-relay: {var} is not set: this is an AWS Lambda function, run by Lambda or by cargo-lambda's emulator; locally, run `make relay` (a local queue and the relay, with the demo's settings), or `.venv/bin/cargo-lambda lambda watch` with your own (docs/testing.md, \"Samples, the local relay and the simulator\")"
-    )
+    ))
 }
 
 /// What an endpoint requires of a request. A previous pair never lacks a key the current
@@ -53,11 +54,7 @@ pub fn requirement(endpoint: &Endpoint) -> &'static str {
 /// its previous pair holds, and the warnings.
 pub fn log(config: &Config) {
     for (variable, fingerprint) in &config.fingerprints {
-        tracing::info!(
-            variable = variable.as_str(),
-            fingerprint = fingerprint.as_str(),
-            "{FINGERPRINT_MESSAGE}"
-        );
+        tracing::info!(%variable, %fingerprint, "{FINGERPRINT_MESSAGE}");
     }
     for (endpoint, settings) in &config.endpoints {
         let previous_until = settings
@@ -72,7 +69,7 @@ pub fn log(config: &Config) {
     }
     // Worth removing from the secret.
     for warning in &config.warnings {
-        tracing::warn!(warning = warning.as_str(), "configuration warning");
+        tracing::warn!(%warning, "configuration warning");
     }
 }
 
@@ -101,16 +98,24 @@ mod tests {
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
         ];
-        assert_eq!(outside_lambda(lookup(&lambda)), None);
-        assert_eq!(outside_lambda(lookup(&[])), Some("AWS_LAMBDA_RUNTIME_API"));
+        let missing = |vars: &[(&str, &str)]| {
+            let message = outside_lambda(lookup(vars))?;
+            let var = message
+                .strip_prefix("org-change-relay: ")?
+                .split(' ')
+                .next()?;
+            Some(var.to_owned())
+        };
+        assert_eq!(missing(&lambda), None);
+        assert_eq!(missing(&[]).as_deref(), Some("AWS_LAMBDA_RUNTIME_API"));
         assert_eq!(
-            outside_lambda(lookup(&lambda[..1])),
+            missing(&lambda[..1]).as_deref(),
             Some("AWS_LAMBDA_FUNCTION_NAME")
         );
         let mut odd_memory = lambda;
         odd_memory[3].1 = "128MB";
         assert_eq!(
-            outside_lambda(lookup(&odd_memory)),
+            missing(&odd_memory).as_deref(),
             Some("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
         );
     }

@@ -12,7 +12,7 @@ use org_change_relay::enrich::handler::{Enrichment, handle};
 use org_change_relay::enrich::settings::{self, load};
 use org_change_relay::enrich::startup;
 use org_change_relay::enrich::transport::HttpTransport;
-use org_change_relay::startup::outside_lambda;
+use org_change_relay::startup::missing_lambda_var;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -21,7 +21,7 @@ async fn main() -> Result<(), Error> {
 
     let env = |name: &str| std::env::var(name).ok();
     // Run by hand, the runtime would panic on its first missing variable.
-    if let Some(var) = outside_lambda(env) {
+    if let Some(var) = missing_lambda_var(env) {
         eprintln!("{}", startup::outside_lambda_message(var));
         std::process::exit(2);
     }

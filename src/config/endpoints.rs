@@ -1,8 +1,8 @@
-//! `ENDPOINTS`: the named endpoints, and the previous token and key of any endpoint during
-//! a rotation (`docs/operations.md`, "Named endpoints and previous pairs" and "Rotating a
-//! token or key").
+//! The endpoints: the default ones from their variables, the named ones and the previous
+//! pairs of a rotation from `ENDPOINTS` (`docs/operations.md`, "Named endpoints and
+//! previous pairs").
 //!
-//! A JSON object keyed by endpoint id, whose values are objects of strings:
+//! `ENDPOINTS` is a JSON object keyed by endpoint id, whose values are objects of strings:
 //!
 //! ```json
 //! {
@@ -15,21 +15,21 @@
 //! The secret holds it as an object under the key `ENDPOINTS`. Without `SECRET_ID`, the
 //! variable `ENDPOINTS` holds the same JSON as text.
 //!
-//! A previous pair without `previous_encrypt_key` keeps the current key. A named Feishu
-//! endpoint may name its app: `app_id`, `app_secret` and `api_host` ([`open_app`]).
-//!
-//! Every rule of the default endpoints' variables holds here too. An error names the
-//! endpoint and the field, never a value.
+//! A default endpoint's entry holds only its previous pair: its current settings are
+//! variables named after the endpoint and the field (`FEISHU_ENCRYPT_KEY`). A previous pair
+//! without `previous_encrypt_key` keeps the current key. An error names the endpoint and
+//! the field, never a value.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::json::{self, JsonError};
 use super::open_app::{self, OpenApp};
-use super::{ConfigError, PASTE_HINT, fingerprint, pasted_wrong, secret_var};
-use org_change_core::{EncryptKey, Endpoint, EndpointId, Setting, VerificationToken};
+use super::{ConfigError, PASTE_HINT, invalid, pasted_wrong};
+use org_change_core::{EncryptKey, Endpoint, EndpointId, Setting, Source, VerificationToken};
 
 /// The variable, and key of the secret, holding the endpoints object.
 pub const ENDPOINTS_VAR: &str = "ENDPOINTS";
@@ -38,347 +38,304 @@ pub const ENDPOINTS_VAR: &str = "ENDPOINTS";
 /// days, not a second set of credentials kept for ever.
 pub const MAX_PREVIOUS_VALIDITY: Duration = Duration::from_secs(7 * 86_400);
 
-/// The fields of one endpoint's entry.
-pub const FIELDS: [&str; 8] = [
-    VERIFICATION_TOKEN,
-    ENCRYPT_KEY,
-    PREVIOUS_VERIFICATION_TOKEN,
-    PREVIOUS_ENCRYPT_KEY,
-    PREVIOUS_UNTIL,
-    open_app::FIELDS[0],
-    open_app::FIELDS[1],
-    open_app::FIELDS[2],
-];
 const VERIFICATION_TOKEN: &str = "verification_token";
 const ENCRYPT_KEY: &str = "encrypt_key";
 const PREVIOUS_VERIFICATION_TOKEN: &str = "previous_verification_token";
 const PREVIOUS_ENCRYPT_KEY: &str = "previous_encrypt_key";
 const PREVIOUS_UNTIL: &str = "previous_until";
 
-/// Where a setting lives, for errors and fingerprints.
-pub fn place(id: &str, field: &str) -> String {
-    format!("{ENDPOINTS_VAR}[{id:?}].{field}")
-}
+/// The fields of one endpoint's entry, the ones a default endpoint has as variables first.
+pub const FIELDS: [&str; 8] = [
+    VERIFICATION_TOKEN,
+    ENCRYPT_KEY,
+    open_app::APP_ID,
+    open_app::APP_SECRET,
+    open_app::API_HOST,
+    PREVIOUS_ENCRYPT_KEY,
+    PREVIOUS_UNTIL,
+    PREVIOUS_VERIFICATION_TOKEN,
+];
 
-/// Where a setting of endpoint `id` is configured. A default endpoint's current pair is in
-/// its variables, everything else in `ENDPOINTS`.
-pub fn setting_place(id: &EndpointId, setting: Setting) -> String {
-    match (id.is_default(), setting) {
-        (true, _) => secret_var(id.source(), setting).to_owned(),
-        (false, Setting::VerificationToken) => place(id.as_str(), VERIFICATION_TOKEN),
-        (false, Setting::EncryptKey) => place(id.as_str(), ENCRYPT_KEY),
-    }
-}
+/// The fields that are no secret, so have no fingerprint. Every event carries its App ID.
+const PUBLIC: [&str; 3] = [PREVIOUS_UNTIL, open_app::APP_ID, open_app::API_HOST];
 
-/// One entry's fields as strings. Empty ones are dropped, as unset.
+/// One entry's fields. Empty ones are dropped, as unset.
 type Entry = BTreeMap<String, String>;
 
-/// What `ENDPOINTS` configures, checked.
+/// Every endpoint, checked.
 #[derive(Debug, Default)]
 pub struct Endpoints {
-    /// Every endpoint by id, the default ones included.
+    /// Every enabled endpoint by id, the default ones included.
     pub endpoints: BTreeMap<String, Endpoint>,
     /// The apps of Feishu endpoints, by endpoint id.
     pub apps: BTreeMap<String, OpenApp>,
-    /// `(where, fingerprint)` of each secret value, in id then field order.
+    /// `(where, fingerprint)` of each secret value of `ENDPOINTS`, in id then field order.
     pub fingerprints: Vec<(String, String)>,
     /// Expired previous pairs, ignored and warned about at start.
     pub warnings: Vec<String>,
 }
 
-fn invalid(id: &str, field: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Endpoint {
-        place: place(id, field),
-        reason: reason.into(),
+/// `ENDPOINTS["feishu/x"]`.
+fn entry_place(id: &str) -> String {
+    format!("{ENDPOINTS_VAR}[{id:?}]")
+}
+
+/// Where `field` of endpoint `id` is set: a variable or a place in `ENDPOINTS`.
+pub fn field_place(id: &EndpointId, field: &str) -> String {
+    if id.is_default() && !field.starts_with("previous_") {
+        format!("{}_{field}", id.as_str()).to_ascii_uppercase()
+    } else {
+        format!("{}.{field}", entry_place(id.as_str()))
     }
 }
 
-/// Reads the text of `ENDPOINTS` into the endpoints it names, beside the `defaults`. A
-/// previous pair expired at `now` is dropped with a warning. One valid more than
-/// [`MAX_PREVIOUS_VALIDITY`] ahead is refused.
+/// Where a setting of endpoint `id` is configured.
+pub fn setting_place(id: &EndpointId, setting: Setting) -> String {
+    match setting {
+        Setting::VerificationToken => field_place(id, VERIFICATION_TOKEN),
+        Setting::EncryptKey => field_place(id, ENCRYPT_KEY),
+    }
+}
+
+/// Every endpoint and app, through `get`: the variables and `ENDPOINTS`.
 pub fn read(
-    text: Option<&str>,
-    defaults: Vec<Endpoint>,
+    get: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,
 ) -> Result<Endpoints, ConfigError> {
-    let mut out = Endpoints {
-        endpoints: defaults
-            .into_iter()
-            .map(|endpoint| (endpoint.id().as_str().to_owned(), endpoint))
-            .collect(),
-        ..Endpoints::default()
+    let mut entries = match get(ENDPOINTS_VAR) {
+        Some(text) => parse(&text)?,
+        None => BTreeMap::new(),
     };
-    let Some(text) = text.filter(|text| !text.trim().is_empty()) else {
-        return Ok(out);
-    };
-    for (id_text, entry) in parse(text)? {
-        let id = EndpointId::parse(&id_text).map_err(|err| ConfigError::Endpoint {
-            place: format!("{ENDPOINTS_VAR}[{id_text:?}]"),
-            reason: err.to_string(),
-        })?;
-        // A time, an App ID and a host are no secrets.
-        let secret =
-            |field: &str| ![PREVIOUS_UNTIL, open_app::APP_ID, open_app::API_HOST].contains(&field);
-        for (field, value) in entry.iter().filter(|(field, _)| secret(field)) {
-            out.fingerprints
-                .push((place(&id_text, field), fingerprint(value)));
+    let mut out = Endpoints::default();
+    for (id, entry) in &entries {
+        for (field, value) in entry
+            .iter()
+            .filter(|(field, _)| !PUBLIC.contains(&field.as_str()))
+        {
+            let place = format!("{}.{field}", entry_place(id.as_str()));
+            out.fingerprints.push((place, super::fingerprint(value)));
         }
-        let app = open_app::from_entry(&id, &entry, |field, reason| {
-            invalid(&id_text, field, reason)
-        })?;
-        let current = if id.is_default() {
-            match default_current(&id, &id_text, &entry, &mut out.endpoints)? {
-                Some(endpoint) => endpoint,
-                None => continue,
+    }
+    for source in [Source::Feishu, Source::Feilian] {
+        entries.entry(EndpointId::default_of(source)).or_default();
+    }
+    for (id, entry) in &entries {
+        let settings = Settings { id, entry, get };
+        if let Some(endpoint) = settings.endpoint(now, &mut out.warnings)? {
+            if let Some(app) = settings.app()? {
+                out.apps.insert(id.as_str().to_owned(), app);
             }
-        } else {
-            named_current(id, &id_text, &entry)?
-        };
-        let endpoint = with_previous(current, &id_text, &entry, now, &mut out.warnings)?;
-        if let Some(app) = app {
-            out.apps.insert(id_text.clone(), app);
+            out.endpoints.insert(id.as_str().to_owned(), endpoint);
         }
-        out.endpoints.insert(id_text, endpoint);
     }
     Ok(out)
 }
 
-/// A default endpoint's entry holds only its previous pair. `None` is an empty entry for a
-/// disabled endpoint.
-fn default_current(
-    id: &EndpointId,
-    id_text: &str,
-    entry: &Entry,
-    defaults: &mut BTreeMap<String, Endpoint>,
-) -> Result<Option<Endpoint>, ConfigError> {
-    for field in [VERIFICATION_TOKEN, ENCRYPT_KEY] {
-        if entry.contains_key(field) {
-            let var = secret_var(id.source(), setting_of(field));
-            return Err(invalid(
-                id_text,
-                field,
-                format!(
-                    "a default endpoint's current value has one home, {var}: set it there (only the previous_* fields belong here)"
-                ),
-            ));
+/// One endpoint's settings: its entry, and a default endpoint's variables.
+struct Settings<'a> {
+    id: &'a EndpointId,
+    entry: &'a Entry,
+    get: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Settings<'_> {
+    fn get(&self, field: &str) -> Option<String> {
+        let feilian = self.id.source() == Source::Feilian;
+        if feilian && open_app::FIELDS.contains(&field) {
+            None
+        } else if self.id.is_default() && !field.starts_with("previous_") {
+            (self.get)(&field_place(self.id, field))
+        } else {
+            self.entry.get(field).cloned()
         }
     }
-    match defaults.remove(id.as_str()) {
-        Some(endpoint) => Ok(Some(endpoint)),
-        None if entry.is_empty() => Ok(None),
-        None => {
-            let var = secret_var(id.source(), Setting::VerificationToken);
-            let field = entry.keys().next().map_or(PREVIOUS_UNTIL, String::as_str);
-            Err(invalid(
-                id_text,
-                field,
-                format!(
-                    "it is set but the endpoint is disabled ({var} is not set); a previous pair needs a current one"
-                ),
-            ))
-        }
+
+    fn invalid(&self, field: &str, reason: impl Into<String>) -> ConfigError {
+        invalid(field_place(self.id, field), reason)
     }
-}
 
-fn named_current(id: EndpointId, id_text: &str, entry: &Entry) -> Result<Endpoint, ConfigError> {
-    let token = entry.get(VERIFICATION_TOKEN).ok_or_else(|| {
-        invalid(
-            id_text,
-            VERIFICATION_TOKEN,
-            "it is required: a named endpoint needs the console's Verification Token (remove the entry to disable the endpoint)",
-        )
-    })?;
-    Ok(Endpoint::with_id(
-        id,
-        VerificationToken::new(token),
-        entry.get(ENCRYPT_KEY).map(|key| EncryptKey::new(key)),
-    ))
-}
-
-fn setting_of(field: &str) -> Setting {
-    if field.ends_with("encrypt_key") {
-        Setting::EncryptKey
-    } else {
-        Setting::VerificationToken
+    /// The endpoint, or `None` when it is disabled: it has no token.
+    fn endpoint(
+        &self,
+        now: SystemTime,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<Endpoint>, ConfigError> {
+        let Some(token) = self.get(VERIFICATION_TOKEN) else {
+            if !self.id.is_default() {
+                return Err(self.invalid(
+                    VERIFICATION_TOKEN,
+                    "it is required: a named endpoint needs the console's Verification Token (remove the entry to disable the endpoint)",
+                ));
+            }
+            return match FIELDS.into_iter().find(|field| self.get(field).is_some()) {
+                Some(field) => Err(self.invalid(
+                    field,
+                    format!(
+                        "it is set but the endpoint is disabled: {} is not set; set the token from the console",
+                        field_place(self.id, VERIFICATION_TOKEN)
+                    ),
+                )),
+                None => Ok(None),
+            };
+        };
+        let key = self.get(ENCRYPT_KEY).map(|key| EncryptKey::new(&key));
+        let current = Endpoint::with_id(self.id.clone(), VerificationToken::new(&token), key);
+        self.with_previous(current, now, warnings).map(Some)
     }
-}
 
-/// `endpoint` with the entry's previous pair, unless it has expired.
-fn with_previous(
-    endpoint: Endpoint,
-    id: &str,
-    entry: &Entry,
-    now: SystemTime,
-    warnings: &mut Vec<String>,
-) -> Result<Endpoint, ConfigError> {
-    let get = |field: &str| entry.get(field).map(String::as_str);
-    let Some(token) = get(PREVIOUS_VERIFICATION_TOKEN) else {
-        for field in [PREVIOUS_ENCRYPT_KEY, PREVIOUS_UNTIL] {
-            if get(field).is_some() {
-                return Err(invalid(
-                    id,
+    /// A Feishu endpoint's app, if it has one.
+    fn app(&self) -> Result<Option<OpenApp>, ConfigError> {
+        open_app::read(|field| self.get(field), |field| field_place(self.id, field))
+    }
+
+    /// `endpoint` with the previous pair, unless it has expired.
+    fn with_previous(
+        &self,
+        endpoint: Endpoint,
+        now: SystemTime,
+        warnings: &mut Vec<String>,
+    ) -> Result<Endpoint, ConfigError> {
+        let Some(token) = self.get(PREVIOUS_VERIFICATION_TOKEN) else {
+            return match [PREVIOUS_ENCRYPT_KEY, PREVIOUS_UNTIL]
+                .into_iter()
+                .find(|field| self.get(field).is_some())
+            {
+                Some(field) => Err(self.invalid(
                     field,
                     format!(
                         "it is set but {PREVIOUS_VERIFICATION_TOKEN} is not; a previous pair is the old token, the old key if there was one, and {PREVIOUS_UNTIL}"
                     ),
-                ));
-            }
+                )),
+                None => Ok(endpoint),
+            };
+        };
+        let Some(until) = self.previous_until(now, warnings)? else {
+            return Ok(endpoint);
+        };
+        // Absent never means "no key": a forgotten field must not let plaintext in for days.
+        let key = match self.get(PREVIOUS_ENCRYPT_KEY) {
+            Some(key) => Some(EncryptKey::new(&key)),
+            None => endpoint.current_key().cloned(),
+        };
+        Ok(endpoint.with_previous(VerificationToken::new(&token), key, until))
+    }
+
+    /// When the previous pair expires: at most [`MAX_PREVIOUS_VALIDITY`] after `now`.
+    /// `None` when it already has, with a warning.
+    fn previous_until(
+        &self,
+        now: SystemTime,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<SystemTime>, ConfigError> {
+        let text = self.get(PREVIOUS_UNTIL).ok_or_else(|| {
+            self.invalid(
+                PREVIOUS_UNTIL,
+                "it is required with a previous pair: the RFC 3339 time until which the old pair is accepted (e.g. 2026-12-07T00:00:00Z), at most 7 days ahead",
+            )
+        })?;
+        let until = OffsetDateTime::parse(text.trim(), &Rfc3339)
+            .map(SystemTime::from)
+            .map_err(|_| {
+                self.invalid(
+                    PREVIOUS_UNTIL,
+                    format!(
+                        "{text:?} is not an RFC 3339 time (e.g. 2026-12-07T00:00:00Z or 2026-12-07T08:00:00+08:00)"
+                    ),
+                )
+            })?;
+        let at = |time| humantime::format_rfc3339_seconds(time);
+        if until <= now {
+            warnings.push(format!(
+                "{} expired at {}: the previous pair of the {} endpoint is ignored; remove it from {ENDPOINTS_VAR}",
+                field_place(self.id, PREVIOUS_UNTIL),
+                at(until),
+                self.id.as_str(),
+            ));
+            return Ok(None);
         }
-        return Ok(endpoint);
-    };
-    let Some(until) = previous_until(id, get(PREVIOUS_UNTIL), now, warnings)? else {
-        return Ok(endpoint);
-    };
-    // Absent never means "no key": a forgotten field must not let plaintext in for days.
-    let key = match get(PREVIOUS_ENCRYPT_KEY) {
-        Some(key) => Some(EncryptKey::new(key)),
-        None => endpoint.current_key().cloned(),
-    };
-    Ok(endpoint.with_previous(VerificationToken::new(token), key, until))
+        if until > now + MAX_PREVIOUS_VALIDITY {
+            return Err(self.invalid(
+                PREVIOUS_UNTIL,
+                format!(
+                    "{text:?} is more than 7 days after the start ({}): an old pair is accepted for a rotation, not kept",
+                    at(now)
+                ),
+            ));
+        }
+        Ok(Some(until))
+    }
 }
 
-/// When a previous pair expires: at most [`MAX_PREVIOUS_VALIDITY`] after `now`. `None` when
-/// it already has, with a warning.
-fn previous_until(
-    id: &str,
-    text: Option<&str>,
-    now: SystemTime,
-    warnings: &mut Vec<String>,
-) -> Result<Option<SystemTime>, ConfigError> {
-    let text = text.ok_or_else(|| {
-        invalid(
-            id,
-            PREVIOUS_UNTIL,
-            "it is required with a previous pair: the RFC 3339 time until which the old pair is accepted (e.g. 2026-12-07T00:00:00Z), at most 7 days ahead",
-        )
-    })?;
-    let until = parse_rfc3339(text).ok_or_else(|| {
-        invalid(
-            id,
-            PREVIOUS_UNTIL,
+/// The entries of `ENDPOINTS`, each id and field given once. serde's messages may quote a
+/// value, so only positions and names are reported.
+pub(super) fn parse(text: &str) -> Result<BTreeMap<EndpointId, Entry>, ConfigError> {
+    let ids = json::object(text).map_err(|err| match err {
+        JsonError::Syntax { line, column } => invalid(
+            ENDPOINTS_VAR,
             format!(
-                "{text:?} is not an RFC 3339 time (e.g. 2026-12-07T00:00:00Z or 2026-12-07T08:00:00+08:00)"
+                "is not JSON (line {line}, column {column}); expected an object like {{\"feishu/<name>\": {{\"verification_token\": \"…\", \"encrypt_key\": \"…\"}}}}"
             ),
-        )
+        ),
+        JsonError::NotAnObject => invalid(
+            ENDPOINTS_VAR,
+            "is not a JSON object keyed by endpoint (feishu/<name>, feilian/<name>, feishu, feilian); in the secret too it must be a JSON object, not text",
+        ),
+        JsonError::Repeated(id) => super::repeated(entry_place(&id), ""),
     })?;
-    if until <= now {
-        warnings.push(format!(
-            "{} expired at {}: the previous pair of the {id} endpoint is ignored; remove it from {ENDPOINTS_VAR}",
-            place(id, PREVIOUS_UNTIL),
-            humantime::format_rfc3339_seconds(until)
-        ));
-        return Ok(None);
-    }
-    if until.duration_since(now).unwrap_or_default() > MAX_PREVIOUS_VALIDITY {
-        return Err(invalid(
-            id,
-            PREVIOUS_UNTIL,
-            format!(
-                "{text:?} is more than 7 days after the start ({}): an old pair is accepted for a rotation, not kept",
-                humantime::format_rfc3339_seconds(now)
-            ),
-        ));
-    }
-    Ok(Some(until))
-}
-
-/// The endpoints object, each id and field given once. serde's messages may quote a value,
-/// so only positions and names are reported.
-fn parse(text: &str) -> Result<BTreeMap<String, Entry>, ConfigError> {
-    let shape = |reason: String| ConfigError::Endpoint {
-        place: ENDPOINTS_VAR.to_owned(),
-        reason,
-    };
-    let value = json::parse(text).map_err(|err| match err {
-        JsonError::Syntax { line, column } => shape(format!(
-            "is not JSON (line {line}, column {column}); expected an object like {{\"feishu/<name>\": {{\"verification_token\": \"…\", \"encrypt_key\": \"…\"}}}}"
-        )),
-        JsonError::Repeated(path) => ConfigError::Repeated {
-            place: json::place(ENDPOINTS_VAR, &path),
-            within: "",
-        },
-    })?;
-    let Value::Object(object) = value else {
-        return Err(shape(
-            "is not a JSON object keyed by endpoint (feishu/<name>, feilian/<name>, feishu, feilian)".into(),
-        ));
-    };
-    object
-        .into_iter()
-        .map(|(id, entry)| {
-            let entry = entry_of(&id, entry)?;
+    ids.into_iter()
+        .map(|(text, entry)| {
+            let id = EndpointId::parse(&text)
+                .map_err(|err| invalid(entry_place(&text), err.to_string()))?;
+            let entry = strings(&id, entry.get())?;
             Ok((id, entry))
         })
         .collect()
 }
 
-fn entry_of(id: &str, entry: Value) -> Result<Entry, ConfigError> {
-    let Value::Object(fields) = entry else {
-        return Err(ConfigError::Endpoint {
-            place: format!("{ENDPOINTS_VAR}[{id:?}]"),
-            reason: format!(
-                "is not an object of strings; its fields: {}",
-                FIELDS.join(", ")
-            ),
-        });
-    };
-    strings(id, fields)
-}
-
-fn strings(id: &str, fields: Map<String, Value>) -> Result<Entry, ConfigError> {
+/// One entry: an object of strings, named in [`FIELDS`]. It holds no app on Feilian, and
+/// only the previous pair on a default endpoint.
+fn strings(id: &EndpointId, text: &str) -> Result<Entry, ConfigError> {
+    let (fields, at) = (FIELDS.join(", "), entry_place(id.as_str()));
+    let object = json::object(text).map_err(|err| match err {
+        JsonError::Repeated(field) => super::repeated(format!("{at}.{field}"), ""),
+        _ => invalid(
+            &at,
+            format!("is not an object of strings; its fields: {fields}"),
+        ),
+    })?;
     let mut entry = Entry::new();
-    for (field, value) in fields {
+    for (field, value) in object {
         if !FIELDS.contains(&field.as_str()) {
-            return Err(ConfigError::Endpoint {
-                place: format!("{ENDPOINTS_VAR}[{id:?}]"),
-                reason: format!(
-                    "has an unknown field {field:?}; its fields: {}",
-                    FIELDS.join(", ")
-                ),
-            });
+            let reason = format!("has an unknown field {field:?}; its fields: {fields}");
+            return Err(invalid(at, reason));
         }
-        let Value::String(value) = value else {
-            return Err(invalid(id, &field, "it is not a string"));
-        };
+        let place = format!("{at}.{field}");
+        let value: String = serde_json::from_str(value.get())
+            .map_err(|_| invalid(place.as_str(), "it is not a string"))?;
         if let Some(problem) = pasted_wrong(&value) {
-            return Err(invalid(id, &field, format!("it {problem}; {PASTE_HINT}")));
+            return Err(invalid(place, format!("it {problem}; {PASTE_HINT}")));
         }
-        if !value.trim().is_empty() {
-            entry.insert(field, value);
+        if value.trim().is_empty() {
+            continue;
         }
+        if id.source() == Source::Feilian && open_app::FIELDS.contains(&field.as_str()) {
+            return Err(invalid(
+                place,
+                "a Feilian endpoint has no app; app credentials are for a Feishu or Lark app's API",
+            ));
+        }
+        if id.is_default() && !field.starts_with("previous_") {
+            let home = field_place(id, &field);
+            return Err(invalid(
+                place,
+                format!(
+                    "a default endpoint's current setting has one home, {home}: set it there (only the previous_* fields belong here)"
+                ),
+            ));
+        }
+        entry.insert(field, value);
     }
     Ok(entry)
-}
-
-/// An RFC 3339 time, with an optional fraction and numeric offset.
-fn parse_rfc3339(text: &str) -> Option<SystemTime> {
-    let text = text.trim();
-    if let Some(utc) = text.strip_suffix('Z').or_else(|| text.strip_suffix('z')) {
-        return humantime::parse_rfc3339(&format!("{utc}Z")).ok();
-    }
-    let split = text.len().checked_sub(6)?;
-    let (local, offset) = (text.get(..split)?, text.get(split..)?);
-    let sign = match offset.as_bytes().first()? {
-        b'+' => 1i64,
-        b'-' => -1,
-        _ => return None,
-    };
-    let (hours, minutes) = offset.get(1..)?.split_once(':')?;
-    if hours.len() != 2 || minutes.len() != 2 {
-        return None;
-    }
-    let (hours, minutes): (u64, u64) = (hours.parse().ok()?, minutes.parse().ok()?);
-    if hours > 23 || minutes > 59 {
-        return None;
-    }
-    let local = humantime::parse_rfc3339(&format!("{local}Z")).ok()?;
-    let offset = Duration::from_secs(hours * 3600 + minutes * 60);
-    // UTC is local time minus the offset.
-    if sign > 0 {
-        local.checked_sub(offset)
-    } else {
-        local.checked_add(offset)
-    }
 }
 
 #[cfg(test)]

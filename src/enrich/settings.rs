@@ -3,16 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
+use std::time::SystemTime;
 
 use aws_config::SdkConfig;
 
 use super::forward::EnrichedQueueConfig;
 use crate::config::open_app::OpenApp;
-use crate::config::{
-    ConfigError, IN_ENVIRONMENT, SECRET_ID_VAR, check_environment, enabled, queue_name,
-    secret_lookup,
-};
-use crate::secrets::{StartError, read_secret};
+use crate::config::{ConfigError, IN_ENVIRONMENT, check_environment, queue_at, read_endpoints};
+use crate::secrets::{StartError, load_lookup};
 
 /// The queue the enriched messages go to.
 pub const ENRICHED_QUEUE_URL_VAR: &str = "ENRICHED_QUEUE_URL";
@@ -44,11 +42,14 @@ impl Settings {
             var: ENRICHED_QUEUE_URL_VAR,
             hint: "the URL of the SQS queue the enriched messages go to, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/org-changes-enriched",
         })?;
-        let fifo = queue_name(ENRICHED_QUEUE_URL_VAR, &url)?.ends_with(".fifo");
+        let queue = queue_at(ENRICHED_QUEUE_URL_VAR, url)?;
         let share = get(SHARE_VAR).map_or(Ok(1.0), |value| share(&value))?;
-        let enabled = enabled(&lookup)?;
+        let enabled = read_endpoints(&lookup, SystemTime::now())?;
         Ok(Self {
-            queue: EnrichedQueueConfig { url, fifo },
+            queue: EnrichedQueueConfig {
+                url: queue.url,
+                fifo: queue.fifo,
+            },
             share,
             endpoints: enabled.endpoints.into_keys().collect(),
             apps: enabled.apps,
@@ -78,7 +79,7 @@ fn share(value: &str) -> Result<f64, ConfigError> {
     match value.trim().parse::<f64>() {
         Ok(share) if share > 0.0 && share <= 1.0 => Ok(share),
         _ => Err(ConfigError::Invalid {
-            var: SHARE_VAR,
+            place: SHARE_VAR.to_owned(),
             reason: format!(
                 "{value:?} is not a number above 0 and at most 1; give each of N concurrent instances 1/N, e.g. 0.5 for 2"
             ),
@@ -107,15 +108,9 @@ pub fn check(
 /// `SECRET_ID` names, if set: the relay's own secret.
 pub async fn load(
     sdk: &SdkConfig,
-    env: impl Fn(&str) -> Option<String>,
+    env: impl Fn(&str) -> Option<String> + 'static,
 ) -> Result<Settings, StartError> {
-    match env(SECRET_ID_VAR).filter(|id| !id.trim().is_empty()) {
-        None => Ok(Settings::from_lookup(env)?),
-        Some(id) => {
-            let secret = read_secret(sdk, id.trim()).await?;
-            Ok(Settings::from_lookup(secret_lookup(env, &secret)?)?)
-        }
-    }
+    Ok(Settings::from_lookup(load_lookup(sdk, env).await?)?)
 }
 
 #[cfg(test)]

@@ -25,9 +25,10 @@ fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     Config::from_lookup(lookup(vars))
 }
 
-fn invalid_var(result: Result<Config, ConfigError>) -> &'static str {
+fn invalid_var(result: Result<Config, ConfigError>) -> String {
     match result {
-        Err(ConfigError::Invalid { var, .. } | ConfigError::Missing { var, .. }) => var,
+        Err(ConfigError::Invalid { place, .. }) => place,
+        Err(ConfigError::Missing { var, .. }) => var.to_owned(),
         other => panic!("expected an invalid variable, got {other:?}"),
     }
 }
@@ -278,7 +279,7 @@ fn a_secret_pasted_with_whitespace_or_quotes_is_refused_naming_the_variable() {
             vars.push((var, value));
             let err = config(&vars).unwrap_err();
             assert!(
-                matches!(err, ConfigError::Invalid { var: named, .. } if named == var),
+                matches!(&err, ConfigError::Invalid { place, .. } if place == var),
                 "{var} {value:?}: {err:?}"
             );
             let text = err.to_string();
@@ -357,7 +358,15 @@ fn each_set_secret_has_a_fingerprint_the_shell_can_reproduce() {
 }
 
 fn from_secret(env: &[(&str, &str)], secret: &str) -> Result<Config, ConfigError> {
-    Config::from_env_and_secret(lookup(env), secret)
+    from_secret_at(env, secret, SystemTime::now())
+}
+
+fn from_secret_at(
+    env: &[(&str, &str)],
+    secret: &str,
+    now: SystemTime,
+) -> Result<Config, ConfigError> {
+    Config::from_lookup_at(with_secret(lookup(env), secret)?, now)
 }
 
 #[test]
@@ -546,10 +555,7 @@ fn the_environment_is_checked_before_the_sdk_and_the_secret_are_read() {
     assert!(
         matches!(
             err,
-            ConfigError::Invalid {
-                var: "FEILIAN_ENCRYPT_KEY",
-                ..
-            }
+            ConfigError::Invalid { ref place, .. } if place == "FEILIAN_ENCRYPT_KEY"
         ),
         "{err:?}"
     );
@@ -622,19 +628,18 @@ fn named_endpoints_and_previous_pairs_come_from_endpoints_in_the_environment() {
 #[test]
 fn endpoints_come_from_the_secret_as_an_object_and_never_beside_it() {
     let secret = format!(r#"{{"FEISHU_VERIFICATION_TOKEN": "t", "ENDPOINTS": {NAMED}}}"#);
-    let config =
-        Config::from_env_and_secret_at(lookup(&[("QUEUE_URL", QUEUE)]), &secret, start()).unwrap();
+    let config = from_secret_at(&[("QUEUE_URL", QUEUE)], &secret, start()).unwrap();
     assert_eq!(config.endpoints.len(), 3);
-    let err = Config::from_env_and_secret_at(
-        lookup(&[("QUEUE_URL", QUEUE), ("ENDPOINTS", NAMED)]),
+    let err = from_secret_at(
+        &[("QUEUE_URL", QUEUE), ("ENDPOINTS", NAMED)],
         r#"{"FEISHU_VERIFICATION_TOKEN": "t"}"#,
         start(),
     )
     .unwrap_err();
     assert_eq!(invalid_var(Err(err)), "ENDPOINTS");
     // In the secret it is an object, not JSON text in a string.
-    let err = Config::from_env_and_secret_at(
-        lookup(&[("QUEUE_URL", QUEUE)]),
+    let err = from_secret_at(
+        &[("QUEUE_URL", QUEUE)],
         &serde_json::json!({"FEISHU_VERIFICATION_TOKEN": "t", "ENDPOINTS": NAMED}).to_string(),
         start(),
     )
@@ -642,8 +647,7 @@ fn endpoints_come_from_the_secret_as_an_object_and_never_beside_it() {
     assert!(err.to_string().contains("must be a JSON object"), "{err}");
     // A mistake inside is named by endpoint and field.
     let bad = r#"{"FEISHU_VERIFICATION_TOKEN": "t", "ENDPOINTS": {"feishu/x": {"verification_token": "s3cr3t ", "encrypt_key": "k"}}}"#;
-    let err =
-        Config::from_env_and_secret_at(lookup(&[("QUEUE_URL", QUEUE)]), bad, start()).unwrap_err();
+    let err = from_secret_at(&[("QUEUE_URL", QUEUE)], bad, start()).unwrap_err();
     let text = err.to_string();
     assert!(
         text.starts_with(
@@ -676,7 +680,7 @@ fn an_expired_previous_pair_is_a_warning_and_one_too_far_ahead_an_error() {
     assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
     let err = with("2025-12-08T00:00:00Z").unwrap_err();
     assert!(
-        matches!(&err, ConfigError::Endpoint { place, .. } if place == r#"ENDPOINTS["feishu"].previous_until"#),
+        matches!(&err, ConfigError::Invalid { place, .. } if place == r#"ENDPOINTS["feishu"].previous_until"#),
         "{err:?}"
     );
     assert!(with("2025-12-07T10:53:20Z").unwrap().warnings.is_empty());
@@ -745,7 +749,7 @@ fn an_app_needs_both_its_id_and_its_secret_and_the_error_names_the_one_given() {
     ] {
         let err = feishu_with(&vars).unwrap_err();
         assert!(
-            matches!(&err, ConfigError::Invalid { var, .. } if *var == named),
+            matches!(&err, ConfigError::Invalid { place, .. } if place == named),
             "{err:?}"
         );
         let text = err.to_string();

@@ -10,40 +10,63 @@ fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(NOW)
 }
 
+/// `vars` as the variables.
+fn vars(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let vars: BTreeMap<String, String> = vars
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    move |name| vars.get(name).cloned()
+}
+
+/// `ENDPOINTS` beside an enabled default Feishu endpoint.
+fn read_text(text: &str) -> Result<Endpoints, ConfigError> {
+    read(
+        &vars(&[("FEISHU_VERIFICATION_TOKEN", "t"), ("ENDPOINTS", text)]),
+        now(),
+    )
+}
+
 #[test]
-fn rfc_3339_times_with_z_a_fraction_or_an_offset() {
+fn previous_until_is_rfc_3339_with_z_a_fraction_or_an_offset() {
+    let until = |text: &str| {
+        let entry = format!(
+            r#"{{"feishu": {{"previous_verification_token": "t0", "previous_until": "{text}"}}}}"#
+        );
+        read_text(&entry).map(|read| read.endpoints["feishu"].previous_until())
+    };
     let at = |seconds| Some(UNIX_EPOCH + Duration::from_secs(seconds));
-    assert_eq!(parse_rfc3339("2025-11-30T10:53:20Z"), at(NOW));
-    assert_eq!(parse_rfc3339("2025-11-30T18:53:20+08:00"), at(NOW));
-    assert_eq!(parse_rfc3339("2025-11-30T05:53:20-05:00"), at(NOW));
+    let hour_later = NOW + 3600;
+    assert_eq!(until("2025-11-30T11:53:20Z"), Ok(at(hour_later)));
+    assert_eq!(until("2025-11-30T19:53:20+08:00"), Ok(at(hour_later)));
+    assert_eq!(until("2025-11-30T06:53:20-05:00"), Ok(at(hour_later)));
     assert_eq!(
-        parse_rfc3339("2025-11-30T10:53:20.500Z"),
-        Some(UNIX_EPOCH + Duration::from_millis(NOW * 1000 + 500))
+        until("2025-11-30T11:53:20.500Z"),
+        Ok(Some(
+            UNIX_EPOCH + Duration::from_millis(hour_later * 1000 + 500)
+        ))
     );
     for bad in [
-        "",
         "2025-11-30",
-        "2025-11-30T10:53:20",
+        "2025-11-30T11:53:20",
         "tomorrow",
-        "2025-11-30T10:53:20+8:00",
-        "2025-11-30T10:53:20+24:00",
-        "1764500000",
+        "2025-11-30T11:53:20+8:00",
+        "2025-11-30T11:53:20+24:00",
+        "1764503600",
     ] {
-        assert_eq!(parse_rfc3339(bad), None, "{bad:?}");
+        let err = until(bad).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(r#"ENDPOINTS["feishu"].previous_until is invalid: "#)
+                && err.to_string().contains("not an RFC 3339 time"),
+            "{bad:?}: {err}"
+        );
     }
-}
-
-fn default_feishu() -> Endpoint {
-    Endpoint::new(Source::Feishu, VerificationToken::new("t"), None)
-}
-
-fn read_text(text: &str) -> Result<Endpoints, ConfigError> {
-    read(Some(text), vec![default_feishu()], now())
 }
 
 fn place_of(result: Result<Endpoints, ConfigError>) -> String {
     match result {
-        Err(ConfigError::Endpoint { place, .. }) => place,
+        Err(ConfigError::Invalid { place, .. }) => place,
         other => panic!("expected an endpoint error, got {other:?}"),
     }
 }
@@ -195,11 +218,13 @@ fn every_mistake_is_refused_naming_the_endpoint_and_field_never_the_value() {
 #[test]
 fn empty_values_are_unset_and_an_empty_default_entry_is_nothing() {
     let read = read(
-            Some(r#"{"feilian": {"previous_verification_token": ""}, "feishu/x": {"verification_token": "t", "encrypt_key": ""}}"#),
-            vec![],
-            now(),
-        )
-        .unwrap();
+        &vars(&[(
+            "ENDPOINTS",
+            r#"{"feilian": {"previous_verification_token": ""}, "feishu/x": {"verification_token": "t", "encrypt_key": ""}}"#,
+        )]),
+        now(),
+    )
+    .unwrap();
     let ids: Vec<&str> = read.endpoints.keys().map(String::as_str).collect();
     assert_eq!(ids, ["feishu/x"]);
     assert_eq!(read.fingerprints.len(), 1);
@@ -224,17 +249,18 @@ fn a_setting_is_named_where_it_is_configured() {
 #[test]
 fn a_previous_pair_without_its_key_keeps_the_current_key_and_never_lets_plaintext_in() {
     use org_change_core::{Credentials, Delivery, Inbound, Rejection, cipher, receive};
-    let keyed = Endpoint::new(
-        Source::Feilian,
-        VerificationToken::new("new"),
-        Some(EncryptKey::new("k")),
-    );
     let read = read(
-            Some(r#"{"feilian": {"previous_verification_token": "old", "previous_until": "2025-12-01T00:00:00Z"}}"#),
-            vec![keyed],
-            now(),
-        )
-        .unwrap();
+        &vars(&[
+            ("FEILIAN_VERIFICATION_TOKEN", "new"),
+            ("FEILIAN_ENCRYPT_KEY", "k"),
+            (
+                "ENDPOINTS",
+                r#"{"feilian": {"previous_verification_token": "old", "previous_until": "2025-12-01T00:00:00Z"}}"#,
+            ),
+        ]),
+        now(),
+    )
+    .unwrap();
     let endpoint = &read.endpoints["feilian"];
     let challenge = r#"{"challenge": "c", "token": "old", "type": "url_verification"}"#;
     let inbound = |body: &str| -> Result<Delivery, Rejection> {

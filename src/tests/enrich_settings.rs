@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::config::fingerprint;
+use crate::config::{fingerprint, with_secret};
 use crate::enrich::startup::endpoint_line;
 
 const ENRICHED: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/org-changes-enriched";
@@ -38,9 +38,10 @@ fn with(extra: &[(&'static str, &'static str)]) -> Result<Settings, ConfigError>
     Settings::from_lookup(lookup(&all))
 }
 
-fn invalid_var(result: Result<Settings, ConfigError>) -> &'static str {
+fn invalid_var(result: Result<Settings, ConfigError>) -> String {
     match result {
-        Err(ConfigError::Invalid { var, .. } | ConfigError::Missing { var, .. }) => var,
+        Err(ConfigError::Invalid { place, .. }) => place,
+        Err(ConfigError::Missing { var, .. }) => var.to_owned(),
         other => panic!("expected an invalid variable, got {other:?}"),
     }
 }
@@ -178,7 +179,7 @@ fn the_secret_holds_the_apps_when_secret_id_is_set() {
     let secret = format!(
         r#"{{"FEISHU_VERIFICATION_TOKEN": "t", "FEISHU_APP_ID": "cli_s", "FEISHU_APP_SECRET": "{SECRET}"}}"#
     );
-    let settings = Settings::from_lookup(secret_lookup(env, &secret).unwrap()).unwrap();
+    let settings = Settings::from_lookup(with_secret(env, &secret).unwrap()).unwrap();
     assert_eq!(settings.apps["feishu"].app_id, "cli_s");
     assert_eq!(settings.apps["feishu"].app_secret.expose(), SECRET);
 }
