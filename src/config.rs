@@ -4,6 +4,7 @@
 
 pub mod endpoints;
 pub mod json;
+pub mod open_app;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -18,7 +19,9 @@ use org_change_core::{
     EncryptKey, Endpoint, EndpointId, GroupBy, ReplayWindow, Setting, Source, VerificationToken,
 };
 
+use endpoints::Endpoints;
 pub use endpoints::{ENDPOINTS_VAR, MAX_PREVIOUS_VALIDITY, setting_place};
+use open_app::{API_HOST_VAR, APP_ID_VAR, APP_SECRET_VAR, OpenApp};
 
 /// The request size limit when `MAX_BODY_BYTES` is not set.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -42,11 +45,13 @@ pub fn secret_var(source: Source, setting: Setting) -> &'static str {
 
 /// The settings that are secrets, besides [`ENDPOINTS_VAR`]. With `SECRET_ID` set they come
 /// from the secret, and the environment must not carry them.
-pub const SECRET_VARS: [&str; 4] = [
+pub const SECRET_VARS: [&str; 6] = [
     "FEISHU_VERIFICATION_TOKEN",
     "FEISHU_ENCRYPT_KEY",
     "FEILIAN_VERIFICATION_TOKEN",
     "FEILIAN_ENCRYPT_KEY",
+    APP_ID_VAR,
+    APP_SECRET_VAR,
 ];
 
 #[derive(Debug, Clone)]
@@ -58,6 +63,8 @@ pub struct Config {
     /// Every enabled endpoint by id (`feishu`, `feishu/lark-global`): the default ones and
     /// those of `ENDPOINTS` ([`endpoints`]).
     pub endpoints: BTreeMap<String, Endpoint>,
+    /// The Feishu endpoints' apps by endpoint id ([`open_app`]), for the enricher.
+    pub open_apps: BTreeMap<String, OpenApp>,
     pub feilian_challenge_reply: ChallengeReply,
     pub max_body_bytes: usize,
     /// How old a signed Feishu or encrypted Feilian request may be. Every endpoint already
@@ -137,23 +144,7 @@ impl Config {
         secret: &str,
         now: SystemTime,
     ) -> Result<Self, ConfigError> {
-        let secrets = parse_secret(secret)?;
-        // So that the error names the secret's key.
-        for key in SECRET_VARS {
-            if let Some(problem) = secrets.get(key).and_then(|value| pasted_wrong(value)) {
-                return Err(ConfigError::Secret {
-                    reason: format!("has a value for {key} that {problem}; {PASTE_HINT}"),
-                });
-            }
-        }
-        secrets_beside_secret_id(&env)?;
-        Self::from_lookup_at(
-            |name| match secrets.get(name) {
-                Some(value) => Some(value.clone()),
-                None => env(name),
-            },
-            now,
-        )
+        Self::from_lookup_at(secret_lookup(env, secret)?, now)
     }
 
     /// Reads the configuration through `lookup`. An empty value counts as unset.
@@ -168,22 +159,27 @@ impl Config {
         lookup: impl Fn(&str) -> Option<String>,
         now: SystemTime,
     ) -> Result<Self, ConfigError> {
-        // Whitespace or quotes around a pasted secret would make every delivery fail for
-        // hours, so they stop the function now.
-        for var in SECRET_VARS {
-            if let Some(problem) = lookup(var).and_then(|value| pasted_wrong(&value)) {
-                return Err(ConfigError::Invalid {
-                    var,
-                    reason: format!("it {problem}; {PASTE_HINT}"),
-                });
-            }
-        }
+        check_pasted(&lookup)?;
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let queue = queue(&get)?;
         let max_request_age = positive(&get, "MAX_REQUEST_AGE_SECONDS", "seconds")?
             .map_or(DEFAULT_MAX_REQUEST_AGE, Duration::from_secs);
-        let (endpoints, fingerprints, warnings) =
-            enabled_endpoints(&get, ReplayWindow::new(max_request_age), now)?;
+        let Endpoints {
+            endpoints,
+            fingerprints,
+            warnings,
+            apps: open_apps,
+        } = enabled_endpoints(&get, now)?;
+        let window = ReplayWindow::new(max_request_age);
+        let endpoints = endpoints
+            .into_iter()
+            .map(|(id, endpoint)| {
+                let endpoint = endpoint
+                    .with_replay_window(window)
+                    .with_message_limit(MAX_PAYLOAD_BYTES);
+                (id, endpoint)
+            })
+            .collect();
         let feilian_challenge_reply = choice(
             &get,
             "FEILIAN_CHALLENGE_REPLY",
@@ -208,6 +204,7 @@ impl Config {
             queue,
             quarantine,
             endpoints,
+            open_apps,
             feilian_challenge_reply,
             max_body_bytes: positive(&get, "MAX_BODY_BYTES", "bytes")?
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
@@ -247,20 +244,60 @@ fn queue(get: &impl Fn(&str) -> Option<String>) -> Result<QueueConfig, ConfigErr
     })
 }
 
-/// The enabled endpoints, their secrets' fingerprints, and the start-up warnings.
-type Enabled = (
-    BTreeMap<String, Endpoint>,
-    Vec<(String, String)>,
-    Vec<String>,
-);
+/// The lookup of the relay's settings when `SECRET_ID` is set: each key of the secret's
+/// text, else the environment through `env`. The enricher reads the same secret with it.
+pub fn secret_lookup(
+    env: impl Fn(&str) -> Option<String>,
+    secret: &str,
+) -> Result<impl Fn(&str) -> Option<String>, ConfigError> {
+    let secrets = parse_secret(secret)?;
+    // So that the error names the secret's key.
+    for key in SECRET_VARS {
+        if let Some(problem) = secrets.get(key).and_then(|value| pasted_wrong(value)) {
+            return Err(ConfigError::Secret {
+                reason: format!("has a value for {key} that {problem}; {PASTE_HINT}"),
+            });
+        }
+    }
+    secrets_beside_secret_id(&env)?;
+    Ok(move |name: &str| match secrets.get(name) {
+        Some(value) => Some(value.clone()),
+        None => env(name),
+    })
+}
 
+/// The enabled endpoints, their apps and their secrets' fingerprints, read through `lookup`
+/// and validated as [`Config`] validates them, without the relay's queue: for the enricher.
+pub fn enabled(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Endpoints, ConfigError> {
+    check_pasted(lookup)?;
+    let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+    enabled_endpoints(&get, SystemTime::now())
+}
+
+/// Whitespace or quotes around a pasted secret would make every delivery fail for hours, so
+/// they stop the function now.
+fn check_pasted(lookup: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    for var in SECRET_VARS {
+        if let Some(problem) = lookup(var).and_then(|value| pasted_wrong(&value)) {
+            return Err(ConfigError::Invalid {
+                var,
+                reason: format!("it {problem}; {PASTE_HINT}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The enabled endpoints, their apps, their secrets' fingerprints, and the start-up
+/// warnings.
 fn enabled_endpoints(
     get: &impl Fn(&str) -> Option<String>,
-    window: ReplayWindow,
     now: SystemTime,
-) -> Result<Enabled, ConfigError> {
+) -> Result<Endpoints, ConfigError> {
+    // An App ID is no secret: every event carries it.
     let mut fingerprints: Vec<(String, String)> = SECRET_VARS
         .into_iter()
+        .filter(|var| *var != APP_ID_VAR)
         .filter_map(|var| get(var).map(|value| (var.to_owned(), fingerprint(&value))))
         .collect();
     let defaults = [
@@ -270,22 +307,17 @@ fn enabled_endpoints(
     .into_iter()
     .flatten()
     .collect();
-    let read = endpoints::read(get(ENDPOINTS_VAR).as_deref(), defaults, now)?;
-    fingerprints.extend(read.fingerprints);
-    let endpoints: BTreeMap<String, Endpoint> = read
-        .endpoints
-        .into_iter()
-        .map(|(id, endpoint)| {
-            let endpoint = endpoint
-                .with_replay_window(window)
-                .with_message_limit(MAX_PAYLOAD_BYTES);
-            (id, endpoint)
-        })
-        .collect();
-    if endpoints.is_empty() {
+    let mut read = endpoints::read(get(ENDPOINTS_VAR).as_deref(), defaults, now)?;
+    fingerprints.append(&mut read.fingerprints);
+    read.fingerprints = fingerprints;
+    let feishu = Source::Feishu.as_str();
+    if let Some(app) = open_app::from_vars(get, read.endpoints.contains_key(feishu))? {
+        read.apps.insert(feishu.to_owned(), app);
+    }
+    if read.endpoints.is_empty() {
         return Err(ConfigError::NoSource);
     }
-    Ok((endpoints, fingerprints, read.warnings))
+    Ok(read)
 }
 
 /// One of `choices` by name, the first when `var` is unset.
@@ -357,11 +389,14 @@ fn metrics_namespace(get: &impl Fn(&str) -> Option<String>) -> Result<String, Co
 
 /// Every variable the relay reads besides the SDK's own. A start checks that the
 /// environment gives each once.
-pub const VARS: [&str; 15] = [
+pub const VARS: [&str; 18] = [
     "FEISHU_VERIFICATION_TOKEN",
     "FEISHU_ENCRYPT_KEY",
     "FEILIAN_VERIFICATION_TOKEN",
     "FEILIAN_ENCRYPT_KEY",
+    APP_ID_VAR,
+    APP_SECRET_VAR,
+    API_HOST_VAR,
     ENDPOINTS_VAR,
     SECRET_ID_VAR,
     "QUEUE_URL",
@@ -555,7 +590,7 @@ fn endpoint(
 }
 
 /// The queue name at the end of the SQS queue URL in `var`.
-fn queue_name<'a>(var: &'static str, url: &'a str) -> Result<&'a str, ConfigError> {
+pub(crate) fn queue_name<'a>(var: &'static str, url: &'a str) -> Result<&'a str, ConfigError> {
     let invalid = |reason: &str| ConfigError::Invalid {
         var,
         reason: format!("{url:?} {reason}"),

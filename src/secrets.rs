@@ -32,14 +32,15 @@ pub async fn load_config(
         Some(id) => {
             // A secret beside SECRET_ID is a mistake whether or not the secret can be read.
             secrets_beside_secret_id(&env)?;
-            let secret = fetch(&Client::new(sdk), id.trim()).await?;
+            let secret = read_secret(sdk, id.trim()).await?;
             Ok(Config::from_env_and_secret(env, &secret)?)
         }
     }
 }
 
-/// The `SecretString` of a secret.
-async fn fetch(client: &Client, id: &str) -> Result<String, StartError> {
+/// The `SecretString` of the secret `id`. The enricher reads the relay's secret with it too.
+pub async fn read_secret(sdk: &SdkConfig, id: &str) -> Result<String, StartError> {
+    let client = Client::new(sdk);
     let failed = |reason: String| StartError::Secret {
         id: id.to_owned(),
         reason,

@@ -8,6 +8,7 @@ use common::*;
 use org_change_relay::http::App;
 use org_change_relay::queue::sqs::SqsQueue;
 use org_change_relay::secrets::{StartError, load_config};
+use serde_json::Value;
 
 #[tokio::test]
 async fn the_relay_verifies_with_the_tokens_and_keys_of_the_secret() {
@@ -161,5 +162,80 @@ async fn a_secret_setting_in_the_environment_is_refused_before_the_secret_is_rea
     assert_eq!(
         err.to_string(),
         "FEILIAN_ENCRYPT_KEY is invalid: it is set in the environment although SECRET_ID is; keep secrets in the secret only"
+    );
+}
+
+#[tokio::test]
+async fn an_app_secret_in_the_secret_is_fingerprinted_at_start_and_never_printed() {
+    let Setup { queue, .. } = setup(false).await;
+    let app_secret = "App-s3cr3t-that-must-not-leak";
+    let secret = serde_json::json!({
+        "FEISHU_VERIFICATION_TOKEN": "t",
+        "FEISHU_APP_ID": "cli_a1b2c3",
+        "FEISHU_APP_SECRET": app_secret,
+        "ENDPOINTS": {"feishu/lark-global": {
+            "verification_token": "t2", "app_id": "cli_lark", "app_secret": app_secret, "api_host": "lark"
+        }},
+    });
+    let arn = create_secret(Some(&secret.to_string())).await;
+    let moto = moto_endpoint();
+    // The relay as Lambda starts it. Nothing answers at the runtime's address, so it exits
+    // after its start-up lines.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_org-change-relay"))
+        .env_clear()
+        .envs([
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "org-change-relay"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", moto.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("QUEUE_URL", queue.as_str()),
+            ("SECRET_ID", arn.as_str()),
+            ("FEISHU_API_HOST", "lark"),
+        ])
+        .output()
+        .expect("the binary runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let fingerprints: Vec<(String, String)> = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| {
+            line["fields"]["message"]
+                .as_str()
+                .is_some_and(|message| message.starts_with("secret fingerprint"))
+        })
+        .map(|line| {
+            let field = |name: &str| line["fields"][name].as_str().unwrap_or_default().to_owned();
+            (field("variable"), field("fingerprint"))
+        })
+        .collect();
+    // printf 'org-change-relay/fingerprint/v1:%s' App-s3cr3t-that-must-not-leak | sha256sum | cut -c1-8
+    let expected = "007a7e74";
+    for place in [
+        "FEISHU_APP_SECRET",
+        r#"ENDPOINTS["feishu/lark-global"].app_secret"#,
+    ] {
+        assert!(
+            fingerprints.contains(&(place.to_owned(), expected.to_owned())),
+            "{place}: {fingerprints:?}"
+        );
+    }
+    assert!(
+        !fingerprints
+            .iter()
+            .any(|(place, _)| place.contains("APP_ID") || place.ends_with("app_id")),
+        "{fingerprints:?}"
+    );
+    assert!(
+        !stdout.contains(app_secret) && !stderr.contains(app_secret),
+        "{stdout}{stderr}"
     );
 }

@@ -15,7 +15,8 @@
 //! The secret holds it as an object under the key `ENDPOINTS`. Without `SECRET_ID`, the
 //! variable `ENDPOINTS` holds the same JSON as text.
 //!
-//! A previous pair without `previous_encrypt_key` keeps the current key.
+//! A previous pair without `previous_encrypt_key` keeps the current key. A named Feishu
+//! endpoint may name its app: `app_id`, `app_secret` and `api_host` ([`open_app`]).
 //!
 //! Every rule of the default endpoints' variables holds here too. An error names the
 //! endpoint and the field, never a value.
@@ -26,6 +27,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value};
 
 use super::json::{self, JsonError};
+use super::open_app::{self, OpenApp};
 use super::{ConfigError, PASTE_HINT, fingerprint, pasted_wrong, secret_var};
 use org_change_core::{EncryptKey, Endpoint, EndpointId, Setting, VerificationToken};
 
@@ -37,12 +39,15 @@ pub const ENDPOINTS_VAR: &str = "ENDPOINTS";
 pub const MAX_PREVIOUS_VALIDITY: Duration = Duration::from_secs(7 * 86_400);
 
 /// The fields of one endpoint's entry.
-pub const FIELDS: [&str; 5] = [
+pub const FIELDS: [&str; 8] = [
     VERIFICATION_TOKEN,
     ENCRYPT_KEY,
     PREVIOUS_VERIFICATION_TOKEN,
     PREVIOUS_ENCRYPT_KEY,
     PREVIOUS_UNTIL,
+    open_app::FIELDS[0],
+    open_app::FIELDS[1],
+    open_app::FIELDS[2],
 ];
 const VERIFICATION_TOKEN: &str = "verification_token";
 const ENCRYPT_KEY: &str = "encrypt_key";
@@ -73,6 +78,8 @@ type Entry = BTreeMap<String, String>;
 pub struct Endpoints {
     /// Every endpoint by id, the default ones included.
     pub endpoints: BTreeMap<String, Endpoint>,
+    /// The apps of Feishu endpoints, by endpoint id.
+    pub apps: BTreeMap<String, OpenApp>,
     /// `(where, fingerprint)` of each secret value, in id then field order.
     pub fingerprints: Vec<(String, String)>,
     /// Expired previous pairs, ignored and warned about at start.
@@ -109,11 +116,16 @@ pub fn read(
             place: format!("{ENDPOINTS_VAR}[{id_text:?}]"),
             reason: err.to_string(),
         })?;
-        // A time is no secret.
-        for (field, value) in entry.iter().filter(|(field, _)| *field != PREVIOUS_UNTIL) {
+        // A time, an App ID and a host are no secrets.
+        let secret =
+            |field: &str| ![PREVIOUS_UNTIL, open_app::APP_ID, open_app::API_HOST].contains(&field);
+        for (field, value) in entry.iter().filter(|(field, _)| secret(field)) {
             out.fingerprints
                 .push((place(&id_text, field), fingerprint(value)));
         }
+        let app = open_app::from_entry(&id, &entry, |field, reason| {
+            invalid(&id_text, field, reason)
+        })?;
         let current = if id.is_default() {
             match default_current(&id, &id_text, &entry, &mut out.endpoints)? {
                 Some(endpoint) => endpoint,
@@ -123,6 +135,9 @@ pub fn read(
             named_current(id, &id_text, &entry)?
         };
         let endpoint = with_previous(current, &id_text, &entry, now, &mut out.warnings)?;
+        if let Some(app) = app {
+            out.apps.insert(id_text.clone(), app);
+        }
         out.endpoints.insert(id_text, endpoint);
     }
     Ok(out)

@@ -681,3 +681,220 @@ fn an_expired_previous_pair_is_a_warning_and_one_too_far_ahead_an_error() {
     );
     assert!(with("2025-12-07T10:53:20Z").unwrap().warnings.is_empty());
 }
+
+/// The default Feishu endpoint, enabled, with `vars` besides.
+fn feishu_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let mut all = vec![("QUEUE_URL", QUEUE), ("FEISHU_VERIFICATION_TOKEN", "t")];
+    all.extend_from_slice(vars);
+    config(&all)
+}
+
+const APP_SECRET: &str = "App-s3cr3t-that-must-not-leak";
+
+#[test]
+fn the_default_endpoints_app_comes_from_its_variables_with_its_api_host() {
+    let app = |host: Option<&str>| {
+        let mut vars = vec![
+            ("FEISHU_APP_ID", "cli_a1"),
+            ("FEISHU_APP_SECRET", APP_SECRET),
+        ];
+        vars.extend(host.map(|host| ("FEISHU_API_HOST", host)));
+        let config = feishu_with(&vars).unwrap();
+        assert_eq!(config.open_apps.len(), 1, "{:?}", config.open_apps);
+        config.open_apps["feishu"].clone()
+    };
+    let feishu = app(None);
+    assert_eq!(feishu.app_id, "cli_a1");
+    assert_eq!(feishu.app_secret.expose(), APP_SECRET);
+    assert_eq!(feishu.api_base, "https://open.feishu.cn");
+    for (host, base) in [
+        ("feishu", "https://open.feishu.cn"),
+        ("lark", "https://open.larksuite.com"),
+        ("http://127.0.0.1:8088/", "http://127.0.0.1:8088"),
+        (
+            "https://proxy.example/feishu//",
+            "https://proxy.example/feishu",
+        ),
+    ] {
+        assert_eq!(app(Some(host)).api_base, base, "{host}");
+    }
+    assert!(
+        feishu_with(&[]).unwrap().open_apps.is_empty(),
+        "no app without its credentials"
+    );
+}
+
+#[test]
+fn an_app_needs_both_its_id_and_its_secret_and_the_error_names_the_one_given() {
+    for (vars, named, missing) in [
+        (
+            vec![("FEISHU_APP_ID", "cli_a1")],
+            "FEISHU_APP_ID",
+            "FEISHU_APP_SECRET",
+        ),
+        (
+            vec![("FEISHU_APP_SECRET", APP_SECRET)],
+            "FEISHU_APP_SECRET",
+            "FEISHU_APP_ID",
+        ),
+        (
+            vec![("FEISHU_API_HOST", "lark")],
+            "FEISHU_API_HOST",
+            "FEISHU_APP_ID",
+        ),
+    ] {
+        let err = feishu_with(&vars).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { var, .. } if *var == named),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains(&format!("{missing} is not")), "{text}");
+        assert!(!text.contains(APP_SECRET), "{text}");
+    }
+}
+
+#[test]
+fn an_api_host_is_feishu_lark_or_an_absolute_http_url() {
+    for bad in [
+        "open.feishu.cn",
+        "larksuite",
+        "ftp://host",
+        "https://",
+        "https://h/?q=1",
+    ] {
+        let result = feishu_with(&[
+            ("FEISHU_APP_ID", "cli_a1"),
+            ("FEISHU_APP_SECRET", APP_SECRET),
+            ("FEISHU_API_HOST", bad),
+        ]);
+        assert_eq!(invalid_var(result), "FEISHU_API_HOST", "{bad}");
+    }
+}
+
+#[test]
+fn an_app_of_a_disabled_default_endpoint_is_refused() {
+    let result = config(&[
+        ("QUEUE_URL", QUEUE),
+        ("FEILIAN_VERIFICATION_TOKEN", "t"),
+        ("FEISHU_APP_ID", "cli_a1"),
+        ("FEISHU_APP_SECRET", APP_SECRET),
+    ]);
+    assert_eq!(invalid_var(result), "FEISHU_APP_ID");
+}
+
+#[test]
+fn the_app_secret_is_fingerprinted_never_shown_and_the_app_id_is_no_secret() {
+    let config = feishu_with(&[
+        ("FEISHU_APP_ID", "cli_a1"),
+        ("FEISHU_APP_SECRET", APP_SECRET),
+    ])
+    .unwrap();
+    let places: Vec<&str> = config
+        .fingerprints
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .collect();
+    assert_eq!(places, ["FEISHU_VERIFICATION_TOKEN", "FEISHU_APP_SECRET"]);
+    assert_eq!(config.fingerprints[1].1, fingerprint(APP_SECRET));
+    let debug = format!("{config:?}");
+    assert!(
+        !debug.contains(APP_SECRET) && debug.contains("cli_a1"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn app_credentials_come_from_the_secret_and_never_beside_it() {
+    let secret = serde_json::json!({
+        "FEISHU_VERIFICATION_TOKEN": "t",
+        "FEISHU_APP_ID": "cli_a1",
+        "FEISHU_APP_SECRET": APP_SECRET,
+    })
+    .to_string();
+    let env = [("QUEUE_URL", QUEUE), ("FEISHU_API_HOST", "lark")];
+    let config = from_secret(&env, &secret).unwrap();
+    let app = &config.open_apps["feishu"];
+    assert_eq!(
+        (
+            app.app_id.as_str(),
+            app.app_secret.expose(),
+            app.api_base.as_str()
+        ),
+        ("cli_a1", APP_SECRET, "https://open.larksuite.com")
+    );
+    for var in ["FEISHU_APP_ID", "FEISHU_APP_SECRET"] {
+        let result = from_secret(
+            &[("QUEUE_URL", QUEUE), (var, APP_SECRET)],
+            r#"{"FEISHU_VERIFICATION_TOKEN": "t"}"#,
+        );
+        let err = result.unwrap_err();
+        assert_eq!(invalid_var(Err(err.clone())), var);
+        assert!(!err.to_string().contains(APP_SECRET), "{err}");
+    }
+}
+
+#[test]
+fn named_endpoints_apps_are_read_beside_the_default_one() {
+    let endpoints = serde_json::json!({
+        "feishu/lark-global": {"verification_token": "t2", "app_id": "cli_l", "app_secret": APP_SECRET, "api_host": "lark"},
+        "feishu/plain": {"verification_token": "t3"},
+    })
+    .to_string();
+    let config = feishu_with(&[
+        ("FEISHU_APP_ID", "cli_a1"),
+        ("FEISHU_APP_SECRET", "s"),
+        ("ENDPOINTS", &endpoints),
+    ])
+    .unwrap();
+    let apps: Vec<(&str, &str, &str)> = config
+        .open_apps
+        .iter()
+        .map(|(id, app)| (id.as_str(), app.app_id.as_str(), app.api_base.as_str()))
+        .collect();
+    assert_eq!(
+        apps,
+        [
+            ("feishu", "cli_a1", "https://open.feishu.cn"),
+            ("feishu/lark-global", "cli_l", "https://open.larksuite.com"),
+        ]
+    );
+    assert!(config.fingerprints.iter().any(|(place, print)| place
+        == r#"ENDPOINTS["feishu/lark-global"].app_secret"#
+        && *print == fingerprint(APP_SECRET)));
+    assert!(
+        !config
+            .fingerprints
+            .iter()
+            .any(|(place, _)| place.ends_with(".app_id") || place.ends_with(".api_host"))
+    );
+}
+
+#[test]
+fn the_enricher_reads_the_same_apps_without_a_queue_and_refuses_the_same_mistakes() {
+    let vars = [
+        ("FEISHU_VERIFICATION_TOKEN", "t"),
+        ("FEISHU_APP_ID", "cli_a1"),
+        ("FEISHU_APP_SECRET", APP_SECRET),
+        ("FEISHU_API_HOST", "http://127.0.0.1:8088/"),
+    ];
+    let apps = open_app::from_lookup(&lookup(&vars)).unwrap();
+    let mut with_queue = vec![("QUEUE_URL", QUEUE)];
+    with_queue.extend(vars);
+    assert_eq!(apps, config(&with_queue).unwrap().open_apps);
+    for (var, value) in [
+        ("FEISHU_APP_SECRET", ""),
+        ("FEISHU_APP_SECRET", "App-s3cr3t-that-must-not-leak\n"),
+        ("FEISHU_API_HOST", "open.feishu.cn"),
+    ] {
+        let mut bad = vars.to_vec();
+        bad.retain(|(name, _)| *name != var);
+        bad.push((var, value));
+        let err = open_app::from_lookup(&lookup(&bad)).unwrap_err();
+        assert_eq!(
+            err,
+            config(&[&[("QUEUE_URL", QUEUE)][..], &bad].concat()).unwrap_err()
+        );
+        assert!(!err.to_string().contains(APP_SECRET), "{err}");
+    }
+}

@@ -258,3 +258,71 @@ fn a_previous_pair_without_its_key_keeps_the_current_key_and_never_lets_plaintex
     let delivery = inbound(&format!(r#"{{"encrypt": "{sealed}"}}"#)).unwrap();
     assert_eq!(delivery.credentials(), Credentials::Previous);
 }
+
+#[test]
+fn app_credentials_belong_to_named_feishu_endpoints_both_or_neither() {
+    let both = r#"{"feishu/x": {"verification_token": "t", "app_id": "cli_x", "app_secret": "s3cr3t", "api_host": "https://proxy.example/"}}"#;
+    let read = read_text(both).unwrap();
+    let app = &read.apps["feishu/x"];
+    assert_eq!(
+        (
+            app.app_id.as_str(),
+            app.app_secret.expose(),
+            app.api_base.as_str()
+        ),
+        ("cli_x", "s3cr3t", "https://proxy.example")
+    );
+    assert_eq!(read.apps.len(), 1);
+    for (text, expected_place, expected) in [
+        (
+            r#"{"feishu/x": {"verification_token": "t", "app_id": "cli_x"}}"#,
+            r#"ENDPOINTS["feishu/x"].app_id"#,
+            "app_secret is not",
+        ),
+        (
+            r#"{"feishu/x": {"verification_token": "t", "app_secret": "s3cr3t", "app_id": ""}}"#,
+            r#"ENDPOINTS["feishu/x"].app_secret"#,
+            "app_id is not",
+        ),
+        (
+            r#"{"feishu/x": {"verification_token": "t", "api_host": "lark"}}"#,
+            r#"ENDPOINTS["feishu/x"].api_host"#,
+            "app_id is not",
+        ),
+        (
+            r#"{"feishu/x": {"verification_token": "t", "app_id": "cli_x", "app_secret": "s3cr3t", "api_host": "open.larksuite.com"}}"#,
+            r#"ENDPOINTS["feishu/x"].api_host"#,
+            "not feishu, lark or an absolute http(s) URL",
+        ),
+        (
+            r#"{"feishu/x": {"verification_token": "t", "app_id": "cli_x", "app_secret": "s3cr3t\n"}}"#,
+            r#"ENDPOINTS["feishu/x"].app_secret"#,
+            "trailing newline",
+        ),
+        (
+            r#"{"feishu/x": {"verification_token": "t", "app_id": "cli_x", "app_secret": 12345678}}"#,
+            r#"ENDPOINTS["feishu/x"].app_secret"#,
+            "not a string",
+        ),
+        (
+            r#"{"feilian/x": {"verification_token": "t", "app_id": "cli_x", "app_secret": "s3cr3t"}}"#,
+            r#"ENDPOINTS["feilian/x"].app_id"#,
+            "a Feilian endpoint has no app",
+        ),
+        (
+            r#"{"feishu": {"app_secret": "s3cr3t"}}"#,
+            r#"ENDPOINTS["feishu"].app_secret"#,
+            "FEISHU_APP_SECRET",
+        ),
+    ] {
+        let result = read_text(text);
+        let err = result.as_ref().map(|_| ()).unwrap_err().clone();
+        assert_eq!(place_of(result), expected_place, "{text}");
+        let message = err.to_string();
+        assert!(message.contains(expected), "{text}: {message}");
+        assert!(
+            !message.contains("s3cr3t") && !message.contains("12345678"),
+            "{message}"
+        );
+    }
+}
