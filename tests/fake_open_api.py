@@ -40,7 +40,9 @@ Control API (JSON in, JSON out; an error is HTTP 400 {"error": "..."}):
     POST /_control/options        {"empty_data": bool}: an answer with no items has
         `data: {}` instead of `data: {"items": []}` (the docs leave it open).
     GET  /_control/calls          {"calls": [{"path", "app_id", "time", "status", "code",
-                                   "ids", "query", "object_api_name", "fault"}]}
+                                   "ids", "query", "object_api_name", "fault", "answer"}]}
+        Every open API call, in order; "answer" is the JSON body sent (null if not JSON),
+        its token replaced by "<token>".
     POST /_control/reset          back to the state at start.
 """
 
@@ -352,6 +354,16 @@ def caller_app(state, path, headers, body):
     return entry["app_id"] if entry else None
 
 
+def logged_answer(answer):
+    """The answer's JSON for the call log, without the token it may carry."""
+    if answer.content_type != "application/json":
+        return None
+    sent = json.loads(answer.body)
+    if "tenant_access_token" in sent:
+        sent["tenant_access_token"] = "<token>"
+    return sent
+
+
 def asked_ids(path, body):
     key = {DEPARTMENTS_PATH: "department_id_list", CUSTOM_ORGS_PATH: "org_ids"}.get(path)
     ids = body.get(key) if key else None
@@ -421,6 +433,7 @@ class Handler(BaseHTTPRequestHandler):
                 "ids": asked_ids(path, body), "query": query,
                 "object_api_name": body.get("object_api_name"),
                 "fault": fault["kind"] if fault is not None else None,
+                "answer": logged_answer(answer),
             })
         return answer
 

@@ -212,6 +212,8 @@ class DepartmentsTest(Base):
         self.assertEqual(last["ids"], [DEPARTMENT["id"], "404"])
         self.assertEqual(last["query"]["department_id_type"], "people_corehr_department_id")
         self.assertLess(abs(last["time"] - time.time()), 60)
+        self.assertEqual(last["answer"]["data"]["items"], [{"id": DEPARTMENT["id"]}])
+        self.assertEqual(calls[0]["answer"]["tenant_access_token"], "<token>")
 
 
 class CustomOrgsTest(Base):
