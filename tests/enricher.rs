@@ -514,11 +514,12 @@ async fn a_department_update_arrives_with_its_current_object_and_its_fifo_identi
         .collect();
     assert!(!attributes.is_empty());
     assert_eq!(attributes, relayed_attributes);
-    // One token, one read of that id.
+    // One token, one read of that id, whose answer is what the message carries.
     assert_eq!(codes(&api.calls_to(&stack.app_id, "token")), [0]);
     let reads = api.calls_to(&stack.app_id, "departments");
     assert_eq!(codes(&reads), [0]);
     assert_eq!(reads[0]["ids"], json!([DEPARTMENT_ID]));
+    assert_eq!(added["current"], reads[0]["answer"]["data"]["items"][0]);
 }
 
 #[tokio::test]
@@ -564,6 +565,7 @@ async fn a_custom_org_update_arrives_with_its_current_object() {
     assert_eq!(codes(&reads), [0]);
     assert_eq!(reads[0]["ids"], json!([ORG_ID]));
     assert_eq!(reads[0]["object_api_name"], json!(OBJECT_API_NAME));
+    assert_eq!(added["current"], reads[0]["answer"]["data"]["items"][0]);
 }
 
 /// Relays one department update on a server of the test's own, with `fault` set for the
