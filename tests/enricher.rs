@@ -23,6 +23,7 @@ use aws_sdk_sqs::types::{
 use common::*;
 use lambda_http::{Context, LambdaEvent};
 use org_change_enrich::Enricher;
+use org_change_relay::enrich::deadline::SEND_RESERVE;
 use org_change_relay::enrich::forward::EnrichedQueue;
 use org_change_relay::enrich::handler::{Enrichment, handle};
 use org_change_relay::enrich::settings::Settings;
@@ -217,11 +218,16 @@ impl Stack {
 
     /// Invokes the handler; the `messageId`s it reports as failed.
     async fn handle(&self, event: SqsEvent) -> Vec<String> {
-        let Ok(response) = handle(
-            &self.enrichment,
-            LambdaEvent::new(event, Context::default()),
-        )
-        .await;
+        self.handle_until(event, SystemTime::now() + Duration::from_secs(300))
+            .await
+    }
+
+    /// [`Stack::handle`], the invocation's deadline at `deadline`.
+    async fn handle_until(&self, event: SqsEvent, deadline: SystemTime) -> Vec<String> {
+        let mut context = Context::default();
+        let since_epoch = deadline.duration_since(SystemTime::UNIX_EPOCH);
+        context.deadline = since_epoch.map_or(0, |at| at.as_millis() as u64);
+        let Ok(response) = handle(&self.enrichment, LambdaEvent::new(event, context)).await;
         response
             .batch_item_failures
             .into_iter()
@@ -616,6 +622,37 @@ async fn an_answer_slower_than_the_call_timeout_fails_the_record() {
         took < Duration::from_millis(1_500),
         "the call was cut at its timeout: {took:?}"
     );
+}
+
+#[tokio::test]
+async fn reads_stop_short_of_the_invocations_deadline() {
+    let api = OpenApi::own();
+    let stack = stack(&api, false, &[], CALL_TIMEOUT).await;
+    stack.departments(&api, &[department(DEPARTMENT_ID)], 0.0);
+    stack
+        .relay(&department_update("ev-deadline", "tenant-1", DEPARTMENT_ID))
+        .await;
+    let event = stack.event().await;
+    let id = event.records[0].message_id.clone().expect("an id");
+    api.control(
+        "faults",
+        json!({"path": "departments", "kind": "delay", "ms": 4_000}),
+    );
+
+    // One second to read, then the reserve for the sends.
+    let deadline = SystemTime::now() + SEND_RESERVE + Duration::from_secs(1);
+    let started = Instant::now();
+    assert_eq!(stack.handle_until(event.clone(), deadline).await, [id]);
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "stopped after its budget: {took:?}"
+    );
+    assert!(stack.enriched().await.is_empty());
+
+    // The redelivery has its own time, and the enricher still works.
+    assert!(stack.handle(event).await.is_empty());
+    assert_eq!(stack.enriched().await.len(), 1);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! messages on the enriched queue, and the records to retry out.
 
 use std::convert::Infallible;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_http::lambda_runtime::LambdaEvent;
@@ -10,6 +10,7 @@ use lambda_http::tracing;
 use org_change_enrich::{Enricher, Record, Transport, Verdict};
 use tokio::sync::Mutex;
 
+use super::deadline::{SEND_RESERVE, read_budget};
 use super::forward::{EnrichedQueue, GROUP_ID_ATTRIBUTE};
 
 /// Everything an invocation needs, built once at start.
@@ -38,12 +39,10 @@ pub async fn handle<T: Transport>(
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, Infallible> {
     let started = Instant::now();
+    let budget = read_budget(&event.context, SystemTime::now());
     let messages = event.payload.records;
     let records: Vec<Record> = messages.iter().map(record).collect();
-    let mut verdicts = {
-        let mut enricher = enrichment.enricher.lock().await;
-        enricher.enrich(&enrichment.transport, &records).await
-    };
+    let mut verdicts = read(enrichment, &records, budget).await;
     // A record without a verdict must not count as done: SQS would delete it.
     verdicts.resize_with(records.len(), || {
         Verdict::Retry("the enricher gave this record no verdict".into())
@@ -61,6 +60,35 @@ pub async fn handle<T: Transport>(
         "batch enriched"
     );
     Ok(response)
+}
+
+/// The enricher's verdicts, or a `Retry` for every record when `budget` runs out first.
+async fn read<T: Transport>(
+    enrichment: &Enrichment<T>,
+    records: &[Record],
+    budget: Option<Duration>,
+) -> Vec<Verdict> {
+    // Waiting for another invocation's turn counts too.
+    let reads = async {
+        let mut enricher = enrichment.enricher.lock().await;
+        enricher.enrich(&enrichment.transport, records).await
+    };
+    let Some(budget) = budget else {
+        return reads.await;
+    };
+    match tokio::time::timeout(budget, reads).await {
+        Ok(verdicts) => verdicts,
+        Err(_) => {
+            let why = format!(
+                "the reads did not end {} s before the invocation's deadline",
+                SEND_RESERVE.as_secs()
+            );
+            records
+                .iter()
+                .map(|_| Verdict::Retry(why.clone()))
+                .collect()
+        }
+    }
 }
 
 /// A record as the logic reads it: its body, and its FIFO group, if any.

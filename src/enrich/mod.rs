@@ -4,8 +4,10 @@
 //!
 //! A batch goes through [`handler`] (records in, partial batch failures out), the logic of
 //! [`org_change_enrich`] (no I/O) over [`transport`], then [`forward`] in the order
-//! [`order`] sets. [`settings`] and [`startup`] run once, at start.
+//! [`order`] sets, all within the invocation's [`deadline`]. [`settings`] and [`startup`]
+//! run once, at start.
 
+pub mod deadline;
 pub mod forward;
 pub mod handler;
 pub mod order;
