@@ -8,10 +8,9 @@ use org_change_enrich::Transport;
 /// How long one call may take, from connecting to the last byte of the answer.
 ///
 /// A call that takes longer counts as no answer, which is transient: the record fails and
-/// SQS retries it. CoreHR gives up on a slow query itself with 503 code 1161204
-/// (`docs/current-object.md`, "Error codes listed on the page"). Five seconds is ample for
-/// one batch of at most 100 ids and still lets a batch of ten records finish, with a token
-/// call and a renewal, well inside a minute.
+/// SQS retries it (`docs/protocol.md`, "The open API (the enricher)"). Five seconds is ample
+/// for one read of at most 100 ids. A batch of ten records makes a token call, at most one
+/// renewal and a read per API, so it fits in the template's 25 s timeout.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The largest answer read. A batch of 100 departments with every field is a few hundred
