@@ -16,8 +16,9 @@ use super::order::next_round;
 use crate::queue::MAX_CALLS_IN_FLIGHT;
 use crate::queue::sqs::{FailedEntry, unconfirmed};
 
-/// The record attributes Lambda's poller sets on a record from a FIFO queue.
+/// The attribute Lambda's poller sets on a record from a FIFO queue: its group.
 pub const GROUP_ID_ATTRIBUTE: &str = "MessageGroupId";
+/// The attribute Lambda's poller sets on a record from a FIFO queue: its identity.
 pub const DEDUPLICATION_ID_ATTRIBUTE: &str = "MessageDeduplicationId";
 
 /// Which queue the enriched messages go to (`ENRICHED_QUEUE_URL`).
