@@ -33,6 +33,11 @@
 //! irrelevant. The platforms' query APIs lag behind the events (`docs/protocol.md`,
 //! "Events in scope"), so the read waits for the documented lag: [`Api::lag`].
 //!
+//! Behind the optional enricher (`docs/current-object.md`), a Feishu People message
+//! arrives with that read done: `current` holds the unit as the API returned it, or
+//! `current_missing` says why there is none. The consumer then makes no call:
+//! [`FollowUp::Enriched`], [`FollowUp::Unreadable`].
+//!
 //! # Which app it came from
 //!
 //! One relay can serve several Feishu or Lark apps and Feilian subscriptions (named
@@ -56,7 +61,7 @@ use std::time::{Duration, SystemTime};
 use aws_config::BehaviorVersion;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::Message as SqsMessage;
-use org_change_contract::{Action, Message, SCHEMA_VERSION};
+use org_change_contract::{Action, Message, MissingReason, SCHEMA_VERSION};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -387,11 +392,26 @@ enum FollowUp {
     /// late retry of an older change (the platforms retry for ~7 h) does not bring it
     /// back.
     Gone,
+    /// The enricher read the unit: `current` holds it as the API returned it at
+    /// `current_at`. Compare that time with what you hold, as messages can arrive out of order.
+    Enriched,
+    /// The enricher read nothing, for this reason: `not_found` (the API no longer
+    /// returns it: a deletion usually follows) or `forbidden` (outside the app's data
+    /// permission range). Keep what you hold.
+    Unreadable(MissingReason),
 }
 
 impl FollowUp {
     /// The follow-up for `message`, received at `now`.
     fn for_message(message: &Message<'_>, now: SystemTime) -> Self {
+        if message.current.is_some() {
+            return FollowUp::Enriched;
+        }
+        if let Some(missing) = message.current_missing
+            && missing.reason != MissingReason::Deleted
+        {
+            return FollowUp::Unreadable(missing.reason);
+        }
         if message.action == Action::Deleted {
             return FollowUp::Gone;
         }
@@ -448,6 +468,17 @@ async fn follow_up(message: &Message<'static>) -> Result<(), HandleError> {
             let after = message.after.as_deref().map_or("null", RawValue::get);
             println!("  current state (the snapshot): {after}");
         }
+        FollowUp::Enriched => {
+            let current = message.current.as_deref().map_or("null", RawValue::get);
+            let at = message.current_at.as_deref().unwrap_or("an unknown time");
+            println!("  current state (read by the enricher at {at}): {current}");
+        }
+        FollowUp::Unreadable(reason) => {
+            println!(
+                "  no current state ({}): keep what you hold",
+                reason.as_str()
+            );
+        }
         FollowUp::Query { api, not_before } => {
             if let Ok(wait) = not_before.duration_since(SystemTime::now()) {
                 tokio::time::sleep(wait).await;
@@ -466,7 +497,8 @@ async fn follow_up(message: &Message<'static>) -> Result<(), HandleError> {
 ///
 /// This example has no platform credentials and makes no call: it fails, so that
 /// nothing here pretends to have read the platform. Until this is filled in, Feishu
-/// People changes stay on the queue (and go to its dead-letter queue, if it has one).
+/// People changes stay on the queue (and go to its dead-letter queue, if it has one),
+/// unless the consumer reads the enricher's queue, whose messages carry `current`.
 async fn fetch_current(api: Api, _message: &Message<'static>) -> Result<Value, FetchError> {
     Err(FetchError::NotImplemented(api.endpoint()))
 }
@@ -700,6 +732,44 @@ mod tests {
         let deleted =
             message(json!({"event_type": "corehr.custom_org.deleted_v2", "action": "deleted"}));
         assert_eq!(FollowUp::for_message(&deleted, now), FollowUp::Gone);
+    }
+
+    #[test]
+    fn an_enriched_message_needs_no_query() {
+        let now = SystemTime::now();
+        let enriched = message(json!({
+            "current": {"org_id": "7436668377630295596", "active": true},
+            "current_at": "2020-12-23T12:19:51.000Z", "current_missing": null,
+        }));
+        assert_eq!(FollowUp::for_message(&enriched, now), FollowUp::Enriched);
+        let missing = |reason: &str, code: Value| {
+            let action = if reason == "deleted" {
+                "deleted"
+            } else {
+                "updated"
+            };
+            let fields = json!({"current": null, "current_at": null, "action": action,
+                "current_missing": {"reason": reason, "code": code}});
+            FollowUp::for_message(&message(fields), now)
+        };
+        assert_eq!(
+            missing("forbidden", json!(1160103)),
+            FollowUp::Unreadable(MissingReason::Forbidden)
+        );
+        assert_eq!(
+            missing("not_found", Value::Null),
+            FollowUp::Unreadable(MissingReason::NotFound)
+        );
+        assert_eq!(missing("deleted", Value::Null), FollowUp::Gone);
+    }
+
+    #[tokio::test]
+    async fn an_enriched_message_is_handled_without_fetch_current() {
+        let enriched = message(json!({
+            "current": {"org_id": "7436668377630295596"},
+            "current_at": "2020-12-23T12:19:51.000Z", "current_missing": null,
+        }));
+        assert!(follow_up(&enriched).await.is_ok());
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-CRATES = ["crates/core", "crates/contract", "crates/sim", "."]
+CRATES = ["crates/core", "crates/contract", "crates/enrich", "crates/sim", "."]
 
 
 def modules(src):

@@ -11,10 +11,14 @@ echo "==> cargo clippy --workspace --all-targets --all-features -- -D warnings (
 cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
 echo "==> cfn-lint and sam validate --lint on template.yaml (about 30 s)"
 scripts/lint-template.sh template.yaml
-echo "==> cargo test (unit and integration, next to a moto SQS server; a fresh clone compiles the tests first: 2-4 min, then about 1 min of tests)"
-scripts/with-moto.sh cargo test --workspace --all-targets --features integration
+echo "==> the local open API server's self-test (tests/test_fake_open_api.py, about 3 s)"
+python3 tests/test_fake_open_api.py
+echo "==> cargo test (unit and integration, next to a moto SQS server and the local open API; a fresh clone compiles the tests first: 2-4 min, then about 1.5 min of tests)"
+# tests/enricher.rs needs both servers: the relay's queues on moto, the platform's API on
+# tests/fake_open_api.py. The other tests ignore the second.
+scripts/with-moto.sh scripts/with-open-api.sh cargo test --workspace --all-targets --features integration
 # The template as a user deploys it, on a local AWS (MiniStack): the function is the
-# x86_64 debug build the step above made, so nothing more is compiled (~20 s).
+# x86_64 debug builds the step above made, so nothing more is compiled (~1 min).
 echo "==> the deployed stack: template.yaml on MiniStack, driven by org-change-sim"
 scripts/with-ministack.sh .venv/bin/python tests/deployed_stack.py
 echo "==> cargo test --workspace --doc (the compile_fail proofs among them)"

@@ -211,8 +211,9 @@ impl Config {
     }
 }
 
-/// The endpoints and their apps through `lookup`, with the fingerprint of each secret.
-fn read_endpoints(
+/// The endpoints and their apps through `lookup`, with the fingerprint of each secret. The
+/// enricher reads them too, without the relay's queue.
+pub fn read_endpoints(
     lookup: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,
 ) -> Result<Endpoints, ConfigError> {
@@ -468,7 +469,7 @@ fn http_url(text: &str) -> Option<Uri> {
 }
 
 /// The queue at the SQS queue URL in `var`, FIFO when its name ends in `.fifo`.
-fn queue_at(var: &'static str, url: String) -> Result<QueueConfig, ConfigError> {
+pub(crate) fn queue_at(var: &'static str, url: String) -> Result<QueueConfig, ConfigError> {
     let uri = http_url(&url);
     let path = uri.as_ref().map_or("", Uri::path);
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();

@@ -19,16 +19,21 @@ pub const LAMBDA_VARS: [&str; 4] = [
 /// digits from the console's value.
 pub const FINGERPRINT_MESSAGE: &str = "secret fingerprint (printf 'org-change-relay/fingerprint/v1:%s' VALUE | sha256sum | cut -c1-8)";
 
-/// What the binary is and how to run it, when not run by Lambda or its emulator: the first
-/// of [`LAMBDA_VARS`] is unset or unreadable.
-pub fn outside_lambda(env: impl Fn(&str) -> Option<String>) -> Option<String> {
-    let var = LAMBDA_VARS.into_iter().find(|var| match env(var) {
+/// The first of [`LAMBDA_VARS`] that is unset or unreadable, when not run by Lambda or its
+/// emulator.
+pub fn missing_lambda_var(env: impl Fn(&str) -> Option<String>) -> Option<&'static str> {
+    LAMBDA_VARS.into_iter().find(|var| match env(var) {
         None => true,
         Some(value) if *var == "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => {
             value.trim().parse::<i32>().is_err()
         }
         Some(value) => value.trim().is_empty(),
-    })?;
+    })
+}
+
+/// What the binary is and how to run it, when not run by Lambda or its emulator.
+pub fn outside_lambda(env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let var = missing_lambda_var(env)?;
     Some(format!(
         "org-change-relay: {var} is not set: this is an AWS Lambda function, run by Lambda or by cargo-lambda's emulator; locally, run `make relay` (a local queue and the relay, with the demo's settings), or `.venv/bin/cargo-lambda lambda watch` with your own (docs/testing.md, \"Samples, the local relay and the simulator\")"
     ))

@@ -10,9 +10,14 @@ together: a webhook sent to the stack's URL ends as a message on the stack's que
 What MiniStack does not emulate, and so this cannot prove, is in docs/testing.md ("The deployed stack, on a local AWS");
 each gap worked around here has a comment starting "Emulator gap".
 
+With Enricher=Enabled, a third and fourth stack add the enricher: its function reads the
+relay's queue and asks the local open API server (tests/fake_open_api.py, started here)
+for the current object, and the messages are read back from the enriched queue.
+
 Usage (make test runs it): scripts/with-ministack.sh .venv/bin/python tests/deployed_stack.py
-The function is the x86_64 debug build `cargo test` already made (target/debug/
-org-change-relay; RELAY_BOOTSTRAP overrides): the template's arm64 is not emulated.
+The functions are the x86_64 debug builds `cargo test` already made (target/debug/
+org-change-relay and org-change-enricher; RELAY_BOOTSTRAP and ENRICHER_BOOTSTRAP
+override): the template's arm64 is not emulated.
 """
 
 import json
@@ -24,12 +29,16 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
 import jsonschema
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fake_open_api  # noqa: E402
 
 # Emulator gaps with nothing to work around, so nothing here checks them: reserved
 # concurrency, stage throttling, the JSON log format, EMF metrics (the alarms never fire),
@@ -38,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 RELAY = Path(os.environ.get("RELAY_BOOTSTRAP", TARGET / "debug/org-change-relay"))
+ENRICHER = Path(os.environ.get("ENRICHER_BOOTSTRAP", TARGET / "debug/org-change-enricher"))
 SIM = TARGET / "debug/org-change-sim"
 SAM = ROOT / ".venv/bin/sam"
 ENDPOINT = os.environ.get("MINISTACK_ENDPOINT", "")
@@ -48,6 +58,8 @@ FEILIAN = {"token": "dep-feilian-token-1", "key": "dep-feilian-key-1"}
 LARK = {"token": "dep-lark-token-1", "key": "dep-lark-key-1"}
 SUBSIDIARY = {"token": "dep-subsidiary-token-1", "key": "dep-subsidiary-key-1"}
 FEILIAN_PREVIOUS = {"token": "dep-feilian-token-0", "key": "dep-feilian-key-0"}
+# The default Feishu endpoint's internal app, registered with the local open API server.
+FEISHU_APP = {"app_id": "cli_dep_enricher", "app_secret": "dep-app-secret-1"}
 
 # What each event type becomes (README.md, "The message"): entity and action.
 FEISHU_TYPES = {
@@ -74,11 +86,11 @@ def client(service):
     return boto3.client(service, endpoint_url=ENDPOINT, region_name=REGION)
 
 
-def secret_value():
+def secret_value(extra=None):
     """The secret as README.md, "Deploy", fills it: both default endpoints, a named one of
-    each platform, and Feilian's previous pair during a rotation."""
+    each platform, and Feilian's previous pair during a rotation; then `extra` keys."""
     until = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {
+    return (extra or {}) | {
         "FEISHU_VERIFICATION_TOKEN": FEISHU["token"],
         "FEISHU_ENCRYPT_KEY": FEISHU["key"],
         "FEILIAN_VERIFICATION_TOKEN": FEILIAN["token"],
@@ -99,7 +111,7 @@ def secret_value():
 class Stack:
     """One deployed stack: its outputs, resources and local URLs."""
 
-    def __init__(self, name, parameters):
+    def __init__(self, name, parameters, secret_extra=None):
         self.name = name
         deploy(name, parameters)
         cloudformation = client("cloudformation")
@@ -110,7 +122,7 @@ class Stack:
             for r in cloudformation.describe_stack_resources(StackName=name)["StackResources"]
         }
         create_routes(self)
-        fill_secret(self)
+        fill_secret(self, secret_extra)
 
     def url(self, output, suffix=""):
         return local_url(self.outputs[output]) + suffix
@@ -124,8 +136,11 @@ def deploy(name, parameters):
     if bucket not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
         s3.create_bucket(Bucket=bucket)
     with tempfile.TemporaryDirectory(prefix="deployed-stack-") as build:
-        shutil.copyfile(TEMPLATE, Path(build) / "template.yaml")
-        shutil.copy(RELAY, Path(build) / "bootstrap")
+        if parameters.get("Enricher") == "Enabled":
+            two_functions(Path(build))
+        else:
+            shutil.copyfile(TEMPLATE, Path(build) / "template.yaml")
+            shutil.copy(RELAY, Path(build) / "bootstrap")
         overrides = [f"{key}={value}" for key, value in parameters.items()]
         command = [str(SAM), "deploy", "--template-file", "template.yaml", "--stack-name", name,
                    "--s3-bucket", bucket, "--capabilities", "CAPABILITY_IAM",
@@ -136,6 +151,20 @@ def deploy(name, parameters):
         env.pop("AWS_PROFILE", None)
         done = subprocess.run(command, cwd=build, env=env, capture_output=True, text=True)
         assert done.returncode == 0, f"sam deploy {name} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def two_functions(build):
+    """What `sam build` leaves for two functions: each bootstrap in a folder named after
+    its function, and the template's CodeUri of each pointing there. Nothing else in the
+    template changes."""
+    text = TEMPLATE.read_text()
+    for resource, binary in [("RelayFunction", RELAY), ("EnricherFunction", ENRICHER)]:
+        start = text.index(f"\n  {resource}:\n")
+        at = text.index("      CodeUri: .\n", start)
+        text = text[:at] + f"      CodeUri: {resource}\n" + text[at + len("      CodeUri: .\n"):]
+        (build / resource).mkdir()
+        shutil.copy(binary, build / resource / "bootstrap")
+    (build / "template.yaml").write_text(text)
 
 
 def create_routes(stack):
@@ -184,16 +213,18 @@ def local_url(url):
     return f"{ENDPOINT}/_aws/execute-api/{match.group(1)}/$default{match.group(2)}"
 
 
-def fill_secret(stack):
+def fill_secret(stack, extra=None):
     """README.md, "Deploy": put the values into the secret the output SecretArn names, then
-    change the function's configuration so that new instances read them.
+    change the functions' configuration so that new instances read them.
     Emulator gap: MiniStack's `!Ref` of a secret is its name, not its ARN; both serve as
     a SecretId, here and in the function's SECRET_ID."""
     client("secretsmanager").put_secret_value(SecretId=stack.outputs["SecretArn"],
-                                              SecretString=json.dumps(secret_value()))
-    client("lambda").update_function_configuration(
-        FunctionName=stack.outputs["FunctionName"],
-        Description=f"secrets reloaded {datetime.now(timezone.utc).isoformat()}")
+                                              SecretString=json.dumps(secret_value(extra)))
+    for output in ("FunctionName", "EnricherFunctionName"):
+        if output in stack.outputs:
+            client("lambda").update_function_configuration(
+                FunctionName=stack.outputs[output],
+                Description=f"secrets reloaded {datetime.now(timezone.utc).isoformat()}")
 
 
 def sim(*args):
@@ -452,17 +483,173 @@ def the_fifo_queues_are_configured_as_documented(stack):
     the_queues_are_configured_as_documented(stack, fifo=True)
 
 
-STANDARD = [the_queues_are_configured_as_documented, tracing_is_active_by_default, both_challenges_come_back, every_event_type_becomes_its_message,
+def the_enricher_is_off_by_default(stack):
+    """Without Enricher=Enabled the stack is the relay alone: no enricher resource, output
+    or event source."""
+    extra = [name for name in list(stack.resources) + list(stack.outputs) if name.startswith("Enrich")]
+    assert extra == [], extra
+    mappings = client("lambda").list_event_source_mappings(FunctionName=stack.outputs["FunctionName"])
+    assert mappings["EventSourceMappings"] == [], mappings
+
+
+# The enricher. One local open API server serves every enricher stack; each scenario
+# uses ids of its own, so the calls it checks are its own.
+OPEN_API = {}
+
+
+def open_api(name, body=None):
+    """A control call to the local open API server (tests/fake_open_api.py)."""
+    reading = name == "calls"
+    data = None if reading else json.dumps(body if body is not None else {}).encode()
+    request = urllib.request.Request(f"{OPEN_API['url']}/_control/{name}", data=data,
+                                     method="GET" if reading else "POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def calls_for(object_id):
+    """The open API calls that asked for `object_id`."""
+    return [c for c in open_api("calls")["calls"] if object_id in c["ids"]]
+
+
+def collect(queue_url, count, timeout=60):
+    """`count` messages from the queue, waiting for the enricher; deleted as read."""
+    deadline = time.monotonic() + timeout
+    received = []
+    while len(received) < count:
+        assert time.monotonic() < deadline, f"{len(received)} of {count} messages on {queue_url} in {timeout} s"
+        received += drain(queue_url)
+        time.sleep(0.5)
+    assert len(received) == count, f"{len(received)} messages on {queue_url}, not {count}: {received}"
+    return received
+
+
+RFC3339_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def check_enriched(message, *, event_type, event_id, entity_id, fifo=False):
+    """The enriched message: `current_at` set, `current_missing` null, and every other
+    field, attribute and FIFO id as the relay writes them (check_message). Its `current`."""
+    text, attributes, system = message
+    body = json.loads(text)
+    errors = [f"{list(e.path)}: {e.message}" for e in VALIDATOR.iter_errors(body)]
+    assert not errors, f"breaks schema/message.schema.json: {errors}\n{text}"
+    assert RFC3339_MS.fullmatch(body.get("current_at") or ""), text
+    read = datetime.strptime(body["current_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    assert abs((datetime.now(timezone.utc) - read).total_seconds()) < 600, text
+    assert body.get("current_missing", "absent") is None, text
+    relayed = {k: v for k, v in body.items() if k not in ("current", "current_at", "current_missing")}
+    check_message((json.dumps(relayed), attributes, system), source="feishu", endpoint="feishu",
+                  event_type=event_type, event_id=event_id, entity_id=entity_id, fifo=fifo)
+    return body["current"]
+
+
+def answered_item(calls, id_field, object_id):
+    """The item the server answered for `object_id`, from the first successful call."""
+    for call in calls:
+        if call["status"] == 200 and call["code"] == 0:
+            return next(i for i in call["answer"]["data"]["items"] if i[id_field] == object_id)
+    raise AssertionError(f"no successful call for {object_id}: {calls}")
+
+
+def the_enricher_is_wired_as_documented(stack, fifo=False):
+    """The enriched queue and its dead-letter queue as documented (FIFO as the relay's
+    queue, content-based deduplication off), the event source on the relay's queue with
+    partial failures and a bound, and the function's variables."""
+    queue = queue_attributes(stack.outputs["EnrichedQueueUrl"])
+    dead_letters = queue_attributes(stack.outputs["EnrichedDeadLetterQueueUrl"])
+    assert queue["MessageRetentionPeriod"] == dead_letters["MessageRetentionPeriod"] == "1209600"
+    redrive = json.loads(queue["RedrivePolicy"])
+    assert redrive == {"deadLetterTargetArn": dead_letters["QueueArn"], "maxReceiveCount": 5}, redrive
+    assert queue["QueueArn"] == stack.outputs["EnrichedQueueArn"], queue
+    for attributes in (queue, dead_letters):
+        assert attributes.get("FifoQueue", "false") == ("true" if fifo else "false"), attributes
+    if fifo:
+        assert queue.get("ContentBasedDeduplication", "false") == "false", queue
+        assert (queue["DeduplicationScope"], queue["FifoThroughputLimit"]) == ("messageGroup", "perMessageGroupId"), queue
+    function = stack.outputs["EnricherFunctionName"]
+    (mapping,) = client("lambda").list_event_source_mappings(FunctionName=function)["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == stack.outputs["QueueArn"], mapping
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], mapping
+    assert (mapping["BatchSize"], mapping["ScalingConfig"]) == (10, {"MaximumConcurrency": 2}), mapping
+    variables = client("lambda").get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+    assert variables == {"ENRICHED_QUEUE_URL": stack.outputs["EnrichedQueueUrl"],
+                         "SECRET_ID": stack.outputs["SecretArn"], "FEISHU_API_HOST": OPEN_API["url"],
+                         "ENRICH_SHARE": "0.5"}, variables
+
+
+def the_fifo_enricher_is_wired_as_documented(stack):
+    the_enricher_is_wired_as_documented(stack, fifo=True)
+
+
+def a_department_update_arrives_with_current(stack, fifo=False):
+    """Done when (issue 21): the relayed corehr.department.updated_v2 on the enriched
+    queue, `current` equal to what the API returned."""
+    department_id = str(7_000_000_000_000_000_000 + uuid.uuid4().int % 10**18)
+    department = {"id": department_id, "version_id": "6890452208593372611", "code": "D-DEP",
+                  "department_name": [{"lang": "zh-CN", "value": "部署测试"}], "active": True,
+                  "effective_date": "2026-12-06"}
+    open_api("departments", {"app_id": FEISHU_APP["app_id"], "items": [department]})
+    event_type = "corehr.department.updated_v2"
+    sent, out = trigger(stack.url("FeishuWebhookUrl"), FEISHU, event_type, entity_id=department_id)
+    assert sent[0][2] == 200, out
+    (message,) = collect(stack.outputs["EnrichedQueueUrl"], 1)
+    current = check_enriched(message, event_type=event_type, event_id=sent[0][1],
+                             entity_id=department_id, fifo=fifo)
+    calls = calls_for(department_id)
+    assert current == answered_item(calls, "id", department_id), (current, calls)
+    assert current["department_name"] == department["department_name"], current
+    assert {c["app_id"] for c in calls} == {FEISHU_APP["app_id"]}, calls
+    assert all(c["query"].get("department_id_type") == "people_corehr_department_id" for c in calls), calls
+
+
+def a_fifo_department_update_keeps_its_group_and_deduplication_ids(stack):
+    a_department_update_arrives_with_current(stack, fifo=True)
+
+
+def a_custom_org_update_arrives_with_current(stack):
+    org_id = str(7_400_000_000_000_000_000 + uuid.uuid4().int % 10**18)
+    org = {"org_id": org_id, "names": [{"lang": "zh-CN", "value": "部署测试"}],
+           "code": "MDPD-DEP", "active": True}
+    api_name = json.loads((ROOT / "events/feishu/corehr.custom_org.updated_v2.json").read_text())["event"]["object_api_name"]
+    open_api("custom_orgs", {"app_id": FEISHU_APP["app_id"], "object_api_name": api_name, "items": [org]})
+    event_type = "corehr.custom_org.updated_v2"
+    sent, out = trigger(stack.url("FeishuWebhookUrl"), FEISHU, event_type, entity_id=org_id)
+    assert sent[0][2] == 200, out
+    (message,) = collect(stack.outputs["EnrichedQueueUrl"], 1)
+    current = check_enriched(message, event_type=event_type, event_id=sent[0][1], entity_id=org_id)
+    calls = calls_for(org_id)
+    assert current == answered_item(calls, "org_id", org_id), (current, calls)
+    assert current["names"] == org["names"], current
+    assert {c["object_api_name"] for c in calls} == {api_name}, calls
+
+
+def a_contact_event_passes_through_unchanged(stack):
+    """Events that carry their object (contact v3) are not looked up: no added field."""
+    unit = f"od-{uuid.uuid4().hex[:12]}"
+    sent, out = trigger(stack.url("FeishuWebhookUrl"), FEISHU, "contact.department.updated_v3", entity_id=unit)
+    assert sent[0][2] == 200, out
+    (message,) = collect(stack.outputs["EnrichedQueueUrl"], 1)
+    body = check_message(message, source="feishu", endpoint="feishu", event_type="contact.department.updated_v3",
+                         event_id=sent[0][1], entity_id=unit)
+    assert not {"current", "current_at", "current_missing"} & set(body), message[0]
+    assert calls_for(unit) == []
+
+
+STANDARD = [the_enricher_is_off_by_default, the_queues_are_configured_as_documented, tracing_is_active_by_default, both_challenges_come_back, every_event_type_becomes_its_message,
             named_endpoints_are_served_under_their_own_urls, during_a_rotation_the_previous_pair_is_accepted,
             a_forged_request_is_refused_with_401, a_verified_event_without_its_id_is_quarantined]
 FIFO = [the_fifo_queues_are_configured_as_documented, a_fifo_stack_orders_per_unit_and_enqueues_a_retry_once, tracing_pass_through_follows_the_parameter]
+ENRICHED = [the_enricher_is_wired_as_documented, a_department_update_arrives_with_current,
+            a_custom_org_update_arrives_with_current, a_contact_event_passes_through_unchanged]
+ENRICHED_FIFO = [the_fifo_enricher_is_wired_as_documented, a_fifo_department_update_keeps_its_group_and_deduplication_ids]
 
 
-def run(stack_name, parameters, scenarios, results):
+def run(stack_name, parameters, scenarios, results, secret_extra=None):
     """Deploys one stack and runs `scenarios` on it; a failed deployment fails them all."""
     started = time.monotonic()
     try:
-        stack = Stack(stack_name, parameters)
+        stack = Stack(stack_name, parameters, secret_extra)
     except Exception:
         failure = traceback.format_exc()
         for scenario in scenarios:
@@ -479,7 +666,7 @@ def run(stack_name, parameters, scenarios, results):
 
 def main():
     assert ENDPOINT, "MINISTACK_ENDPOINT is not set: run under scripts/with-ministack.sh"
-    for tool in (RELAY, SIM, SAM):
+    for tool in (RELAY, ENRICHER, SIM, SAM):
         assert tool.is_file(), f"{tool} not found: build with `cargo test --features integration` and run scripts/setup.sh"
     started = time.monotonic()
     results = []
@@ -487,6 +674,19 @@ def main():
     run(f"relay-std-{suffix}", {}, STANDARD, results)
     run(f"relay-fifo-{suffix}", {"QueueType": "fifo", "FifoGroupBy": "unit", "XRayTracing": "PassThrough"},
         FIFO, results)
+    # The enricher's functions run as local processes of MiniStack, so they reach the
+    # local open API server on the loopback address.
+    server = fake_open_api.serve()
+    OPEN_API["url"] = f"http://127.0.0.1:{server.server_address[1]}"
+    open_api("apps", FEISHU_APP)
+    enriched = {"Enricher": "Enabled", "FeishuApiHost": OPEN_API["url"]}
+    app_keys = {"FEISHU_APP_ID": FEISHU_APP["app_id"], "FEISHU_APP_SECRET": FEISHU_APP["app_secret"]}
+    try:
+        run(f"relay-enrich-{suffix}", enriched, ENRICHED, results, app_keys)
+        run(f"relay-enrich-fifo-{suffix}", enriched | {"QueueType": "fifo", "FifoGroupBy": "unit"},
+            ENRICHED_FIFO, results, app_keys)
+    finally:
+        server.shutdown()
     for name, failure in results:
         print(f"test {name} ... {'ok' if failure is None else 'FAILED'}")
         if failure:

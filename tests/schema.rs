@@ -55,9 +55,12 @@ fn the_schema_names_itself_and_requires_every_field() {
         fields.contains("id") && fields.contains("after"),
         "{fields:?}"
     );
+    let enriched = BTreeSet::from(["current", "current_at", "current_missing"]);
+    assert!(enriched.is_subset(&fields), "{fields:?}");
     assert_eq!(
-        required, fields,
-        "the relay writes every field, null or not"
+        required,
+        &fields - &enriched,
+        "the relay writes every field, null or not; only the enricher adds its three"
     );
 }
 
@@ -86,6 +89,9 @@ fn feilian_update() -> Value {
         app_id: Some("897957767eda448e9e3c53c6a51dxxxx".into()),
         before: snapshot("部门名称2"),
         after: snapshot("部门名称1"),
+        current: None,
+        current_at: None,
+        current_missing: None,
     };
     serde_json::to_value(&message).expect("a message serializes")
 }
@@ -110,6 +116,15 @@ fn a_message_the_relay_writes_is_valid() {
     assert_eq!(schema_violations(&validator, &corehr), Vec::<String>::new());
     corehr["endpoint"] = json!("feishu/lark-global");
     assert_eq!(schema_violations(&validator, &corehr), Vec::<String>::new());
+    // The enricher's queue: the same message with its three fields.
+    corehr["current"] = json!({"org_id": "6862995757234914824", "active": true});
+    corehr["current_at"] = json!("2026-12-06T08:00:00.123Z");
+    corehr["current_missing"] = Value::Null;
+    assert_eq!(schema_violations(&validator, &corehr), Vec::<String>::new());
+    corehr["current"] = Value::Null;
+    corehr["current_at"] = Value::Null;
+    corehr["current_missing"] = json!({"reason": "forbidden", "code": 1160103});
+    assert_eq!(schema_violations(&validator, &corehr), Vec::<String>::new());
 }
 
 /// Where the schema must find a violation, and how to make one in a valid message.
@@ -118,7 +133,18 @@ type Breakage = (&'static str, fn(&mut Value));
 #[test]
 fn the_validator_rejects_messages_that_break_the_contract() {
     let validator = message_validator();
-    let cases: [Breakage; 12] = [
+    let cases: [Breakage; 15] = [
+        ("", |m| m["current"] = json!({"id": "1"})),
+        ("/current_missing", |m| {
+            m["current"] = Value::Null;
+            m["current_at"] = Value::Null;
+            m["current_missing"] = json!({"reason": "gone", "code": null});
+        }),
+        ("/current_at", |m| {
+            m["current"] = json!({"id": "1"});
+            m["current_at"] = json!("2026-12-06 08:00:00");
+            m["current_missing"] = Value::Null;
+        }),
         ("", |m| {
             m.as_object_mut().expect("an object").remove("endpoint");
         }),

@@ -127,7 +127,8 @@ impl Action {
 
 /// One change to one organization unit, as consumers read it from the queue.
 /// Consumers deserialize a `Message<'static>` with `serde_json::from_str`.
-/// Every field is always present, the optional ones as `null`.
+/// Every field is always present, the optional ones as `null`, except the three an enricher
+/// adds (`current`, `current_at`, `current_missing`): all three or none.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Message<'a> {
@@ -189,6 +190,63 @@ pub struct Message<'a> {
     /// `null` for Feishu People (`corehr.*`) events: query its API for the state.
     #[cfg_attr(feature = "schema", schemars(with = "Option<Snapshot>"))]
     pub after: Option<Cow<'a, RawValue>>,
+    /// Added by the optional enricher, on its own queue only; absent from the relay's messages.
+    /// For Feishu People (`corehr.*`) department and custom-org creations and updates: the
+    /// object as the platform's query API returned it when read, byte for byte (U+FFFE and
+    /// U+FFFF, which SQS refuses, as escapes). `null` when there is none: `current_missing`
+    /// says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Snapshot>"))]
+    pub current: Option<Cow<'a, RawValue>>,
+    /// Added by the optional enricher next to `current`: when the platform answered, in RFC 3339
+    /// UTC with milliseconds. `null` when `current` is `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(OCCURRED_AT_PATTERN)))]
+    pub current_at: Option<String>,
+    /// Added by the optional enricher next to `current`: why `current` is `null`.
+    /// `null` when `current` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_missing: Option<CurrentMissing>,
+}
+
+/// Why the enricher's message has no `current` object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CurrentMissing {
+    /// What the platform said about the object.
+    pub reason: MissingReason,
+    /// The platform's error code, e.g. `1160103` for `forbidden`; `null` when it gave none.
+    pub code: Option<i64>,
+}
+
+/// Why the platform's query API gave no object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MissingReason {
+    /// The event is a deletion: the API no longer returns the object, so none was asked for.
+    Deleted,
+    /// The API did not return the object, even after the platform's lag had passed.
+    NotFound,
+    /// The object is outside the app's data permission range (`code` says which error).
+    Forbidden,
+    /// A reason this version does not know yet; never written.
+    #[serde(other)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    Other,
+}
+
+impl MissingReason {
+    /// The name as it appears in messages: `deleted`, `not_found`, `forbidden`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingReason::Deleted => "deleted",
+            MissingReason::NotFound => "not_found",
+            MissingReason::Forbidden => "forbidden",
+            MissingReason::Other => "other",
+        }
+    }
 }
 
 impl Message<'_> {

@@ -15,7 +15,8 @@ pub fn id() -> String {
     format!("urn:org-change-relay:message:v{SCHEMA_VERSION}")
 }
 
-/// The JSON Schema of a message body. Every field is required, as the relay always writes it.
+/// The JSON Schema of a message body. Every field the relay writes is required; the
+/// enricher's three are not, as the relay's own messages lack them.
 pub fn message_schema() -> Value {
     let generator = SchemaSettings::draft2020_12()
         .for_serialize()
@@ -29,6 +30,16 @@ pub fn message_schema() -> Value {
     {
         endpoint.remove("default");
     }
+    // The enricher writes its three fields together, or none of them.
+    let enriched = ["current", "current_at", "current_missing"];
+    let together: serde_json::Map<String, Value> = enriched
+        .iter()
+        .map(|field| {
+            let others: Vec<&str> = enriched.iter().copied().filter(|f| f != field).collect();
+            ((*field).to_owned(), json!(others))
+        })
+        .collect();
+    schema.insert("dependentRequired".to_owned(), Value::Object(together));
     // The type's own doc comment speaks to Rust readers; the root speaks to consumers.
     schema.insert("$id".to_owned(), json!(id()));
     schema.insert("title".to_owned(), json!("org-change-relay message"));
@@ -38,7 +49,8 @@ pub fn message_schema() -> Value {
             "One change to one organization unit (a department, or a Feishu People custom \
              organization) in Feishu or Feilian, as org-change-relay puts it on Amazon SQS: \
              the body of each SQS message, as JSON. Every field is always present; the \
-             optional ones are null. Fields, and values of source, entity and action, may \
+             optional ones are null. The optional enricher's queue adds current, \
+             current_at and current_missing: all three or none. Fields, and values of source, entity and action, may \
              be added without a new schema_version: ignore the ones you do not know. Messages are delivered at least once: \
              deduplicate on `id`."
         ),

@@ -105,6 +105,9 @@ impl<'a> Verified<'a, Event<'a>> {
             app_id: self.app_id.clone(),
             before: change.before.map(Cow::Borrowed),
             after: change.after.map(Cow::Borrowed),
+            current: None,
+            current_at: None,
+            current_missing: None,
         }
     }
 }

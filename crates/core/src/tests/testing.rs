@@ -68,5 +68,8 @@ pub(crate) fn message<'a>(
         app_id: optional.map(Cow::Borrowed),
         before: before.map(Cow::Borrowed),
         after: after.map(Cow::Borrowed),
+        current: None,
+        current_at: None,
+        current_missing: None,
     }
 }

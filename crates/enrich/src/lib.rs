@@ -1,0 +1,41 @@
+//! The org-change enricher's logic: the relay's messages in, each with the object the
+//! platform's query API returns now (`current`), for Feishu People departments and custom
+//! orgs. No I/O of its own: the adapter supplies a [`Transport`] (HTTP, sleep, clock) and
+//! sends each [`Verdict`] on. The platform facts are in `docs/current-object.md`.
+//!
+//! ```text
+//! records ──► target (what each needs) ──► batch (one call per app, API, ≤100 ids)
+//!         ──► call (rate limit, token, one renewal) ──► answer ──► outcome ──► merge
+//!         ──► group (a FIFO group fails from its first failure on) ──► verdicts
+//! ```
+
+#![warn(missing_docs)]
+
+mod answer;
+mod api;
+mod app;
+mod batch;
+mod call;
+mod enricher;
+mod group;
+mod lag;
+mod limit;
+mod merge;
+mod outcome;
+mod record;
+mod settings;
+mod target;
+mod token;
+mod transport;
+mod verdict;
+
+#[cfg(test)]
+mod testing;
+
+pub use app::App;
+pub use enricher::Enricher;
+pub use group::fail_rest_of_group;
+pub use record::Record;
+pub use settings::{DEFAULT_GRACE, SettingError};
+pub use transport::Transport;
+pub use verdict::Verdict;
