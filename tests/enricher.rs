@@ -960,7 +960,7 @@ async fn relayed_records(queue: &str, ids: &[String]) -> Vec<Value> {
     let system = HashMap::from([("ApproximateReceiveCount", "1")]);
     relay
         .queue
-        .take()
+        .messages()
         .iter()
         .enumerate()
         .map(|(i, message)| {

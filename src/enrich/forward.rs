@@ -14,7 +14,7 @@ use org_change_enrich::{Record, Verdict, fail_rest_of_group};
 
 use super::order::next_round;
 use crate::queue::MAX_CALLS_IN_FLIGHT;
-use crate::queue::sqs::{FailedEntry, unconfirmed};
+use crate::queue::sqs::unconfirmed;
 
 /// The attribute Lambda's poller sets on a record from a FIFO queue: its group.
 pub const GROUP_ID_ATTRIBUTE: &str = "MessageGroupId";
@@ -94,7 +94,7 @@ impl EnrichedQueue {
         let mut entries = Vec::with_capacity(call.len());
         let mut in_call = Vec::with_capacity(call.len());
         for &i in call {
-            match self.entry(i, &messages[i], body(&verdicts[i])) {
+            match self.entry(entries.len(), &messages[i], body(&verdicts[i])) {
                 Ok(entry) => {
                     entries.push(entry);
                     in_call.push(i);
@@ -105,7 +105,6 @@ impl EnrichedQueue {
         if entries.is_empty() {
             return failures;
         }
-        let ids: Vec<String> = in_call.iter().map(usize::to_string).collect();
         let output = self
             .client
             .send_message_batch()
@@ -118,12 +117,12 @@ impl EnrichedQueue {
                 let why = format!("SendMessageBatch failed: {}", DisplayErrorContext(&err));
                 failures.extend(in_call.iter().map(|&i| (i, why.clone())));
             }
-            Ok(output) => failures.extend(refused(&output, &ids, &in_call)),
+            Ok(output) => failures.extend(refused(&output, &in_call)),
         }
         failures
     }
 
-    /// The entry for `message` with `body`, its id being the record's index in the batch.
+    /// The entry for `message` with `body`, its id being its place in the call.
     fn entry(
         &self,
         index: usize,
@@ -146,20 +145,11 @@ impl EnrichedQueue {
     }
 }
 
-/// The entries of a call SQS did not confirm: `ids` as sent, for the records `in_call`.
-fn refused(output: &SendMessageBatchOutput, ids: &[String], in_call: &[usize]) -> Failures {
+/// The entries of a call SQS did not confirm, as records of the batch: entry `k` is
+/// record `in_call[k]`.
+fn refused(output: &SendMessageBatchOutput, in_call: &[usize]) -> Failures {
     let successful: Vec<&str> = output.successful().iter().map(|e| e.id()).collect();
-    let failed: Vec<FailedEntry<'_>> = output
-        .failed()
-        .iter()
-        .map(|f| FailedEntry {
-            id: f.id(),
-            sender_fault: f.sender_fault(),
-            code: f.code(),
-            message: f.message().unwrap_or_default(),
-        })
-        .collect();
-    unconfirmed(ids, &successful, &failed)
+    unconfirmed(in_call.len(), &successful, output.failed())
         .into_iter()
         .map(|refusal| {
             let why = format!(
@@ -242,6 +232,32 @@ mod tests {
             .message_attributes
             .insert("entity".into(), attribute);
         message
+    }
+
+    #[test]
+    fn a_refused_entry_is_its_record_of_the_batch() {
+        use aws_sdk_sqs::types::{BatchResultErrorEntry, SendMessageBatchResultEntry};
+        let ok = SendMessageBatchResultEntry::builder()
+            .id("0")
+            .message_id("m")
+            .md5_of_message_body("x")
+            .build()
+            .unwrap();
+        let refused = BatchResultErrorEntry::builder()
+            .id("1")
+            .sender_fault(false)
+            .code("InternalError")
+            .build()
+            .unwrap();
+        let output = SendMessageBatchOutput::builder()
+            .successful(ok)
+            .failed(refused)
+            .build()
+            .unwrap();
+        let failures = super::refused(&output, &[4, 7]);
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].0, 7);
+        assert!(failures[0].1.contains("InternalError"), "{}", failures[0].1);
     }
 
     #[test]
