@@ -30,6 +30,7 @@ mod transport;
 mod verdict;
 
 #[cfg(test)]
+#[path = "tests/testing.rs"]
 mod testing;
 
 pub use app::App;
