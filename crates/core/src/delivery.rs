@@ -1,4 +1,4 @@
-//! What [`receive`](crate::receive) hands the adapter for an authenticated request.
+//! What [`receive`](crate::receive()) hands the adapter for an authenticated request.
 
 use crate::endpoint::Credentials;
 use crate::{EventRef, Outgoing, Quarantine, Rejection};
@@ -68,7 +68,7 @@ impl std::fmt::Debug for Challenge {
     }
 }
 
-/// The messages of one verified request; only [`receive`](crate::receive) makes one.
+/// The messages of one verified request; only [`receive`](crate::receive()) makes one.
 #[derive(Debug)]
 pub struct Batch {
     pub(crate) event: EventRef,
