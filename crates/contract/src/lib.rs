@@ -1,6 +1,5 @@
 //! The JSON message org-change-relay puts on Amazon SQS, one per change to one
-//! organization unit. This crate is the contract with consumers, who deserialize each
-//! SQS message body into a [`Message`]:
+//! organization unit. Consumers deserialize each SQS message body into a [`Message`]:
 //!
 //! ```
 //! use org_change_contract::{Action, Message};
@@ -48,7 +47,7 @@ pub enum Source {
     Feishu,
     /// Feilian (飞连): `department.v1.*`.
     Feilian,
-    /// A source this version does not know yet; never written.
+    /// Unknown to this version; never written.
     #[serde(other)]
     #[cfg_attr(feature = "schema", schemars(skip))]
     Other,
@@ -78,7 +77,7 @@ pub enum Entity {
     Department,
     /// A Feishu People custom organization; its type's code is in `object_api_name`.
     CustomOrg,
-    /// A kind this version does not know yet; never written.
+    /// Unknown to this version; never written.
     #[serde(other)]
     #[cfg_attr(feature = "schema", schemars(skip))]
     Other,
@@ -107,7 +106,7 @@ pub enum Action {
     Updated,
     /// The unit was deleted (`*.deleted_v*`, `department.v1.delete`).
     Deleted,
-    /// An action this version does not know yet; never written.
+    /// Unknown to this version; never written.
     #[serde(other)]
     #[cfg_attr(feature = "schema", schemars(skip))]
     Other,
@@ -126,13 +125,12 @@ impl Action {
 }
 
 /// One change to one organization unit, as consumers read it from the queue.
-/// Consumers deserialize a `Message<'static>` with `serde_json::from_str`.
-/// Every field is always present, the optional ones as `null`, except the three an enricher
-/// adds (`current`, `current_at`, `current_missing`): all three or none.
+/// Every field is always present, the optional ones as `null`, except the three the
+/// enricher adds (`current`, `current_at`, `current_missing`): all three or none.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Message<'a> {
-    /// The layout version: `1`. It changes only on a change that breaks a consumer.
+    /// The layout version: `1`, changed only by a change that breaks a consumer.
     #[cfg_attr(feature = "schema", schemars(extend("const" = SCHEMA_VERSION)))]
     pub schema_version: u32,
     /// Unique per change and stable across retries: `<endpoint>:<event_id>`.
@@ -256,11 +254,11 @@ impl Message<'_> {
     }
 }
 
-/// [`Message::endpoint`]: a platform, then optionally `/` and an endpoint name.
+/// [`Message::endpoint`].
 #[cfg(feature = "schema")]
 const ENDPOINT_PATTERN: &str = "^(feishu|feilian)(/[a-z0-9][a-z0-9-]{0,39})?$";
 
-/// [`Message::id`]: `<endpoint>:<event_id>`, and `:<index>` for Feilian.
+/// [`Message::id`].
 #[cfg(feature = "schema")]
 const ID_PATTERN: &str = "^(feishu(/[a-z0-9][a-z0-9-]{0,39})?:.*|feilian(/[a-z0-9][a-z0-9-]{0,39})?:.*:(0|[1-9][0-9]*))$";
 

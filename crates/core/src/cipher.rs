@@ -1,5 +1,4 @@
-//! The `{"encrypt": "<base64>"}` envelope shared by Feishu and Feilian
-//! (`docs/protocol.md`, "Encryption").
+//! The `{"encrypt": "<base64>"}` envelope of both platforms (`docs/protocol.md`, "Encryption").
 //! The SDKs disagree on padding; strict PKCS#7 fits every known payload.
 
 use aes::Aes256;
@@ -14,7 +13,7 @@ const IV_LEN: usize = 16;
 const BLOCK_LEN: usize = 16;
 
 /// Why a payload could not be decrypted, for debug logs and tests only.
-/// Callers answer every variant alike: a different answer per cause would be a padding oracle.
+/// Callers answer every cause alike: telling them apart would be a padding oracle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecryptError {
     /// The `encrypt` value is not standard, padded base64.
@@ -23,16 +22,16 @@ pub enum DecryptError {
     /// Shorter than an IV and one block, or not a whole number of blocks.
     #[error("not an IV followed by whole cipher blocks")]
     Length,
-    /// The padding is not PKCS#7 after decrypting: a wrong key or altered data.
+    /// Bad PKCS#7 padding: a wrong key or altered data.
     #[error("wrong key or corrupted data (bad PKCS#7 padding)")]
     Padding,
 }
 
-/// Decrypts the value of an `encrypt` field into the plaintext bytes.
+/// Decrypts the value of an `encrypt` field.
 ///
 /// # Errors
 ///
-/// [`DecryptError`] says why; callers must answer every cause alike.
+/// [`DecryptError`] says why.
 pub fn decrypt(key: &EncryptKey, encrypted: &str) -> Result<Vec<u8>, DecryptError> {
     let mut data = STANDARD
         .decode(encrypted)
@@ -46,13 +45,13 @@ pub fn decrypt(key: &EncryptKey, encrypted: &str) -> Result<Vec<u8>, DecryptErro
         .decrypt_padded::<Pkcs7>(ciphertext)
         .map_err(|_| DecryptError::Padding)?
         .len();
-    // Decrypted in place behind the IV, then moved to the front: no second buffer.
+    // Decrypted in place, then moved over the IV: no second buffer.
     data.copy_within(IV_LEN..IV_LEN + plaintext_len, 0);
     data.truncate(plaintext_len);
     Ok(data)
 }
 
-/// Encrypts `plaintext` the way the platforms do, with the given IV, for the simulator and tests.
+/// Encrypts `plaintext` as the platforms do, for the simulator and tests.
 pub fn encrypt(key: &EncryptKey, plaintext: &[u8], iv: [u8; IV_LEN]) -> String {
     let ciphertext = cbc::Encryptor::<Aes256>::inner_iv_init(key.cipher().clone(), &iv.into())
         .encrypt_padded_vec::<Pkcs7>(plaintext);

@@ -1,4 +1,4 @@
-//! What [`receive`](crate::receive) hands the adapter for an authenticated request.
+//! What [`receive`](crate::receive()) hands the adapter for an authenticated request.
 
 use crate::endpoint::Credentials;
 use crate::{EventRef, Outgoing, Quarantine, Rejection};
@@ -10,13 +10,13 @@ pub enum Delivery {
     Challenge(Challenge),
     /// Changes to put on the queue.
     Changes(Batch),
-    /// An event type the relay does not handle: acknowledged, or the platform retries for hours.
+    /// An event type not relayed: acknowledged, or the platform retries for hours.
     Ignored(EventRef),
     /// A verified event that cannot become messages: the adapter quarantines it.
     Unusable {
-        /// The answer without a quarantine.
+        /// The answer had it not been quarantined.
         rejection: Rejection,
-        /// The redacted envelope and why.
+        /// What to quarantine.
         quarantine: Quarantine,
     },
 }
@@ -47,7 +47,7 @@ impl Challenge {
         &self.value
     }
 
-    /// The token the request carried, for Feilian's `echo` reply. It is a secret: never log it.
+    /// The token, for Feilian's `echo` reply. A secret: never log it.
     pub fn token(&self) -> &str {
         &self.token
     }
@@ -68,8 +68,7 @@ impl std::fmt::Debug for Challenge {
     }
 }
 
-/// The messages of one verified request. Only [`receive`](crate::receive) makes one, after
-/// every check.
+/// The messages of one verified request; only [`receive`](crate::receive()) makes one.
 #[derive(Debug)]
 pub struct Batch {
     pub(crate) event: EventRef,
@@ -82,7 +81,7 @@ impl Batch {
         &self.event
     }
 
-    /// The messages, in the order the platform listed the changes.
+    /// The messages, in the platform's order.
     pub fn messages(&self) -> &[Outgoing] {
         &self.messages
     }

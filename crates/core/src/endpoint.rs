@@ -1,6 +1,5 @@
 //! Endpoints: where a platform delivers, and with which secrets.
-//! Each app or subscription has its own endpoint (`feishu`, `feishu/lark-global`), token and key.
-//! A previous pair may be accepted until a given time, for rotations.
+//! Each app or subscription has its own endpoint (`feishu`, `feishu/lark-global`).
 
 use std::fmt;
 use std::time::SystemTime;
@@ -16,7 +15,6 @@ pub const MAX_NAME_LEN: usize = 40;
 /// `feishu/feilian` would read as the `feilian` endpoint under a path prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EndpointId {
-    /// `feishu` or `feishu/<name>`.
     text: Box<str>,
     /// Feishu or Feilian, never [`Source::Other`].
     source: Source,
@@ -38,10 +36,10 @@ impl PartialOrd for EndpointId {
 /// Why a text is not an endpoint id or name. Ids are not secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidEndpoint {
-    /// Not `feishu`, `feilian`, `feishu/<name>` or `feilian/<name>`.
+    /// Not one of the four shapes.
     #[error("{0:?} is not an endpoint: expected feishu, feilian, feishu/<name> or feilian/<name>")]
     Shape(String),
-    /// The name does not match `[a-z0-9][a-z0-9-]{0,39}`, or is a platform's name.
+    /// Not a valid name (see [`EndpointId`]).
     #[error(
         "{0:?} is not an endpoint name: 1 to 40 lower-case letters, digits or '-', starting with a letter or digit, and not feishu or feilian"
     )]
@@ -79,7 +77,7 @@ impl EndpointId {
     ///
     /// # Errors
     ///
-    /// [`InvalidEndpoint::Name`] when `name` is not a valid name.
+    /// [`InvalidEndpoint`] for an invalid name.
     pub fn named(source: Source, name: &str) -> Result<Self, InvalidEndpoint> {
         if source_named(source.as_str()).is_none() {
             return Err(InvalidEndpoint::Shape(name.to_owned()));
@@ -112,7 +110,7 @@ impl EndpointId {
     }
 
     /// The endpoint a URL path names, from its last one or two non-empty segments.
-    /// Stage prefixes and base paths then work (`/prod/feishu/lark-global`).
+    /// A stage prefix or base path is thus ignored (`/prod/feishu/lark-global`).
     pub fn from_path(path: &str) -> Option<Self> {
         let mut segments = path.rsplit('/').filter(|segment| !segment.is_empty());
         let last = segments.next()?;
@@ -176,26 +174,24 @@ pub(crate) struct Pair {
     pub key: Option<EncryptKey>,
 }
 
-/// One webhook endpoint: its id, its console secrets and its replay window.
+/// One webhook endpoint and its console secrets.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     id: EndpointId,
     current: Pair,
-    /// The previous pair and the time until which it is accepted.
     previous: Option<(Pair, SystemTime)>,
     window: ReplayWindow,
-    /// The largest message the queue takes, in bytes ([`Outgoing::size`]).
     message_limit: Option<usize>,
 }
 
 impl Endpoint {
-    /// The default endpoint of `source` with the console's token and, if set, its key.
+    /// The default endpoint of `source` with the console's token and key.
     /// With a key, only encrypted requests are accepted.
     pub fn new(source: Source, token: VerificationToken, key: Option<EncryptKey>) -> Self {
         Self::with_id(EndpointId::default_of(source), token, key)
     }
 
-    /// The endpoint `id` (default or named) with its current token and key.
+    /// The endpoint `id` with its current token and key.
     pub fn with_id(id: EndpointId, token: VerificationToken, key: Option<EncryptKey>) -> Self {
         Self {
             id,
@@ -219,8 +215,7 @@ impl Endpoint {
     }
 
     /// The same endpoint with a queue that takes messages of at most `bytes`.
-    /// A verified event with a larger message is [`Delivery::Unusable`], to quarantine rather than
-    /// retry.
+    /// A verified event with a larger message is [`Delivery::Unusable`]: retrying cannot help.
     ///
     /// [`Delivery::Unusable`]: crate::Delivery::Unusable
     pub fn with_message_limit(mut self, bytes: usize) -> Self {
@@ -228,7 +223,7 @@ impl Endpoint {
         self
     }
 
-    /// The largest message this endpoint's queue takes, in bytes; `None`: no limit.
+    /// The largest message the queue takes, in bytes ([`Outgoing::size`](crate::Outgoing::size)).
     pub fn message_limit(&self) -> Option<usize> {
         self.message_limit
     }
@@ -249,17 +244,17 @@ impl Endpoint {
         self.id.source()
     }
 
-    /// The replay window applied to its signed or encrypted requests.
+    /// The replay window of its signed or encrypted requests.
     pub fn replay_window(&self) -> ReplayWindow {
         self.window
     }
 
-    /// The current Encrypt Key, if there is one.
+    /// The current Encrypt Key.
     pub fn current_key(&self) -> Option<&EncryptKey> {
         self.current.key.as_ref()
     }
 
-    /// Until when the previous pair is accepted, if there is one.
+    /// Until when the previous pair is accepted.
     pub fn previous_until(&self) -> Option<SystemTime> {
         self.previous.as_ref().map(|(_, until)| *until)
     }

@@ -1,5 +1,4 @@
-//! What both platforms' envelopes have in common once parsed: a challenge, or an event
-//! with a header and a platform's payload (`docs/protocol.md`, "Envelopes").
+//! What both platforms' envelopes have in common once parsed (`docs/protocol.md`, "Envelopes").
 
 use std::borrow::Cow;
 
@@ -22,8 +21,7 @@ pub(crate) enum Envelope<'a> {
     Event(Event<'a>),
 }
 
-/// An event: the header fields both platforms send, and the payload left raw until the
-/// event type says how to read it.
+/// An event's header fields, and its payload left raw until the event type says how to read it.
 #[derive(Debug)]
 pub(crate) struct Event<'a> {
     pub token: Option<Cow<'a, str>>,
@@ -67,7 +65,6 @@ impl Event<'_> {
 }
 
 /// Every top-level field either platform's envelope may carry.
-/// Which ones are set tells what the body is.
 #[derive(Deserialize)]
 pub(crate) struct Wire<'a> {
     #[serde(borrow, rename = "type")]
@@ -121,7 +118,7 @@ impl<'a> Wire<'a> {
         self.kind.as_ref().map(|kind| kind.0.as_ref())
     }
 
-    /// The URL verification, if this is one. Both platforms send the same shape.
+    /// The URL verification, if this is one; both platforms send the same shape.
     pub fn challenge(&mut self) -> Option<Result<Envelope<'a>, ParseError>> {
         if self.kind() != Some(URL_VERIFICATION) {
             return None;
@@ -167,7 +164,7 @@ impl<'a> Wire<'a> {
 }
 
 /// The event id, of which every message id and FIFO deduplication id is made.
-/// `""` is no id: events without one would share message ids and be deduplicated away.
+/// `""` is no id: events without one would share ids and be deduplicated away.
 pub(crate) fn event_id<'a>(
     id: Option<Text<'a>>,
     missing: &'static str,
@@ -177,9 +174,9 @@ pub(crate) fn event_id<'a>(
         .ok_or(ParseError::Shape(missing))
 }
 
-/// What one change says, in our vocabulary; [`Verified::message`](crate::Verified) adds the header.
+/// One change, in our vocabulary; [`Verified::message`](crate::Verified) adds the header.
 pub(crate) struct Change<'a> {
-    /// The change's place in its event's list, for a platform that sends a list.
+    /// The change's place in its event's list, if the platform sends one.
     pub index: Option<usize>,
     pub entity: Entity,
     pub action: Action,
@@ -199,7 +196,7 @@ pub(crate) enum ParseError {
     Shape(&'static str),
 }
 
-/// Parses a JSON object into `T`, telling malformed JSON from a wrong shape.
+/// A JSON object as `T`, telling malformed JSON from a wrong shape.
 pub(crate) fn parse_object<'a, T: Deserialize<'a>>(
     text: &'a str,
     shape: &'static str,

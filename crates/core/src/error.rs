@@ -3,8 +3,7 @@
 use crate::Source;
 use crate::window::Staleness;
 
-/// A request the relay refuses. The message says what went wrong and what to do.
-/// It never contains a secret or decrypted content.
+/// A request the relay refuses. Its text says what to do, never a secret or decrypted content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
     /// The body is longer than the adapter's limit.
@@ -33,7 +32,6 @@ pub enum Rejection {
     },
 
     /// An unsigned ciphertext that no candidate key decrypts to an envelope.
-    /// Every cause gets this one answer, as telling them apart would be a padding oracle.
     #[error(
         "the encrypted body could not be decrypted; check that the {} endpoint's Encrypt Key matches the one in the console",
         .platform.as_str()
@@ -45,7 +43,7 @@ pub enum Rejection {
         cause: &'static str,
     },
 
-    /// A plaintext body at an endpoint that has an Encrypt Key (no downgrade).
+    /// A plaintext body at an endpoint with an Encrypt Key: no downgrade.
     #[error(
         "the body is not encrypted but the {} endpoint has an Encrypt Key; unencrypted requests are refused so that encryption cannot be bypassed",
         .platform.as_str()
@@ -89,8 +87,7 @@ pub enum Rejection {
         platform: Source,
     },
 
-    /// JSON that is not the platform's envelope, or a signed ciphertext that does not
-    /// decrypt to one.
+    /// Not the platform's envelope, plain or decrypted from a signed ciphertext.
     #[error("the request is not a {} event envelope: {detail}", .platform.as_str())]
     MalformedEnvelope {
         /// The endpoint's platform.
@@ -100,7 +97,7 @@ pub enum Rejection {
     },
 
     /// A relayed event that lacks what a message needs, such as an entity id.
-    /// The content of the fields it passes through never makes it malformed.
+    /// A field it only passes through never makes it malformed.
     #[error("the {event_type} event {event_id} is malformed: {detail}")]
     MalformedEvent {
         /// The platform's event type, to find the event in its logs.
@@ -112,7 +109,6 @@ pub enum Rejection {
     },
 
     /// A verified event with a message over the endpoint's message limit.
-    /// The queue can never take it, so none of the event's messages is published.
     #[error(
         "the {event_type} event {event_id} makes message {id} of {size} bytes, over the queue's {limit}-byte limit: it can never be enqueued, so none of the event's messages is"
     )]
@@ -121,9 +117,9 @@ pub enum Rejection {
         event_type: String,
         /// The platform's event id.
         event_id: String,
-        /// The message's id ([`Outgoing::id`](crate::Outgoing::id)).
+        /// The message's id.
         id: String,
-        /// Its size in bytes, as [`Outgoing::size`](crate::Outgoing::size) counts it.
+        /// Its size, as [`Outgoing::size`](crate::Outgoing::size) counts it.
         size: usize,
         /// The limit, in bytes.
         limit: usize,
@@ -158,7 +154,7 @@ impl Rejection {
         }
     }
 
-    /// The endpoint setting to check when the rejection is likely a configuration mismatch.
+    /// The setting to check when the rejection is likely a configuration mismatch.
     pub fn setting(&self) -> Option<(Source, Setting)> {
         match self {
             Rejection::EncryptKeyMissing { platform }

@@ -43,7 +43,6 @@ impl Platform for Feilian {
         };
         let malformed = || event.malformed(DATA_SHAPE);
         let data: Data<'a> = from_object(event.payload).ok_or_else(malformed)?;
-        // Formatted once for the event, copied into each of its messages.
         let occurred_at = event.occurred_at();
         data.events
             .into_iter()
@@ -72,14 +71,14 @@ struct Entry<'a> {
     object: Option<&'a RawValue>,
     #[serde(borrow)]
     old_object: Option<&'a RawValue>,
-    /// The doc's table spells it `update_fields`, its example `updated_fields`: both are read.
+    /// The doc's table spells it `update_fields`, its example `updated_fields`.
     #[serde(borrow)]
     update_fields: Option<Vec<Text<'a>>>,
     #[serde(borrow)]
     updated_fields: Option<Vec<Text<'a>>>,
 }
 
-/// Every Feilian event type the relay relays, and the change it reports.
+/// Every Feilian event type relayed, and the change it reports.
 pub const EVENT_TYPES: [(&str, Entity, Action); 3] = [
     ("department.v1.create", Entity::Department, Action::Created),
     ("department.v1.update", Entity::Department, Action::Updated),

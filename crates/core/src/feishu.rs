@@ -1,5 +1,5 @@
-//! Feishu (Lark) envelopes, and the Feishu People (CoreHR) and contact events we relay.
-//! Schema 2.0, legacy schema 1.0 and the URL verification are in `docs/protocol.md`, "Envelopes".
+//! Feishu (Lark) envelopes, and the Feishu People (CoreHR) and contact events relayed.
+//! The envelopes' schemas are in `docs/protocol.md`, "Envelopes".
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -12,7 +12,6 @@ use crate::snapshot::{self, OldObject, Text, changed_fields, is_object};
 use crate::verified::Verified;
 use crate::{Action, Entity, Message, Rejection, Source};
 
-/// What a Feishu body must be: the detail when it is none of these.
 pub(crate) const SHAPE: &str = "expected a schema 2.0 {\"header\", \"event\"}, a schema 1.0 {\"type\": \"event_callback\"} or a url_verification object";
 
 /// The fields of a schema 1.0 `event` that schema 2.0 keeps in its header.
@@ -100,9 +99,8 @@ struct CorehrEvent<'a> {
     field_changes: Option<Vec<Text<'a>>>,
 }
 
-/// The body of the contact v3 department events
-/// (`docs/protocol.md`, "Events in scope", "Contact v3 shapes").
-/// Both snapshots are passed through as received; only the id is read.
+/// The body of the contact v3 department events (`docs/protocol.md`, "Contact v3 shapes").
+/// Only the id is read; the snapshots pass through as received.
 #[derive(Deserialize)]
 struct ContactDepartmentEvent<'a> {
     #[serde(borrow)]
@@ -111,7 +109,7 @@ struct ContactDepartmentEvent<'a> {
     old_object: Option<&'a RawValue>,
 }
 
-/// Every Feishu event type the relay relays, and the change it reports.
+/// Every Feishu event type relayed, and the change it reports.
 /// There is no `corehr.department.deleted_v2` (`docs/protocol.md`, "Events in scope").
 pub const EVENT_TYPES: [(&str, Entity, Action); 11] = {
     use Action::*;
@@ -174,7 +172,6 @@ fn corehr<'a>(event: &Event<'a>, entity: Entity, action: Action) -> Result<Chang
 
 /// The change of a contact v3 department event.
 /// Its id is `object.open_department_id`, else `old_object`'s, which a deletion has.
-/// A creation or an update must have its `object`.
 fn contact_department<'a>(
     event: &Event<'a>,
     entity: Entity,

@@ -1,16 +1,14 @@
-//! The org-change-relay protocol core: a webhook's raw body and signature headers in,
-//! a verified [`Delivery`] or a [`Rejection`] out.
-//! Nothing here does I/O or reads a clock, so every step can be tested, fuzzed and benchmarked.
-//! The platform facts are in `docs/protocol.md`, with the official pages they come from.
+//! The protocol core: a webhook's raw body and signature headers in, a [`Delivery`] or a
+//! [`Rejection`] out. It does no I/O and reads no clock, so it can be fuzzed and benchmarked.
+//! The platform facts, and their sources, are in `docs/protocol.md`.
 //!
 //! # Only a verified request can be published
 //!
-//! Only a [`Batch`] from [`receive`] holds [`Outgoing`] messages, and neither can be built
-//! outside this crate. `scripts/test.sh` checks these examples' error codes with nightly rustdoc.
+//! Neither a [`Batch`] nor an [`Outgoing`] can be built outside this crate.
+//! `scripts/test.sh` checks these examples' error codes with nightly rustdoc.
 //!
 //! ```compile_fail,E0451
 //! use org_change_core::Outgoing;
-//! // error[E0451]: the fields of `Outgoing` are private.
 //! let forged = Outgoing {
 //!     id: "feishu:x".into(),
 //!     body: "{}".into(),
@@ -22,13 +20,12 @@
 //!
 //! ```compile_fail,E0451
 //! use org_change_core::Batch;
-//! // error[E0451]: the fields of `Batch` are private.
 //! let forged = Batch { event: todo!(), messages: Vec::new() };
 //! ```
 //!
 //! ```compile_fail,E0423
 //! use org_change_core::{EndpointId, Source, Verified};
-//! // error[E0423]: only the token check creates a `Verified`.
+//! // Only the token check creates a `Verified`.
 //! let forged = Verified((), &EndpointId::default_of(Source::Feishu));
 //! ```
 

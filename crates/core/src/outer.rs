@@ -12,13 +12,13 @@ use crate::{Rejection, Source};
 
 /// What the outer body is.
 pub(crate) enum Outer<'a> {
-    /// A plaintext envelope, or something the parser will refuse.
+    /// A plaintext envelope, or what the parser will refuse.
     Plaintext(&'a str),
     /// The base64 ciphertext.
     Encrypted(Cow<'a, str>),
 }
 
-/// The outer JSON: only where a ciphertext may be.
+/// The outer JSON's members that may hold a ciphertext.
 #[derive(Deserialize)]
 struct OuterJson<'a> {
     #[serde(borrow)]
@@ -27,7 +27,6 @@ struct OuterJson<'a> {
     data: Option<&'a RawValue>,
 }
 
-/// A JSON string, borrowed unless it has an escape.
 /// serde borrows a `Cow` only as a field's whole type, hence this newtype inside an `Option`.
 #[derive(Deserialize)]
 #[serde(transparent)]
@@ -42,7 +41,7 @@ const NESTED_SHAPE: &str = "`data.encrypt` must be a string, given once";
 const MIN_BARE_CIPHERTEXT: usize = 44;
 
 /// Reads the outer body: `{"encrypt": "<base64>"}`, or a plaintext envelope.
-/// Feilian also takes `{"data": {"encrypt": ...}}` and bare base64.
+/// Feilian also sends `{"data": {"encrypt": ...}}` and bare base64.
 pub(crate) fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejection> {
     let text = std::str::from_utf8(body).map_err(|_| Rejection::InvalidJson)?;
     if source == Source::Feilian
@@ -58,7 +57,6 @@ pub(crate) fn read_outer(source: Source, body: &[u8]) -> Result<Outer<'_>, Rejec
         && let Some(data) = outer.data
         && is_object(data)
     {
-        // As at the top level, an `encrypt` that is not one string is malformed.
         let encrypt = string_member(data, "encrypt").map_err(|NotOneString| {
             Rejection::MalformedEnvelope {
                 platform: source,
@@ -81,7 +79,7 @@ pub(crate) fn unparsed(platform: Source, err: ParseError) -> Rejection {
     }
 }
 
-/// The body as a bare base64 ciphertext, if it is one, surrounding whitespace ignored.
+/// The body as a bare base64 ciphertext, if it is one.
 fn bare_ciphertext(text: &str) -> Option<&str> {
     let bare = text.trim_matches(|c: char| c.is_ascii_whitespace());
     let base64 = bare.len() >= MIN_BARE_CIPHERTEXT

@@ -1,4 +1,4 @@
-//! A message ready for a queue: its body and what the queue needs to route and deduplicate it.
+//! A message ready for a queue: its body, and what routes and deduplicates it.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -9,17 +9,15 @@ use crate::{EventRef, Message};
 /// The data type of every message attribute.
 pub const ATTRIBUTE_DATA_TYPE: &str = "String";
 
-/// One message, serialized. Only a [`Batch`](crate::Batch) and
-/// [`Quarantine::outgoing`](crate::Quarantine::outgoing) hold one.
+/// One message, serialized.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
     id: String,
     body: String,
-    /// The FIFO message group under [`GroupBy::Tenant`]: `<endpoint>:<tenant>`.
+    /// `<endpoint>:<tenant>`.
     tenant_group: String,
-    /// The FIFO message group under [`GroupBy::Unit`]: `<source>:<tenant>:<entity>:<entity_id>`.
+    /// `<source>:<tenant>:<entity>:<entity_id>`.
     unit_group: String,
-    /// The message attributes, values as SQS takes them.
     attributes: Vec<(&'static str, Cow<'static, str>)>,
 }
 
@@ -27,8 +25,7 @@ pub struct Outgoing {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum GroupBy {
     /// Every change of one endpoint and tenant, in the order received.
-    /// It keeps a parent's creation before its children's (`docs/protocol.md`, "Delivery and
-    /// retries").
+    /// It keeps a parent's creation first (`docs/protocol.md`, "Delivery and retries").
     #[default]
     Tenant,
     /// Each unit on its own: more consumers in parallel, but only each unit's own order.
@@ -53,7 +50,7 @@ impl Outgoing {
         })
     }
 
-    /// The message of an `event` quarantined at `endpoint` for `reason`, `body` being its JSON.
+    /// The message of a quarantined `event`, `body` being its JSON.
     /// Its `endpoint` attribute says where to replay it.
     pub(crate) fn quarantined(
         endpoint: &EndpointId,
@@ -84,14 +81,12 @@ impl Outgoing {
         &self.id
     }
 
-    /// The body: compact JSON, with any character SQS refuses written as its escape
-    /// (`docs/protocol.md`, "Amazon SQS limits").
+    /// The body: compact JSON, any character SQS refuses written as its escape.
     pub fn body(&self) -> &str {
         &self.body
     }
 
-    /// The FIFO message group this message must stay in order with.
-    /// A quarantined event is a group of its own.
+    /// The FIFO message group; a quarantined event is a group of its own.
     pub fn ordering_key(&self, by: GroupBy) -> &str {
         match by {
             GroupBy::Tenant => &self.tenant_group,
@@ -99,8 +94,7 @@ impl Outgoing {
         }
     }
 
-    /// The message's size in bytes as SQS counts it: the body plus each attribute's name, type and
-    /// value
+    /// The size as SQS counts it: the body and each attribute's name, type and value
     /// (`docs/protocol.md`, "Amazon SQS limits").
     pub fn size(&self) -> usize {
         self.attributes
@@ -110,7 +104,7 @@ impl Outgoing {
             + self.body.len()
     }
 
-    /// The message attributes, as `(name, value)` strings.
+    /// The message attributes, values as SQS takes them.
     pub fn attributes(&self) -> Vec<(&'static str, &str)> {
         self.attributes
             .iter()
@@ -122,8 +116,8 @@ impl Outgoing {
 /// JSON `text` with each character SQS refuses written as its `\uXXXX` escape.
 /// Only U+FFFE and U+FFFF can remain after serde_json (`docs/protocol.md`, "Amazon SQS limits").
 fn sqs_text(text: String) -> String {
-    // Every refused character starts with a byte below 0x20, or is U+FFFE or U+FFFF (0xEF first).
-    // Scanning bytes for those is much faster than decoding every character.
+    // A refused character starts with a byte below 0x20, or is U+FFFE or U+FFFF (0xEF first).
+    // Scanning bytes is much faster than decoding characters.
     if !text.bytes().any(|b| b < 0x20 || b == 0xef) || text.chars().all(sqs_allows) {
         return text;
     }
@@ -132,7 +126,7 @@ fn sqs_text(text: String) -> String {
         if sqs_allows(c) {
             out.push(c);
         } else {
-            // Every refused character is below U+10000, so four hex digits suffice.
+            // Every refused character is below U+10000.
             let _ = write!(out, "\\u{:04x}", u32::from(c));
         }
     }
@@ -140,7 +134,7 @@ fn sqs_text(text: String) -> String {
 }
 
 /// `message` as compact JSON, in one buffer sized for it.
-/// serde_json's own starts small and grows about eight times for a body.
+/// serde_json's own would grow about eight times.
 fn json(message: &Message<'_>) -> Result<String, serde_json::Error> {
     let snapshots: usize = [&message.before, &message.after]
         .into_iter()
@@ -152,7 +146,7 @@ fn json(message: &Message<'_>) -> Result<String, serde_json::Error> {
     String::from_utf8(out).map_err(<serde_json::Error as serde::ser::Error>::custom)
 }
 
-/// The `event_type` attribute: a relayed type's static name, which needs no copy.
+/// The `event_type` attribute: a relayed type's static name needs no copy.
 fn event_type_attribute(message: &Message<'_>) -> Cow<'static, str> {
     crate::event_types(message.source)
         .iter()
@@ -163,7 +157,7 @@ fn event_type_attribute(message: &Message<'_>) -> Cow<'static, str> {
         )
 }
 
-/// An attribute value with each character SQS refuses replaced by U+FFFD. It has no escapes.
+/// An attribute value, each character SQS refuses replaced by U+FFFD: it has no escapes.
 fn sqs_attribute(text: &str) -> String {
     text.chars()
         .map(|c| if sqs_allows(c) { c } else { '\u{fffd}' })

@@ -1,5 +1,4 @@
-//! What each platform module gives the pipeline: how to read its envelopes, and how to
-//! turn a verified event into messages.
+//! What the pipeline needs from each platform.
 
 use crate::envelope::{Envelope, Event, ParseError};
 use crate::verified::Verified;
@@ -13,7 +12,7 @@ pub(crate) trait Platform {
     /// Reads a decrypted or plaintext body: a challenge or an event, not yet trusted.
     fn parse(text: &str) -> Result<Envelope<'_>, ParseError>;
 
-    /// The messages of a verified event, in the platform's order; `None` for a type not relayed.
+    /// A verified event's messages, in the platform's order; `None` for a type not relayed.
     fn normalize<'a>(
         event: &Verified<'a, Event<'a>>,
     ) -> Result<Option<Vec<Message<'a>>>, Rejection>;

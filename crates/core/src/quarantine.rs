@@ -1,7 +1,6 @@
 //! Verified events that cannot become messages, kept for an operator rather than retried
 //! until the platform drops them (`docs/protocol.md`, "Delivery and retries").
-//! A [`Quarantine`] holds the envelope and why, its token replaced by [`REDACTED`]:
-//! a secret never goes to a queue or a log.
+//! The token is redacted: a secret never goes to a queue or a log.
 
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -20,11 +19,11 @@ pub struct Quarantine {
     event: EventRef,
     reason: &'static str,
     detail: String,
-    /// The envelope with its token redacted, or `None` when its members could not be read.
+    /// `None` when its members could not be read.
     envelope: Option<String>,
-    /// The size of the decrypted envelope, in bytes.
+    /// Of the decrypted envelope, in bytes.
     size: usize,
-    /// Lower-case hex SHA-256 of the redacted envelope.
+    /// Of the redacted envelope, in hex.
     sha256: String,
 }
 
@@ -52,7 +51,7 @@ impl Quarantine {
         }
     }
 
-    /// The endpoint that received it, where to send it again once its cause is fixed.
+    /// The endpoint that received it, where to replay it once its cause is fixed.
     pub fn endpoint(&self) -> &EndpointId {
         &self.endpoint
     }
@@ -62,22 +61,21 @@ impl Quarantine {
         &self.event
     }
 
-    /// Why it was quarantined: the error code the platform would otherwise have been answered.
+    /// Why: the error code the platform would otherwise have been answered.
     pub fn reason(&self) -> &'static str {
         self.reason
     }
 
-    /// What exactly is wrong, for a person. It never contains a secret.
+    /// What exactly is wrong, for a person; never a secret.
     pub fn detail(&self) -> &str {
         &self.detail
     }
 
-    /// The quarantine message: the redacted envelope, if its message fits in `max_message_bytes`.
+    /// The redacted envelope, if its message fits in `max_message_bytes`.
     /// Else a summary `{"event_id", "event_type", "size", "sha256", "omitted"}`.
     /// `omitted` is `too_large`, or `unreadable` when no part of the envelope could be kept.
     pub fn outgoing(&self, max_message_bytes: usize) -> Outgoing {
         let omitted = match &self.envelope {
-            // Only an envelope within the limit is built into a message and measured.
             Some(envelope) if envelope.len() <= max_message_bytes => {
                 let whole = self.message(envelope.clone());
                 if whole.size() <= max_message_bytes {
@@ -104,7 +102,7 @@ impl Quarantine {
 }
 
 /// The envelope with `token` and `header.token` replaced by [`REDACTED`], all else byte for byte.
-/// `None` when its keys cannot be read, and then nothing of it is kept.
+/// `None` when its keys cannot be read.
 fn redact(plaintext: &str) -> Option<String> {
     redact_object(serde_json::from_str(plaintext).ok()?, true)
 }

@@ -1,6 +1,4 @@
 //! The pipeline every request goes through, from raw body to messages.
-//! Feishu's signature is checked before anything is decrypted.
-//! Without a signature, every decryption failure is the same `undecryptable`.
 //! A request must check out fully with one candidate pair ([`Credentials`]).
 
 use std::time::SystemTime;
@@ -23,13 +21,13 @@ use crate::{EncryptKey, Rejection, SignatureHeaders, Source, VerificationToken, 
 /// A request as it arrived.
 #[derive(Debug, Clone, Copy)]
 pub struct Inbound<'a> {
-    /// The body exactly as received, which the signature covers.
+    /// The body exactly as received: the signature covers these bytes.
     pub body: &'a [u8],
-    /// Feishu's three signature headers, when all are present.
+    /// Feishu's signature headers, when all three are present.
     pub signature: Option<SignatureHeaders<'a>>,
 }
 
-/// Runs the whole pipeline on one request received at `now`.
+/// Runs the pipeline on one request received at `now`.
 ///
 /// # Errors
 ///
@@ -42,7 +40,7 @@ pub fn receive(
     match endpoint.source() {
         Source::Feishu => receive_from::<Feishu>(endpoint, inbound, now),
         Source::Feilian => receive_from::<Feilian>(endpoint, inbound, now),
-        // An endpoint is only ever made for a source this crate knows.
+        // No endpoint has another source.
         _ => Err(Rejection::InvalidJson),
     }
 }
@@ -70,8 +68,7 @@ fn receive_plaintext<P: Platform>(
     text: &str,
     now: SystemTime,
 ) -> Result<Delivery, Rejection> {
-    // Without a key, a signature proves nothing and a time can be rewritten.
-    // The token is the only check.
+    // Without a key, a signature proves nothing and a time can be rewritten: only the token counts.
     let keyless: Tokens = endpoint
         .candidates(now)
         .into_iter()
@@ -129,8 +126,7 @@ fn receive_encrypted<P: Platform>(
 }
 
 /// Checks a Feishu signature before anything is decrypted, which would be a padding oracle
-/// (`docs/protocol.md`, "Signature").
-/// Returns the key that signed, with the tokens of every pair that holds it.
+/// (`docs/protocol.md`, "Signature"). Returns the signing key with its pairs' tokens.
 fn signed_by<'e>(
     headers: SignatureHeaders<'_>,
     body: &[u8],
@@ -157,8 +153,8 @@ fn signed_by<'e>(
 }
 
 /// Decrypts a ciphertext with each key in turn and opens the envelope.
-/// Unsigned, every failure is the same `undecryptable`, so there is no oracle
-/// (`docs/protocol.md`, "Signature").
+/// Unsigned, every failure is the same `undecryptable`: no oracle (`docs/protocol.md`,
+/// "Signature").
 /// Signed, the sender holds the key, so a detailed failure is no oracle.
 fn open_encrypted<P: Platform>(
     endpoint: &Endpoint,
@@ -213,7 +209,7 @@ fn decrypt_text(key: &EncryptKey, encrypted: &str) -> Result<String, &'static st
     String::from_utf8(plaintext).map_err(|_| "the ciphertext decrypts to bytes that are not UTF-8")
 }
 
-/// Authenticates an envelope with the first of `tokens` that matches, in constant time.
+/// Authenticates an envelope with the first of `tokens` that matches.
 /// `window` is set when `header.create_time` must be checked.
 fn open<P: Platform>(
     endpoint: &Endpoint,
@@ -252,7 +248,7 @@ fn open<P: Platform>(
 }
 
 /// Applies the replay window to `header.create_time`, which must be present and readable.
-/// An absent time could switch the check off through the IV (`docs/protocol.md`, "Replay window").
+/// Else a replayer could rename that key through the IV (`docs/protocol.md`, "Replay window").
 fn check_create_time(
     event: &Verified<'_, Event<'_>>,
     window: ReplayWindow,
@@ -266,7 +262,7 @@ fn check_create_time(
 const EMPTY_ENTITY_ID: &str =
     "the entity id (`department_id`, `org_id`, `open_id` or `open_department_id`) is empty";
 
-/// What to do with a verified event. `text` is kept, redacted, only for a quarantine.
+/// What to do with a verified event; `text` is for a quarantine.
 fn deliver<P: Platform>(
     endpoint: &Endpoint,
     text: &str,
@@ -296,7 +292,7 @@ fn deliver<P: Platform>(
     }
 }
 
-/// The messages of a verified event, or `None` for a type the relay does not relay.
+/// The messages of a verified event, `None` for a type not relayed.
 /// One bad change refuses them all: publishing the rest would be half a request.
 fn messages_of<P: Platform>(
     endpoint: &Endpoint,

@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 /// The Verification Token from the Feishu or Feilian console.
 ///
 /// Only its SHA-256 digest is kept, compared in constant time.
-/// A timing side channel then tells neither the token's bytes nor its length.
+/// Timing then tells neither the token's bytes nor its length.
 #[derive(Clone)]
 pub struct VerificationToken {
     digest: [u8; 32],
@@ -22,7 +22,7 @@ impl VerificationToken {
         }
     }
 
-    /// Whether `candidate` is the configured token, compared in constant time.
+    /// Whether `candidate` is the token.
     pub fn matches(&self, candidate: &str) -> bool {
         let candidate: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
         self.digest.ct_eq(&candidate).into()
@@ -55,12 +55,12 @@ impl EncryptKey {
         }
     }
 
-    /// The key string's bytes, as they go into a Feishu signature.
+    /// The key string, as Feishu signs with it.
     pub(crate) fn raw(&self) -> &[u8] {
         &self.raw
     }
 
-    /// The AES-256 block cipher keyed with SHA-256 of the key string.
+    /// AES-256 keyed with SHA-256 of the key string.
     pub(crate) fn cipher(&self) -> &Aes256 {
         &self.cipher
     }

@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 
 use super::EncryptKey;
 
-/// `X-Lark-Request-Timestamp`: Unix seconds. The adapter looks header names up case-insensitively.
+/// `X-Lark-Request-Timestamp`: Unix seconds. Header names are matched case-insensitively.
 pub const TIMESTAMP_HEADER: &str = "x-lark-request-timestamp";
 /// `X-Lark-Request-Nonce`: any string chosen by the platform.
 pub const NONCE_HEADER: &str = "x-lark-request-nonce";
@@ -27,7 +27,7 @@ pub struct SignatureHeaders<'a> {
 }
 
 impl SignatureHeaders<'_> {
-    /// Whether the signature matches `body`, decoded and compared in constant time.
+    /// Whether the signature matches `body`, compared in constant time.
     pub fn verify(&self, key: &EncryptKey, body: &[u8]) -> bool {
         let mut buffer = [0u8; 32];
         match base16ct::mixed::decode(self.signature, &mut buffer) {

@@ -24,8 +24,7 @@ pub(crate) enum OldObject {
 }
 
 /// The `changed_fields` of a message: the platform's list, if it sent one.
-/// Otherwise an update lists the keys whose value differs, and a creation or deletion none.
-/// The callers have checked that each snapshot is an object.
+/// Else an update lists the keys whose value differs, and a creation or deletion none.
 pub(crate) fn changed_fields<'a>(
     action: Action,
     listed: Option<Vec<Cow<'a, str>>>,
@@ -74,7 +73,7 @@ pub(crate) fn changed_keys<'a>(
 }
 
 /// Whether two raw JSON values are equal as `serde_json::Value`s, else as text.
-/// At worst a change is reported that JSON equality would not see; none is hidden.
+/// At worst a change is reported that JSON equality would not see, but none is hidden.
 fn same(before: &RawValue, after: &RawValue) -> bool {
     if before.get() == after.get() {
         return true;
@@ -106,8 +105,7 @@ pub(crate) fn members(object: &RawValue) -> Option<Members<'_>> {
         .ok()
 }
 
-/// Each key decoded to bytes, a lone surrogate kept as WTF-8 so that no key is unreadable.
-/// Each value raw.
+/// Each key decoded to bytes, a lone surrogate kept as WTF-8; each value raw.
 pub(crate) type Members<'a> = Vec<(Cow<'a, [u8]>, &'a RawValue)>;
 
 struct ReadMembers;
@@ -172,8 +170,7 @@ fn wtf8_text(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
         };
         text.push_str(valid);
         rest = &rest[valid.len()..];
-        // A surrogate is `ED A0..BF xx` in WTF-8.
-        // Nothing else invalid comes from serde_json, but any other byte becomes U+FFFD.
+        // A surrogate is `ED A0..BF xx` in WTF-8; nothing else invalid comes from serde_json.
         match rest {
             [0xed, high, low, tail @ ..] => {
                 let unit = 0xd000 | (u32::from(high & 0x3f) << 6) | u32::from(low & 0x3f);
@@ -191,7 +188,7 @@ fn wtf8_text(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
 }
 
 /// The entity id of a change: the string member `field` of `after`, else of `before`.
-/// A member that is not one string is an error with its detail, never replaced by the other's.
+/// A member that is not one string is an error, never replaced by the other's.
 pub(crate) fn entity_id<'a>(
     [after, before]: [Option<&'a RawValue>; 2],
     field: &str,
@@ -210,7 +207,7 @@ pub(crate) fn entity_id<'a>(
 #[derive(Debug, PartialEq)]
 pub(crate) struct NotOneString;
 
-/// The member `field` of `object`, `None` when absent or `null`, and an error when not one string.
+/// The member `field` of `object`: `None` when absent or `null`, an error when not one string.
 /// No other member is decoded, so a lone surrogate elsewhere changes nothing.
 pub(crate) fn string_member<'a>(
     object: &'a RawValue,

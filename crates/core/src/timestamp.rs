@@ -1,6 +1,4 @@
-//! Event creation times, which the platforms send in several shapes (`docs/protocol.md`,
-//! "Envelopes").
-//! Schema 2.0 and Feilian send Unix milliseconds, sometimes microseconds; schema 1.0 sends seconds.
+//! Event creation times, in the platforms' several units (`docs/protocol.md`, "Envelopes").
 //! An unreadable time becomes `null`, never a refusal.
 
 use std::time::{Duration, UNIX_EPOCH};
@@ -28,7 +26,7 @@ pub(crate) fn raw_unix_millis(raw: &RawValue) -> Option<u64> {
     unix_millis(text).filter(|millis| *millis <= MAX_MILLIS)
 }
 
-/// Unix milliseconds from seconds, milliseconds, microseconds or nanoseconds, told apart by digits.
+/// Unix milliseconds from seconds, milliseconds, microseconds or nanoseconds, by digit count.
 fn unix_millis(text: &str) -> Option<u64> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
@@ -37,7 +35,7 @@ fn unix_millis(text: &str) -> Option<u64> {
     }
     let value: u64 = whole.parse().ok()?;
     if !fraction.is_empty() {
-        // Seconds with a fraction: keep the first three fractional digits.
+        // Seconds with a fraction.
         let millis: u64 = format!("{fraction:0<3}")[..3].parse().ok()?;
         return value.checked_mul(1000)?.checked_add(millis);
     }

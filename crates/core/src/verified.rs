@@ -1,5 +1,5 @@
-//! The only place that vouches for an envelope: [`verify_event`] is the one way to a [`Verified`].
-//! Only a verified event becomes a [`Message`], so publishing an unverified one does not compile.
+//! [`verify_event`] is the one way to a [`Verified`], and only a verified event becomes a
+//! [`Message`]: publishing an unverified one does not compile.
 
 use std::borrow::Cow;
 use std::ops::Deref;
@@ -10,7 +10,6 @@ use crate::timestamp::occurred_at;
 use crate::{Message, Rejection, SCHEMA_VERSION, Source, VerificationToken};
 
 /// An envelope whose token, and signature where required, has been checked, and its endpoint.
-/// It cannot be built outside this module.
 #[derive(Debug)]
 pub struct Verified<'e, T>(T, &'e EndpointId);
 
@@ -27,7 +26,7 @@ impl<T> Deref for Verified<'_, T> {
 pub(crate) enum Signature {
     /// Present and matching the raw body.
     Valid,
-    /// Absent: only a URL verification may arrive like this.
+    /// Only a URL verification may arrive unsigned.
     Absent,
     /// The platform signs nothing (Feilian), or no key is configured.
     NotApplicable,
@@ -42,7 +41,7 @@ pub(crate) fn every_match<T>(candidates: &[T], mut check: impl FnMut(&T) -> bool
         .collect()
 }
 
-/// Which pair's token `candidate` is, the first if several, every token compared in constant time.
+/// Which pair's token `candidate` is, the first if several; every token is compared.
 pub(crate) fn matching_pair(
     tokens: &[(Credentials, &VerificationToken)],
     candidate: Option<&str>,
@@ -72,7 +71,7 @@ pub(crate) fn verify_event<'a>(
 }
 
 impl<'a> Verified<'a, Event<'a>> {
-    /// `header.create_time` as `occurred_at`, formatted once per event.
+    /// `header.create_time` as `occurred_at`.
     pub(crate) fn occurred_at(&self) -> Option<String> {
         self.create_time.and_then(occurred_at)
     }

@@ -1,6 +1,5 @@
 //! The replay window: how old, or how far ahead, a request's own time may be
-//! (`docs/protocol.md`, "Replay window").
-//! It applies only to a time the sender cannot change unnoticed, which needs an Encrypt Key.
+//! (`docs/protocol.md`, "Replay window"). It applies only to a time under an Encrypt Key.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,7 +10,7 @@ pub const MAX_FUTURE: Duration = Duration::from_secs(300);
 /// The platforms retry for about 7.1 hours, so no genuine retry can fail it.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(86_400);
 
-/// The longest `X-Lark-Request-Timestamp` read: 12 digits is Unix seconds until the year 33658.
+/// The longest `X-Lark-Request-Timestamp` read: Unix seconds until the year 33658.
 pub const MAX_TIMESTAMP_DIGITS: usize = 12;
 
 /// The ages a request's time may have: up to [`max_age`](Self::max_age) past, [`MAX_FUTURE`] ahead.
@@ -31,7 +30,7 @@ impl Default for ReplayWindow {
 /// Why a request's time is outside the window. Its text completes "the request ...".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Staleness {
-    /// `X-Lark-Request-Timestamp` is not 1 to [`MAX_TIMESTAMP_DIGITS`] ASCII digits.
+    /// `X-Lark-Request-Timestamp` is not Unix seconds.
     #[error(
         "has an X-Lark-Request-Timestamp that is not Unix seconds: 1 to 12 ASCII digits, no sign, spaces or fraction (milliseconds, 13 digits, are not read)"
     )]
@@ -53,7 +52,6 @@ pub enum Staleness {
         ahead_seconds: u64,
     },
     /// An encrypted Feilian event without `header.create_time`.
-    /// A replayer can rename that key through the IV, so its absence is refused.
     #[error("has no header.create_time, so its age cannot be checked")]
     MissingTime,
     /// An encrypted Feilian event whose `header.create_time` is not a time.
@@ -62,7 +60,7 @@ pub enum Staleness {
 }
 
 impl ReplayWindow {
-    /// A window accepting requests up to `max_age` old (and [`MAX_FUTURE`] ahead).
+    /// A window accepting requests up to `max_age` old.
     pub fn new(max_age: Duration) -> Self {
         Self { max_age }
     }
@@ -72,11 +70,11 @@ impl ReplayWindow {
         self.max_age
     }
 
-    /// Checks Feishu's `X-Lark-Request-Timestamp`: Unix seconds, ASCII digits only.
+    /// Checks Feishu's `X-Lark-Request-Timestamp`.
     ///
     /// # Errors
     ///
-    /// [`Staleness`] when the value is not such a number or lies outside the window.
+    /// [`Staleness`] when it is unreadable or outside the window.
     pub fn check_header_timestamp(&self, header: &str, now: SystemTime) -> Result<(), Staleness> {
         let seconds = header_seconds(header).ok_or(Staleness::Unreadable)?;
         self.check(Duration::from_secs(seconds), now)
@@ -91,9 +89,9 @@ impl ReplayWindow {
         self.check(Duration::from_millis(millis), now)
     }
 
-    /// Checks a time since the Unix epoch, at full precision, reporting whole seconds.
+    /// Checks a time at full precision, reporting whole seconds.
     fn check(&self, since_epoch: Duration, now: SystemTime) -> Result<(), Staleness> {
-        // A clock before 1970 is not a clock; treat it as the epoch.
+        // A clock before 1970 reads as the epoch.
         let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
         if let Some(age) = now.checked_sub(since_epoch) {
             if age > self.max_age {

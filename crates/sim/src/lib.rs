@@ -1,6 +1,5 @@
-//! org-change-sim: sends platform-shaped webhooks to a relay, the way Feishu and
-//! Feilian send them, so that a deployment can be tested before a console is
-//! pointed at it.
+//! org-change-sim: sends webhooks to a relay as Feishu and Feilian do, to test a
+//! deployment before a console points at it.
 //!
 //! ```text
 //! org-change-sim challenge --url https://.../feishu
@@ -115,8 +114,7 @@ struct Sender {
     agent: ureq::Agent,
 }
 
-/// `url` with `http://` in front when it has no scheme.
-/// A URL copied from a terminal, `127.0.0.1:9000/…/feishu`, means the local relay, on HTTP.
+/// `url`, with `http://` if it has no scheme: `127.0.0.1:9000/…/feishu` is the local relay.
 fn with_scheme(url: &str) -> String {
     if url.contains("://") {
         url.to_owned()
@@ -150,7 +148,7 @@ fn is_local_https(url: &str) -> bool {
     })
 }
 
-/// The endpoint a URL's path names, as the relay routes it; `None` for a URL it cannot read.
+/// The endpoint a URL's path names, as the relay routes it.
 fn endpoint_of(url: &str) -> Option<EndpointId> {
     let uri: ureq::http::Uri = url.parse().ok()?;
     EndpointId::from_path(uri.path())
@@ -172,8 +170,8 @@ fn endpoint_for(url: &str, source: Option<Source>) -> Result<EndpointId, String>
     }
 }
 
-/// The token and key the relay reads for `endpoint` from `env`, each `None` where it is not
-/// set. A named endpoint's are in `ENDPOINTS`, the relay's JSON.
+/// The token and key the relay reads for `endpoint` from `env`.
+/// A named endpoint's are in the JSON of `ENDPOINTS`.
 fn relay_secrets(
     endpoint: &EndpointId,
     env: impl Fn(&str) -> Option<String>,
@@ -215,8 +213,7 @@ impl Sender {
                 "no token: pass --token or set ENDPOINTS with {{\"{endpoint}\": {{\"verification_token\": …}}}}"
             ),
         })?;
-        // An empty key is no key, as the relay reads an empty *_ENCRYPT_KEY.
-        // Given as the flag, it asks for plaintext whatever the variables hold.
+        // An empty key is no key, as for the relay; `--key ''` asks for plaintext.
         let key = target.key.or(key_from).filter(|key| !key.is_empty());
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -231,8 +228,7 @@ impl Sender {
         })
     }
 
-    /// The body the platform would send: the envelope encrypted with the key, or as
-    /// it is without one.
+    /// The body the platform would send: the envelope, encrypted if there is a key.
     fn body(&self, envelope: &Value) -> Result<String, String> {
         let plaintext = envelope.to_string();
         let Some(key) = &self.key else {
@@ -242,7 +238,7 @@ impl Sender {
         Ok(json!({ "encrypt": encrypted }).to_string())
     }
 
-    /// Sends one envelope the way the platform would; returns the status and body.
+    /// Sends one envelope as the platform would; returns the status and body.
     fn send(&self, envelope: &Value) -> Result<(u16, String), String> {
         let body = self.body(envelope)?;
         let mut request = self
@@ -268,8 +264,8 @@ impl Sender {
         Ok((response.status().as_u16(), text))
     }
 
-    /// Sends `envelope` with our token and prints `<what> → <status> <body>`. Returns whether
-    /// the answer was a 2xx.
+    /// Sends `envelope` with our token and prints `<what> → <status> <body>`.
+    /// Returns whether the answer was a 2xx.
     fn report(&self, what: &str, envelope: Value) -> Result<bool, String> {
         let (status, body) = self.send(&self.with_token(envelope))?;
         println!("{what} → {status} {body}");
@@ -299,20 +295,19 @@ fn dated(mut envelope: Value, millis: u128) -> Value {
     envelope
 }
 
-/// The relay's variable for a default endpoint's setting (`FEISHU_ENCRYPT_KEY`, ...),
-/// which the simulator reads too, so one shell can drive the local relay.
+/// The relay's variable for a default endpoint's setting (`FEISHU_ENCRYPT_KEY`).
+/// The simulator reads it too, so one shell drives both.
 fn relay_var(source: Source, setting: &str) -> String {
     format!("{}_{setting}", source.as_str().to_uppercase())
 }
 
-/// `N` random bytes (IVs, nonces, challenge values, event ids).
+/// `N` random bytes.
 fn random<const N: usize>() -> Result<[u8; N], String> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|err| format!("no randomness: {err}"))?;
     Ok(bytes)
 }
 
-/// The time since the Unix epoch.
 fn now() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -332,8 +327,7 @@ fn list(templates: &[Template]) {
     println!("{ALL}: every event type of the URL's source");
 }
 
-/// The templates `names` ask for, in order; an unknown name is an error that lists
-/// the valid ones.
+/// The templates `names` ask for, in order; an unknown name's error lists the valid ones.
 fn select<'a>(
     templates: &'a [Template],
     source: Source,

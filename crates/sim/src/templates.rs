@@ -1,7 +1,5 @@
 //! Fresh events for `trigger`, made from the samples in `events/`.
-//!
-//! The samples are the one description of what each platform sends. The relay itself reads
-//! each sample for its change and entity id, so nothing here repeats them.
+//! The relay itself reads each sample's change and entity id, so nothing here repeats them.
 
 use org_change_core::{
     Action, Delivery, Endpoint, Entity, Inbound, Message, Source, VerificationToken, receive,
@@ -15,7 +13,7 @@ macro_rules! samples {
     };
 }
 
-/// One sample body per event type the relay relays (the unit tests check both ways).
+/// One sample per relayed event type; the unit tests check both ways.
 const SAMPLES: [(Source, &str); 14] = samples![
     Feishu "feishu/corehr.department.created_v1.json",
     Feishu "feishu/corehr.department.created_v2.json",
@@ -63,7 +61,7 @@ impl Template {
             serde_json::from_str(text).map_err(|err| format!("a sample is not JSON: {err}"))?;
         // Every sample is an object: the unit tests read each one.
         sample["header"]["token"] = json!(SAMPLE_TOKEN);
-        // A trigger is one change: Feilian's `data.events` is cut down to its first entry.
+        // A trigger is one change.
         if let Some(events) = sample
             .pointer_mut("/data/events")
             .and_then(Value::as_array_mut)
@@ -98,9 +96,8 @@ impl Template {
         shaped_like(&self.entity_id, random)
     }
 
-    /// A new event of this type: `event_id` as its id, `create_time_ms` (Unix
-    /// milliseconds, a string as both platforms send it) as its time, and `entity_id`
-    /// wherever the sample has its own entity id. The token is the sample's.
+    /// A new event of this type with these ids, and `create_time_ms` as a string, as both
+    /// platforms send it. `entity_id` replaces the sample's wherever it appears.
     pub fn event(&self, event_id: &str, entity_id: &str, create_time_ms: u128) -> Value {
         let mut event = self.sample.clone();
         let mut header = event["header"].take();
@@ -112,8 +109,7 @@ impl Template {
     }
 }
 
-/// A new event id in the platform's format: Feishu's 32 lower-case hex digits, or
-/// Feilian's UUID (as in the samples and the documentation; a version 4, random one).
+/// A new event id in the platform's format: Feishu's 32 hex digits, or Feilian's UUID v4.
 pub fn new_event_id(source: Source, random: [u8; 16]) -> String {
     match source {
         Source::Feilian => uuid::Builder::from_random_bytes(random)
@@ -123,9 +119,8 @@ pub fn new_event_id(source: Source, random: [u8; 16]) -> String {
     }
 }
 
-/// `sample`'s prefix up to its first `-` or `_` (`od-`, `od_`), then, for each later
-/// character, a random one of the same kind: digit, lower- or upper-case letter.
-/// Anything else is kept. Takes one byte of `random` per character.
+/// `sample`'s prefix up to its first `-` or `_`, then each later digit or letter replaced by a
+/// random one of its kind. Takes one byte of `random` per character.
 fn shaped_like(sample: &str, random: &[u8]) -> String {
     let prefix = sample.find(['-', '_']).map_or(0, |at| at + 1);
     let (prefix, rest) = sample.split_at(prefix);
