@@ -1,5 +1,5 @@
-//! Reading a batch read's answer: its items by id, or what kind of failure it is
-//! (`docs/current-object.md`, "Common error codes": the class split is ours).
+//! Classifies a batch read's answer (`docs/current-object.md`, "Common error codes"; the
+//! classes are ours).
 
 use std::collections::HashMap;
 
@@ -8,24 +8,23 @@ use serde_json::value::RawValue;
 
 use crate::api::Api;
 
-/// A tenant token the platform no longer takes: expired (99991663), invalid (99991665)
-/// or malformed (99991671). A new token may fix them; nothing else does.
+/// Expired (99991663), invalid (99991665) or malformed (99991671) tenant token. Only a new
+/// token fixes these.
 const TOKEN_CODES: [i64; 3] = [99991663, 99991665, 99991671];
 
-/// The department is outside the app's data permission range: an answer about the
-/// object, which no retry changes.
+/// Outside the app's data permission range: an answer about the object that no retry changes.
 pub(crate) const FORBIDDEN: i64 = 1160103;
 
 /// What an answer says.
 #[derive(Debug)]
 pub(crate) enum Answer<'a> {
-    /// The objects found, by id, each as the raw text the API returned.
+    /// The objects found, by id, as raw text.
     Items(HashMap<String, &'a RawValue>),
-    /// The token was refused: renew it and try once more.
+    /// Renew the token and try once more.
     TokenRefused(i64),
-    /// The objects are not the app's to read.
+    /// Not the app's to read.
     Forbidden(i64),
-    /// Anything else: transient, or a fault an operator must fix. Says what came back.
+    /// Transient, or for an operator to fix. Says what came back.
     Failed(String),
 }
 
@@ -40,20 +39,19 @@ struct Envelope<'a> {
 
 #[derive(Deserialize)]
 struct Data<'a> {
-    /// Absent when empty: the SDK's model marks it `omitempty`.
+    /// Absent when empty (`omitempty` in the SDK's model).
     #[serde(borrow, default)]
     items: Option<Vec<&'a RawValue>>,
 }
 
-/// The ids an item may carry; which one counts depends on the API.
+/// Which id counts depends on the API.
 #[derive(Deserialize)]
 struct ItemIds {
     id: Option<String>,
     org_id: Option<String>,
 }
 
-/// Classifies the answer `status` / `body` of `api`: by `code` first, then by HTTP status,
-/// since the pages give no status per common code.
+/// By `code` first, then by HTTP status: the pages give no status per common code.
 pub(crate) fn read(api: Api, status: u16, body: &[u8]) -> Answer<'_> {
     let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(body) else {
         return Answer::Failed(format!("HTTP {status}, not the API's JSON"));
@@ -67,17 +65,15 @@ pub(crate) fn read(api: Api, status: u16, body: &[u8]) -> Answer<'_> {
         Some(0) => Answer::Failed(format!("HTTP {status} with code 0")),
         Some(code) if TOKEN_CODES.contains(&code) => Answer::TokenRefused(code),
         Some(FORBIDDEN) => Answer::Forbidden(FORBIDDEN),
-        // Everything else fails the call's records, so SQS retries them and finally parks them
-        // in the dead-letter queue with an alarm. That includes 1160102 (bad parameter): our
-        // request is wrong, not the object, and `not_found` would hide the bug. It also
-        // includes the app's configuration codes (99991672 missing scope), which an
-        // operator fixes before redriving.
+        // Fails the records: SQS retries, then parks them in the dead-letter queue with an
+        // alarm. 1160102 (bad parameter) is our bug, which `not_found` would hide. Scope codes
+        // (99991672) are for an operator to fix before redriving.
         Some(code) => Answer::Failed(format!("HTTP {status}, code {code}: {msg}")),
         None => Answer::Failed(format!("HTTP {status}, no code")),
     }
 }
 
-/// Each item under its own id, never its position; the first of two with one id wins.
+/// Keyed by each item's own id, never its position. The first of a repeated id wins.
 fn by_id(api: Api, items: Vec<&RawValue>) -> HashMap<String, &RawValue> {
     let mut found = HashMap::new();
     for item in items {

@@ -1,16 +1,15 @@
-//! The two CoreHR batch reads: their URLs, request bodies, id fields and rate limits
-//! (`docs/current-object.md`, "Departments" and "Custom orgs").
+//! The two CoreHR batch reads (`docs/current-object.md`, "Departments" and "Custom orgs").
 
 use std::time::Duration;
 
 use serde::Serialize;
 
-/// Ids per call. Departments take up to 100; custom orgs take 200 but page at 100,
-/// and a call of at most 100 ids with `page_size=100` needs no page loop.
+/// Departments take up to 100 ids; custom orgs take 200 but page at 100. At 100 ids with
+/// `page_size=100`, no page loop is needed.
 pub(crate) const IDS_PER_CALL: usize = 100;
 
-/// The fields a department read asks for: without `fields` the API returns only the id.
-/// Every allowed value, so that `current` is the whole department the app may see.
+/// Without `fields` the API returns only the id. All allowed values, so `current` is the
+/// whole department the app may see.
 const DEPARTMENT_FIELDS: [&str; 25] = [
     "version_id",
     "sub_type",
@@ -39,8 +38,7 @@ const DEPARTMENT_FIELDS: [&str; 25] = [
     "record_updated_by",
 ];
 
-/// The fields a custom-org read asks for: every documented one. Custom fields must be
-/// named by their api names, which differ per tenant, so they are not asked for.
+/// Every documented field. Custom fields need per-tenant api names, so they are left out.
 const CUSTOM_ORG_FIELDS: [&str; 9] = [
     "names",
     "code",
@@ -63,7 +61,7 @@ pub(crate) enum Api {
 }
 
 impl Api {
-    /// The call as log lines name it.
+    /// As log lines name it.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Api::Departments => "corehr/v2/departments/batch_get",
@@ -71,8 +69,7 @@ impl Api {
         }
     }
 
-    /// The URL to POST, on the app's host.
-    /// The events' `department_id` is a CoreHR id; the default id type would not match it.
+    /// The URL to POST. Events carry CoreHR department ids, so the request names that id type.
     pub(crate) fn url(self, api_base: &str) -> String {
         match self {
             Api::Departments => format!(
@@ -84,8 +81,8 @@ impl Api {
         }
     }
 
-    /// The documented caps, each a window and the calls it allows per app.
-    /// Departments: 1000/min and 50/s, both binding. Custom orgs: 5/s, no minute cap stated.
+    /// The documented per-app caps, as (window, calls). Departments: 1000/min and 50/s.
+    /// Custom orgs: 5/s, no minute cap stated.
     pub(crate) fn caps(self) -> &'static [(Duration, u32)] {
         const DEPARTMENTS: [(Duration, u32); 2] = [
             (Duration::from_secs(1), 50),
@@ -98,8 +95,7 @@ impl Api {
         }
     }
 
-    /// The JSON body reading `ids` (at most [`IDS_PER_CALL`], never empty: an empty
-    /// custom-org filter returns every org of the tenant).
+    /// The JSON body reading `ids`. Never empty: an empty custom-org filter returns every org.
     pub(crate) fn request(self, object_api_name: Option<&str>, ids: &[&str]) -> Vec<u8> {
         let body = match self {
             Api::Departments => serde_json::to_vec(&DepartmentsRequest {
@@ -118,14 +114,13 @@ impl Api {
     }
 }
 
-/// The body of `departments/batch_get`.
 #[derive(Serialize)]
 struct DepartmentsRequest<'a> {
     department_id_list: &'a [&'a str],
     fields: &'a [&'a str],
 }
 
-/// The body of `custom_orgs/query`. `active` is left out so that disabled orgs come back too.
+/// `active` is left out so that disabled orgs come back too.
 #[derive(Serialize)]
 struct CustomOrgsRequest<'a> {
     object_api_name: &'a str,

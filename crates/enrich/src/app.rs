@@ -1,22 +1,22 @@
-//! The credentials of one Feishu or Lark app that reads the current object.
+//! Credentials of the app that reads current objects.
 
 use std::fmt;
 
-/// An internal app of one relay endpoint, whose token reads that endpoint's objects.
+/// The internal app whose token reads one relay endpoint's objects.
 #[derive(Clone, PartialEq, Eq)]
 pub struct App {
-    /// The relay endpoint whose messages this app reads: `feishu`, `feishu/lark-global`.
+    /// The relay endpoint it serves: `feishu`, `feishu/lark-global`.
     pub endpoint: String,
-    /// The app's id, `cli_…`; it names the app in log lines.
+    /// `cli_…`: names the app in log lines.
     pub app_id: String,
-    /// The app's secret: sent to the token endpoint only, never logged.
+    /// Sent to the token endpoint only, never logged.
     pub app_secret: String,
-    /// The API's base URL without a trailing slash: `https://open.feishu.cn`.
+    /// No trailing slash: `https://open.feishu.cn`.
     pub api_base: String,
 }
 
 impl fmt::Debug for App {
-    /// Everything but the secret, which must never reach a log line.
+    /// Redacts the secret, which must never reach a log line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("App")
             .field("endpoint", &self.endpoint)

@@ -1,5 +1,5 @@
-//! Grouping the lookups of one invocation into calls: one per app, API and custom-org
-//! type, at most 100 distinct ids each.
+//! Groups an invocation's lookups into calls: one per app, API and custom-org type, at most
+//! 100 distinct ids each.
 
 use std::collections::HashMap;
 
@@ -9,18 +9,18 @@ use crate::target::Lookup;
 /// One call's worth of lookups.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Batch {
-    /// The relay endpoint, which names the app.
+    /// Names the app.
     pub(crate) endpoint: String,
     pub(crate) api: Api,
     pub(crate) object_api_name: Option<String>,
-    /// The distinct ids to ask for, in the order first seen.
+    /// Distinct, in the order first seen.
     pub(crate) ids: Vec<String>,
-    /// The records that wait for this call (their index, and what they want).
+    /// The records waiting for this call.
     pub(crate) members: Vec<(usize, Lookup)>,
 }
 
-/// The calls that answer `lookups`. The same id twice is asked for once; both records
-/// get the answer.
+/// The calls that answer `lookups`. An id wanted twice is asked once; both records get the
+/// answer.
 pub(crate) fn batches(lookups: Vec<(usize, Lookup)>) -> Vec<Batch> {
     type Key = (String, Api, Option<String>);
     let mut order: Vec<Key> = Vec::new();
@@ -44,7 +44,7 @@ pub(crate) fn batches(lookups: Vec<(usize, Lookup)>) -> Vec<Batch> {
     calls
 }
 
-/// One group's lookups in calls of at most [`IDS_PER_CALL`] distinct ids.
+/// Splits one group into calls of at most [`IDS_PER_CALL`] distinct ids.
 fn split(
     (endpoint, api, object_api_name): (String, Api, Option<String>),
     members: Vec<(usize, Lookup)>,

@@ -1,5 +1,4 @@
-//! One call of a batch read for one app: within its rate limit, with its token, renewed
-//! once when the platform refuses it.
+//! One batch read for one app: within its rate limit, with its token, renewed once if refused.
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -11,23 +10,23 @@ use crate::limit::RateLimit;
 use crate::token::{self, TokenCache};
 use crate::transport::Transport;
 
-/// What the enricher keeps per app across invocations: its token and its rate limits.
+/// Kept per app across invocations.
 #[derive(Default)]
 pub(crate) struct AppState {
     token: TokenCache,
     limits: HashMap<Api, RateLimit>,
 }
 
-/// An HTTP answer to a batch read whose token was taken.
+/// An answer whose token was taken.
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
-    /// When the answer came: the `current_at` of what it holds.
+    /// The `current_at` of what it holds.
     pub(crate) at: SystemTime,
 }
 
-/// POSTs `request` to `api` for `app`. `Err` says why no answer is usable, for every
-/// record of the call: the app, the call and the platform's code, never a secret.
+/// POSTs `request` to `api` for `app`. `Err` fails every record of the call; it names the
+/// app, the call and the platform's code, never a secret.
 pub(crate) async fn call<T: Transport>(
     transport: &T,
     app: &App,
@@ -65,7 +64,7 @@ pub(crate) async fn call<T: Transport>(
     )))
 }
 
-/// The app's token: the cached one, or a new one from the platform.
+/// The cached token, or a new one.
 async fn token<T: Transport>(
     transport: &T,
     app: &App,

@@ -1,4 +1,4 @@
-//! The enricher: one verdict per record, reading the current objects in batches per app.
+//! One verdict per record, reading current objects in batches per app.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -20,17 +20,17 @@ use crate::target::{self, Target};
 use crate::transport::Transport;
 use crate::verdict::Verdict;
 
-/// The enricher's state: the apps by endpoint id, and per app its token and rate limits.
-/// Build it once and keep it across invocations, so that both carry over.
+/// The apps by endpoint, with each app's token and rate limits. Build it once and keep it
+/// across invocations, so both carry over.
 pub struct Enricher {
     apps: BTreeMap<String, App>,
-    /// By `(api_base, app_id)`: two endpoints of one app share its token and its limits.
+    /// By `(api_base, app_id)`: two endpoints of one app share its token and limits.
     states: HashMap<(String, String), AppState>,
     settings: Settings,
 }
 
 impl fmt::Debug for Enricher {
-    /// The endpoints and settings; never the tokens nor the secrets.
+    /// Never the tokens nor the secrets.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Enricher")
             .field("apps", &self.apps.values().collect::<Vec<_>>())
@@ -40,8 +40,8 @@ impl fmt::Debug for Enricher {
 }
 
 impl Enricher {
-    /// An enricher for `apps`, by endpoint id (`feishu`, `feishu/lark-global`). Messages of
-    /// other endpoints pass through unchanged. It uses the whole of each rate limit.
+    /// Enriches the messages of `apps`, keyed by endpoint (`feishu`, `feishu/lark-global`).
+    /// Other endpoints' messages pass unchanged. It uses the whole of each rate limit.
     pub fn new(apps: BTreeMap<String, App>) -> Enricher {
         Enricher {
             apps,
@@ -50,8 +50,8 @@ impl Enricher {
         }
     }
 
-    /// Uses `share` of each documented rate limit (above 0, at most 1): give each of the
-    /// function's concurrent instances its part, e.g. 1 / its reserved concurrency.
+    /// Uses `share`, in (0, 1], of each documented rate limit. Give each concurrent instance
+    /// its part, e.g. 1 / reserved concurrency.
     pub fn with_share(mut self, share: f64) -> Result<Enricher, SettingError> {
         self.settings.share = settings::share(share)?;
         self.states.clear();

@@ -4,8 +4,8 @@
 use crate::record::Record;
 use crate::verdict::Verdict;
 
-/// After a failed send of record `index`: every later record of its group must fail too.
-/// A record without a group (standard queue) drags none with it.
+/// Fails the later records of `index`'s group after its send failed. A record without a
+/// group (standard queue) drags none.
 pub fn fail_rest_of_group(records: &[Record], verdicts: &mut [Verdict], index: usize, why: &str) {
     let Some(group) = records.get(index).and_then(|r| r.group_id.as_deref()) else {
         return;

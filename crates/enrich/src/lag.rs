@@ -1,14 +1,13 @@
-//! The platform's lag: an object may be invisible for up to 2 s after its creation
-//! (`docs/current-object.md`, "Departments" and "Custom orgs", **Lag**), and an id missing
-//! from an answer may just be late.
+//! The platform's lag: an id missing from an answer may just be late.
 
 use std::time::{Duration, SystemTime};
 
-/// How long after its event an object may still be invisible to the query APIs.
+/// An object may be invisible for this long after its creation (`docs/current-object.md`,
+/// "Departments" and "Custom orgs", **Lag**).
 pub(crate) const LAG: Duration = Duration::from_secs(2);
 
-/// How long to wait before reading an object whose event occurred at `occurred_at`:
-/// until the event is [`LAG`] old. A clock ahead of ours waits [`LAG`] at most.
+/// The wait before reading an object: until its event is [`LAG`] old. A clock ahead of ours
+/// waits [`LAG`] at most.
 pub(crate) fn wait(occurred_at: Option<SystemTime>, now: SystemTime) -> Duration {
     occurred_at
         .and_then(|at| (at + LAG).duration_since(now).ok())
@@ -16,8 +15,8 @@ pub(crate) fn wait(occurred_at: Option<SystemTime>, now: SystemTime) -> Duration
         .min(LAG)
 }
 
-/// Whether an id missing from an answer may still appear: its event occurred within
-/// `grace` of `now`. Without a time nothing says it is recent, so it is not found.
+/// True if the event occurred within `grace` of `now`. Without a time nothing says it is
+/// recent, so it is not found.
 pub(crate) fn may_still_appear(
     occurred_at: Option<SystemTime>,
     now: SystemTime,

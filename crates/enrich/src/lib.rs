@@ -1,7 +1,6 @@
-//! The org-change enricher's logic: the relay's messages in, each with the object the
-//! platform's query API returns now (`current`), for Feishu People departments and custom
-//! orgs. No I/O of its own: the adapter supplies a [`Transport`] (HTTP, sleep, clock) and
-//! sends each [`Verdict`] on. The platform facts are in `docs/current-object.md`.
+//! Adds to each relayed message the object the platform's query API returns now
+//! (`current`), for Feishu People departments and custom orgs. No I/O: the adapter supplies a
+//! [`Transport`] and sends each [`Verdict`] on. Platform facts: `docs/current-object.md`.
 //!
 //! ```text
 //! records ──► target (what each needs) ──► batch (one call per app, API, ≤100 ids)

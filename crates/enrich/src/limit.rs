@@ -1,33 +1,31 @@
-//! A per-app rate limit: each window allows at most its cap of calls, counted over the
-//! last calls' times. Exact where a token bucket's burst would let through up to twice
-//! the cap in one window (`docs/current-object.md`, "Rate limiting").
+//! A per-app rate limit that counts the last calls' times in each window. A token bucket's
+//! burst could let through twice the cap in one window (`docs/current-object.md`, "Rate limiting").
 
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
-/// How many calls a window allows, and when the last ones were made.
 #[derive(Debug, Clone)]
 struct Window {
     span: Duration,
     cap: usize,
-    /// The times of the latest calls, oldest first, at most `cap` of them.
+    /// The latest calls, oldest first, at most `cap`.
     calls: VecDeque<SystemTime>,
 }
 
-/// The calls one app may make to one API: every window must allow a call.
+/// One app's limit on one API: every window must allow a call.
 #[derive(Debug, Clone)]
 pub(crate) struct RateLimit {
     windows: Vec<Window>,
 }
 
 impl RateLimit {
-    /// The documented `caps`, scaled by `share` (in (0, 1]): several Lambda instances call
-    /// at once, each with its share. A window allows at least one call.
+    /// The documented `caps` scaled by `share`, since several Lambda instances call at once.
+    /// A window allows at least one call.
     pub(crate) fn new(caps: &[(Duration, u32)], share: f64) -> RateLimit {
         let windows = caps
             .iter()
             .map(|&(span, cap)| {
-                // Truncating: a share rounded up could let the instances exceed the cap.
+                // Rounding up could let the instances exceed the cap.
                 let scaled = (f64::from(cap) * share).floor() as usize;
                 Window {
                     span,
@@ -39,7 +37,7 @@ impl RateLimit {
         RateLimit { windows }
     }
 
-    /// How long to wait before a call at `now` stays within every window; zero if none.
+    /// The wait before a call at `now` fits every window.
     pub(crate) fn wait(&self, now: SystemTime) -> Duration {
         self.windows
             .iter()

@@ -1,5 +1,5 @@
-//! The enriched body: the relay's bytes, with the added fields inserted before the final
-//! `}`, so that every other field stays byte for byte, a lone surrogate escape included.
+//! Inserts the added fields before the body's final `}`, so every other field stays byte for
+//! byte, lone surrogate escapes included.
 
 use std::borrow::Cow;
 use std::time::SystemTime;
@@ -10,21 +10,20 @@ use serde_json::value::RawValue;
 /// What the enricher adds to one message.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Current<'a> {
-    /// The object as the API returned it, and when the answer came.
+    /// The object as returned, and when the answer came.
     Found { item: &'a RawValue, at: SystemTime },
     /// No object, and why.
     Missing(CurrentMissing),
 }
 
 impl Current<'_> {
-    /// No object because of `reason`, with the platform's `code` if it gave one.
+    /// With the platform's `code` if it gave one.
     pub(crate) fn missing(reason: MissingReason, code: Option<i64>) -> Current<'static> {
         Current::Missing(CurrentMissing { reason, code })
     }
 }
 
-/// `body` with `current`, `current_at` and `current_missing` added; `None` if `body` is
-/// not a JSON object's text (a relay message always is).
+/// `None` if `body` is not a JSON object (a relay message always is).
 pub(crate) fn merge(body: &str, current: Current<'_>) -> Option<String> {
     let end = body.trim_end().len();
     let (head, tail) = body.split_at(end);
@@ -52,9 +51,9 @@ pub(crate) fn merge(body: &str, current: Current<'_>) -> Option<String> {
     ))
 }
 
-/// JSON `text` with U+FFFE and U+FFFF written as escapes: Amazon SQS refuses them
-/// (`docs/protocol.md`, "Amazon SQS limits"). Valid JSON holds them only inside strings,
-/// where the escape means the same text; it holds no other character SQS refuses.
+/// Escapes U+FFFE and U+FFFF, which Amazon SQS refuses (`docs/protocol.md`, "Amazon SQS
+/// limits"). Valid JSON holds them only inside strings, where the escape means the same. It
+/// holds no other character SQS refuses.
 fn sqs_text(text: &str) -> Cow<'_, str> {
     if !text.contains(['\u{fffe}', '\u{ffff}']) {
         return Cow::Borrowed(text);

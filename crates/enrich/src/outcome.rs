@@ -11,7 +11,7 @@ use crate::merge::{Current, merge};
 use crate::record::Record;
 use crate::verdict::Verdict;
 
-/// The facts the verdicts of one call need besides its answer.
+/// What a call's verdicts need besides its answer.
 pub(crate) struct Context<'a> {
     pub(crate) records: &'a [Record],
     pub(crate) app_id: &'a str,

@@ -1,11 +1,10 @@
-//! The enricher's settings: its share of the rate limits, and how long a missing object
-//! may still be on its way.
+//! The enricher's share of the rate limits, and how long a missing object may be late.
 
 use std::time::Duration;
 
-/// How long after its event an object missing from an answer is retried rather than
-/// forwarded as `not_found`. Well past the documented 2 s lag: with a visibility timeout
-/// of 30 s, SQS redelivers the record at least once within it.
+/// How long after its event a missing object is retried rather than forwarded as
+/// `not_found`. Well past the 2 s lag: with a 30 s visibility timeout, SQS redelivers at
+/// least once within it.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);
 
 /// A setting the enricher refuses.
@@ -16,10 +15,9 @@ pub enum SettingError {
     Share(f64),
 }
 
-/// The enricher's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Settings {
-    /// The part of each documented rate limit this instance may use, in (0, 1].
+    /// Of each documented rate limit, in (0, 1].
     pub(crate) share: f64,
     pub(crate) grace: Duration,
 }
@@ -33,7 +31,7 @@ impl Default for Settings {
     }
 }
 
-/// `share` if it is one: above 0 and at most 1.
+/// `share` if it is in (0, 1].
 pub(crate) fn share(share: f64) -> Result<f64, SettingError> {
     if share > 0.0 && share <= 1.0 {
         Ok(share)

@@ -1,4 +1,4 @@
-//! Which records the enricher reads an object for, and which it passes on as they are.
+//! Which records need an object read, and which pass on as they are.
 
 use std::time::SystemTime;
 
@@ -11,9 +11,9 @@ use crate::api::Api;
 pub(crate) enum Target {
     /// Not a relay message: forwarded unchanged, since dropping it is not ours to decide.
     Unreadable(String),
-    /// A message the enricher adds nothing to: forwarded byte for byte.
+    /// Nothing to add: forwarded byte for byte.
     PassThrough,
-    /// A CoreHR deletion of endpoint `endpoint`: the API can no longer return the object.
+    /// A CoreHR deletion: the API can no longer return the object.
     Deleted { endpoint: String },
     /// A CoreHR creation or update: read the object.
     Lookup(Lookup),
@@ -22,7 +22,7 @@ pub(crate) enum Target {
 /// One object to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lookup {
-    /// The relay endpoint, which names the app to read with.
+    /// Names the app to read with.
     pub(crate) endpoint: String,
     pub(crate) api: Api,
     /// The custom org's type; `None` for departments.
@@ -37,7 +37,7 @@ pub(crate) fn of(body: &str) -> Target {
         Ok(message) => message,
         Err(err) => return Target::Unreadable(format!("not a relay message: {err}")),
     };
-    // A body that already carries the enricher's fields went round once: add nothing twice.
+    // A body with the enricher's fields went round once: add nothing twice.
     if message.current.is_some() || message.current_missing.is_some() {
         return Target::PassThrough;
     }
@@ -52,8 +52,7 @@ pub(crate) fn of(body: &str) -> Target {
     }
 }
 
-/// The API that reads a Feishu People department or custom org; `None` for other events,
-/// which carry their object already (contact v3, Feilian) or are unknown.
+/// `None` for events that carry their object already (contact v3, Feilian) or are unknown.
 fn api(message: &Message<'_>) -> Option<Api> {
     if message.source != Source::Feishu {
         return None;
@@ -68,7 +67,7 @@ fn api(message: &Message<'_>) -> Option<Api> {
     }
 }
 
-/// The read of a creation or update. A custom org without its type cannot be queried.
+/// A custom org without its type cannot be queried.
 fn lookup(message: &Message<'_>, api: Api, endpoint: String) -> Target {
     let object_api_name = message.object_api_name.as_deref().map(str::to_owned);
     if api == Api::CustomOrgs && object_api_name.as_deref().is_none_or(str::is_empty) {

@@ -3,16 +3,15 @@
 /// What the adapter does with one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Send `body` to the enriched queue: the relay's bytes, with the added fields when
-    /// they apply. `note` says why a body went through unread, for the log.
+    /// Send `body` to the enriched queue.
     Forward {
-        /// The body to send.
+        /// The relay's bytes, with the added fields when they apply.
         body: String,
-        /// Set when the body was forwarded unchanged because it could not be read.
+        /// Why the body went through unread, for the log.
         note: Option<String>,
     },
-    /// Fail the record, so that SQS delivers it again (and finally to its dead-letter queue).
-    /// The text says why, for the log: app id, call and platform code, never a secret.
+    /// Fail the record, so SQS delivers it again and finally to its dead-letter queue. The
+    /// text names app id, call and platform code, never a secret.
     Retry(String),
 }
 
