@@ -1,5 +1,5 @@
-//! The enricher function. `main` sets up logging, configuration, clients, and the runtime
-//! loop, in that order. Everything expensive happens here, once.
+//! The enricher function: `main` sets up logging, configuration, clients and the runtime
+//! loop. Everything expensive happens here, once.
 
 use std::fmt::Display;
 use std::sync::Arc;

@@ -1,9 +1,8 @@
-//! How long an invocation may spend reading the platform's API: until Lambda's deadline,
-//! less what the sends to the enriched queue need after it.
+//! How long an invocation may spend reading the platform's API.
 //!
-//! A rate limit may ask to wait up to a minute, longer than the function's timeout. Past
-//! its deadline Lambda stops the invocation and retries the whole batch. Stopping the reads
-//! first fails only what was not read, and the rest goes on.
+//! A rate limit may ask to wait a minute, longer than the function's timeout. Past its
+//! deadline Lambda retries the whole batch. Stopping the reads first fails only what was not
+//! read.
 
 use std::time::{Duration, SystemTime};
 
@@ -13,8 +12,8 @@ use lambda_http::lambda_runtime::Context;
 /// and a batch's calls mostly go at once.
 pub const SEND_RESERVE: Duration = Duration::from_secs(5);
 
-/// The time left for reading at `now`; `None` when the context has no deadline, as one
-/// built by hand (Lambda always sets it).
+/// The time left for reading at `now`. `None` for a hand-built context without a deadline;
+/// Lambda always sets one.
 pub fn read_budget(context: &Context, now: SystemTime) -> Option<Duration> {
     if context.deadline == 0 {
         return None;

@@ -1,5 +1,5 @@
-//! The enriched queue: each forwarded body goes out with its source record's FIFO ids and
-//! message attributes, so consumers see the same identity and order as on the relay's queue.
+//! The enriched queue. Each body goes out with its source record's FIFO ids and message
+//! attributes, so consumers see the identity and order of the relay's queue.
 
 use std::collections::HashMap;
 
@@ -16,16 +16,16 @@ use super::order::next_round;
 use crate::queue::MAX_CALLS_IN_FLIGHT;
 use crate::queue::sqs::unconfirmed;
 
-/// The attribute Lambda's poller sets on a record from a FIFO queue: its group.
+/// Set by Lambda's poller on a FIFO record: its group.
 pub const GROUP_ID_ATTRIBUTE: &str = "MessageGroupId";
-/// The attribute Lambda's poller sets on a record from a FIFO queue: its identity.
+/// Set by Lambda's poller on a FIFO record: its identity.
 pub const DEDUPLICATION_ID_ATTRIBUTE: &str = "MessageDeduplicationId";
 
 /// Which queue the enriched messages go to (`ENRICHED_QUEUE_URL`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrichedQueueConfig {
     pub url: String,
-    /// A URL ending in `.fifo` is a FIFO queue.
+    /// The URL ends in `.fifo`.
     pub fifo: bool,
 }
 
@@ -37,7 +37,7 @@ pub struct EnrichedQueue {
     fifo: bool,
 }
 
-/// Why the records of one call were not sent, by index in the batch.
+/// Why records were not sent, by index in the batch.
 type Failures = Vec<(usize, String)>;
 
 impl EnrichedQueue {
@@ -122,7 +122,7 @@ impl EnrichedQueue {
         failures
     }
 
-    /// The entry for `message` with `body`, its id being its place in the call.
+    /// Its id is its place in the call.
     fn entry(
         &self,
         index: usize,
@@ -145,8 +145,7 @@ impl EnrichedQueue {
     }
 }
 
-/// The entries of a call SQS did not confirm, as records of the batch: entry `k` is
-/// record `in_call[k]`.
+/// The records SQS did not confirm: entry `k` is record `in_call[k]`.
 fn refused(output: &SendMessageBatchOutput, in_call: &[usize]) -> Failures {
     let successful: Vec<&str> = output.successful().iter().map(|e| e.id()).collect();
     unconfirmed(in_call.len(), &successful, output.failed())
@@ -169,8 +168,7 @@ fn body(verdict: &Verdict) -> &str {
     }
 }
 
-/// The source record's group and deduplication ids. A record from a standard queue has
-/// none, and a FIFO queue cannot take it.
+/// A record from a standard queue has none, and a FIFO queue cannot take it.
 fn fifo_ids(message: &SqsMessage) -> Result<(&str, &str), String> {
     let group = message.attributes.get(GROUP_ID_ATTRIBUTE).ok_or(
         "the record has no MessageGroupId, so it came from a standard queue, but ENRICHED_QUEUE_URL is a FIFO queue: make both queues FIFO or both standard",
@@ -184,7 +182,7 @@ fn fifo_ids(message: &SqsMessage) -> Result<(&str, &str), String> {
     Ok((group, dedup))
 }
 
-/// The source record's message attributes, as SQS takes them.
+/// Copied as SQS takes them.
 fn attributes(message: &SqsMessage) -> Result<HashMap<String, MessageAttributeValue>, String> {
     message
         .message_attributes

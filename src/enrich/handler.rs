@@ -1,5 +1,5 @@
-//! The Lambda handler: a batch of SQS records from the relay's queue in, the enriched
-//! messages on the enriched queue, and the records to retry out.
+//! The Lambda handler: records from the relay's queue in, enriched messages sent, and the
+//! records to retry out.
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant, SystemTime};
@@ -15,8 +15,8 @@ use super::forward::{EnrichedQueue, GROUP_ID_ATTRIBUTE};
 
 /// Everything an invocation needs, built once at start.
 pub struct Enrichment<T> {
-    /// Kept across invocations: a warm instance reuses its tokens and its rate limiters.
-    /// The lock makes concurrent invocations of one instance share them in turn.
+    /// A warm instance reuses its tokens and rate limiters. The lock lets concurrent
+    /// invocations share them in turn.
     pub enricher: Mutex<Enricher>,
     pub transport: T,
     pub queue: EnrichedQueue,
@@ -91,7 +91,7 @@ async fn read<T: Transport>(
     }
 }
 
-/// A record as the logic reads it: its body, and its FIFO group, if any.
+/// A record as the logic reads it.
 pub fn record(message: &SqsMessage) -> Record {
     Record {
         body: message.body.clone().unwrap_or_default(),

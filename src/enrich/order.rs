@@ -1,19 +1,16 @@
-//! In which calls the forwarded records of a batch are sent, so that a FIFO group keeps its
-//! order.
+//! Which calls send a batch's forwarded records, so a FIFO group keeps its order.
 //!
-//! A call carries at most one record of each group. If one entry of a call failed while a
-//! later entry of its group succeeded, the group would be reordered. So a group's records
-//! go one call after another, and a failure stops the rest of the group.
+//! A call carries at most one record of each group. Otherwise one entry could fail while a
+//! later one of its group succeeded, reordering the group. A failure stops the rest of the
+//! group.
 
 use org_change_enrich::{Record, Verdict};
 
 use crate::queue::sqs::{MAX_ENTRIES, MAX_PAYLOAD_BYTES};
 
-/// The records to send next, as calls: the first unsent forwarded record of every group,
-/// and every unsent forwarded record without a group. Empty when nothing is left.
-///
-/// `sent[i]` says record `i` was already sent. `size(i)` is what record `i` counts toward
-/// SQS's size limit of one call.
+/// The next calls: the first unsent forwarded record of each group, and every unsent one
+/// without a group. Empty when nothing is left. `size(i)` is what record `i` counts toward
+/// one call's size limit.
 pub fn next_round(
     records: &[Record],
     verdicts: &[Verdict],
@@ -33,8 +30,8 @@ pub fn next_round(
     calls(round, size)
 }
 
-/// `indices` cut into calls of at most [`MAX_ENTRIES`] entries and [`MAX_PAYLOAD_BYTES`]
-/// bytes. A record larger than the limit goes alone, so its refusal fails only itself.
+/// Cuts `indices` into calls within [`MAX_ENTRIES`] and [`MAX_PAYLOAD_BYTES`]. A record over
+/// the limit goes alone, so its refusal fails only itself.
 fn calls(indices: Vec<usize>, size: impl Fn(usize) -> usize) -> Vec<Vec<usize>> {
     let mut calls: Vec<Vec<usize>> = Vec::new();
     let mut bytes = 0;

@@ -1,5 +1,5 @@
-//! The enricher's configuration, read once at start: the enriched queue, its share of the
-//! rate limits, and the endpoints' apps, read and validated exactly as the relay reads them.
+//! The enricher's configuration, read once at start. The endpoints' apps are read and
+//! validated exactly as the relay reads them.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -14,7 +14,7 @@ use crate::secrets::{StartError, load_lookup};
 
 /// The queue the enriched messages go to.
 pub const ENRICHED_QUEUE_URL_VAR: &str = "ENRICHED_QUEUE_URL";
-/// The part of each rate limit one instance of the function may use.
+/// The part of each rate limit one instance may use.
 pub const SHARE_VAR: &str = "ENRICH_SHARE";
 /// The enricher's own variables, besides the relay's that it reads too.
 pub const VARS: [&str; 2] = [ENRICHED_QUEUE_URL_VAR, SHARE_VAR];
@@ -23,11 +23,11 @@ pub const VARS: [&str; 2] = [ENRICHED_QUEUE_URL_VAR, SHARE_VAR];
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub queue: EnrichedQueueConfig,
-    /// In (0, 1]: 1 unless `ENRICH_SHARE` says otherwise.
+    /// 1 unless `ENRICH_SHARE` says otherwise.
     pub share: f64,
-    /// Every endpoint the relay's configuration enables, by id.
+    /// Every endpoint the relay enables.
     pub endpoints: Vec<String>,
-    /// The apps of the endpoints that enrich, by endpoint id.
+    /// By endpoint, for the endpoints that enrich.
     pub apps: BTreeMap<String, OpenApp>,
     /// Where each secret is configured, with its fingerprint, as the relay logs them.
     pub fingerprints: Vec<(String, String)>,
@@ -74,7 +74,6 @@ impl Settings {
     }
 }
 
-/// `ENRICH_SHARE`: a number above 0 and at most 1.
 fn share(value: &str) -> Result<f64, ConfigError> {
     match value.trim().parse::<f64>() {
         Ok(share) if share > 0.0 && share <= 1.0 => Ok(share),
@@ -87,8 +86,8 @@ fn share(value: &str) -> Result<f64, ConfigError> {
     }
 }
 
-/// The relay's checks made before the SDK or the secret is read, and each of the
-/// enricher's own variables given once.
+/// The relay's checks made before the SDK or the secret is read, and no enricher variable
+/// given twice.
 pub fn check(
     env: impl Fn(&str) -> Option<String>,
     names: Vec<impl AsRef<OsStr>>,
@@ -104,8 +103,7 @@ pub fn check(
     check_environment(env, names)
 }
 
-/// The settings from the environment through `env`, with the secrets from the secret
-/// `SECRET_ID` names, if set: the relay's own secret.
+/// The settings from `env`, with secrets from the relay's own secret if `SECRET_ID` names one.
 pub async fn load(
     sdk: &SdkConfig,
     env: impl Fn(&str) -> Option<String> + 'static,

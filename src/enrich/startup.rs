@@ -1,5 +1,5 @@
-//! What the enricher logs at start: a fingerprint per secret, as the relay logs them, and
-//! one line per endpoint saying whether its messages are enriched.
+//! The enricher's start-up lines: a fingerprint per secret, as the relay logs them, and
+//! whether each endpoint's messages are enriched.
 
 use lambda_http::tracing;
 

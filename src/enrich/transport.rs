@@ -1,20 +1,20 @@
-//! The open platform over HTTP: [`org_change_enrich::Transport`] with a blocking client run
-//! on tokio's blocking threads, tokio's timer, and the system clock.
+//! [`org_change_enrich::Transport`] over HTTP, with a blocking client on tokio's blocking
+//! threads.
 
 use std::time::{Duration, SystemTime};
 
 use org_change_enrich::Transport;
 
-/// How long one call may take, from connecting to the last byte of the answer.
+/// How long one call may take, from connecting to the answer's last byte.
 ///
-/// A call that takes longer counts as no answer, which is transient: the record fails and
-/// SQS retries it (`docs/protocol.md`, "The open API (the enricher)"). Five seconds is ample
-/// for one read of at most 100 ids. A batch of ten records makes a token call, at most one
-/// renewal and a read per API, so it fits in the template's 25 s timeout.
+/// Longer counts as no answer, which is transient: SQS retries the record (`docs/protocol.md`,
+/// "The open API (the enricher)"). Five seconds is ample for a read of 100 ids. A batch of
+/// ten records makes a token call, at most one renewal and a read per API: within the
+/// template's 25 s timeout.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The largest answer read. A batch of 100 departments with every field is a few hundred
-/// KB; anything far beyond is not the API's answer.
+/// The largest answer read. 100 departments with every field are a few hundred KB; anything
+/// far beyond is not the API's answer.
 pub const MAX_ANSWER_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The real transport. Cloning it shares its connection pool.
