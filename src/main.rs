@@ -42,11 +42,7 @@ async fn main() -> Result<(), Error> {
         .quarantine
         .as_ref()
         .map(|quarantine| SqsQueue::new(sqs, quarantine));
-    let app = App::new(config, queue);
-    let app = Arc::new(match quarantine {
-        Some(quarantine) => app.with_quarantine(quarantine),
-        None => app,
-    });
+    let app = Arc::new(App::new(config, queue, quarantine));
 
     // `lambda_http::run`, with the event's conversion guarded by `handle_event`.
     // `run_concurrent` polls one event at a time unless `AWS_LAMBDA_MAX_CONCURRENCY` is

@@ -42,20 +42,14 @@ pub struct App<Q> {
 }
 
 impl<Q: Queue> App<Q> {
-    pub fn new(config: Config, queue: Q) -> Self {
+    pub fn new(config: Config, queue: Q, quarantine: Option<Q>) -> Self {
         Self {
             config,
             queue,
-            quarantine: None,
+            quarantine,
             publish: PublishPolicy::default(),
             clock: SystemTime::now,
         }
-    }
-
-    /// Adds the quarantine queue.
-    pub fn with_quarantine(mut self, quarantine: Q) -> Self {
-        self.quarantine = Some(quarantine);
-        self
     }
 }
 
