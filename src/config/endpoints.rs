@@ -106,23 +106,22 @@ pub fn read(
         Some(text) => parse(&text)?,
         None => BTreeMap::new(),
     };
+    for source in [Source::Feishu, Source::Feilian] {
+        entries.entry(EndpointId::default_of(source)).or_default();
+    }
     let mut out = Endpoints::default();
     for (id, entry) in &entries {
         for (field, value) in entry
             .iter()
             .filter(|(field, _)| !PUBLIC.contains(&field.as_str()))
         {
-            let place = format!("{}.{field}", entry_place(id.as_str()));
-            out.fingerprints.push((place, super::fingerprint(value)));
+            out.fingerprints
+                .push((field_place(id, field), super::fingerprint(value)));
         }
-    }
-    for source in [Source::Feishu, Source::Feilian] {
-        entries.entry(EndpointId::default_of(source)).or_default();
-    }
-    for (id, entry) in &entries {
         let settings = Settings { id, entry, get };
         if let Some(endpoint) = settings.endpoint(now, &mut out.warnings)? {
-            if let Some(app) = settings.app()? {
+            let place = |field: &str| field_place(id, field);
+            if let Some(app) = open_app::read(|field| settings.get(field), place)? {
                 out.apps.insert(id.as_str().to_owned(), app);
             }
             out.endpoints.insert(id.as_str().to_owned(), endpoint);
@@ -181,11 +180,6 @@ impl Settings<'_> {
         let key = self.get(ENCRYPT_KEY).map(|key| EncryptKey::new(&key));
         let current = Endpoint::with_id(self.id.clone(), VerificationToken::new(&token), key);
         self.with_previous(current, now, warnings).map(Some)
-    }
-
-    /// A Feishu endpoint's app, if it has one.
-    fn app(&self) -> Result<Option<OpenApp>, ConfigError> {
-        open_app::read(|field| self.get(field), |field| field_place(self.id, field))
     }
 
     /// `endpoint` with the previous pair, unless it has expired.
