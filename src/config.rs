@@ -18,7 +18,7 @@ use endpoints::Endpoints;
 use json::JsonError;
 use open_app::OpenApp;
 use org_change_core::window::DEFAULT_MAX_AGE;
-use org_change_core::{Endpoint, EndpointId, GroupBy, ReplayWindow, Setting, Source};
+use org_change_core::{Endpoint, EndpointId, GroupBy, ReplayWindow};
 
 pub use endpoints::{ENDPOINTS_VAR, setting_place};
 
@@ -32,11 +32,6 @@ const MAX_QUEUE_DELAY_SECONDS: u32 = 900;
 pub const SECRET_ID_VAR: &str = "SECRET_ID";
 /// The region of the queue and the secret. The SDK also reads `AWS_DEFAULT_REGION`.
 const REGION_VAR: &str = "AWS_REGION";
-
-/// The variable, or secret key, holding a default endpoint's setting.
-pub fn secret_var(source: Source, setting: Setting) -> String {
-    setting_place(&EndpointId::default_of(source), setting)
-}
 
 /// The settings that are secrets, besides [`ENDPOINTS_VAR`]. With `SECRET_ID` set they come
 /// from the secret, and the environment must not carry them.
@@ -321,9 +316,8 @@ fn metrics_namespace(get: &impl Fn(&str) -> Option<String>) -> Result<String, Co
     Ok(value.to_owned())
 }
 
-/// Checks made before the SDK or the secret is read: each variable given once, the region,
-/// and no secret in the environment beside `SECRET_ID`. `names` lists every name of the
-/// environment, repeats included.
+/// Checks made before the SDK or the secret is read: each variable given once, and the
+/// region. `names` lists every name of the environment, repeats included.
 pub fn check_environment<N: AsRef<std::ffi::OsStr>>(
     env: impl Fn(&str) -> Option<String>,
     names: impl IntoIterator<Item = N>,
@@ -342,9 +336,6 @@ pub fn check_environment<N: AsRef<std::ffi::OsStr>>(
             var: REGION_VAR,
             hint: "the AWS region of the queue; Lambda sets it, a relay run by hand needs it (e.g. AWS_REGION=us-east-1)",
         });
-    }
-    if set(SECRET_ID_VAR) {
-        secrets_beside_secret_id(&env)?;
     }
     Ok(())
 }
@@ -406,19 +397,13 @@ pub fn fingerprint(value: &str) -> String {
 }
 
 /// The settings of the secret's text over those of `env`: a lookup for
-/// [`Config::from_lookup`] and [`open_app::from_lookup`].
+/// [`Config::from_lookup`] and [`open_app::from_lookup`]. The text is a JSON object of
+/// [`SECRET_VARS`] keys with string values, and [`ENDPOINTS_VAR`], an object, looked up as
+/// its JSON text.
 pub fn with_secret<E: Fn(&str) -> Option<String>>(
     env: E,
-    secret: &str,
+    text: &str,
 ) -> Result<impl Fn(&str) -> Option<String> + use<E>, ConfigError> {
-    let secrets = parse_secret(secret)?;
-    secrets_beside_secret_id(&env)?;
-    Ok(move |name: &str| secrets.get(name).cloned().or_else(|| env(name)))
-}
-
-/// The secret's text: a JSON object of [`SECRET_VARS`] keys with string values, and
-/// [`ENDPOINTS_VAR`], an object, returned as its JSON text.
-fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     let keys = format!(
         "expected keys: {}, and {ENDPOINTS_VAR} (an object)",
         SECRET_VARS.join(", ")
@@ -457,7 +442,9 @@ fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
             None => Ok((key, value)),
         }
     };
-    object.into_iter().map(read).collect()
+    let secrets: BTreeMap<String, String> =
+        object.into_iter().map(read).collect::<Result<_, _>>()?;
+    Ok(move |name: &str| secrets.get(name).cloned().or_else(|| env(name)))
 }
 
 /// `text` as an absolute http(s) URL without a query.

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use org_change_core::Source;
 
 fn feishu() -> EndpointId {
     EndpointId::default_of(Source::Feishu)
@@ -366,6 +367,8 @@ fn from_secret_at(
     secret: &str,
     now: SystemTime,
 ) -> Result<Config, ConfigError> {
+    // As `secrets::load_lookup` reads it.
+    secrets_beside_secret_id(&lookup(env))?;
     Config::from_lookup_at(with_secret(lookup(env), secret)?, now)
 }
 
@@ -551,7 +554,7 @@ fn the_environment_is_checked_before_the_sdk_and_the_secret_are_read() {
         ("SECRET_ID", "relay"),
         ("FEILIAN_ENCRYPT_KEY", KEY),
     ];
-    let err = check(&beside, &[]).unwrap_err();
+    let err = secrets_beside_secret_id(&lookup(&beside)).unwrap_err();
     assert!(
         matches!(
             err,
