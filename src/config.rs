@@ -27,7 +27,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The CloudWatch namespace when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "OrgChangeRelay";
 /// SQS's limit on `DelaySeconds`.
-const MAX_QUEUE_DELAY_SECONDS: u32 = 900;
+const MAX_QUEUE_DELAY_SECONDS: i32 = 900;
 /// The variable naming the Secrets Manager secret that holds the tokens and keys.
 pub const SECRET_ID_VAR: &str = "SECRET_ID";
 /// The region of the queue and the secret. The SDK also reads `AWS_DEFAULT_REGION`.
@@ -74,9 +74,6 @@ pub struct Config {
     pub open_apps: BTreeMap<String, OpenApp>,
     pub feilian_challenge_reply: ChallengeReply,
     pub max_body_bytes: usize,
-    /// How old a signed Feishu or encrypted Feilian request may be. Every endpoint already
-    /// applies it.
-    pub max_request_age: Duration,
     /// Where each secret setting is configured, with its [`fingerprint`], for the start-up
     /// log.
     pub fingerprints: Vec<(String, String)>,
@@ -193,7 +190,6 @@ impl Config {
             feilian_challenge_reply,
             max_body_bytes: number(&get, "MAX_BODY_BYTES", 1..=usize::MAX, bytes)?
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
-            max_request_age,
             fingerprints: read.fingerprints,
             warnings: read.warnings,
             metrics_namespace: metrics_namespace(&get)?,
@@ -253,8 +249,7 @@ fn queue(get: &impl Fn(&str) -> Option<String>) -> Result<QueueConfig, ConfigErr
         ));
     }
     let seconds = format!("a whole number of seconds from 0 to {MAX_QUEUE_DELAY_SECONDS}");
-    let delay = number(get, delay, 0..=MAX_QUEUE_DELAY_SECONDS, &seconds)?;
-    queue.delay = delay.map(|seconds| Duration::from_secs(seconds.into()));
+    queue.delay_seconds = number(get, delay, 0..=MAX_QUEUE_DELAY_SECONDS, &seconds)?;
     Ok(queue)
 }
 
@@ -478,7 +473,7 @@ pub(crate) fn queue_at(var: &'static str, url: String) -> Result<QueueConfig, Co
         url,
         fifo,
         group_by: GroupBy::Unit,
-        delay: None,
+        delay_seconds: None,
     })
 }
 

@@ -1,7 +1,5 @@
 //! The real queue: Amazon SQS `SendMessageBatch`, and the limits SQS puts on it.
 
-use std::time::Duration;
-
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{
@@ -45,8 +43,8 @@ pub struct QueueConfig {
     pub fifo: bool,
     /// How a FIFO queue groups messages (`FIFO_GROUP_BY`). A standard queue ignores it.
     pub group_by: GroupBy,
-    /// `DelaySeconds` for every message (standard queues only).
-    pub delay: Option<Duration>,
+    /// `DelaySeconds` for every message (standard queues only), at most 900.
+    pub delay_seconds: Option<i32>,
 }
 
 /// An SQS queue, standard or FIFO.
@@ -65,10 +63,7 @@ impl SqsQueue {
             client,
             url: config.url.clone(),
             fifo: config.fifo.then_some(config.group_by),
-            // `Config` allows at most 900, so the conversion cannot fail.
-            delay_seconds: config
-                .delay
-                .and_then(|delay| i32::try_from(delay.as_secs()).ok()),
+            delay_seconds: config.delay_seconds,
         }
     }
 
