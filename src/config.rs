@@ -224,11 +224,9 @@ pub fn read_endpoints(
     let secrets = SECRET_VARS
         .into_iter()
         .filter(|var| *var != "FEISHU_APP_ID");
-    let mut fingerprints: Vec<(String, String)> = secrets
-        .filter_map(|var| get(var).map(|value| (var.to_owned(), fingerprint(&value))))
-        .collect();
-    fingerprints.append(&mut read.fingerprints);
-    read.fingerprints = fingerprints;
+    let prints =
+        secrets.filter_map(|var| get(var).map(|value| (var.to_owned(), fingerprint(&value))));
+    read.fingerprints.splice(0..0, prints);
     Ok(read)
 }
 
