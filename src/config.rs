@@ -14,13 +14,12 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::queue::sqs::{MAX_PAYLOAD_BYTES, QueueConfig};
-use endpoints::Endpoints;
 use json::JsonError;
 use open_app::OpenApp;
 use org_change_core::window::DEFAULT_MAX_AGE;
 use org_change_core::{Endpoint, EndpointId, GroupBy, ReplayWindow};
 
-pub use endpoints::{ENDPOINTS_VAR, setting_place};
+pub use endpoints::{ENDPOINTS_VAR, read_endpoints, setting_place};
 
 /// The request size limit when `MAX_BODY_BYTES` is not set.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -200,34 +199,6 @@ impl Config {
     pub fn endpoint(&self, id: &EndpointId) -> Option<&Endpoint> {
         self.endpoints.get(id.as_str())
     }
-}
-
-/// The endpoints and their apps through `lookup`, with the fingerprint of each secret. The
-/// enricher reads them too, without the relay's queue.
-pub fn read_endpoints(
-    lookup: &dyn Fn(&str) -> Option<String>,
-    now: SystemTime,
-) -> Result<Endpoints, ConfigError> {
-    // Whitespace or quotes around a pasted secret would make every delivery fail for
-    // hours, so they stop the function now.
-    for var in SECRET_VARS {
-        if let Some(problem) = lookup(var).and_then(|value| pasted_wrong(&value)) {
-            return Err(invalid(var, format!("it {problem}; {PASTE_HINT}")));
-        }
-    }
-    let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-    let mut read = endpoints::read(&get, now)?;
-    if read.endpoints.is_empty() {
-        return Err(ConfigError::NoSource);
-    }
-    // An App ID is no secret: every event carries it.
-    let secrets = SECRET_VARS
-        .into_iter()
-        .filter(|var| *var != "FEISHU_APP_ID");
-    let prints =
-        secrets.filter_map(|var| get(var).map(|value| (var.to_owned(), fingerprint(&value))));
-    read.fingerprints.splice(0..0, prints);
-    Ok(read)
 }
 
 /// `QUEUE_URL`, `QUEUE_DELAY_SECONDS` and `FIFO_GROUP_BY`.
