@@ -51,19 +51,14 @@ pub struct QueueConfig {
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
     client: Client,
-    url: String,
-    /// How a FIFO queue groups messages; `None` for a standard queue.
-    fifo: Option<GroupBy>,
-    delay_seconds: Option<i32>,
+    config: QueueConfig,
 }
 
 impl SqsQueue {
     pub fn new(client: Client, config: &QueueConfig) -> Self {
         Self {
             client,
-            url: config.url.clone(),
-            fifo: config.fifo.then_some(config.group_by),
-            delay_seconds: config.delay_seconds,
+            config: config.clone(),
         }
     }
 
@@ -85,13 +80,13 @@ impl SqsQueue {
                     .build()?;
                 entry = entry.message_attributes(name, value);
             }
-            match self.fifo {
+            match self.limits().fifo {
                 // A group's changes stay in order. A webhook retried within SQS's five-minute
                 // deduplication window is enqueued once.
                 Some(group_by) => entry
                     .message_group_id(sqs_token(message.ordering_key(group_by)))
                     .message_deduplication_id(sqs_token(message.id())),
-                None => entry.set_delay_seconds(self.delay_seconds),
+                None => entry.set_delay_seconds(self.config.delay_seconds),
             }
             .build()
         };
@@ -102,7 +97,7 @@ impl SqsQueue {
 impl Queue for SqsQueue {
     fn limits(&self) -> Limits {
         Limits {
-            fifo: self.fifo,
+            fifo: self.config.fifo.then_some(self.config.group_by),
             ..Limits::SQS
         }
     }
@@ -116,7 +111,7 @@ impl Queue for SqsQueue {
         let output = self
             .client
             .send_message_batch()
-            .queue_url(&self.url)
+            .queue_url(&self.config.url)
             .set_entries(Some(entries))
             .send()
             .await
