@@ -24,8 +24,7 @@ async fn main() -> Result<(), Error> {
         eprintln!("{message}");
         std::process::exit(2);
     }
-    // Without a region the SDK would ask IMDS. With SECRET_ID beside secrets, reading the
-    // secret would be wasted.
+    // Without a region the SDK would ask IMDS.
     let names = std::env::vars_os().map(|(name, _)| name);
     check_environment(env, names).unwrap_or_else(|err| refuse(err));
     // The secret is read during init, before the first request. SQS is first connected by
