@@ -294,7 +294,7 @@ fn fifo_queue() -> SqsQueue {
             url: "https://sqs.eu-west-1.amazonaws.com/123456789012/org-changes.fifo".into(),
             fifo: true,
             group_by: org_change_core::GroupBy::default(),
-            delay: None,
+            delay_seconds: None,
         },
     )
 }

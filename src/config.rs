@@ -14,29 +14,23 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::queue::sqs::{MAX_PAYLOAD_BYTES, QueueConfig};
-use endpoints::Endpoints;
 use json::JsonError;
 use open_app::OpenApp;
 use org_change_core::window::DEFAULT_MAX_AGE;
-use org_change_core::{Endpoint, EndpointId, GroupBy, ReplayWindow, Setting, Source};
+use org_change_core::{Endpoint, EndpointId, GroupBy, ReplayWindow};
 
-pub use endpoints::{ENDPOINTS_VAR, setting_place};
+pub use endpoints::{ENDPOINTS_VAR, read_endpoints, setting_place};
 
 /// The request size limit when `MAX_BODY_BYTES` is not set.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The CloudWatch namespace when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "OrgChangeRelay";
 /// SQS's limit on `DelaySeconds`.
-const MAX_QUEUE_DELAY_SECONDS: u32 = 900;
+const MAX_QUEUE_DELAY_SECONDS: i32 = 900;
 /// The variable naming the Secrets Manager secret that holds the tokens and keys.
 pub const SECRET_ID_VAR: &str = "SECRET_ID";
 /// The region of the queue and the secret. The SDK also reads `AWS_DEFAULT_REGION`.
 const REGION_VAR: &str = "AWS_REGION";
-
-/// The variable, or secret key, holding a default endpoint's setting.
-pub fn secret_var(source: Source, setting: Setting) -> String {
-    setting_place(&EndpointId::default_of(source), setting)
-}
 
 /// The settings that are secrets, besides [`ENDPOINTS_VAR`]. With `SECRET_ID` set they come
 /// from the secret, and the environment must not carry them.
@@ -79,9 +73,6 @@ pub struct Config {
     pub open_apps: BTreeMap<String, OpenApp>,
     pub feilian_challenge_reply: ChallengeReply,
     pub max_body_bytes: usize,
-    /// How old a signed Feishu or encrypted Feilian request may be. Every endpoint already
-    /// applies it.
-    pub max_request_age: Duration,
     /// Where each secret setting is configured, with its [`fingerprint`], for the start-up
     /// log.
     pub fingerprints: Vec<(String, String)>,
@@ -198,7 +189,6 @@ impl Config {
             feilian_challenge_reply,
             max_body_bytes: number(&get, "MAX_BODY_BYTES", 1..=usize::MAX, bytes)?
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
-            max_request_age,
             fingerprints: read.fingerprints,
             warnings: read.warnings,
             metrics_namespace: metrics_namespace(&get)?,
@@ -209,36 +199,6 @@ impl Config {
     pub fn endpoint(&self, id: &EndpointId) -> Option<&Endpoint> {
         self.endpoints.get(id.as_str())
     }
-}
-
-/// The endpoints and their apps through `lookup`, with the fingerprint of each secret. The
-/// enricher reads them too, without the relay's queue.
-pub fn read_endpoints(
-    lookup: &dyn Fn(&str) -> Option<String>,
-    now: SystemTime,
-) -> Result<Endpoints, ConfigError> {
-    // Whitespace or quotes around a pasted secret would make every delivery fail for
-    // hours, so they stop the function now.
-    for var in SECRET_VARS {
-        if let Some(problem) = lookup(var).and_then(|value| pasted_wrong(&value)) {
-            return Err(invalid(var, format!("it {problem}; {PASTE_HINT}")));
-        }
-    }
-    let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-    let mut read = endpoints::read(&get, now)?;
-    if read.endpoints.is_empty() {
-        return Err(ConfigError::NoSource);
-    }
-    // An App ID is no secret: every event carries it.
-    let secrets = SECRET_VARS
-        .into_iter()
-        .filter(|var| *var != "FEISHU_APP_ID");
-    let mut fingerprints: Vec<(String, String)> = secrets
-        .filter_map(|var| get(var).map(|value| (var.to_owned(), fingerprint(&value))))
-        .collect();
-    fingerprints.append(&mut read.fingerprints);
-    read.fingerprints = fingerprints;
-    Ok(read)
 }
 
 /// `QUEUE_URL`, `QUEUE_DELAY_SECONDS` and `FIFO_GROUP_BY`.
@@ -258,8 +218,7 @@ fn queue(get: &impl Fn(&str) -> Option<String>) -> Result<QueueConfig, ConfigErr
         ));
     }
     let seconds = format!("a whole number of seconds from 0 to {MAX_QUEUE_DELAY_SECONDS}");
-    let delay = number(get, delay, 0..=MAX_QUEUE_DELAY_SECONDS, &seconds)?;
-    queue.delay = delay.map(|seconds| Duration::from_secs(seconds.into()));
+    queue.delay_seconds = number(get, delay, 0..=MAX_QUEUE_DELAY_SECONDS, &seconds)?;
     Ok(queue)
 }
 
@@ -321,9 +280,8 @@ fn metrics_namespace(get: &impl Fn(&str) -> Option<String>) -> Result<String, Co
     Ok(value.to_owned())
 }
 
-/// Checks made before the SDK or the secret is read: each variable given once, the region,
-/// and no secret in the environment beside `SECRET_ID`. `names` lists every name of the
-/// environment, repeats included.
+/// Checks made before the SDK or the secret is read: each variable given once, and the
+/// region. `names` lists every name of the environment, repeats included.
 pub fn check_environment<N: AsRef<std::ffi::OsStr>>(
     env: impl Fn(&str) -> Option<String>,
     names: impl IntoIterator<Item = N>,
@@ -342,9 +300,6 @@ pub fn check_environment<N: AsRef<std::ffi::OsStr>>(
             var: REGION_VAR,
             hint: "the AWS region of the queue; Lambda sets it, a relay run by hand needs it (e.g. AWS_REGION=us-east-1)",
         });
-    }
-    if set(SECRET_ID_VAR) {
-        secrets_beside_secret_id(&env)?;
     }
     Ok(())
 }
@@ -406,19 +361,13 @@ pub fn fingerprint(value: &str) -> String {
 }
 
 /// The settings of the secret's text over those of `env`: a lookup for
-/// [`Config::from_lookup`] and [`open_app::from_lookup`].
+/// [`Config::from_lookup`] and [`open_app::from_lookup`]. The text is a JSON object of
+/// [`SECRET_VARS`] keys with string values, and [`ENDPOINTS_VAR`], an object, looked up as
+/// its JSON text.
 pub fn with_secret<E: Fn(&str) -> Option<String>>(
     env: E,
-    secret: &str,
+    text: &str,
 ) -> Result<impl Fn(&str) -> Option<String> + use<E>, ConfigError> {
-    let secrets = parse_secret(secret)?;
-    secrets_beside_secret_id(&env)?;
-    Ok(move |name: &str| secrets.get(name).cloned().or_else(|| env(name)))
-}
-
-/// The secret's text: a JSON object of [`SECRET_VARS`] keys with string values, and
-/// [`ENDPOINTS_VAR`], an object, returned as its JSON text.
-fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     let keys = format!(
         "expected keys: {}, and {ENDPOINTS_VAR} (an object)",
         SECRET_VARS.join(", ")
@@ -457,7 +406,9 @@ fn parse_secret(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
             None => Ok((key, value)),
         }
     };
-    object.into_iter().map(read).collect()
+    let secrets: BTreeMap<String, String> =
+        object.into_iter().map(read).collect::<Result<_, _>>()?;
+    Ok(move |name: &str| secrets.get(name).cloned().or_else(|| env(name)))
 }
 
 /// `text` as an absolute http(s) URL without a query.
@@ -491,7 +442,7 @@ pub(crate) fn queue_at(var: &'static str, url: String) -> Result<QueueConfig, Co
         url,
         fifo,
         group_by: GroupBy::Unit,
-        delay: None,
+        delay_seconds: None,
     })
 }
 

@@ -24,8 +24,7 @@ async fn main() -> Result<(), Error> {
         eprintln!("{message}");
         std::process::exit(2);
     }
-    // Without a region the SDK would ask IMDS. With SECRET_ID beside secrets, reading the
-    // secret would be wasted.
+    // Without a region the SDK would ask IMDS.
     let names = std::env::vars_os().map(|(name, _)| name);
     check_environment(env, names).unwrap_or_else(|err| refuse(err));
     // The secret is read during init, before the first request. SQS is first connected by
@@ -42,11 +41,7 @@ async fn main() -> Result<(), Error> {
         .quarantine
         .as_ref()
         .map(|quarantine| SqsQueue::new(sqs, quarantine));
-    let app = App::new(config, queue);
-    let app = Arc::new(match quarantine {
-        Some(quarantine) => app.with_quarantine(quarantine),
-        None => app,
-    });
+    let app = Arc::new(App::new(config, queue, quarantine));
 
     // `lambda_http::run`, with the event's conversion guarded by `handle_event`.
     // `run_concurrent` polls one event at a time unless `AWS_LAMBDA_MAX_CONCURRENCY` is

@@ -41,24 +41,19 @@ pub async fn load_lookup(
     };
     // A secret beside SECRET_ID is a mistake whether or not the secret can be read.
     secrets_beside_secret_id(&env)?;
-    let secret = fetch(&Client::new(sdk), id.trim()).await?;
-    Ok(Box::new(with_secret(env, &secret)?))
-}
-
-/// The `SecretString` of a secret.
-async fn fetch(client: &Client, id: &str) -> Result<String, StartError> {
+    let id = id.trim();
     let failed = |reason: String| StartError::Secret {
         id: id.to_owned(),
         reason,
     };
-    let output = client
+    let output = Client::new(sdk)
         .get_secret_value()
         .secret_id(id)
         .send()
         .await
         .map_err(|err| failed(DisplayErrorContext(&err).to_string()))?;
-    output
-        .secret_string()
-        .map(str::to_owned)
-        .ok_or_else(|| failed("it has no SecretString (binary secrets are not supported)".into()))
+    let secret = output.secret_string().ok_or_else(|| {
+        failed("it has no SecretString (binary secrets are not supported)".into())
+    })?;
+    Ok(Box::new(with_secret(env, secret)?))
 }

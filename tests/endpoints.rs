@@ -507,7 +507,7 @@ async fn named_endpoints_and_previous_pairs_come_from_the_secret() {
     .await
     .expect("the configuration loads from the secret");
     let queue = SqsQueue::new(setup.client.clone(), &config.queue);
-    let app = App::new(config, queue);
+    let app = App::new(config, queue, None);
     let updated = "corehr.department.updated_v2";
     for request in [
         feishu_to("/feishu", OLD_TOKEN, OLD_KEY, updated),

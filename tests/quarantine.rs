@@ -25,7 +25,7 @@ fn quarantining_app(setup: &Setup, quarantine: &str) -> App<SqsQueue> {
         setup.client.clone(),
         config.quarantine.as_ref().expect("a quarantine queue"),
     );
-    App::new(config, queue).with_quarantine(quarantine)
+    App::new(config, queue, Some(quarantine))
 }
 
 /// A quarantined message as read back: its body (raw) and attributes.
@@ -167,11 +167,11 @@ async fn a_verified_event_with_a_message_too_large_for_sqs_is_quarantined_whole(
     let app = App::new(
         config.clone(),
         SqsQueue::new(setup.client.clone(), &config.queue),
-    )
-    .with_quarantine(SqsQueue::new(
-        setup.client.clone(),
-        config.quarantine.as_ref().expect("a quarantine queue"),
-    ));
+        Some(SqsQueue::new(
+            setup.client.clone(),
+            config.quarantine.as_ref().expect("a quarantine queue"),
+        )),
+    );
     // Entry 1 of 3 makes a message over SQS's limit; entries 0 and 2 are small.
     let mut body: Value =
         serde_json::from_str(&sample("feilian/department.v1.create.json")).expect("JSON");

@@ -20,7 +20,7 @@ async fn the_relay_verifies_with_the_tokens_and_keys_of_the_secret() {
         .await
         .expect("the configuration loads from the secret");
     let queue_client = SqsQueue::new(client.clone(), &config.queue);
-    let app = App::new(config, queue_client);
+    let app = App::new(config, queue_client, None);
 
     let feishu = send(
         &app,

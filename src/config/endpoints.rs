@@ -28,7 +28,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::json::{self, JsonError};
 use super::open_app::{self, OpenApp};
-use super::{ConfigError, PASTE_HINT, invalid, pasted_wrong};
+use super::{ConfigError, PASTE_HINT, SECRET_VARS, fingerprint, invalid, pasted_wrong};
 use org_change_core::{EncryptKey, Endpoint, EndpointId, Setting, Source, VerificationToken};
 
 /// The variable, and key of the secret, holding the endpoints object.
@@ -97,36 +97,56 @@ pub fn setting_place(id: &EndpointId, setting: Setting) -> String {
     }
 }
 
-/// Every endpoint and app, through `get`: the variables and `ENDPOINTS`.
-pub fn read(
-    get: &dyn Fn(&str) -> Option<String>,
+/// Every endpoint and app through `lookup`: the variables and `ENDPOINTS`, with the
+/// fingerprint of each secret. The enricher reads them too, without the relay's queue.
+pub fn read_endpoints(
+    lookup: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,
 ) -> Result<Endpoints, ConfigError> {
+    // Whitespace or quotes around a pasted secret would make every delivery fail for
+    // hours, so they stop the function now.
+    for var in SECRET_VARS {
+        if let Some(problem) = lookup(var).and_then(|value| pasted_wrong(&value)) {
+            return Err(invalid(var, format!("it {problem}; {PASTE_HINT}")));
+        }
+    }
+    let get = &|name: &str| lookup(name).filter(|value| !value.trim().is_empty());
     let mut entries = match get(ENDPOINTS_VAR) {
         Some(text) => parse(&text)?,
         None => BTreeMap::new(),
     };
-    let mut out = Endpoints::default();
+    for source in [Source::Feishu, Source::Feilian] {
+        entries.entry(EndpointId::default_of(source)).or_default();
+    }
+    // An App ID is no secret: every event carries it.
+    let secrets = SECRET_VARS
+        .into_iter()
+        .filter(|var| *var != "FEISHU_APP_ID");
+    let mut out = Endpoints {
+        fingerprints: secrets
+            .filter_map(|var| get(var).map(|value| (var.to_owned(), fingerprint(&value))))
+            .collect(),
+        ..Endpoints::default()
+    };
     for (id, entry) in &entries {
         for (field, value) in entry
             .iter()
             .filter(|(field, _)| !PUBLIC.contains(&field.as_str()))
         {
-            let place = format!("{}.{field}", entry_place(id.as_str()));
-            out.fingerprints.push((place, super::fingerprint(value)));
+            out.fingerprints
+                .push((field_place(id, field), fingerprint(value)));
         }
-    }
-    for source in [Source::Feishu, Source::Feilian] {
-        entries.entry(EndpointId::default_of(source)).or_default();
-    }
-    for (id, entry) in &entries {
         let settings = Settings { id, entry, get };
         if let Some(endpoint) = settings.endpoint(now, &mut out.warnings)? {
-            if let Some(app) = settings.app()? {
+            let place = |field: &str| field_place(id, field);
+            if let Some(app) = open_app::read(|field| settings.get(field), place)? {
                 out.apps.insert(id.as_str().to_owned(), app);
             }
             out.endpoints.insert(id.as_str().to_owned(), endpoint);
         }
+    }
+    if out.endpoints.is_empty() {
+        return Err(ConfigError::NoSource);
     }
     Ok(out)
 }
@@ -181,11 +201,6 @@ impl Settings<'_> {
         let key = self.get(ENCRYPT_KEY).map(|key| EncryptKey::new(&key));
         let current = Endpoint::with_id(self.id.clone(), VerificationToken::new(&token), key);
         self.with_previous(current, now, warnings).map(Some)
-    }
-
-    /// A Feishu endpoint's app, if it has one.
-    fn app(&self) -> Result<Option<OpenApp>, ConfigError> {
-        open_app::read(|field| self.get(field), |field| field_place(self.id, field))
     }
 
     /// `endpoint` with the previous pair, unless it has expired.

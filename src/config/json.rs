@@ -29,7 +29,7 @@ pub type Object = BTreeMap<String, Box<RawValue>>;
 /// The object `text`, or why it is not one with unique names.
 pub fn object(text: &str) -> Result<Object, JsonError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let members = deserializer
+    let (object, repeated) = deserializer
         .deserialize_map(Members)
         .and_then(|members| deserializer.end().map(|()| members))
         .map_err(|err| match err.classify() {
@@ -39,32 +39,27 @@ pub fn object(text: &str) -> Result<Object, JsonError> {
                 column: err.column(),
             },
         })?;
-    let mut object = Object::new();
-    for (name, value) in members {
-        if object.contains_key(&name) {
-            return Err(JsonError::Repeated(name));
-        }
-        object.insert(name, value);
-    }
-    Ok(object)
+    repeated.map_or(Ok(object), |name| Err(JsonError::Repeated(name)))
 }
 
-/// Reads an object's members as written, repeats included.
+/// Reads an object's members, and the first name given twice.
 struct Members;
 
 impl<'de> Visitor<'de> for Members {
-    type Value = Vec<(String, Box<RawValue>)>;
+    type Value = (Object, Option<String>);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Vec::new();
-        while let Some(member) = map.next_entry()? {
-            members.push(member);
+        let (mut object, mut repeated) = (Object::new(), None);
+        while let Some((name, value)) = map.next_entry::<String, _>()? {
+            if object.insert(name.clone(), value).is_some() {
+                repeated.get_or_insert(name);
+            }
         }
-        Ok(members)
+        Ok((object, repeated))
     }
 }
 

@@ -113,7 +113,7 @@ fn log_line(
             error,
             "not enqueued",
             error = failure.code(),
-            detail = failure.message(counts.endpoint).as_str(),
+            detail = failure.message(counts.endpoint, false).as_str(),
             enqueued = counts.enqueued,
         ),
         Err(failure) => {
@@ -125,7 +125,7 @@ fn log_line(
                 warn,
                 "request rejected",
                 error = failure.code(),
-                detail = failure.message(counts.endpoint).as_str(),
+                detail = failure.message(counts.endpoint, false).as_str(),
                 conversion_stopped_at,
                 enqueued = counts.enqueued,
             );

@@ -56,11 +56,8 @@ pub fn emit(namespace: &str, counts: &Counts<'_>) {
     let timestamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
-    let _ = writeln!(
-        std::io::stdout().lock(),
-        "{}",
-        line(namespace, counts, timestamp)
-    );
+    let line = line(namespace, counts, timestamp);
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 /// The EMF line of one request, `timestamp` after the Unix epoch.

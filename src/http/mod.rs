@@ -24,7 +24,7 @@ use crate::queue::{PublishPolicy, Queue, publish};
 use log::{debug_cause, record};
 use org_change_core::signature::{NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use org_change_core::{
-    Delivery, EndpointId, Inbound, Quarantine, Rejection, SignatureHeaders, Source, receive,
+    Delivery, EndpointId, Inbound, Rejection, SignatureHeaders, Source, receive,
 };
 use reply::{Failure, Handled};
 
@@ -42,20 +42,14 @@ pub struct App<Q> {
 }
 
 impl<Q: Queue> App<Q> {
-    pub fn new(config: Config, queue: Q) -> Self {
+    pub fn new(config: Config, queue: Q, quarantine: Option<Q>) -> Self {
         Self {
             config,
             queue,
-            quarantine: None,
+            quarantine,
             publish: PublishPolicy::default(),
             clock: SystemTime::now,
         }
-    }
-
-    /// Adds the quarantine queue.
-    pub fn with_quarantine(mut self, quarantine: Q) -> Self {
-        self.quarantine = Some(quarantine);
-        self
     }
 }
 
@@ -182,7 +176,13 @@ async fn process<Q: Queue>(
             let Some(queue) = &app.quarantine else {
                 return Err(Failure::Rejected(rejection));
             };
-            quarantine_event(queue, &quarantine, app.publish).await
+            let (event, reason) = (quarantine.event().clone(), quarantine.reason());
+            // A quarantine larger than SQS takes is summarized, or every retry would be refused.
+            let message = [quarantine.outgoing(MAX_PAYLOAD_BYTES)];
+            match publish(queue, &message, app.publish).await {
+                Ok(_) => Ok(Handled::Quarantined { event, reason }),
+                Err(error) => Err(Failure::Quarantine { event, error }),
+            }
         }
     }
 }
@@ -195,23 +195,6 @@ fn signature_headers(request: &Request) -> Option<SignatureHeaders<'_>> {
         nonce: header(NONCE_HEADER)?,
         signature: header(SIGNATURE_HEADER)?,
     })
-}
-
-/// Puts a verified event that cannot become messages on the quarantine queue: 200 once it
-/// is there, else 503 so the platform retries.
-async fn quarantine_event<Q: Queue>(
-    queue: &Q,
-    quarantine: &Quarantine,
-    policy: PublishPolicy,
-) -> Result<Handled, Failure> {
-    let event = quarantine.event().clone();
-    let reason = quarantine.reason();
-    // A quarantine larger than SQS takes is summarized, or every retry would be refused.
-    let message = [quarantine.outgoing(MAX_PAYLOAD_BYTES)];
-    match publish(queue, &message, policy).await {
-        Ok(_) => Ok(Handled::Quarantined { event, reason }),
-        Err(error) => Err(Failure::Quarantine { event, error }),
-    }
 }
 
 #[cfg(test)]

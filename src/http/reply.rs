@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::route::RouteError;
-use crate::config::{ChallengeReply, secret_var, setting_place};
-use crate::queue::PublishError;
+use crate::config::{ChallengeReply, setting_place};
+use crate::queue::{Cause, PublishError};
 use org_change_core::{Challenge, EndpointId, EventRef, Rejection, Setting, Source};
 
 /// A request that was handled.
@@ -97,25 +97,18 @@ impl Failure {
             Failure::Route(RouteError::MethodNotAllowed) => "method_not_allowed",
             Failure::SourceDisabled(_) => "source_disabled",
             Failure::Rejected(rejection) => rejection.code(),
-            Failure::Enqueue { error, .. } if error.is_timeout() => "enqueue_timeout",
+            Failure::Enqueue { error, .. } if matches!(error.cause, Cause::Timeout { .. }) => {
+                "enqueue_timeout"
+            }
             Failure::Enqueue { .. } => "enqueue_failed",
             Failure::Quarantine { .. } => "quarantine_failed",
         }
     }
 
     /// What went wrong and what to do, for the log line. `endpoint` says where a setting
-    /// lives.
-    pub fn message(&self, endpoint: Option<&EndpointId>) -> String {
-        self.text(endpoint, false)
-    }
-
-    /// The answer's `message`, without what SQS said of a failed call, which may name the
-    /// account, the role or a host. Only the log line carries that.
-    pub fn answer(&self, endpoint: Option<&EndpointId>) -> String {
-        self.text(endpoint, true)
-    }
-
-    fn text(&self, endpoint: Option<&EndpointId>, withhold_sqs: bool) -> String {
+    /// lives. The answer's `message` withholds what SQS said of a failed call, which may
+    /// name the account, the role or a host: only the log line carries that.
+    pub fn message(&self, endpoint: Option<&EndpointId>, withhold_sqs: bool) -> String {
         let publication = |error: &PublishError| {
             if withhold_sqs {
                 format!(
@@ -135,17 +128,18 @@ impl Failure {
             Failure::SourceDisabled(source) => format!(
                 "the {} route is disabled: {} is not set",
                 source.as_str(),
-                secret_var(*source, Setting::VerificationToken)
+                setting_place(&EndpointId::default_of(*source), Setting::VerificationToken)
             ),
             // The core names the setting. Where it is configured is ours to say.
             Failure::Rejected(rejection) => match (rejection.setting(), endpoint) {
-                (Some((_, setting)), Some(endpoint)) if !endpoint.is_default() => format!(
-                    "{rejection} (endpoint {endpoint}: set by {})",
-                    setting_place(endpoint, setting)
+                (Some((_, setting)), Some(id)) if !id.is_default() => format!(
+                    "{rejection} (endpoint {id}: set by {})",
+                    setting_place(id, setting)
                 ),
-                (Some((source, setting)), _) => {
-                    format!("{rejection} (set by {})", secret_var(source, setting))
-                }
+                (Some((source, setting)), _) => format!(
+                    "{rejection} (set by {})",
+                    setting_place(&EndpointId::default_of(source), setting)
+                ),
                 (None, _) => rejection.to_string(),
             },
             Failure::Enqueue { error, .. } => format!(
@@ -208,7 +202,8 @@ pub fn respond(
         Ok(Handled::Ignored(event)) => ack(0, Some(&event.event_type), None),
         Ok(Handled::Quarantined { reason, .. }) => ack(0, None, Some(reason)),
         Err(failure) => {
-            json!({ "error": failure.code(), "message": failure.answer(endpoint) }).to_string()
+            json!({ "error": failure.code(), "message": failure.message(endpoint, true) })
+                .to_string()
         }
     };
     let mut response = response(status(outcome), "application/json", body);

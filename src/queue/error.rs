@@ -27,13 +27,6 @@ pub struct PublishError {
     pub cause: Cause,
 }
 
-impl PublishError {
-    /// Whether the deadline passed before SQS confirmed every message.
-    pub fn is_timeout(&self) -> bool {
-        matches!(self.cause, Cause::Timeout { .. })
-    }
-}
-
 /// Why [`publish`](super::publish) stopped. Sending the batch again may work in every case,
 /// as the core refuses a message SQS could never take.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -23,25 +23,17 @@ pub struct Limits {
     pub fifo: Option<GroupBy>,
 }
 
+/// The messages of one call, or of one piece of a unit.
+type Call<'a> = Vec<&'a Outgoing>;
+
 /// A chain of calls, sent in order. The chains of a request are sent concurrently.
-type Chain<'a> = Vec<Vec<&'a Outgoing>>;
+type Chain<'a> = Vec<Call<'a>>;
 
-/// The messages of one call, or of one piece of a unit, and their size.
-struct Call<'a> {
-    messages: Vec<&'a Outgoing>,
-    bytes: usize,
-}
-
-impl<'a> Call<'a> {
-    fn has_room(&self, limits: Limits, piece: &Call<'_>) -> bool {
-        self.messages.len() + piece.messages.len() <= limits.entries
-            && self.bytes + piece.bytes <= limits.bytes
-    }
-
-    fn append(&mut self, piece: Call<'a>) {
-        self.messages.extend(piece.messages);
-        self.bytes += piece.bytes;
-    }
+/// Whether `call` has room for `piece` within `limits`.
+fn has_room(limits: Limits, call: &[&Outgoing], piece: &[&Outgoing]) -> bool {
+    let bytes =
+        |messages: &[&Outgoing]| messages.iter().map(|message| message.size()).sum::<usize>();
+    call.len() + piece.len() <= limits.entries && bytes(call) + bytes(piece) <= limits.bytes
 }
 
 /// Lays `messages` into chains of calls within `limits`. Each message fits in one call, as
@@ -57,32 +49,29 @@ pub(super) fn plan(messages: &[Outgoing], limits: Limits) -> Vec<Chain<'_>> {
         entries: limits.entries.max(1),
         ..limits
     };
-    let mut chains: Vec<Vec<Call<'_>>> = Vec::new();
+    let mut chains: Vec<Chain<'_>> = Vec::new();
     for unit in units(messages, limits) {
         let pieces = pieces(unit, limits);
         // Past a chain's last call there are empty calls, where `zip` stops.
-        let has_room = |chain: &Vec<Call<'_>>| {
+        let fits = |chain: &Chain<'_>| {
             pieces
                 .iter()
                 .zip(chain)
-                .all(|(piece, call)| call.has_room(limits, piece))
+                .all(|(piece, call)| has_room(limits, call, piece))
         };
-        let index = chains.iter().position(has_room).unwrap_or_else(|| {
+        let index = chains.iter().position(fits).unwrap_or_else(|| {
             chains.push(Vec::new());
             chains.len() - 1
         });
         let chain = &mut chains[index];
         for (position, piece) in pieces.into_iter().enumerate() {
             match chain.get_mut(position) {
-                Some(call) => call.append(piece),
+                Some(call) => call.extend(piece),
                 None => chain.push(piece),
             }
         }
     }
     chains
-        .into_iter()
-        .map(|chain| chain.into_iter().map(|call| call.messages).collect())
-        .collect()
 }
 
 /// The units of `messages` in order of first appearance, each with its messages in order.
@@ -111,13 +100,9 @@ fn pieces(unit: Vec<&Outgoing>, limits: Limits) -> Vec<Call<'_>> {
     };
     let mut pieces: Vec<Call<'_>> = Vec::new();
     for message in unit {
-        let one = Call {
-            messages: vec![message],
-            bytes: message.size(),
-        };
         match pieces.last_mut() {
-            Some(piece) if piece.has_room(piece_limits, &one) => piece.append(one),
-            _ => pieces.push(one),
+            Some(piece) if has_room(piece_limits, piece, &[message]) => piece.push(message),
+            _ => pieces.push(vec![message]),
         }
     }
     pieces

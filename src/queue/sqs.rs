@@ -1,7 +1,5 @@
 //! The real queue: Amazon SQS `SendMessageBatch`, and the limits SQS puts on it.
 
-use std::time::Duration;
-
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{
@@ -45,30 +43,22 @@ pub struct QueueConfig {
     pub fifo: bool,
     /// How a FIFO queue groups messages (`FIFO_GROUP_BY`). A standard queue ignores it.
     pub group_by: GroupBy,
-    /// `DelaySeconds` for every message (standard queues only).
-    pub delay: Option<Duration>,
+    /// `DelaySeconds` for every message (standard queues only), at most 900.
+    pub delay_seconds: Option<i32>,
 }
 
 /// An SQS queue, standard or FIFO.
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
     client: Client,
-    url: String,
-    /// How a FIFO queue groups messages; `None` for a standard queue.
-    fifo: Option<GroupBy>,
-    delay_seconds: Option<i32>,
+    config: QueueConfig,
 }
 
 impl SqsQueue {
     pub fn new(client: Client, config: &QueueConfig) -> Self {
         Self {
             client,
-            url: config.url.clone(),
-            fifo: config.fifo.then_some(config.group_by),
-            // `Config` allows at most 900, so the conversion cannot fail.
-            delay_seconds: config
-                .delay
-                .and_then(|delay| i32::try_from(delay.as_secs()).ok()),
+            config: config.clone(),
         }
     }
 
@@ -90,13 +80,13 @@ impl SqsQueue {
                     .build()?;
                 entry = entry.message_attributes(name, value);
             }
-            match self.fifo {
+            match self.limits().fifo {
                 // A group's changes stay in order. A webhook retried within SQS's five-minute
                 // deduplication window is enqueued once.
                 Some(group_by) => entry
                     .message_group_id(sqs_token(message.ordering_key(group_by)))
                     .message_deduplication_id(sqs_token(message.id())),
-                None => entry.set_delay_seconds(self.delay_seconds),
+                None => entry.set_delay_seconds(self.config.delay_seconds),
             }
             .build()
         };
@@ -107,7 +97,7 @@ impl SqsQueue {
 impl Queue for SqsQueue {
     fn limits(&self) -> Limits {
         Limits {
-            fifo: self.fifo,
+            fifo: self.config.fifo.then_some(self.config.group_by),
             ..Limits::SQS
         }
     }
@@ -121,7 +111,7 @@ impl Queue for SqsQueue {
         let output = self
             .client
             .send_message_batch()
-            .queue_url(&self.url)
+            .queue_url(&self.config.url)
             .set_entries(Some(entries))
             .send()
             .await

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use org_change_core::Source;
 
 fn feishu() -> EndpointId {
     EndpointId::default_of(Source::Feishu)
@@ -43,13 +44,12 @@ fn minimal_feishu_configuration_has_the_defaults() {
             url: QUEUE.into(),
             fifo: false,
             group_by: GroupBy::Tenant,
-            delay: None
+            delay_seconds: None
         }
     );
     assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
     assert_eq!(config.feilian_challenge_reply, ChallengeReply::Echo);
     assert_eq!(config.metrics_namespace, DEFAULT_METRICS_NAMESPACE);
-    assert_eq!(config.max_request_age, Duration::from_secs(86_400));
     let feishu = config.endpoint(&feishu()).unwrap();
     assert_eq!(
         feishu.replay_window(),
@@ -74,7 +74,7 @@ fn the_quarantine_queue_is_optional_and_validated_like_the_queue() {
             url: quarantine.into(),
             fifo: false,
             group_by: GroupBy::Unit,
-            delay: None
+            delay_seconds: None
         })
     );
     assert!(with("https://h/1/q.fifo").unwrap().quarantine.unwrap().fifo);
@@ -161,8 +161,8 @@ fn delay_must_be_0_to_900_and_only_on_standard_queues() {
         ])
     };
     assert_eq!(
-        with_delay(QUEUE, "900").unwrap().queue.delay,
-        Some(Duration::from_secs(900))
+        with_delay(QUEUE, "900").unwrap().queue.delay_seconds,
+        Some(900)
     );
     for bad in ["901", "-1", "1.5", "soon"] {
         assert_eq!(
@@ -236,7 +236,6 @@ fn the_maximum_request_age_is_a_positive_number_of_seconds_applied_to_both_sourc
         ])
     };
     let config = with("3600").unwrap();
-    assert_eq!(config.max_request_age, Duration::from_secs(3600));
     for source in [Source::Feishu, Source::Feilian] {
         assert_eq!(
             config
@@ -366,6 +365,8 @@ fn from_secret_at(
     secret: &str,
     now: SystemTime,
 ) -> Result<Config, ConfigError> {
+    // As `secrets::load_lookup` reads it.
+    secrets_beside_secret_id(&lookup(env))?;
     Config::from_lookup_at(with_secret(lookup(env), secret)?, now)
 }
 
@@ -551,7 +552,7 @@ fn the_environment_is_checked_before_the_sdk_and_the_secret_are_read() {
         ("SECRET_ID", "relay"),
         ("FEILIAN_ENCRYPT_KEY", KEY),
     ];
-    let err = check(&beside, &[]).unwrap_err();
+    let err = secrets_beside_secret_id(&lookup(&beside)).unwrap_err();
     assert!(
         matches!(
             err,

@@ -21,7 +21,7 @@ fn vars(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
 
 /// `ENDPOINTS` beside an enabled default Feishu endpoint.
 fn read_text(text: &str) -> Result<Endpoints, ConfigError> {
-    read(
+    read_endpoints(
         &vars(&[("FEISHU_VERIFICATION_TOKEN", "t"), ("ENDPOINTS", text)]),
         now(),
     )
@@ -94,6 +94,7 @@ fn named_endpoints_and_previous_pairs_are_read() {
     assert_eq!(
         places,
         [
+            "FEISHU_VERIFICATION_TOKEN",
             r#"ENDPOINTS["feilian/sub"].previous_verification_token"#,
             r#"ENDPOINTS["feilian/sub"].verification_token"#,
             r#"ENDPOINTS["feishu"].previous_verification_token"#,
@@ -217,7 +218,7 @@ fn every_mistake_is_refused_naming_the_endpoint_and_field_never_the_value() {
 
 #[test]
 fn empty_values_are_unset_and_an_empty_default_entry_is_nothing() {
-    let read = read(
+    let read = read_endpoints(
         &vars(&[(
             "ENDPOINTS",
             r#"{"feilian": {"previous_verification_token": ""}, "feishu/x": {"verification_token": "t", "encrypt_key": ""}}"#,
@@ -249,7 +250,7 @@ fn a_setting_is_named_where_it_is_configured() {
 #[test]
 fn a_previous_pair_without_its_key_keeps_the_current_key_and_never_lets_plaintext_in() {
     use org_change_core::{Credentials, Delivery, Inbound, Rejection, cipher, receive};
-    let read = read(
+    let read = read_endpoints(
         &vars(&[
             ("FEILIAN_VERIFICATION_TOKEN", "new"),
             ("FEILIAN_ENCRYPT_KEY", "k"),

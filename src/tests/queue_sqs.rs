@@ -16,7 +16,7 @@ fn grouped(fifo: bool, group_by: GroupBy) -> SqsQueue {
         url: "https://sqs.us-east-1.amazonaws.com/123456789012/q".into(),
         fifo,
         group_by,
-        delay: None,
+        delay_seconds: None,
     };
     SqsQueue::new(client, &config)
 }

@@ -244,7 +244,7 @@ async fn receive_all(client: &Client, queue_url: &str) -> Vec<aws_sdk_sqs::types
 pub fn app(client: &Client, vars: &[(&str, &str)]) -> App<SqsQueue> {
     let config = Config::from_lookup(lookup(vars)).expect("a valid test configuration");
     let queue = SqsQueue::new(client.clone(), &config.queue);
-    App::new(config, queue)
+    App::new(config, queue, None)
 }
 
 /// The `QUEUE_URL` of a [`memory_app`]: the configuration requires one, and nothing
@@ -257,7 +257,7 @@ pub fn memory_app(vars: &[(&str, &str)]) -> App<MemoryQueue> {
     let mut all = vec![("QUEUE_URL", MEMORY_QUEUE_URL)];
     all.extend_from_slice(vars);
     let config = Config::from_lookup(lookup(&all)).expect("a valid test configuration");
-    App::new(config, MemoryQueue::new())
+    App::new(config, MemoryQueue::new(), None)
 }
 
 /// Both sources, encrypted, publishing to a new [`MemoryQueue`].
