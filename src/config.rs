@@ -21,13 +21,10 @@ use org_change_core::{Endpoint, EndpointId, GroupBy, ReplayWindow};
 
 pub use endpoints::{ENDPOINTS_VAR, read_endpoints, setting_place};
 
-/// The request size limit when `MAX_BODY_BYTES` is not set.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-/// The CloudWatch namespace when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "OrgChangeRelay";
 /// SQS's limit on `DelaySeconds`.
 const MAX_QUEUE_DELAY_SECONDS: i32 = 900;
-/// The variable naming the Secrets Manager secret that holds the tokens and keys.
 pub const SECRET_ID_VAR: &str = "SECRET_ID";
 /// The region of the queue and the secret. The SDK also reads `AWS_DEFAULT_REGION`.
 const REGION_VAR: &str = "AWS_REGION";
@@ -66,15 +63,13 @@ pub struct Config {
     /// Where verified events that cannot become messages go (`docs/operations.md`,
     /// "Quarantine").
     pub quarantine: Option<QueueConfig>,
-    /// Every enabled endpoint by id (`feishu`, `feishu/lark-global`): the default ones and
-    /// those of `ENDPOINTS` ([`endpoints`]).
+    /// Every enabled endpoint by id (`feishu`, `feishu/lark-global`).
     pub endpoints: BTreeMap<String, Endpoint>,
     /// The Feishu endpoints' apps by endpoint id ([`open_app`]), for the enricher.
     pub open_apps: BTreeMap<String, OpenApp>,
     pub feilian_challenge_reply: ChallengeReply,
     pub max_body_bytes: usize,
-    /// Where each secret setting is configured, with its [`fingerprint`], for the start-up
-    /// log.
+    /// Where each secret is set, with its [`fingerprint`].
     pub fingerprints: Vec<(String, String)>,
     /// Expired previous pairs, ignored and warned about at start.
     pub warnings: Vec<String>,
@@ -89,9 +84,7 @@ pub enum ChallengeReply {
     /// receiver answers (n8n-nodes-feilian). It also satisfies a checker that reads only
     /// `challenge`.
     Echo,
-    /// `{"challenge": "..."}` as `application/json`, like Feishu.
     Json,
-    /// The bare value as `text/plain`.
     Plain,
 }
 
@@ -118,7 +111,6 @@ pub enum ConfigError {
         "{place} is given more than once{within}; give each name once (a repeated name silently replaces the one before it)"
     )]
     Repeated {
-        /// `FEISHU_ENCRYPT_KEY`, `ENDPOINTS["feishu/x"]`, `ENDPOINTS["feishu/x"].encrypt_key`.
         place: String,
         /// [`IN_ENVIRONMENT`], [`IN_SECRET`], or empty when the place says it.
         within: &'static str,
@@ -195,7 +187,6 @@ impl Config {
         })
     }
 
-    /// The endpoint `id`, if it is enabled.
     pub fn endpoint(&self, id: &EndpointId) -> Option<&Endpoint> {
         self.endpoints.get(id.as_str())
     }
@@ -411,7 +402,6 @@ pub fn with_secret<E: Fn(&str) -> Option<String>>(
     Ok(move |name: &str| secrets.get(name).cloned().or_else(|| env(name)))
 }
 
-/// `text` as an absolute http(s) URL without a query.
 fn http_url(text: &str) -> Option<Uri> {
     let uri = text.parse::<Uri>().ok()?;
     let absolute = matches!(uri.scheme_str(), Some("https" | "http"))

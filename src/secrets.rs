@@ -11,7 +11,6 @@ use aws_sdk_secretsmanager::error::DisplayErrorContext;
 
 use crate::config::{Config, ConfigError, SECRET_ID_VAR, secrets_beside_secret_id, with_secret};
 
-/// Why the function cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]

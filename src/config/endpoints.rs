@@ -3,17 +3,7 @@
 //! previous pairs").
 //!
 //! `ENDPOINTS` is a JSON object keyed by endpoint id, whose values are objects of strings:
-//!
-//! ```json
-//! {
-//!   "feishu/lark-global": {"verification_token": "…", "encrypt_key": "…"},
-//!   "feishu": {"previous_verification_token": "…", "previous_encrypt_key": "…",
-//!              "previous_until": "2026-12-07T00:00:00Z"}
-//! }
-//! ```
-//!
-//! The secret holds it as an object under the key `ENDPOINTS`. Without `SECRET_ID`, the
-//! variable `ENDPOINTS` holds the same JSON as text.
+//! an object in the secret, JSON text in the variable.
 //!
 //! A default endpoint's entry holds only its previous pair: its current settings are
 //! variables named after the endpoint and the field (`FEISHU_ENCRYPT_KEY`). A previous pair
@@ -62,12 +52,9 @@ const PUBLIC: [&str; 3] = [PREVIOUS_UNTIL, open_app::APP_ID, open_app::API_HOST]
 /// One entry's fields. Empty ones are dropped, as unset.
 type Entry = BTreeMap<String, String>;
 
-/// Every endpoint, checked.
 #[derive(Debug, Default)]
 pub struct Endpoints {
-    /// Every enabled endpoint by id, the default ones included.
     pub endpoints: BTreeMap<String, Endpoint>,
-    /// The apps of Feishu endpoints, by endpoint id.
     pub apps: BTreeMap<String, OpenApp>,
     /// `(where, fingerprint)` of each secret value of `ENDPOINTS`, in id then field order.
     pub fingerprints: Vec<(String, String)>,
@@ -75,7 +62,6 @@ pub struct Endpoints {
     pub warnings: Vec<String>,
 }
 
-/// `ENDPOINTS["feishu/x"]`.
 fn entry_place(id: &str) -> String {
     format!("{ENDPOINTS_VAR}[{id:?}]")
 }
@@ -89,7 +75,6 @@ pub fn field_place(id: &EndpointId, field: &str) -> String {
     }
 }
 
-/// Where a setting of endpoint `id` is configured.
 pub fn setting_place(id: &EndpointId, setting: Setting) -> String {
     match setting {
         Setting::VerificationToken => field_place(id, VERIFICATION_TOKEN),

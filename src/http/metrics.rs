@@ -40,12 +40,10 @@ impl Outcome {
 /// What the metrics and the log line of one request are made of.
 #[derive(Debug, Clone, Copy)]
 pub struct Counts<'a> {
-    /// A configured or default endpoint.
     pub endpoint: Option<&'a EndpointId>,
     /// Which of the endpoint's pairs authenticated the request, when one did.
     pub credentials: Option<Credentials>,
     pub outcome: Outcome,
-    /// The error code, for rejected and failed requests.
     pub reason: Option<&'static str>,
     pub enqueued: usize,
 }

@@ -28,14 +28,12 @@ use org_change_core::{
 };
 use reply::{Failure, Handled};
 
-/// Everything a request needs, built once at start.
 pub struct App<Q> {
     pub config: Config,
     pub queue: Q,
     /// Where verified events that cannot become messages go (`QUARANTINE_QUEUE_URL`).
     /// Without one they are refused, and the platform retries them.
     pub quarantine: Option<Q>,
-    /// How one request's messages are published.
     pub publish: PublishPolicy,
     /// The replay window's clock: fixed in tests.
     pub clock: fn() -> SystemTime,
@@ -110,7 +108,6 @@ pub fn install_panic_hook() {
     }));
 }
 
-/// The HTTP handler: every outcome is a response.
 pub async fn handle<Q: Queue>(
     app: &App<Q>,
     request: Request,
@@ -187,7 +184,6 @@ async fn process<Q: Queue>(
     }
 }
 
-/// Feishu's three signature headers, when all three are present.
 fn signature_headers(request: &Request) -> Option<SignatureHeaders<'_>> {
     let header = |name| request.headers().get(name)?.to_str().ok();
     Some(SignatureHeaders {

@@ -16,7 +16,6 @@ use crate::config::{ChallengeReply, setting_place};
 use crate::queue::{Cause, PublishError};
 use org_change_core::{Challenge, EndpointId, EventRef, Rejection, Setting, Source};
 
-/// A request that was handled.
 #[derive(Debug)]
 pub enum Handled {
     Challenge {
@@ -36,7 +35,6 @@ pub enum Handled {
     },
 }
 
-/// A request that was not.
 #[derive(Debug)]
 pub enum Failure {
     /// lambda_http could not turn the Lambda event into an HTTP request (see
@@ -48,7 +46,6 @@ pub enum Failure {
     Route(RouteError),
     SourceDisabled(Source),
     Rejected(Rejection),
-    /// Not every message is on the queue.
     Enqueue {
         event: EventRef,
         error: PublishError,
@@ -177,7 +174,6 @@ fn ack(enqueued: usize, ignored_event_type: Option<&str>, quarantined: Option<&s
     serde_json::to_string(&ack).unwrap_or_default()
 }
 
-/// The response to a request that ended in `outcome`.
 pub fn respond(
     outcome: &Result<Handled, Failure>,
     endpoint: Option<&EndpointId>,
@@ -215,7 +211,6 @@ pub fn respond(
     response
 }
 
-/// The status of the response to `outcome`.
 pub fn status(outcome: &Result<Handled, Failure>) -> StatusCode {
     outcome
         .as_ref()

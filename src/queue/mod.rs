@@ -28,7 +28,6 @@ pub const ENQUEUE_DEADLINE: Duration = Duration::from_millis(2_500);
 /// (`docs/operations.md`, "Large requests and large messages").
 pub const MAX_CALLS_IN_FLIGHT: usize = 10;
 
-/// A queue that takes messages in batches.
 pub trait Queue: Send + Sync {
     /// Sends at most [`Queue::limits`] messages in one call. `Ok` lists the refused entries
     /// by index. `Err` means the call failed, and nothing is known about any entry.
@@ -37,7 +36,6 @@ pub trait Queue: Send + Sync {
         messages: &[&Outgoing],
     ) -> impl Future<Output = Result<Vec<Refusal>, SendError>> + Send;
 
-    /// SQS's unless a fake says otherwise.
     fn limits(&self) -> Limits {
         Limits::SQS
     }
@@ -48,7 +46,6 @@ pub trait Queue: Send + Sync {
 pub struct PublishPolicy {
     /// 0 counts as 1.
     pub concurrency: usize,
-    /// The first attempt included.
     pub attempts: u32,
     /// Doubled before each further resend.
     pub backoff: Duration,

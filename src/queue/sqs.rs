@@ -27,7 +27,6 @@ pub const MAX_PAYLOAD_BYTES: usize = 1_000_000;
 const _: () = assert!(MAX_PAYLOAD_BYTES < SQS_MAX_PAYLOAD_BYTES);
 
 impl Limits {
-    /// SQS's, with the relay's margin, for a standard queue.
     pub const SQS: Limits = Limits {
         entries: MAX_ENTRIES,
         bytes: MAX_PAYLOAD_BYTES,
@@ -39,7 +38,6 @@ impl Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueConfig {
     pub url: String,
-    /// A queue URL ending in `.fifo` is a FIFO queue.
     pub fifo: bool,
     /// How a FIFO queue groups messages (`FIFO_GROUP_BY`). A standard queue ignores it.
     pub group_by: GroupBy,
@@ -47,7 +45,6 @@ pub struct QueueConfig {
     pub delay_seconds: Option<i32>,
 }
 
-/// An SQS queue, standard or FIFO.
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
     client: Client,
