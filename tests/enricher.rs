@@ -732,34 +732,61 @@ async fn an_object_not_yet_visible_is_retried_within_the_grace_then_read() {
 }
 
 #[tokio::test]
-async fn a_department_outside_the_apps_range_is_forwarded_with_current_null_and_the_code() {
+async fn a_department_outside_the_apps_range_is_forbidden_alone_and_its_neighbour_read() {
     let api = OpenApi::shared();
     let stack = stack(&api, false, &[], CALL_TIMEOUT).await;
-    stack.departments(&api, &[department(DEPARTMENT_ID)], 0.0);
+    let neighbour = department("7043711774159341102");
+    stack.departments(&api, &[department(DEPARTMENT_ID), neighbour.clone()], 0.0);
     api.control(
         "forbid",
         json!({"app_id": stack.app_id, "department_ids": [DEPARTMENT_ID]}),
     );
-    stack
-        .relay(&department_update(
-            "ev-forbidden",
-            "tenant-1",
-            DEPARTMENT_ID,
-        ))
-        .await;
+    for (event_id, id) in [
+        ("ev-forbidden", DEPARTMENT_ID),
+        ("ev-neighbour", "7043711774159341102"),
+    ] {
+        stack
+            .relay(&department_update(event_id, "tenant-1", id))
+            .await;
+    }
     let event = stack.event().await;
-    let relayed = event.records[0].body.clone().expect("a body");
+    assert_eq!(event.records.len(), 2);
+    let relayed: HashMap<String, String> = (event.records.iter())
+        .filter_map(|record| record.body.clone())
+        .map(|body| (entity_id(&body), body))
+        .collect();
     assert!(stack.handle(event).await.is_empty());
 
     let enriched = stack.enriched().await;
-    assert_eq!(enriched.len(), 1);
-    let added = added_fields(&relayed, enriched[0].body().unwrap_or_default());
-    assert_eq!(
-        added,
-        json!({"current": null, "current_at": null, "current_missing": {"reason": "forbidden", "code": 1160103}})
-    );
-    let reads = api.calls_to(&stack.app_id, "departments");
-    assert_eq!((reads.len(), &reads[0]["status"]), (1, &json!(403)));
+    assert_eq!(enriched.len(), 2);
+    for message in &enriched {
+        let body = message.body().unwrap_or_default();
+        let id = entity_id(body);
+        let added = added_fields(&relayed[&id], body);
+        if id == DEPARTMENT_ID {
+            assert_eq!(
+                added,
+                json!({"current": null, "current_at": null, "current_missing": {"reason": "forbidden", "code": 1160103}})
+            );
+        } else {
+            assert_eq!(
+                added["current"], neighbour,
+                "the neighbour is read, not forbidden"
+            );
+        }
+    }
+    // The call of both fails whole (as the local API does); then each id is asked alone.
+    let statuses: Vec<Value> = (api.calls_to(&stack.app_id, "departments").iter())
+        .map(|call| call["status"].clone())
+        .collect();
+    assert_eq!(statuses.len(), 3, "{statuses:?}");
+    assert_eq!(statuses[0], json!(403));
+}
+
+/// The `entity_id` of a message body.
+fn entity_id(body: &str) -> String {
+    let body: Value = serde_json::from_str(body).expect("JSON");
+    body["entity_id"].as_str().unwrap_or_default().to_owned()
 }
 
 #[tokio::test]

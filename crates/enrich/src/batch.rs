@@ -19,6 +19,21 @@ pub(crate) struct Batch {
     pub(crate) members: Vec<(usize, Lookup)>,
 }
 
+impl Batch {
+    /// One call per id, each with the members waiting for it.
+    pub(crate) fn one_by_one(&self) -> Vec<Batch> {
+        let alone = |id: &String| Batch {
+            ids: vec![id.clone()],
+            members: (self.members.iter())
+                .filter(|(_, lookup)| lookup.id == *id)
+                .cloned()
+                .collect(),
+            ..self.clone()
+        };
+        self.ids.iter().map(alone).collect()
+    }
+}
+
 /// The calls that answer `lookups`. An id wanted twice is asked once; both records get the
 /// answer.
 pub(crate) fn batches(lookups: Vec<(usize, Lookup)>) -> Vec<Batch> {

@@ -1,7 +1,7 @@
 use std::time::{Duration, SystemTime};
 
 use org_change_contract::Message;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
 use crate::testing::{Fake, Post, SECRET, app, apps, corehr, iso, record, run, start};
@@ -399,28 +399,34 @@ fn each_transient_or_unknown_failure_fails_every_record_of_the_call() {
 }
 
 #[test]
-fn a_forbidden_call_forwards_its_records_as_forbidden() {
+fn one_id_outside_the_range_is_forbidden_alone_and_the_others_are_read() {
     let fake = Fake::default();
-    fake.reads_answer([Ok((403, r#"{"code":1160103,"msg":"鉴权失败"}"#.to_owned()))]);
+    let item = fake.department("1");
+    fake.department("2");
+    fake.forbid("2");
     let bodies = [
         corehr("department", "updated", "1", old()),
         corehr("department", "updated", "2", old()),
+        corehr("department", "updated", "1", old()),
     ];
+    let records: Vec<Record> = bodies.iter().map(|body| record(body)).collect();
     let mut enricher = Enricher::new(apps());
 
-    let verdicts = enrich(
-        &mut enricher,
-        &fake,
-        &[record(&bodies[0]), record(&bodies[1])],
-    );
+    let verdicts = enrich(&mut enricher, &fake, &records);
 
     assert_eq!(
         forwarded(&verdicts),
         [
-            without_current(&bodies[0], "forbidden", Some(1160103)),
-            without_current(&bodies[1], "forbidden", Some(1160103))
+            with_current(&bodies[0], &item, start()),
+            without_current(&bodies[1], "forbidden", Some(1160103)),
+            with_current(&bodies[2], &item, start()),
         ]
     );
+    // The call of both fails whole; then each id is asked alone.
+    let asked: Vec<Value> = (fake.reads().iter())
+        .map(|post| post.body["department_id_list"].clone())
+        .collect();
+    assert_eq!(asked, [json!(["1", "2"]), json!(["1"]), json!(["2"])]);
 }
 
 #[test]

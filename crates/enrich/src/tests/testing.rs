@@ -106,6 +106,8 @@ struct State {
     read_script: VecDeque<Answer>,
     /// The objects the fake API holds: item JSON text by id.
     objects: BTreeMap<String, String>,
+    /// Ids outside the app's range: a read that asks for one fails whole, with 1160103.
+    forbidden: Vec<String>,
 }
 
 /// The fake platform API and clock.
@@ -137,6 +139,11 @@ impl Fake {
         );
         self.state().objects.insert(id.to_owned(), item.clone());
         item
+    }
+
+    /// Puts `id` outside the app's data range.
+    pub(crate) fn forbid(&self, id: &str) {
+        self.state().forbidden.push(id.to_owned());
     }
 
     /// The next batch reads get these answers, in order, instead of the held objects.
@@ -198,6 +205,13 @@ impl Fake {
         let ids = body
             .get("department_id_list")
             .or_else(|| body.get("org_ids"));
+        let asks = |id: &String| {
+            ids.and_then(Value::as_array)
+                .is_some_and(|a| a.contains(&Value::from(id.as_str())))
+        };
+        if state.forbidden.iter().any(asks) {
+            return Ok((403, r#"{"code":1160103,"msg":"鉴权失败"}"#.to_owned()));
+        }
         let items: Vec<&str> = ids
             .and_then(Value::as_array)
             .into_iter()
