@@ -625,15 +625,35 @@ async fn an_answer_slower_than_the_call_timeout_fails_the_record() {
 }
 
 #[tokio::test]
-async fn reads_stop_short_of_the_invocations_deadline() {
+async fn reads_stop_short_of_the_invocations_deadline_and_the_rest_goes_on() {
     let api = OpenApi::own();
     let stack = stack(&api, false, &[], CALL_TIMEOUT).await;
     stack.departments(&api, &[department(DEPARTMENT_ID)], 0.0);
     stack
         .relay(&department_update("ev-deadline", "tenant-1", DEPARTMENT_ID))
         .await;
+    // Neither needs a read, so neither waits for one.
+    let deletion = corehr_event(
+        "feishu/corehr.department.deleted_v1.json",
+        "ev-deadline-deleted",
+        "tenant-1",
+        "7043711774159341109",
+        SETTLED,
+    );
+    stack.relay(&feishu_event(&deletion)).await;
+    let contact = sample("feishu/contact.department.updated_v3.json");
+    stack.relay(&feishu_event(&contact)).await;
     let event = stack.event().await;
-    let id = event.records[0].message_id.clone().expect("an id");
+    assert_eq!(event.records.len(), 3);
+    let read = (event.records.iter())
+        .find(|record| {
+            record
+                .body
+                .as_deref()
+                .is_some_and(|b| b.contains("updated_v2"))
+        })
+        .and_then(|record| record.message_id.clone())
+        .expect("the department update");
     api.control(
         "faults",
         json!({"path": "departments", "kind": "delay", "ms": 4_000}),
@@ -642,16 +662,35 @@ async fn reads_stop_short_of_the_invocations_deadline() {
     // One second to read, then the reserve for the sends.
     let deadline = SystemTime::now() + SEND_RESERVE + Duration::from_secs(1);
     let started = Instant::now();
-    assert_eq!(stack.handle_until(event.clone(), deadline).await, [id]);
+    assert_eq!(stack.handle_until(event.clone(), deadline).await, [read]);
     let took = started.elapsed();
     assert!(
         took < Duration::from_secs(3),
         "stopped after its budget: {took:?}"
     );
-    assert!(stack.enriched().await.is_empty());
+    let types: Vec<String> = (stack.enriched().await.iter())
+        .map(|message| {
+            let body: Value =
+                serde_json::from_str(message.body().unwrap_or_default()).expect("JSON");
+            body["event_type"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        types.len(),
+        2,
+        "the deletion and the contact event: {types:?}"
+    );
+    assert!(!types.iter().any(|t| t.contains("updated_v2")), "{types:?}");
 
     // The redelivery has its own time, and the enricher still works.
-    assert!(stack.handle(event).await.is_empty());
+    let mut again = event;
+    again.records.retain(|record| {
+        record
+            .body
+            .as_deref()
+            .is_some_and(|b| b.contains("updated_v2"))
+    });
+    assert!(stack.handle(again).await.is_empty());
     assert_eq!(stack.enriched().await.len(), 1);
 }
 
@@ -787,6 +826,32 @@ async fn a_department_outside_the_apps_range_is_forbidden_alone_and_its_neighbou
 fn entity_id(body: &str) -> String {
     let body: Value = serde_json::from_str(body).expect("JSON");
     body["entity_id"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn an_object_too_large_for_the_queue_is_left_out_and_the_message_goes_on() {
+    let api = OpenApi::shared();
+    let stack = stack(&api, false, &[], CALL_TIMEOUT).await;
+    let mut large = department(DEPARTMENT_ID);
+    large["description"] = json!([{"lang": "en-US", "value": "x".repeat(1_100_000)}]);
+    stack.departments(&api, &[large], 0.0);
+    stack
+        .relay(&department_update("ev-large", "tenant-1", DEPARTMENT_ID))
+        .await;
+    let event = stack.event().await;
+    let relayed = event.records[0].body.clone().expect("a body");
+    assert!(
+        stack.handle(event).await.is_empty(),
+        "never retried: no retry fits it"
+    );
+
+    let enriched = stack.enriched().await;
+    assert_eq!(enriched.len(), 1);
+    let added = added_fields(&relayed, enriched[0].body().unwrap_or_default());
+    assert_eq!(
+        added,
+        json!({"current": null, "current_at": null, "current_missing": {"reason": "too_large", "code": null}})
+    );
 }
 
 #[tokio::test]

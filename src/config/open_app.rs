@@ -80,16 +80,23 @@ pub(crate) fn read(
     }))
 }
 
-/// `feishu` (the default), `lark`, or an absolute http(s) URL such as a proxy's.
+/// `feishu` (the default), `lark`, or an absolute https URL such as a proxy's. Plain http
+/// would carry the App Secret in clear, so it is only for a server on this machine.
 fn api_base(host: Option<&str>) -> Result<String, String> {
     let url = match host.map(str::trim) {
         None | Some("feishu") => return Ok(FEISHU_API.to_owned()),
         Some("lark") => return Ok(LARK_API.to_owned()),
         Some(url) => url,
     };
-    if http_url(url).is_none() {
+    let Some(uri) = http_url(url) else {
         return Err(format!(
-            "{url:?} is not feishu, lark or an absolute http(s) URL without a query"
+            "{url:?} is not feishu, lark or an absolute https URL without a query"
+        ));
+    };
+    let loopback = matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if uri.scheme_str() == Some("http") && !loopback {
+        return Err(format!(
+            "{url:?} is plain http, which would send the App Secret unencrypted: use https (http only reaches a server on this machine)"
         ));
     }
     Ok(url.trim_end_matches('/').to_owned())

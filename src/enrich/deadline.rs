@@ -1,8 +1,8 @@
 //! How long an invocation may spend reading the platform's API.
 //!
 //! A rate limit may ask to wait a minute, longer than the function's timeout. Past its
-//! deadline Lambda retries the whole batch. Stopping the reads first fails only what was not
-//! read.
+//! deadline Lambda retries the whole batch. Stopping the reads first fails only the records
+//! that needed one.
 
 use std::time::{Duration, SystemTime};
 

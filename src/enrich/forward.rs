@@ -10,11 +10,11 @@ use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use futures_util::future::join_all;
-use org_change_enrich::{Record, Verdict, fail_rest_of_group};
+use org_change_enrich::{Record, Verdict, fail_rest_of_group, too_large};
 
 use super::order::next_round;
 use crate::queue::MAX_CALLS_IN_FLIGHT;
-use crate::queue::sqs::unconfirmed;
+use crate::queue::sqs::{MAX_PAYLOAD_BYTES, unconfirmed};
 
 /// Set by Lambda's poller on a FIFO record: its group.
 pub const GROUP_ID_ATTRIBUTE: &str = "MessageGroupId";
@@ -57,6 +57,13 @@ impl EnrichedQueue {
         records: &[Record],
         verdicts: &mut [Verdict],
     ) {
+        // An object too large to carry can never be sent: its message goes on without it.
+        for (i, verdict) in verdicts.iter_mut().enumerate() {
+            if !verdict.is_retry() && payload_size(&messages[i], body(verdict)) > MAX_PAYLOAD_BYTES
+            {
+                *verdict = too_large(&records[i].body);
+            }
+        }
         let mut sent = vec![false; records.len()];
         loop {
             let calls = next_round(records, verdicts, &sent, |i| {

@@ -62,7 +62,8 @@ pub async fn handle<T: Transport>(
     Ok(response)
 }
 
-/// The enricher's verdicts, or a `Retry` for every record when `budget` runs out first.
+/// The enricher's verdicts. When `budget` runs out first, the records that need a read are
+/// retried and the others go on.
 async fn read<T: Transport>(
     enrichment: &Enrichment<T>,
     records: &[Record],
@@ -83,10 +84,8 @@ async fn read<T: Transport>(
                 "the reads did not end {} s before the invocation's deadline",
                 SEND_RESERVE.as_secs()
             );
-            records
-                .iter()
-                .map(|_| Verdict::Retry(why.clone()))
-                .collect()
+            let enricher = enrichment.enricher.lock().await;
+            enricher.without_reads(records, &why)
         }
     }
 }
@@ -128,7 +127,7 @@ pub fn respond(messages: &[SqsMessage], verdicts: &[Verdict]) -> SqsBatchRespons
                     message_id = id.as_str(),
                     group,
                     why = note.as_str(),
-                    "forwarded unread"
+                    "forwarded without current"
                 );
             }
             Verdict::Forward { note: None, .. } => {}

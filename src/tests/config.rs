@@ -767,6 +767,7 @@ fn an_api_host_is_feishu_lark_or_an_absolute_http_url() {
         "ftp://host",
         "https://",
         "https://h/?q=1",
+        "http://proxy.example.com",
     ] {
         let result = feishu_with(&[
             ("FEISHU_APP_ID", "cli_a1"),

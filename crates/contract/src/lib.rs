@@ -229,6 +229,9 @@ pub enum MissingReason {
     NotFound,
     /// The object is outside the app's data permission range (`code` says which error).
     Forbidden,
+    /// The object was read, but the message with it would be over the queue's size limit:
+    /// read it from the API.
+    TooLarge,
     /// A reason this version does not know yet; never written.
     #[serde(other)]
     #[cfg_attr(feature = "schema", schemars(skip))]
@@ -236,12 +239,13 @@ pub enum MissingReason {
 }
 
 impl MissingReason {
-    /// The name as it appears in messages: `deleted`, `not_found`, `forbidden`.
+    /// The name as it appears in messages: `deleted`, `not_found`, `forbidden`, `too_large`.
     pub fn as_str(self) -> &'static str {
         match self {
             MissingReason::Deleted => "deleted",
             MissingReason::NotFound => "not_found",
             MissingReason::Forbidden => "forbidden",
+            MissingReason::TooLarge => "too_large",
             MissingReason::Other => "other",
         }
     }

@@ -16,7 +16,7 @@ use crate::merge::Current;
 use crate::outcome::{self, Context};
 use crate::record::Record;
 use crate::settings::{self, SettingError, Settings};
-use crate::target::{self, Target};
+use crate::target::{self, Lookup, Target};
 use crate::transport::Transport;
 use crate::verdict::Verdict;
 
@@ -76,6 +76,26 @@ impl Enricher {
         transport: &T,
         records: &[Record],
     ) -> Vec<Verdict> {
+        let (mut verdicts, lookups) = self.targets(records, "not read");
+        let mut calls: VecDeque<Batch> = batches(lookups).into();
+        while let Some(batch) = calls.pop_front() {
+            let more = self.read(transport, &batch, records, &mut verdicts).await;
+            calls.extend(more);
+        }
+        group::hold_order(records, &mut verdicts);
+        verdicts
+    }
+
+    /// The verdicts without any read: each record that needs one is retried for `why`.
+    /// For an invocation out of time, so that what needs no read still goes on.
+    pub fn without_reads(&self, records: &[Record], why: &str) -> Vec<Verdict> {
+        let (mut verdicts, _) = self.targets(records, why);
+        group::hold_order(records, &mut verdicts);
+        verdicts
+    }
+
+    /// Each record's verdict if it needs no read, else a Retry for `why`, and the lookups.
+    fn targets(&self, records: &[Record], why: &str) -> (Vec<Verdict>, Vec<(usize, Lookup)>) {
         let mut verdicts = Vec::with_capacity(records.len());
         let mut lookups = Vec::new();
         for (index, record) in records.iter().enumerate() {
@@ -90,20 +110,13 @@ impl Enricher {
                 }
                 Target::Lookup(lookup) if self.apps.contains_key(&lookup.endpoint) => {
                     lookups.push((index, lookup));
-                    // Replaced by the call's outcome below.
-                    Verdict::Retry("not read".to_owned())
+                    Verdict::Retry(why.to_owned())
                 }
                 _ => Verdict::forward(record.body.clone()),
             };
             verdicts.push(verdict);
         }
-        let mut calls: VecDeque<Batch> = batches(lookups).into();
-        while let Some(batch) = calls.pop_front() {
-            let more = self.read(transport, &batch, records, &mut verdicts).await;
-            calls.extend(more);
-        }
-        group::hold_order(records, &mut verdicts);
-        verdicts
+        (verdicts, lookups)
     }
 
     /// Makes `batch`'s call and sets its members' verdicts, or returns the calls still to

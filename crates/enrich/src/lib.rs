@@ -35,6 +35,7 @@ mod testing;
 pub use app::App;
 pub use enricher::Enricher;
 pub use group::fail_rest_of_group;
+pub use outcome::too_large;
 pub use record::Record;
 pub use settings::{DEFAULT_GRACE, SettingError};
 pub use transport::Transport;

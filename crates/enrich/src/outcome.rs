@@ -32,6 +32,8 @@ pub(crate) fn verdicts(
         .members
         .iter()
         .map(|(index, lookup)| {
+            let missing = |what: &str| Some(fail(&format!("id {} {what}", lookup.id)));
+            let mut note = None;
             let current = match answer {
                 Answer::Items(items) => match items.get(&lookup.id) {
                     Some(item) => Current::Found {
@@ -47,9 +49,17 @@ pub(crate) fn verdicts(
                         let why = fail(&format!("id {} not in the answer yet", lookup.id));
                         return (*index, Verdict::Retry(why));
                     }
-                    None => Current::missing(MissingReason::NotFound, None),
+                    None => {
+                        note = missing("not found after the grace");
+                        Current::missing(MissingReason::NotFound, None)
+                    }
                 },
-                Answer::Forbidden(code) => Current::missing(MissingReason::Forbidden, Some(*code)),
+                Answer::Forbidden(code) => {
+                    note = missing(&format!(
+                        "forbidden, code {code}: outside the app's data range"
+                    ));
+                    Current::missing(MissingReason::Forbidden, Some(*code))
+                }
                 Answer::TokenRefused(code) => {
                     return (
                         *index,
@@ -58,7 +68,11 @@ pub(crate) fn verdicts(
                 }
                 Answer::Failed(what) => return (*index, Verdict::Retry(fail(what))),
             };
-            (*index, added(context.records, *index, current))
+            let verdict = match added(context.records, *index, current) {
+                Verdict::Forward { body, note: None } => Verdict::Forward { body, note },
+                other => other,
+            };
+            (*index, verdict)
         })
         .collect()
 }
@@ -71,6 +85,23 @@ pub(crate) fn added(records: &[Record], index: usize, current: Current<'_>) -> V
         None => Verdict::Forward {
             body: body.to_owned(),
             note: Some("not a JSON object: forwarded unchanged".to_owned()),
+        },
+    }
+}
+
+/// `body`, the relay's message, forwarded without the object its read returned: with it the
+/// message would be over the queue's size limit, which no retry changes.
+pub fn too_large(body: &str) -> Verdict {
+    let current = Current::missing(MissingReason::TooLarge, None);
+    let note = "the object read would make the message too large for the queue".to_owned();
+    match merge(body, current) {
+        Some(body) => Verdict::Forward {
+            body,
+            note: Some(note),
+        },
+        None => Verdict::Forward {
+            body: body.to_owned(),
+            note: Some(note),
         },
     }
 }

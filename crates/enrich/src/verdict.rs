@@ -7,7 +7,7 @@ pub enum Verdict {
     Forward {
         /// The relay's bytes, with the added fields when they apply.
         body: String,
-        /// Why the body went through unread, for the log.
+        /// Why the body went through without `current`, for the log.
         note: Option<String>,
     },
     /// Fail the record, so SQS delivers it again and finally to its dead-letter queue. The

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::testing::{Fake, Post, SECRET, app, apps, corehr, iso, record, run, start};
+use crate::too_large;
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -422,6 +423,15 @@ fn one_id_outside_the_range_is_forbidden_alone_and_the_others_are_read() {
             with_current(&bodies[2], &item, start()),
         ]
     );
+    let Verdict::Forward { note, .. } = &verdicts[1] else {
+        panic!("a forward")
+    };
+    assert_eq!(
+        note.as_deref(),
+        Some(
+            "app cli_feishu, corehr/v2/departments/batch_get: id 2 forbidden, code 1160103: outside the app's data range"
+        )
+    );
     // The call of both fails whole; then each id is asked alone.
     let asked: Vec<Value> = (fake.reads().iter())
         .map(|post| post.body["department_id_list"].clone())
@@ -486,15 +496,19 @@ fn a_missing_object_is_retried_within_the_grace_then_not_found() {
         &[record(&recent), record(&stale), record(&untimed)],
     );
 
+    let call = "app cli_feishu, corehr/v2/departments/batch_get";
     assert_eq!(
         verdicts,
         [
-            Verdict::Retry(
-                "app cli_feishu, corehr/v2/departments/batch_get: id 1 not in the answer yet"
-                    .to_owned()
-            ),
-            Verdict::forward(without_current(&stale, "not_found", None)),
-            Verdict::forward(without_current(&untimed, "not_found", None)),
+            Verdict::Retry(format!("{call}: id 1 not in the answer yet")),
+            Verdict::Forward {
+                body: without_current(&stale, "not_found", None),
+                note: Some(format!("{call}: id 2 not found after the grace")),
+            },
+            Verdict::Forward {
+                body: without_current(&untimed, "not_found", None),
+                note: Some(format!("{call}: id 3 not found after the grace")),
+            },
         ]
     );
 }
@@ -663,4 +677,14 @@ fn custom_orgs_keep_to_five_calls_a_second() {
         );
     }
     assert_eq!(busiest(&fake.reads(), SECOND), 5);
+}
+
+#[test]
+fn an_object_too_large_for_the_queue_leaves_the_message_without_it() {
+    let body = corehr("department", "updated", "1", old());
+    let Verdict::Forward { body: sent, note } = too_large(&body) else {
+        panic!("a forward")
+    };
+    assert_eq!(sent, without_current(&body, "too_large", None));
+    assert!(note.is_some_and(|n| n.contains("too large")));
 }
