@@ -319,7 +319,7 @@ fn app_credentials_belong_to_named_feishu_endpoints_both_or_neither() {
         (
             r#"{"feishu/x": {"verification_token": "t", "app_id": "cli_x", "app_secret": "s3cr3t", "api_host": "open.larksuite.com"}}"#,
             r#"ENDPOINTS["feishu/x"].api_host"#,
-            "not feishu, lark or an absolute http(s) URL",
+            "not feishu, lark or an absolute https URL",
         ),
         (
             r#"{"feishu/x": {"verification_token": "t", "app_id": "cli_x", "app_secret": "s3cr3t\n"}}"#,
