@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -55,20 +55,9 @@ impl OpenApi {
     /// A server of this test's own, stopped when dropped.
     fn own() -> Self {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut child = Command::new("python3")
-            .arg(root.join("tests/fake_open_api.py"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the fake open API starts");
-        let stdout = child.stdout.take().expect("its stdout");
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
-            .expect("its first line");
-        let port: u16 = line
-            .strip_prefix("listening ")
-            .and_then(|port| port.trim().parse().ok())
-            .unwrap_or_else(|| panic!("the fake open API did not start: {line:?}"));
+        let mut command = Command::new("python3");
+        command.arg(root.join("tests/fake_open_api.py"));
+        let (child, port) = spawn_listening(command, "the fake open API");
         Self::at(format!("http://127.0.0.1:{port}"), Some(child))
     }
 

@@ -845,24 +845,14 @@ impl FaultProxy {
             python.display(),
             script.display()
         );
-        let mut child = Command::new(python)
+        let mut command = Command::new(python);
+        command
             .arg(script)
             .args(["--upstream", &moto_endpoint()])
             .args(["--scenario", &scenario.to_string()])
             .args(["--lifetime", "300"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the fault proxy starts");
-        let stdout = child.stdout.take().expect("the proxy's stdout");
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
-            .expect("the proxy's first line");
-        let port: u16 = line
-            .strip_prefix("listening ")
-            .and_then(|port| port.trim().parse().ok())
-            .unwrap_or_else(|| panic!("the fault proxy did not start: {line:?}"));
+            .stdin(Stdio::piped());
+        let (child, port) = spawn_listening(command, "the fault proxy");
         Self {
             endpoint: format!("http://127.0.0.1:{port}"),
             port,
@@ -944,4 +934,23 @@ impl Drop for FaultProxy {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts `command`, a local server whose first line on stdout is `listening <port>`; the
+/// child and its port.
+pub fn spawn_listening(mut command: Command, what: &str) -> (Child, u16) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{what} does not start: {err}"));
+    let stdout = child.stdout.take().expect("its stdout");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .expect("its first line");
+    let port = line
+        .strip_prefix("listening ")
+        .and_then(|port| port.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{what} did not start: {line:?}"));
+    (child, port)
 }
