@@ -10,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-free_port() { .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+python=.venv/bin/python
+. scripts/serve.sh
 port=$(free_port)
 endpoint="http://127.0.0.1:$port"
 log=$(mktemp -t ministack.XXXXXX)
@@ -21,16 +22,7 @@ env -u AUTH GATEWAY_PORT="$port" BIND_HOST=127.0.0.1 AWS_ENDPOINT_URL="$endpoint
 ministack_pid=$!
 trap 'kill "$ministack_pid" 2>/dev/null || true; wait "$ministack_pid" 2>/dev/null || true; rm -rf "$log" "$data"' EXIT
 
-.venv/bin/python - "$endpoint" <<'PY' || { echo "with-ministack: MiniStack did not start:" >&2; cat "$log" >&2; exit 1; }
-import sys, time, urllib.request
-for _ in range(300):
-    try:
-        urllib.request.urlopen(sys.argv[1] + "/_ministack/health", timeout=1)
-        sys.exit(0)
-    except Exception:
-        time.sleep(0.1)
-sys.exit(1)
-PY
+wait_until_up "$endpoint/_ministack/health" 30 "with-ministack: MiniStack did not start:" "$log"
 
 export MINISTACK_ENDPOINT="$endpoint" MINISTACK_LOG="$log"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
