@@ -74,9 +74,10 @@ impl Settings {
     }
 }
 
+/// `ENRICH_SHARE`, checked as the logic checks a share.
 fn share(value: &str) -> Result<f64, ConfigError> {
-    match value.trim().parse::<f64>() {
-        Ok(share) if share > 0.0 && share <= 1.0 => Ok(share),
+    match value.trim().parse::<f64>().map(org_change_enrich::share) {
+        Ok(Ok(share)) => Ok(share),
         _ => Err(ConfigError::Invalid {
             place: SHARE_VAR.to_owned(),
             reason: format!(

@@ -23,12 +23,14 @@ impl Batch {
     /// One call per id, each with the members waiting for it.
     pub(crate) fn one_by_one(&self) -> Vec<Batch> {
         let alone = |id: &String| Batch {
+            endpoint: self.endpoint.clone(),
+            api: self.api,
+            object_api_name: self.object_api_name.clone(),
             ids: vec![id.clone()],
             members: (self.members.iter())
                 .filter(|(_, lookup)| lookup.id == *id)
                 .cloned()
                 .collect(),
-            ..self.clone()
         };
         self.ids.iter().map(alone).collect()
     }

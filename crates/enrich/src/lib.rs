@@ -37,6 +37,6 @@ pub use enricher::Enricher;
 pub use group::fail_rest_of_group;
 pub use outcome::too_large;
 pub use record::Record;
-pub use settings::{DEFAULT_GRACE, SettingError};
+pub use settings::{DEFAULT_GRACE, SettingError, share};
 pub use transport::Transport;
 pub use verdict::Verdict;

@@ -32,7 +32,7 @@ impl Default for Settings {
 }
 
 /// `share` if it is in (0, 1].
-pub(crate) fn share(share: f64) -> Result<f64, SettingError> {
+pub fn share(share: f64) -> Result<f64, SettingError> {
     if share > 0.0 && share <= 1.0 {
         Ok(share)
     } else {
