@@ -438,4 +438,4 @@ pub(crate) fn queue_at(var: &'static str, url: String) -> Result<QueueConfig, Co
 
 #[cfg(test)]
 #[path = "tests/config.rs"]
-mod tests;
+pub(crate) mod tests;

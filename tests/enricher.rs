@@ -16,10 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, Message as SqsMessage, MessageSystemAttributeName,
-    QueueAttributeName,
-};
+use aws_sdk_sqs::types::{Message as SqsMessage, MessageSystemAttributeName, QueueAttributeName};
 use common::*;
 use lambda_http::{Context, LambdaEvent};
 use org_change_enrich::Enricher;
@@ -200,7 +197,7 @@ impl Stack {
 
     /// Everything on the relay's queue, as Lambda's poller hands it to the function.
     async fn event(&self) -> SqsEvent {
-        let messages = receive_raw(&self.client, &self.source).await;
+        let messages = receive_all(&self.client, &self.source).await;
         assert!(!messages.is_empty(), "nothing on the relay's queue");
         sqs_event(&self.source, &messages)
     }
@@ -226,7 +223,7 @@ impl Stack {
 
     /// Every message on the enriched queue, deleted as read; each must match the schema.
     async fn enriched(&self) -> Vec<SqsMessage> {
-        let messages = receive_raw(&self.client, &self.enriched).await;
+        let messages = receive_all(&self.client, &self.enriched).await;
         let validator = message_validator();
         for message in &messages {
             let body: Value = serde_json::from_str(message.body().unwrap_or_default())
@@ -235,42 +232,6 @@ impl Stack {
             assert!(violations.is_empty(), "{violations:#?}\n{body:#}");
         }
         messages
-    }
-}
-
-/// Every message now on `queue`, with all its attributes, deleted as read.
-async fn receive_raw(client: &Client, queue: &str) -> Vec<SqsMessage> {
-    let mut received = Vec::new();
-    loop {
-        let output = client
-            .receive_message()
-            .queue_url(queue)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .expect("moto answers ReceiveMessage");
-        let messages = output.messages();
-        if messages.is_empty() {
-            return received;
-        }
-        let entries = messages.iter().enumerate().map(|(i, message)| {
-            DeleteMessageBatchRequestEntry::builder()
-                .id(i.to_string())
-                .receipt_handle(message.receipt_handle().unwrap_or_default())
-                .build()
-                .expect("a delete entry")
-        });
-        let deleted = client
-            .delete_message_batch()
-            .queue_url(queue)
-            .set_entries(Some(entries.collect()))
-            .send()
-            .await
-            .expect("moto deletes the messages");
-        assert!(deleted.failed().is_empty(), "{:?}", deleted.failed());
-        received.extend_from_slice(messages);
     }
 }
 

@@ -26,7 +26,8 @@ fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     Config::from_lookup(lookup(vars))
 }
 
-fn invalid_var(result: Result<Config, ConfigError>) -> String {
+/// The variable or place a configuration error names; the enricher's settings use it too.
+pub(crate) fn invalid_var<T: std::fmt::Debug>(result: Result<T, ConfigError>) -> String {
     match result {
         Err(ConfigError::Invalid { place, .. }) => place,
         Err(ConfigError::Missing { var, .. }) => var.to_owned(),
@@ -637,7 +638,7 @@ fn endpoints_come_from_the_secret_as_an_object_and_never_beside_it() {
         start(),
     )
     .unwrap_err();
-    assert_eq!(invalid_var(Err(err)), "ENDPOINTS");
+    assert_eq!(invalid_var::<Config>(Err(err)), "ENDPOINTS");
     // In the secret it is an object, not JSON text in a string.
     let err = from_secret_at(
         &[("QUEUE_URL", QUEUE)],
@@ -835,7 +836,7 @@ fn app_credentials_come_from_the_secret_and_never_beside_it() {
             r#"{"FEISHU_VERIFICATION_TOKEN": "t"}"#,
         );
         let err = result.unwrap_err();
-        assert_eq!(invalid_var(Err(err.clone())), var);
+        assert_eq!(invalid_var::<Config>(Err(err.clone())), var);
         assert!(!err.to_string().contains(APP_SECRET), "{err}");
     }
 }

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::config::tests::invalid_var;
 use crate::config::{fingerprint, with_secret};
 use crate::enrich::startup::endpoint_line;
 
@@ -36,14 +37,6 @@ fn with(extra: &[(&'static str, &'static str)]) -> Result<Settings, ConfigError>
     all.retain(|(name, _)| extra.iter().all(|(other, _)| other != name));
     all.extend_from_slice(extra);
     Settings::from_lookup(lookup(&all))
-}
-
-fn invalid_var(result: Result<Settings, ConfigError>) -> String {
-    match result {
-        Err(ConfigError::Invalid { place, .. }) => place,
-        Err(ConfigError::Missing { var, .. }) => var.to_owned(),
-        other => panic!("expected an invalid variable, got {other:?}"),
-    }
 }
 
 #[test]

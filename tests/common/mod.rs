@@ -209,8 +209,8 @@ pub async fn drain_text(client: &Client, queue_url: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every message now on the queue, in order, deleted as read.
-async fn receive_all(client: &Client, queue_url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+/// Every message now on the queue, in order, with all its attributes, deleted as read.
+pub async fn receive_all(client: &Client, queue_url: &str) -> Vec<aws_sdk_sqs::types::Message> {
     let mut received = Vec::new();
     loop {
         let output = client
