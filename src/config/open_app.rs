@@ -88,15 +88,30 @@ fn api_base(host: Option<&str>) -> Result<String, String> {
         Some("lark") => return Ok(LARK_API.to_owned()),
         Some(url) => url,
     };
+    // A query or user info may hold a credential, so such a value is not quoted back.
+    let shown = if url.contains(['@', '?']) {
+        "the value".to_owned()
+    } else {
+        format!("{url:?}")
+    };
     let Some(uri) = http_url(url) else {
         return Err(format!(
-            "{url:?} is not feishu, lark or an absolute https URL without a query"
+            "{shown} is not feishu, lark or an absolute https URL without a query"
         ));
     };
+    if uri
+        .authority()
+        .is_some_and(|authority| authority.as_str().contains('@'))
+    {
+        return Err(
+            "it holds user info, which the start-up line would show: use a proxy that needs no credentials in its URL"
+                .to_owned(),
+        );
+    }
     let loopback = matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]"));
     if uri.scheme_str() == Some("http") && !loopback {
         return Err(format!(
-            "{url:?} is plain http, which would send the App Secret unencrypted: use https (http only reaches a server on this machine)"
+            "{shown} is plain http, which would send the App Secret unencrypted: use https (http only reaches a server on this machine)"
         ));
     }
     Ok(url.trim_end_matches('/').to_owned())

@@ -769,12 +769,20 @@ fn an_api_host_is_feishu_lark_or_an_absolute_http_url() {
         "https://",
         "https://h/?q=1",
         "http://proxy.example.com",
+        "https://user:PASSWORD@proxy.example.com",
     ] {
         let result = feishu_with(&[
             ("FEISHU_APP_ID", "cli_a1"),
             ("FEISHU_APP_SECRET", APP_SECRET),
             ("FEISHU_API_HOST", bad),
         ]);
+        // A query or user info may hold a credential: never quoted back.
+        let message = result.as_ref().err().map(ToString::to_string);
+        let message = message.unwrap_or_default();
+        assert!(
+            !message.contains("PASSWORD") && !message.contains("q=1"),
+            "{message}"
+        );
         assert_eq!(invalid_var(result), "FEISHU_API_HOST", "{bad}");
     }
 }
