@@ -14,7 +14,7 @@ test:   ## Every check and test (4-8 min the first time)
 relay:  ## A relay of your own: local SQS (moto), a queue, the relay with the demo's secrets; prints the URL and variables
 	@scripts/relay.sh
 
-setup:  ## Install the tools into .venv (demo, test and relay do this first: about 1.5 min, 1 GB with MiniStack)
+setup:  ## Install the tools into .venv (demo, test and relay do this first: about 1 min, 1 GB with MiniStack)
 	@scripts/setup.sh
 
 build-arm64:  ## sam build --beta-features (cargo lambda build --release --arm64; ~10 min the first time), then the Lambda zip and its size

@@ -34,17 +34,20 @@ build_local() {
 start_relay() {
   local port=$1 queue_url=$2 log=$3
   mkdir -p .demo
-  # ENDPOINTS is JSON (commas), which --env-var would split: it goes in a file.
-  printf "ENDPOINTS='%s'\n" "$ENDPOINTS" >.demo/relay.env
-  if [ -n "${MAX_REQUEST_AGE_SECONDS:-}" ]; then
-    printf "MAX_REQUEST_AGE_SECONDS=%s\n" "$MAX_REQUEST_AGE_SECONDS" >>.demo/relay.env
-  fi
+  # In a file: --env-var splits a value at its commas (ENDPOINTS is JSON) and refuses an
+  # empty one, which the relay reads as unset (a source disabled, no Encrypt Key).
+  : >.demo/relay.env
+  local var
+  for var in FEISHU_VERIFICATION_TOKEN FEISHU_ENCRYPT_KEY FEILIAN_VERIFICATION_TOKEN \
+    FEILIAN_ENCRYPT_KEY ENDPOINTS MAX_REQUEST_AGE_SECONDS; do
+    if [ -n "${!var:-}" ]; then
+      printf "%s='%s'\n" "$var" "${!var}" >>.demo/relay.env
+    fi
+  done
   setsid .venv/bin/cargo-lambda lambda watch --bin org-change-relay --ignore-changes -A 127.0.0.1 -P "$port" \
     --env-var "QUEUE_URL=$queue_url" \
     --env-var "AWS_ENDPOINT_URL_SQS=$MOTO_ENDPOINT" \
     --env-var "AWS_REGION=$AWS_REGION,AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
-    --env-var "FEISHU_VERIFICATION_TOKEN=$FEISHU_VERIFICATION_TOKEN,FEISHU_ENCRYPT_KEY=$FEISHU_ENCRYPT_KEY" \
-    --env-var "FEILIAN_VERIFICATION_TOKEN=$FEILIAN_VERIFICATION_TOKEN,FEILIAN_ENCRYPT_KEY=$FEILIAN_ENCRYPT_KEY" \
     --env-file .demo/relay.env \
     >"$log" 2>&1 &
   watch_pid=$!
@@ -55,7 +58,7 @@ start_relay() {
 # starts the function on the first request); fails with the relay's log if it exits.
 wait_for_relay() {
   local url=$1 log=$2
-  echo "==> waiting for the relay to answer the Feishu URL verification (a few seconds)"
+  echo "==> waiting for the relay to answer the URL verification (a few seconds)"
   for _ in $(seq 240); do
     if "$sim" challenge --url "$url" >.demo/challenge.out 2>&1; then
       cat .demo/challenge.out

@@ -17,12 +17,15 @@ echo "==> SQS (moto) at $MOTO_ENDPOINT, queue $queue_url"
 echo "==> starting the relay under cargo lambda watch on port $port (log: .demo/relay.log)"
 start_relay "$port" "$queue_url" .demo/relay.log
 base="http://127.0.0.1:$port/lambda-url/org-change-relay"
-wait_for_relay "$base/feishu" .demo/relay.log
+# The first default endpoint that is enabled answers the challenge.
+probe=feishu
+[ -n "${FEISHU_VERIFICATION_TOKEN:-}" ] || probe=feilian
+wait_for_relay "$base/$probe" .demo/relay.log
 
 # What another shell needs: the simulator reads RELAY_URL and the secrets, the
 # consumer QUEUE_URL and the AWS variables.
 cat >.demo/env <<ENV
-export RELAY_URL=$base/feishu
+export RELAY_URL=$base/$probe
 export QUEUE_URL=$queue_url
 export AWS_ENDPOINT_URL_SQS=$MOTO_ENDPOINT AWS_REGION=$AWS_REGION AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
 export FEISHU_VERIFICATION_TOKEN=$FEISHU_VERIFICATION_TOKEN FEISHU_ENCRYPT_KEY=$FEISHU_ENCRYPT_KEY
